@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from urllib.parse import urlsplit
+
+from flask import flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+
+from audit_app.auth import bp
+from audit_app.auth.forms import ChooseLanguageForm, SignInForm, SignOutForm
+from audit_app.extensions import db, limiter
+from audit_app.services import users as user_service
+
+HOME_ENDPOINTS = {
+    "shopper": "shopper.home",
+    "area_manager": "manager.home",
+    "head_office": "headoffice.home",
+}
+
+
+def _safe_next(target: str | None) -> str | None:
+    """Only same-site relative paths, so a crafted link cannot send a user elsewhere after sign-in."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+@bp.route("/")
+def index():
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.login"))
+    return redirect(url_for(HOME_ENDPOINTS[current_user.role]))
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit("20 per minute;100 per hour", methods=["POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("auth.index"))
+    form = SignInForm()
+    if request.method == "GET":
+        form.next.data = _safe_next(request.args.get("next"))
+    if form.validate_on_submit():
+        try:
+            user = user_service.authenticate(
+                db.session, email=form.email.data, password=form.password.data,
+                now=datetime.now(timezone.utc),
+            )
+        except user_service.AccountLockedError:
+            form.form_errors.append(_("Too many failed sign-ins. Please wait a few minutes and try again."))
+        except user_service.InvalidCredentialsError:
+            form.form_errors.append(_("That e-mail and password do not match. Please try again."))
+        else:
+            session.clear()
+            login_user(user)
+            session["locale"] = user.locale
+            return redirect(_safe_next(form.next.data) or url_for("auth.index"))
+        status = 401
+    else:
+        status = 400 if request.method == "POST" else 200
+    return render_template("auth/login.html", form=form), status
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    form = SignOutForm()
+    if form.validate_on_submit():
+        logout_user()
+        session.clear()
+        flash(_("You have signed out."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/language", methods=["POST"])
+def choose_language():
+    form = ChooseLanguageForm()
+    if form.validate_on_submit():
+        session["locale"] = form.locale.data
+        if current_user.is_authenticated:
+            user_service.set_locale(db.session, current_user._get_current_object(), form.locale.data)
+    return redirect(_safe_next(form.next.data) or url_for("auth.index"))

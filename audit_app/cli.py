@@ -1,0 +1,94 @@
+"""Command-line tools. Each command is one service call."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from audit_app.extensions import db
+from audit_app.services import checklists as checklist_service
+from audit_app.services import org, seed, users
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+checklists_cli = AppGroup("checklists", help="Work with checklist files.")
+
+
+@checklists_cli.command("validate")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+def validate_checklists(paths: tuple[Path, ...]) -> None:
+    """Check checklist files (default: every file in checklists/). Exits 1 when any is invalid."""
+    targets = list(paths) or checklist_service.library_paths()
+    problems = checklist_service.validate_files(targets)
+    for line in problems:
+        click.echo(line, err=True)
+    if problems:
+        raise SystemExit(1)
+    click.echo(f"{len(targets)} checklist file(s) valid.")
+
+
+@click.command("seed-demo")
+@click.option("--size", type=click.Choice(sorted(seed.SIZES)), default="full", show_default=True)
+@click.option("--if-empty", is_flag=True, help="Do nothing when the database already has users.")
+def seed_demo(size: str, if_empty: bool) -> None:
+    """Load demo data (safe to run again: it only adds what is missing)."""
+    if if_empty and seed.has_users(db.session):
+        click.echo("The database already has data; demo data not loaded.")
+        return
+    summary = seed.seed_demo(db.session, now=_now(), upload_dir=Path(current_app.config["UPLOAD_DIR"]), size=size)
+    click.echo(f"Demo data: {summary.regions} regions, {summary.areas} areas, {summary.stores} stores, "
+               f"{summary.users} users, {summary.checklists} checklists, {summary.visits} visits "
+               f"({summary.created_visits} new).")
+
+
+@click.command("demo-sign-ins")
+def demo_sign_ins() -> None:
+    """Print the demo sign-ins."""
+    for email, role in seed.DEMO_SIGN_INS:
+        click.echo(f"  {role:<13} {email:<22} password: {seed.DEMO_PASSWORD}")
+
+
+@click.command("create-user")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--role", type=click.Choice(["shopper", "area_manager", "head_office"]), required=True)
+@click.option("--area", "areas", multiple=True, help="Area code (area managers; repeatable).")
+@click.option("--locale", type=click.Choice(["en", "ja"]), default="en", show_default=True)
+@click.password_option()
+def create_user(email: str, name: str, role: str, areas: tuple[str, ...], locale: str, password: str) -> None:
+    """Create a user who can sign in."""
+    try:
+        user = users.create_user(db.session, email=email, name=name, role=role, password=password,
+                                 locale=locale, area_codes=areas, now=_now())
+    except users.UserError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Created {user.role} {user.email}.")
+
+
+@click.command("import-stores")
+@click.argument("csv_file", type=click.File("r", encoding="utf-8-sig"))
+@click.option("--dry-run", is_flag=True, help="Show what would change without writing anything.")
+def import_stores(csv_file, dry_run: bool) -> None:  # type: ignore[no-untyped-def]
+    """Create or update stores from a CSV file (code,name,area_code,city,address,timezone)."""
+    try:
+        report = org.import_stores(db.session, csv_file.read(), now=_now(), dry_run=dry_run)
+    except org.ImportRejectedError as error:
+        for line, reason in error.report.rejected:
+            click.echo(f"line {line}: {reason}", err=True)
+        raise click.ClickException(str(error)) from None
+    verb = "Would create" if dry_run else "Created"
+    click.echo(f"{verb} {len(report.created)}, updated {len(report.updated)}, "
+               f"unchanged {len(report.unchanged)} store(s).")
+
+
+def init_cli(app: Flask) -> None:
+    app.cli.add_command(checklists_cli)
+    for command in (seed_demo, demo_sign_ins, create_user, import_stores):
+        app.cli.add_command(command)

@@ -1,0 +1,102 @@
+"""Typed, frozen configuration read from the environment with safe defaults."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Mapping
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_INSTANCE = PROJECT_ROOT / "instance"
+
+
+def _bool(value: str | None, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _secret_key(instance_dir: Path) -> str:
+    """Return the key kept in instance/secret_key, creating it on first use (never committed)."""
+    path = instance_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    instance_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    return key
+
+
+@dataclass(frozen=True)
+class Config:
+    database_url: str
+    secret_key: str
+    upload_dir: Path
+    instance_dir: Path = DEFAULT_INSTANCE
+    session_cookie_secure: bool = False
+    testing: bool = False
+    csrf_enabled: bool = True
+    ratelimit_storage_url: str = "memory://"
+    login_attempts_per_account: int = 5
+    login_lockout_seconds: int = 300
+    default_locale: str = "en"
+    brand_name: str = "Storecheck"
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> "Config":
+        env = os.environ if environ is None else environ
+        instance_dir = Path(env.get("INSTANCE_DIR") or DEFAULT_INSTANCE)
+        database_url = env.get("DATABASE_URL") or f"sqlite:///{instance_dir / 'storecheck.db'}"
+        return cls(
+            database_url=normalise_database_url(database_url),
+            secret_key=env.get("SECRET_KEY") or _secret_key(instance_dir),
+            upload_dir=Path(env.get("UPLOAD_DIR") or instance_dir / "uploads"),
+            instance_dir=instance_dir,
+            session_cookie_secure=_bool(env.get("SESSION_COOKIE_SECURE"), False),
+            ratelimit_storage_url=env.get("RATELIMIT_STORAGE_URL") or "memory://",
+            default_locale=env.get("DEFAULT_LOCALE") or "en",
+            brand_name=env.get("BRAND_NAME") or "Storecheck",
+        )
+
+    def with_overrides(self, **changes: Any) -> "Config":
+        return replace(self, **changes)
+
+    def flask_settings(self) -> dict[str, Any]:
+        """Translate to the keys Flask and its extensions read."""
+        engine_options: dict[str, Any] = {"pool_pre_ping": True}
+        return {
+            "SECRET_KEY": self.secret_key,
+            "SQLALCHEMY_DATABASE_URI": self.database_url,
+            "SQLALCHEMY_ENGINE_OPTIONS": engine_options,
+            "SESSION_COOKIE_HTTPONLY": True,
+            "SESSION_COOKIE_SAMESITE": "Lax",
+            "SESSION_COOKIE_SECURE": self.session_cookie_secure,
+            "REMEMBER_COOKIE_HTTPONLY": True,
+            "REMEMBER_COOKIE_SAMESITE": "Lax",
+            "REMEMBER_COOKIE_SECURE": self.session_cookie_secure,
+            "WTF_CSRF_ENABLED": self.csrf_enabled,
+            "WTF_CSRF_TIME_LIMIT": None,
+            "TESTING": self.testing,
+            "UPLOAD_DIR": str(self.upload_dir),
+            "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+            "RATELIMIT_STORAGE_URI": self.ratelimit_storage_url,
+            "RATELIMIT_HEADERS_ENABLED": False,
+            "BABEL_DEFAULT_LOCALE": self.default_locale,
+            "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).parent / "translations"),
+            "STORECHECK_CONFIG": self,
+            **dict(self.extra),
+        }
+
+
+def normalise_database_url(url: str) -> str:
+    """Use the psycopg 3 driver for plain postgres URLs (Heroku-style `postgres://` too)."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url

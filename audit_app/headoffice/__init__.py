@@ -1,0 +1,5 @@
+from flask import Blueprint
+
+bp = Blueprint("headoffice", __name__)
+
+from audit_app.headoffice import views  # noqa: E402,F401

@@ -1,0 +1,49 @@
+"""Score cards persisted at submit time, so dashboards aggregate small tables instead of re-scoring."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from audit_app.extensions import db
+from audit_app.models._types import UTCDateTime, utcnow
+
+
+class VisitScore(db.Model):
+    """One scoring of a visit. Re-scoring adds a row and clears `is_current` on the old one."""
+
+    __tablename__ = "visit_scores"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    visit_id: Mapped[int] = mapped_column(ForeignKey("visits.id", ondelete="CASCADE"), index=True)
+    checklist_version_id: Mapped[int] = mapped_column(ForeignKey("checklist_versions.id"))
+    is_current: Mapped[bool] = mapped_column(Boolean, default=True, index=True)
+    # Exact values as "n/d" strings; the float columns exist for SQL averages and sorting.
+    earned: Mapped[str] = mapped_column(String(40))
+    possible: Mapped[str] = mapped_column(String(40))
+    percent_exact: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    percent: Mapped[float | None] = mapped_column(Float, nullable=True)
+    grade: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    critical_failures: Mapped[int] = mapped_column(Integer, default=0)
+    card: Mapped[dict[str, Any]] = mapped_column(JSON)
+    scored_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    scored_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+
+    sections: Mapped[list["SectionScore"]] = relationship(back_populates="visit_score", lazy="raise")
+
+
+class SectionScore(db.Model):
+    __tablename__ = "section_scores"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    visit_score_id: Mapped[int] = mapped_column(ForeignKey("visit_scores.id", ondelete="CASCADE"), index=True)
+    section_key: Mapped[str] = mapped_column(String(64))
+    earned: Mapped[str] = mapped_column(String(40))
+    possible: Mapped[str] = mapped_column(String(40))
+    percent: Mapped[float | None] = mapped_column(Float, nullable=True)
+    is_zeroed: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    visit_score: Mapped[VisitScore] = relationship(back_populates="sections", lazy="raise")

@@ -1,0 +1,48 @@
+"""People who sign in, and the areas an area manager looks after."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import Boolean, Column, ForeignKey, Integer, String, Table
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from audit_app.extensions import db
+from audit_app.models._types import UTCDateTime, utcnow
+from audit_app.models.org import Area
+
+ROLES = ("shopper", "area_manager", "head_office")
+
+area_managers = Table(
+    "area_managers",
+    db.Model.metadata,
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("area_id", Integer, ForeignKey("areas.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(20))
+    locale: Mapped[str] = mapped_column(String(8), default="en")
+    is_active_user: Mapped[bool] = mapped_column("is_active", Boolean, default=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # Changes whenever the password does, so existing sessions stop being valid.
+    session_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    areas: Mapped[list[Area]] = relationship(secondary=area_managers, lazy="raise", order_by=Area.name)
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive users
+        return self.is_active_user
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_token}"

@@ -1,0 +1,98 @@
+"""Regions, areas and stores: importing stores from CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from audit_app.models import Area, Store, User
+from audit_app.services import audit
+from audit_app.services.errors import ServiceError
+
+STORE_COLUMNS = ("code", "name", "area_code", "city", "address", "timezone")
+REQUIRED_COLUMNS = ("code", "name", "area_code")
+
+
+@dataclass
+class ImportReport:
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    rejected: list[tuple[int, str]] = field(default_factory=list)  # (line number, reason)
+
+
+class ImportRejectedError(ServiceError):
+    def __init__(self, report: ImportReport):
+        super().__init__(f"{len(report.rejected)} row(s) were rejected; nothing was imported.")
+        self.report = report
+
+
+def import_stores(session: Session, csv_text: str, *, now: datetime, actor: User | None = None,
+                  dry_run: bool = False) -> ImportReport:
+    """Create or update stores from CSV (columns: code, name, area_code[, city, address, timezone]).
+
+    All or nothing: any rejected row raises ImportRejectedError and writes nothing. With dry_run the report
+    says what would change and nothing is written either way. Line numbers count the header as line 1.
+    """
+    report = ImportReport()
+    reader = csv.DictReader(io.StringIO(csv_text.lstrip("\ufeff")))
+    header = [h.strip() for h in (reader.fieldnames or [])]
+    missing = [c for c in REQUIRED_COLUMNS if c not in header]
+    if missing:
+        report.rejected.append((1, f"missing column(s): {', '.join(missing)}"))
+        raise ImportRejectedError(report)
+    areas = {a.code: a for a in session.scalars(select(Area))}
+    stores = {s.code: s for s in session.scalars(select(Store))}
+    seen: set[str] = set()
+    for line, raw in enumerate(reader, start=2):
+        row = {k.strip(): (v or "").strip() for k, v in raw.items() if k}
+        code, name, area_code = row.get("code", ""), row.get("name", ""), row.get("area_code", "")
+        tz = row.get("timezone") or "UTC"
+        if not code or not name or not area_code:
+            report.rejected.append((line, "code, name and area_code are all required"))
+            continue
+        if code in seen:
+            report.rejected.append((line, f"store code {code} appears twice in the file"))
+            continue
+        seen.add(code)
+        if area_code not in areas:
+            report.rejected.append((line, f"unknown area code {area_code}"))
+            continue
+        try:
+            ZoneInfo(tz)
+        except (ZoneInfoNotFoundError, ValueError):
+            report.rejected.append((line, f"unknown time zone {tz}"))
+            continue
+        values = {"name": name, "area_id": areas[area_code].id, "city": row.get("city", ""),
+                  "address": row.get("address", ""), "timezone": tz}
+        store = stores.get(code)
+        if store is None:
+            report.created.append(code)
+            session.add(Store(code=code, is_active=True, **values))
+            continue
+        before = {k: getattr(store, k) for k in values}
+        if before == values:
+            report.unchanged.append(code)
+            continue
+        report.updated.append(code)
+        for key, value in values.items():
+            setattr(store, key, value)
+        audit.record(session, actor=actor, action="store.update", entity_type="store", entity_id=store.id,
+                     now=now, before=before, after=values)
+    if report.rejected:
+        session.rollback()
+        raise ImportRejectedError(report)
+    if dry_run:
+        session.rollback()
+        return report
+    if report.created:
+        audit.record(session, actor=actor, action="store.import", entity_type="store", entity_id="*", now=now,
+                     after={"created": report.created}, detail=f"{len(report.created)} store(s) created")
+    session.commit()
+    return report

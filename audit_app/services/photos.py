@@ -1,0 +1,122 @@
+"""Photos taken during a visit: checked by content, re-encoded without location data, stored by hash."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from PIL import Image, ImageOps, UnidentifiedImageError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from audit_app.models import Photo, User, Visit
+from audit_app.services.errors import NotFoundError, PermissionDeniedError, ServiceError
+
+MAX_BYTES = 15 * 1024 * 1024
+MAX_PIXELS = 40_000_000  # a 40-megapixel phone photo; anything larger is refused before decoding
+ACCEPTED_FORMATS = {"JPEG", "PNG", "WEBP", "MPO", "HEIF"}
+LONG_EDGE = 2048
+THUMB_EDGE = 320
+EXIF_DATETIME_ORIGINAL = 0x9003
+EXIF_IFD = 0x8769
+
+
+class PhotoError(ServiceError):
+    pass
+
+
+@dataclass(frozen=True)
+class CleanImage:
+    data: bytes
+    thumbnail: bytes
+    sha256: str
+    width: int
+    height: int
+    taken_at: datetime | None
+
+
+def _taken_at(image: Image.Image) -> datetime | None:
+    raw = image.getexif().get_ifd(EXIF_IFD).get(EXIF_DATETIME_ORIGINAL)
+    if not isinstance(raw, str):
+        return None
+    try:
+        # EXIF times carry no zone: the phone's clock is kept as written and labelled UTC.
+        return datetime.strptime(raw.strip(), "%Y:%m:%d %H:%M:%S").replace(tzinfo=timezone.utc)
+    except ValueError:
+        return None
+
+
+def clean_image(data: bytes) -> CleanImage:
+    """Check that `data` is a photo and re-encode it as JPEG without metadata, plus a thumbnail.
+
+    Raises PhotoError in plain words for an empty, oversized, unreadable, non-image or too-large-in-pixels file.
+    """
+    if not data:
+        raise PhotoError("The photo is empty. Please take it again.")
+    if len(data) > MAX_BYTES:
+        raise PhotoError(f"The photo is larger than {MAX_BYTES // (1024 * 1024)} MB. Please take a smaller one.")
+    try:
+        with Image.open(io.BytesIO(data)) as probe:
+            if probe.format not in ACCEPTED_FORMATS:
+                raise PhotoError("This file is not a photo we can read (use JPEG, PNG or WebP).")
+            width, height = probe.size
+            if width * height > MAX_PIXELS:
+                raise PhotoError("This image has too many pixels to be a photo. Please take it again.")
+            taken_at = _taken_at(probe)
+            probe.load()
+            image = ImageOps.exif_transpose(probe).convert("RGB")
+    except PhotoError:
+        raise
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
+        raise PhotoError("This file is not a photo we can read (use JPEG, PNG or WebP).") from None
+    image.thumbnail((LONG_EDGE, LONG_EDGE))
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=85, optimize=True)
+    thumb = image.copy()
+    thumb.thumbnail((THUMB_EDGE, THUMB_EDGE))
+    thumb_out = io.BytesIO()
+    thumb.save(thumb_out, "JPEG", quality=80, optimize=True)
+    stored = out.getvalue()
+    return CleanImage(data=stored, thumbnail=thumb_out.getvalue(), sha256=hashlib.sha256(stored).hexdigest(),
+                      width=image.width, height=image.height, taken_at=taken_at)
+
+
+def photo_paths(upload_dir: Path, sha256: str) -> tuple[Path, Path]:
+    """Where a photo and its thumbnail live: fanned out by the first two hex digits of the hash."""
+    folder = upload_dir / sha256[:2]
+    return folder / f"{sha256}.jpg", folder / f"{sha256}.thumb.jpg"
+
+
+def add_photo(
+    session: Session, user: User, visit_id: int, question_key: str, data: bytes, *, upload_dir: Path,
+    now: datetime,
+) -> Photo:
+    """Store a photo for a question of the shopper's own draft visit. Raises PhotoError, NotFoundError,
+    PermissionDeniedError."""
+    visit = session.get(Visit, visit_id)
+    if visit is None:
+        raise NotFoundError("No such visit.")
+    if visit.shopper_id != user.id:
+        raise PermissionDeniedError("This visit belongs to someone else.")
+    if visit.status not in ("draft", "returned"):
+        raise PhotoError("This visit has been submitted and can no longer be changed.")
+    clean = clean_image(data)
+    existing = session.scalar(select(Photo).where(Photo.visit_id == visit_id, Photo.sha256 == clean.sha256,
+                                                  Photo.question_key == question_key))
+    if existing is not None:
+        return existing
+    full, thumb = photo_paths(upload_dir, clean.sha256)
+    full.parent.mkdir(parents=True, exist_ok=True)
+    # Written before the row commits: a crash leaves an orphan file, never a row without its file.
+    if not full.exists():
+        full.write_bytes(clean.data)
+        thumb.write_bytes(clean.thumbnail)
+    photo = Photo(visit_id=visit_id, question_key=question_key, filename=full.name, sha256=clean.sha256,
+                  content_type="image/jpeg", width=clean.width, height=clean.height,
+                  size_bytes=len(clean.data), taken_at=clean.taken_at, created_at=now)
+    session.add(photo)
+    session.commit()
+    return photo

@@ -1,0 +1,217 @@
+"""Storing score cards, and the read models the role home pages show."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from fractions import Fraction
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+import scoring
+from audit_app.models import (
+    Area, Checklist, ChecklistVersion, Region, SectionScore, Store, User, Visit, VisitScore,
+)
+
+COUNTED_STATUSES = ("submitted", "approved")
+
+
+def _exact(value: Fraction) -> str:
+    return f"{value.numerator}/{value.denominator}"
+
+
+def store_card(
+    session: Session, *, visit: Visit, version_id: int, card: scoring.ScoreCard, now: datetime,
+    actor: User | None = None,
+) -> VisitScore:
+    """Add the card as the visit's current score (inside the caller's transaction); older scores are kept."""
+    session.execute(
+        update(VisitScore).where(VisitScore.visit_id == visit.id, VisitScore.is_current.is_(True))
+        .values(is_current=False)
+    )
+    grade = str(card.grade.label) if card.grade is not None else None
+    row = VisitScore(
+        visit_id=visit.id,
+        checklist_version_id=version_id,
+        is_current=True,
+        earned=_exact(card.earned),
+        possible=_exact(card.possible),
+        percent_exact=_exact(card.percent) if card.percent is not None else None,
+        percent=float(card.percent) if card.percent is not None else None,
+        grade=grade,
+        critical_failures=len(card.critical_failures),
+        card=scoring.card_to_data(card),
+        scored_at=now,
+        scored_by_id=actor.id if actor is not None else None,
+    )
+    session.add(row)
+    session.flush()
+    session.add_all(
+        SectionScore(
+            visit_score_id=row.id,
+            section_key=section.key,
+            earned=_exact(section.earned),
+            possible=_exact(section.possible),
+            percent=float(section.percent) if section.percent is not None else None,
+            is_zeroed=section.is_zeroed,
+        )
+        for section in card.sections
+    )
+    return row
+
+
+@dataclass(frozen=True)
+class StoreRow:
+    id: int
+    code: str
+    name: str
+    city: str
+    area_name: str
+    visits: int
+    latest_percent: float | None
+    latest_grade: str | None
+    latest_at: datetime | None
+    previous_percent: float | None
+
+    @property
+    def change(self) -> float | None:
+        if self.latest_percent is None or self.previous_percent is None:
+            return None
+        return self.latest_percent - self.previous_percent
+
+
+def list_store_rows(session: Session, store_ids: list[int] | None) -> list[StoreRow]:
+    """Stores with their visit count and their two latest counted scores (all stores when ids is None)."""
+    stores_q = (
+        select(Store.id, Store.code, Store.name, Store.city, Area.name)
+        .join(Area, Store.area_id == Area.id)
+        .where(Store.is_active.is_(True))
+        .order_by(Area.name, Store.name)
+    )
+    if store_ids is not None:
+        stores_q = stores_q.where(Store.id.in_(store_ids))
+    stores = session.execute(stores_q).all()
+    ids = [s[0] for s in stores]
+    ranked = (
+        select(
+            Visit.store_id,
+            VisitScore.percent,
+            VisitScore.grade,
+            Visit.submitted_at,
+            func.row_number().over(partition_by=Visit.store_id, order_by=Visit.submitted_at.desc()).label("rn"),
+            func.count().over(partition_by=Visit.store_id).label("n"),
+        )
+        .join(VisitScore, (VisitScore.visit_id == Visit.id) & VisitScore.is_current.is_(True))
+        .where(Visit.store_id.in_(ids), Visit.status.in_(COUNTED_STATUSES))
+        .subquery()
+    )
+    latest: dict[int, dict[int, tuple]] = {}
+    for store_id, percent, grade, at, rn, n in session.execute(select(ranked).where(ranked.c.rn <= 2)):
+        latest.setdefault(store_id, {})[rn] = (percent, grade, at, n)
+    rows = []
+    for sid, code, name, city, area_name in stores:
+        found = latest.get(sid, {})
+        first = found.get(1)
+        second = found.get(2)
+        rows.append(StoreRow(
+            id=sid, code=code, name=name, city=city, area_name=area_name,
+            visits=first[3] if first else 0,
+            latest_percent=first[0] if first else None,
+            latest_grade=first[1] if first else None,
+            latest_at=first[2] if first else None,
+            previous_percent=second[0] if second else None,
+        ))
+    return rows
+
+
+@dataclass(frozen=True)
+class AreaRow:
+    id: int
+    code: str
+    name: str
+    region_name: str
+    stores: int
+    visits: int
+    mean_percent: float | None  # mean of visit percents over the period
+
+
+def list_area_rows(session: Session, area_ids: set[int] | None, since: datetime) -> list[AreaRow]:
+    """Areas with store count, counted visits since `since`, and the mean of those visits' percents."""
+    q = (
+        select(Area.id, Area.code, Area.name, Region.name, func.count(func.distinct(Store.id)))
+        .join(Region, Area.region_id == Region.id)
+        .join(Store, Store.area_id == Area.id)
+        .where(Store.is_active.is_(True))
+        .group_by(Area.id, Area.code, Area.name, Region.name)
+        .order_by(Region.name, Area.name)
+    )
+    if area_ids is not None:
+        q = q.where(Area.id.in_(area_ids))
+    areas = session.execute(q).all()
+    stats_q = (
+        select(Store.area_id, func.count(Visit.id), func.avg(VisitScore.percent))
+        .join(Visit, Visit.store_id == Store.id)
+        .join(VisitScore, (VisitScore.visit_id == Visit.id) & VisitScore.is_current.is_(True))
+        .where(Visit.status.in_(COUNTED_STATUSES), Visit.submitted_at >= since)
+        .group_by(Store.area_id)
+    )
+    stats = {area_id: (n, avg) for area_id, n, avg in session.execute(stats_q)}
+    return [
+        AreaRow(id=aid, code=code, name=name, region_name=region, stores=n_stores,
+                visits=stats.get(aid, (0, None))[0],
+                mean_percent=float(stats[aid][1]) if aid in stats and stats[aid][1] is not None else None)
+        for aid, code, name, region, n_stores in areas
+    ]
+
+
+@dataclass(frozen=True)
+class VisitRow:
+    id: int
+    store_id: int
+    store_name: str
+    checklist_title: str
+    version_number: int
+    status: str
+    started_at: datetime
+    submitted_at: datetime | None
+    percent: float | None
+    grade: str | None
+    critical_failures: int
+
+
+def _visit_rows_query():  # type: ignore[no-untyped-def]
+    return (
+        select(
+            Visit.id, Visit.store_id, Store.name, Checklist.title, ChecklistVersion.number, Visit.status,
+            Visit.started_at, Visit.submitted_at, VisitScore.percent, VisitScore.grade,
+            VisitScore.critical_failures,
+        )
+        .join(Store, Visit.store_id == Store.id)
+        .join(ChecklistVersion, Visit.checklist_version_id == ChecklistVersion.id)
+        .join(Checklist, ChecklistVersion.checklist_id == Checklist.id)
+        .outerjoin(VisitScore, (VisitScore.visit_id == Visit.id) & VisitScore.is_current.is_(True))
+    )
+
+
+def list_visit_rows(
+    session: Session, *, store_id: int | None = None, shopper_id: int | None = None, limit: int = 50
+) -> list[VisitRow]:
+    """Visits newest first, with their current score, for one store or one shopper."""
+    q = _visit_rows_query()
+    if store_id is not None:
+        q = q.where(Visit.store_id == store_id)
+    if shopper_id is not None:
+        q = q.where(Visit.shopper_id == shopper_id)
+    q = q.order_by(func.coalesce(Visit.submitted_at, Visit.started_at).desc(), Visit.id.desc()).limit(limit)
+    return [VisitRow(*row) for row in session.execute(q)]
+
+
+def period_start(today: date, days: int) -> datetime:
+    """Midnight UTC `days` days before `today`."""
+    return datetime.combine(today - timedelta(days=days), datetime.min.time(), tzinfo=timezone.utc)
+
+
+def store_ids_in_areas(session: Session, area_ids: set[int]) -> list[int]:
+    """Active stores of the given areas."""
+    return list(session.scalars(select(Store.id).where(Store.area_id.in_(area_ids), Store.is_active.is_(True))))

@@ -1,0 +1,149 @@
+"""People: creating them, signing in with throttling, their language."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Iterable
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from audit_app.models import ROLES, Area, User, area_managers
+from audit_app.services import audit
+from audit_app.services.errors import ServiceError
+
+MIN_PASSWORD_LENGTH = 10
+MAX_FAILED_LOGINS = 5
+LOCKOUT = timedelta(minutes=5)
+# Checked against when the e-mail is unknown, so a wrong e-mail costs the same time as a wrong password.
+_DUMMY_HASH = generate_password_hash("storecheck-timing-equaliser")
+
+
+class UserError(ServiceError):
+    pass
+
+
+class InvalidCredentialsError(ServiceError):
+    pass
+
+
+class AccountLockedError(ServiceError):
+    pass
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def hash_password(password: str) -> str:
+    return generate_password_hash(password)
+
+
+def create_user(
+    session: Session,
+    *,
+    email: str,
+    name: str,
+    password: str,
+    role: str,
+    now: datetime,
+    actor: User | None = None,
+    locale: str = "en",
+    area_codes: Iterable[str] = (),
+) -> User:
+    """Create a user with a hashed password; raises UserError for a taken e-mail, bad role or short password."""
+    email = normalise_email(email)
+    if role not in ROLES:
+        raise UserError(f"Unknown role '{role}'. Use one of: {', '.join(ROLES)}.")
+    if "@" not in email:
+        raise UserError("That does not look like an e-mail address.")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise UserError(f"Passwords need at least {MIN_PASSWORD_LENGTH} characters.")
+    if session.scalar(select(User.id).where(User.email == email)) is not None:
+        raise UserError(f"A user with the e-mail {email} already exists.")
+    codes = list(area_codes)
+    areas = list(session.scalars(select(Area).where(Area.code.in_(codes)))) if codes else []
+    missing = sorted(set(codes) - {a.code for a in areas})
+    if missing:
+        raise UserError(f"Unknown area code(s): {', '.join(missing)}.")
+    if areas and role != "area_manager":
+        raise UserError("Only area managers are linked to areas.")
+    user = User(
+        email=email,
+        name=name.strip() or email,
+        password_hash=hash_password(password),
+        role=role,
+        locale=locale,
+        session_token=secrets.token_hex(16),
+        created_at=now,
+        failed_logins=0,
+        is_active_user=True,
+    )
+    user.areas = areas
+    session.add(user)
+    session.flush()
+    audit.record(session, actor=actor, action="user.create", entity_type="user", entity_id=user.id, now=now,
+                 after={"email": email, "role": role, "areas": codes})
+    session.commit()
+    return user
+
+
+def authenticate(session: Session, *, email: str, password: str, now: datetime) -> User:
+    """Return the user whose password matches.
+
+    Raises InvalidCredentialsError (the same for an unknown e-mail and a wrong password) and
+    AccountLockedError after MAX_FAILED_LOGINS failures in a row, for LOCKOUT.
+    """
+    user = session.scalar(select(User).where(func.lower(User.email) == normalise_email(email)))
+    if user is None or not user.is_active:
+        check_password_hash(_DUMMY_HASH, password)
+        raise InvalidCredentialsError()
+    if user.locked_until is not None and user.locked_until > now:
+        raise AccountLockedError()
+    if not check_password_hash(user.password_hash, password):
+        user.failed_logins += 1
+        if user.failed_logins >= MAX_FAILED_LOGINS:
+            user.locked_until = now + LOCKOUT
+            user.failed_logins = 0
+        session.commit()
+        raise InvalidCredentialsError()
+    if user.failed_logins or user.locked_until:
+        user.failed_logins = 0
+        user.locked_until = None
+        session.commit()
+    return user
+
+
+def set_locale(session: Session, user: User, locale: str) -> None:
+    """Remember the user's interface language."""
+    user.locale = locale
+    session.commit()
+
+
+@dataclass(frozen=True)
+class UserRow:
+    id: int
+    email: str
+    name: str
+    role: str
+    locale: str
+    is_active: bool
+    areas: tuple[str, ...]
+
+
+def list_users(session: Session) -> list[UserRow]:
+    """Everyone, by role then name, with the names of the areas an area manager looks after."""
+    links: dict[int, list[str]] = {}
+    for user_id, area_name in session.execute(
+        select(area_managers.c.user_id, Area.name).join(Area, Area.id == area_managers.c.area_id)
+        .order_by(Area.name)
+    ):
+        links.setdefault(user_id, []).append(area_name)
+    rows = session.execute(
+        select(User.id, User.email, User.name, User.role, User.locale, User.is_active_user)
+        .order_by(User.role, User.name)
+    )
+    return [UserRow(*row, areas=tuple(links.get(row[0], ()))) for row in rows]

@@ -1,0 +1,224 @@
+"""A shopper's visit: start it, record answers, submit it once and store its score card."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, Mapping
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+import scoring
+from audit_app.models import Answer, Assignment, Checklist, ChecklistVersion, Store, User, Visit
+from audit_app.services import audit, scorecards
+from audit_app.services.errors import NotFoundError, PermissionDeniedError, ServiceError
+
+
+class VisitError(ServiceError):
+    pass
+
+
+class IncompleteVisitError(VisitError):
+    def __init__(self, missing: tuple[str, ...]):
+        super().__init__("Some required questions are not answered yet.")
+        self.missing = missing
+
+
+class InvalidAnswerError(VisitError):
+    def __init__(self, question_key: str, message: str):
+        super().__init__(message)
+        self.question_key = question_key
+
+
+def _definition(version: ChecklistVersion) -> scoring.Checklist:
+    return scoring.parse_checklist(version.definition)
+
+
+def _latest_published(session: Session, checklist_id: int) -> ChecklistVersion:
+    version = session.scalar(
+        select(ChecklistVersion)
+        .where(ChecklistVersion.checklist_id == checklist_id, ChecklistVersion.status == "published")
+        .order_by(ChecklistVersion.number.desc())
+        .limit(1)
+    )
+    if version is None:
+        raise VisitError("This checklist has no published version yet.")
+    return version
+
+
+def start_visit(
+    session: Session, user: User, *, client_uuid: str, now: datetime, assignment_id: int | None = None,
+    store_id: int | None = None, checklist_id: int | None = None,
+) -> Visit:
+    """Start (or, for a client_uuid seen before, return) a draft visit pinned to the latest published version.
+
+    Raises NotFoundError, PermissionDeniedError or VisitError.
+    """
+    existing = session.scalar(select(Visit).where(Visit.client_uuid == client_uuid))
+    if existing is not None:
+        if existing.shopper_id != user.id:
+            raise PermissionDeniedError("This visit belongs to someone else.")
+        return existing
+    if user.role != "shopper":
+        raise PermissionDeniedError("Only shoppers start visits.")
+    assignment = None
+    if assignment_id is not None:
+        assignment = session.get(Assignment, assignment_id)
+        if assignment is None:
+            raise NotFoundError("No such assignment.")
+        if assignment.shopper_id != user.id:
+            raise PermissionDeniedError("This assignment belongs to someone else.")
+        if assignment.status in ("done", "cancelled"):
+            raise VisitError("This assignment is already closed.")
+        store_id, checklist_id = assignment.store_id, assignment.checklist_id
+    else:
+        checklist = session.get(Checklist, checklist_id) if checklist_id is not None else None
+        if checklist is None or session.get(Store, store_id) is None:
+            raise NotFoundError("No such store or checklist.")
+        if not checklist.allow_unassigned:
+            raise PermissionDeniedError("This checklist is only filled in on assigned visits.")
+    version = _latest_published(session, checklist_id)
+    visit = Visit(
+        client_uuid=client_uuid, store_id=store_id, shopper_id=user.id, checklist_version_id=version.id,
+        assignment_id=assignment.id if assignment else None, status="draft", started_at=now, updated_at=now,
+    )
+    session.add(visit)
+    if assignment is not None:
+        assignment.status = "started"
+    try:
+        session.commit()
+    except IntegrityError:
+        # Two starts with one client_uuid raced; the other one won.
+        session.rollback()
+        return session.scalars(select(Visit).where(Visit.client_uuid == client_uuid)).one()
+    return visit
+
+
+def save_answers(
+    session: Session, user: User, visit_id: int, answers: Mapping[str, Any], now: datetime,
+    comments: Mapping[str, str] | None = None,
+) -> Visit:
+    """Store answers for a draft visit (question key -> value, scoring.NA, or None to clear).
+
+    Each value is checked by the scoring engine; raises InvalidAnswerError naming the question.
+    """
+    visit = _own_draft(session, user, visit_id)
+    definition = _definition(session.get(ChecklistVersion, visit.checklist_version_id))
+    for key in [*answers, *(comments or {})]:
+        try:
+            definition.question(key)
+        except KeyError:
+            raise InvalidAnswerError(key, f"There is no question '{key}' in this checklist.") from None
+    stored = {a.question_key: a for a in session.scalars(select(Answer).where(Answer.visit_id == visit.id))}
+    merged = {k: (scoring.NA if a.is_na else a.value) for k, a in stored.items()}
+    merged.update(answers)
+    try:
+        scoring.score(definition, {k: v for k, v in merged.items() if v is not None})
+    except scoring.AnswerError as error:
+        raise InvalidAnswerError(error.question_key, str(error)) from None
+    comments = comments or {}
+    for key in sorted(set(answers) | set(comments)):
+        row = stored.get(key)
+        if row is None:
+            row = Answer(visit_id=visit.id, question_key=key, value=None, is_na=False, comment="")
+            session.add(row)
+        if key in answers:
+            value = answers[key]
+            row.is_na = value is scoring.NA
+            row.value = None if value is scoring.NA else value
+        if key in comments:
+            row.comment = comments[key]
+        row.updated_at = now
+    visit.updated_at = now
+    session.commit()
+    return visit
+
+
+def submit_visit(
+    session: Session, user: User, visit_id: int, client_uuid: str, now: datetime,
+    location: tuple[float, float, float | None] | None = None,
+) -> Visit:
+    """Validate, score and submit a draft visit once; a repeat with the same client_uuid returns it unchanged.
+
+    Raises IncompleteVisitError listing unanswered required questions, InvalidAnswerError, VisitError.
+    """
+    visit = session.scalar(select(Visit).where(Visit.id == visit_id).with_for_update())
+    if visit is None:
+        raise NotFoundError("No such visit.")
+    if visit.shopper_id != user.id:
+        raise PermissionDeniedError("This visit belongs to someone else.")
+    if visit.client_uuid != client_uuid:
+        raise VisitError("This form belongs to a different visit. Please reload the page.")
+    if visit.status != "draft" and visit.status != "returned":
+        return visit
+    version = session.get(ChecklistVersion, visit.checklist_version_id)
+    card = score_visit(session, visit, version)
+    if not card.is_complete:
+        session.rollback()
+        raise IncompleteVisitError(card.missing_required)
+    visit.status = "submitted"
+    visit.submitted_at = now
+    visit.updated_at = now
+    if location is not None:
+        visit.latitude, visit.longitude, visit.location_accuracy_m = location
+    if visit.assignment_id is not None:
+        assignment = session.get(Assignment, visit.assignment_id)
+        assignment.status = "done"
+    scorecards.store_card(session, visit=visit, version_id=version.id, card=card, now=now)
+    audit.record(session, actor=user, action="visit.submit", entity_type="visit", entity_id=visit.id, now=now,
+                 after={"status": "submitted", "percent": float(card.percent) if card.percent is not None else None})
+    session.commit()
+    return visit
+
+
+def visit_answers(session: Session, visit_id: int) -> dict[str, Any]:
+    """The visit's stored answers as the scoring engine takes them."""
+    rows = session.scalars(select(Answer).where(Answer.visit_id == visit_id))
+    return {a.question_key: (scoring.NA if a.is_na else a.value) for a in rows
+            if a.is_na or a.value is not None}
+
+
+def score_visit(session: Session, visit: Visit, version: ChecklistVersion) -> scoring.ScoreCard:
+    """Score a visit's stored answers under the version it is pinned to."""
+    try:
+        return scoring.score(_definition(version), visit_answers(session, visit.id))
+    except scoring.AnswerError as error:
+        raise InvalidAnswerError(error.question_key, str(error)) from None
+
+
+def _own_draft(session: Session, user: User, visit_id: int) -> Visit:
+    visit = session.get(Visit, visit_id)
+    if visit is None:
+        raise NotFoundError("No such visit.")
+    if visit.shopper_id != user.id:
+        raise PermissionDeniedError("This visit belongs to someone else.")
+    if visit.status not in ("draft", "returned"):
+        raise VisitError("This visit has been submitted and can no longer be changed.")
+    return visit
+
+
+@dataclass(frozen=True)
+class AssignmentRow:
+    id: int
+    store_name: str
+    store_city: str
+    checklist_title: str
+    window_start: date
+    window_end: date
+    status: str
+    is_overdue: bool
+
+
+def list_open_assignments(session: Session, shopper_id: int, today: date) -> list[AssignmentRow]:
+    """A shopper's assignments not yet done, soonest first, flagged overdue after their window."""
+    q = (
+        select(Assignment.id, Store.name, Store.city, Checklist.title, Assignment.window_start,
+               Assignment.window_end, Assignment.status)
+        .join(Store, Assignment.store_id == Store.id)
+        .join(Checklist, Assignment.checklist_id == Checklist.id)
+        .where(Assignment.shopper_id == shopper_id, Assignment.status.in_(("open", "started")))
+        .order_by(Assignment.window_end, Assignment.id)
+    )
+    return [AssignmentRow(*row, is_overdue=row[5] < today) for row in session.execute(q)]

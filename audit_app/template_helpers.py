@@ -1,0 +1,78 @@
+"""Filters and globals the templates use to show numbers, dates and translated checklist text."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
+from typing import Any, Mapping
+
+from flask import Flask, request
+from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from audit_app.i18n import LANGUAGES
+
+NAV = {
+    "shopper": [("shopper.home", _l("My visits"))],
+    "area_manager": [("manager.home", _l("Stores"))],
+    "head_office": [("headoffice.home", _l("Overview")), ("manager.home", _l("Stores")),
+                    ("headoffice.people", _l("People"))],
+}
+
+
+def percent(value: float | Fraction | None) -> str:
+    """One decimal place, half up; an em dash when there is no value."""
+    if value is None:
+        return "—"
+    exact = Decimal(value.numerator) / Decimal(value.denominator) if isinstance(value, Fraction) \
+        else Decimal(repr(value))
+    return str(exact.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+
+
+def signed(value: float | None) -> str:
+    if value is None:
+        return "—"
+    shown = percent(value)
+    if shown in ("0.0", "-0.0"):
+        return "±0.0"
+    return shown if shown.startswith("-") else f"+{shown}"
+
+
+def localise(text: Any) -> str:
+    """Checklist text in the current language, falling back to English."""
+    if text is None:
+        return ""
+    lang = str(get_locale() or "en")
+    if hasattr(text, "get") and not isinstance(text, Mapping):
+        return text.get(lang)
+    if isinstance(text, Mapping):
+        return text.get(lang) or text.get("en") or ""
+    return str(text)
+
+
+def when(value: date | datetime | None, style: str = "medium") -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, datetime):
+        return format_datetime(value, style)
+    return format_date(value, style)
+
+
+def init_template_helpers(app: Flask) -> None:
+    app.add_template_filter(percent, "pct")
+    app.add_template_filter(signed, "signed")
+    app.add_template_filter(localise, "t")
+    app.add_template_filter(when, "when")
+
+    @app.context_processor
+    def layout_context() -> dict[str, Any]:
+        role = current_user.role if current_user and current_user.is_authenticated else None
+        return {
+            "nav_items": NAV.get(role, []),
+            "languages": LANGUAGES,
+            "current_locale": str(get_locale() or "en"),
+            "brand_name": app.config["STORECHECK_CONFIG"].brand_name,
+            "current_path": request.full_path.rstrip("?") if request else "/",
+        }

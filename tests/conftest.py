@@ -1,0 +1,196 @@
+"""Shared fixtures: an app on a migrated database (SQLite, or PostgreSQL with TEST_DATABASE_URL),
+emptied after every test, plus factories and a sign-in helper."""
+
+from __future__ import annotations
+
+import os
+import re
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, Iterator
+
+import flask_migrate
+import pytest
+import sqlalchemy as sa
+from flask import Flask, has_app_context
+from flask.testing import FlaskClient
+
+from audit_app import create_app
+from audit_app.config import Config, normalise_database_url
+from audit_app.extensions import db
+from audit_app.models import Area, Assignment, Region, Store, User
+from audit_app.services import users
+
+NOW = datetime(2026, 11, 20, 9, 30, tzinfo=timezone.utc)
+PASSWORD = "correct horse battery"
+
+
+def _database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        return normalise_database_url(url)
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+
+
+def make_config(tmp_path: Path, database_url: str, **overrides: Any) -> Config:
+    return Config(
+        database_url=database_url,
+        secret_key="test-secret-key-not-for-production",
+        upload_dir=tmp_path / "uploads",
+        instance_dir=tmp_path / "instance",
+        testing=True,
+        **overrides,
+    )
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A database migrated to head once per run (PostgreSQL: its public schema is rebuilt first)."""
+    url = _database_url(tmp_path_factory)
+    if url.startswith("postgresql"):
+        engine = sa.create_engine(url)
+        with engine.begin() as conn:
+            conn.exec_driver_sql("DROP SCHEMA public CASCADE")
+            conn.exec_driver_sql("CREATE SCHEMA public")
+        engine.dispose()
+    app = create_app(make_config(tmp_path_factory.mktemp("migrate"), url))
+    with app.app_context():
+        flask_migrate.upgrade()
+        db.engine.dispose()
+    return url
+
+
+class FreshContextClient(FlaskClient):
+    """Runs each request on its own thread, so it gets its own app context (g, database session) as in
+    production, instead of sharing the one the test holds open."""
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        if not has_app_context():  # already on a request thread (a followed redirect)
+            return super().open(*args, **kwargs)
+        db.session.rollback()  # end the test's read transaction: it must see what the request wrote
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            response = pool.submit(super().open, *args, **kwargs).result()
+        db.session.rollback()
+        return response
+
+
+def _empty_tables() -> None:
+    with db.engine.begin() as conn:
+        for table in reversed(db.metadata.sorted_tables):
+            conn.execute(table.delete())
+
+
+@pytest.fixture
+def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
+    app = create_app(make_config(tmp_path, database_url))
+    app.test_client_class = FreshContextClient
+    with app.app_context():
+        yield app
+        db.session.remove()
+        _empty_tables()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def csrf_token_from(client: FlaskClient, path: str = "/login") -> str:
+    html = client.get(path, follow_redirects=True).get_data(as_text=True)
+    match = CSRF_RE.search(html)
+    assert match, f"no CSRF token on {path}"
+    return match.group(1)
+
+
+def sign_in(client: FlaskClient, email: str, password: str = PASSWORD) -> Any:
+    token = csrf_token_from(client)
+    return client.post("/login", data={"email": email, "password": password, "csrf_token": token})
+
+
+@pytest.fixture
+def login(client: FlaskClient):  # type: ignore[no-untyped-def]
+    """login(user) signs the test client in as that user."""
+
+    def _login(user: User) -> FlaskClient:
+        response = sign_in(client, user.email)
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return client
+
+    return _login
+
+
+# --- factories ------------------------------------------------------------------------------
+
+
+def make_region(code: str = "R1", name: str = "Kanto") -> Region:
+    region = Region(code=code, name=name)
+    db.session.add(region)
+    db.session.commit()
+    return region
+
+
+def make_area(region: Region, code: str = "A1", name: str = "Tokyo Central") -> Area:
+    area = Area(code=code, name=name, region_id=region.id)
+    db.session.add(area)
+    db.session.commit()
+    return area
+
+
+def make_store(area: Area, code: str = "S1", name: str = "Ginza") -> Store:
+    store = Store(code=code, name=name, area_id=area.id, city="Tokyo", address="1-1 Ginza", timezone="Asia/Tokyo",
+                  is_active=True)
+    db.session.add(store)
+    db.session.commit()
+    return store
+
+
+def make_user(email: str, role: str = "shopper", area_codes: tuple[str, ...] = (), **kw: Any) -> User:
+    return users.create_user(db.session, email=email, name=kw.pop("name", email.split("@")[0].title()),
+                             password=kw.pop("password", PASSWORD), role=role, now=NOW,
+                             area_codes=area_codes, **kw)
+
+
+def make_assignment(shopper: User, store: Store, checklist_id: int, start: date | None = None) -> Assignment:
+    start = start or NOW.date()
+    assignment = Assignment(shopper_id=shopper.id, store_id=store.id, checklist_id=checklist_id,
+                            window_start=start, window_end=start + timedelta(days=7), status="open", created_at=NOW)
+    db.session.add(assignment)
+    db.session.commit()
+    return assignment
+
+
+@dataclass
+class World:
+    """Two areas of one region; a manager for each, two shoppers, head office, one store per area."""
+
+    region: Region
+    area: Area
+    other_area: Area
+    store: Store
+    other_store: Store
+    shopper: User
+    other_shopper: User
+    manager: User
+    other_manager: User
+    head: User
+
+
+@pytest.fixture
+def world(app: Flask) -> World:
+    region = make_region()
+    area = make_area(region, "A1", "Tokyo Central")
+    other_area = make_area(region, "A2", "Osaka")
+    return World(
+        region=region, area=area, other_area=other_area,
+        store=make_store(area, "S1", "Ginza"), other_store=make_store(other_area, "S2", "Umeda"),
+        shopper=make_user("shopper@test.example"), other_shopper=make_user("shopper2@test.example"),
+        manager=make_user("manager@test.example", "area_manager", ("A1",)),
+        other_manager=make_user("manager2@test.example", "area_manager", ("A2",)),
+        head=make_user("head@test.example", "head_office"),
+    )

@@ -1,0 +1,101 @@
+from __future__ import annotations
+
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from audit_app.extensions import db
+from audit_app.models import User
+from audit_app.services import users
+from tests.conftest import PASSWORD, World, csrf_token_from, sign_in
+
+
+def test_sign_in_page_has_email_and_password_fields(client: FlaskClient) -> None:
+    html = client.get("/login").get_data(as_text=True)
+    assert 'name="email"' in html and 'name="password"' in html and 'type="password"' in html
+
+
+def test_each_role_lands_on_its_own_home_page(app: Flask, world: World) -> None:
+    for user, home in ((world.shopper, "/shopper/"), (world.manager, "/manager/"), (world.head, "/head-office/")):
+        client = app.test_client()
+        assert sign_in(client, user.email).headers["Location"] == "/"
+        assert client.get("/").headers["Location"] == home
+        assert client.get(home).status_code == 200
+
+
+def test_a_wrong_password_and_an_unknown_email_get_the_same_generic_message(client: FlaskClient,
+                                                                          world: World) -> None:
+    wrong = sign_in(client, world.shopper.email, "not the password")
+    unknown = sign_in(client, "nobody@test.example", "not the password")
+    assert wrong.status_code == unknown.status_code == 401
+    message = "That e-mail and password do not match"
+    assert message in wrong.get_data(as_text=True)
+    assert message in unknown.get_data(as_text=True)
+
+
+def test_the_typed_email_is_kept_after_a_failed_sign_in(client: FlaskClient, world: World) -> None:
+    html = sign_in(client, world.shopper.email, "wrong password").get_data(as_text=True)
+    assert f'value="{world.shopper.email}"' in html
+
+
+def test_passwords_are_stored_hashed(app: Flask, world: World) -> None:
+    stored = db.session.scalar(select(User.password_hash).where(User.id == world.shopper.id))
+    assert PASSWORD not in stored
+    assert stored.startswith(("scrypt:", "pbkdf2:"))
+
+
+def test_an_account_is_locked_after_five_failures_even_with_the_right_password(client: FlaskClient,
+                                                                               world: World) -> None:
+    for _ in range(users.MAX_FAILED_LOGINS):
+        assert sign_in(client, world.shopper.email, "wrong password").status_code == 401
+    locked = sign_in(client, world.shopper.email)
+    assert locked.status_code == 401
+    assert "Too many failed sign-ins" in locked.get_data(as_text=True)
+    # Another account from the same address is not affected.
+    assert sign_in(client, world.manager.email).status_code == 302
+
+
+def test_one_address_is_refused_after_twenty_sign_in_attempts_a_minute(client: FlaskClient, world: World) -> None:
+    statuses = [sign_in(client, f"nobody{i}@test.example", "wrong password").status_code for i in range(21)]
+    assert statuses[:20] == [401] * 20
+    assert statuses[20] == 429
+    assert "Too many attempts" in sign_in(client, world.shopper.email).get_data(as_text=True)
+
+
+def test_signing_out_ends_the_session(client: FlaskClient, world: World) -> None:
+    sign_in(client, world.shopper.email)
+    assert client.get("/shopper/").status_code == 200
+    token = csrf_token_from(client, "/shopper/")
+    assert client.post("/logout", data={"csrf_token": token}).status_code == 302
+    assert client.get("/shopper/").status_code == 302
+
+
+def test_sign_in_does_not_redirect_to_another_site(client: FlaskClient, world: World) -> None:
+    token = csrf_token_from(client)
+    response = client.post("/login", data={"email": world.shopper.email, "password": PASSWORD,
+                                           "csrf_token": token, "next": "//evil.example/x"})
+    assert response.headers["Location"] == "/"
+
+
+def test_sign_in_returns_to_the_page_asked_for(client: FlaskClient, world: World) -> None:
+    html = client.get("/login?next=/head-office/people").get_data(as_text=True)
+    assert 'value="/head-office/people"' in html
+    token = csrf_token_from(client)
+    response = client.post("/login", data={"email": world.head.email, "password": PASSWORD,
+                                           "csrf_token": token, "next": "/head-office/people"})
+    assert response.headers["Location"] == "/head-office/people"
+
+
+def test_session_cookie_is_http_only_and_same_site_lax(client: FlaskClient, world: World) -> None:
+    response = sign_in(client, world.shopper.email)
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_a_session_stops_working_when_the_password_generation_changes(app: Flask, client: FlaskClient,
+                                                                      world: World) -> None:
+    sign_in(client, world.shopper.email)
+    assert client.get("/shopper/").status_code == 200
+    world.shopper.session_token = "rotated"
+    db.session.commit()
+    assert client.get("/shopper/").status_code == 302
