@@ -44,6 +44,7 @@ class Config:
     login_attempts_per_account: int = 5
     login_lockout_seconds: int = 300
     default_locale: str = "en"
+    default_timezone: str = "UTC"
     brand_name: str = "Storecheck"
     extra: Mapping[str, Any] = field(default_factory=dict)
 
@@ -60,6 +61,7 @@ class Config:
             session_cookie_secure=_bool(env.get("SESSION_COOKIE_SECURE"), False),
             ratelimit_storage_url=env.get("RATELIMIT_STORAGE_URL") or "memory://",
             default_locale=env.get("DEFAULT_LOCALE") or "en",
+            default_timezone=env.get("DEFAULT_TIMEZONE") or "UTC",
             brand_name=env.get("BRAND_NAME") or "Storecheck",
         )
 
@@ -87,6 +89,7 @@ class Config:
             "RATELIMIT_STORAGE_URI": self.ratelimit_storage_url,
             "RATELIMIT_HEADERS_ENABLED": False,
             "BABEL_DEFAULT_LOCALE": self.default_locale,
+            "BABEL_DEFAULT_TIMEZONE": self.default_timezone,
             "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).parent / "translations"),
             "STORECHECK_CONFIG": self,
             **dict(self.extra),

@@ -52,12 +52,13 @@ def localise(text: Any) -> str:
     return str(text)
 
 
-def when(value: date | datetime | None, style: str = "medium") -> str:
+def when(value: date | datetime | None, with_time: bool = False) -> str:
+    """A date (or date and time, without seconds) in the reader's language."""
     if value is None:
         return "—"
-    if isinstance(value, datetime):
-        return format_datetime(value, style)
-    return format_date(value, style)
+    if isinstance(value, datetime) and with_time:
+        return f"{format_date(value, 'medium')} {format_datetime(value, 'HH:mm')}"
+    return format_date(value, "medium")
 
 
 def init_template_helpers(app: Flask) -> None:
