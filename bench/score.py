@@ -130,7 +130,7 @@ def best_of(repeats: int, run: Callable[[Checklist, Sequence[Mapping[str, object
 
 def largest_shipped() -> Checklist | None:
     try:
-        import yaml
+        import yaml  # type: ignore[import-untyped, unused-ignore]
     except ImportError:
         return None
     best: Checklist | None = None

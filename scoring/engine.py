@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Final, Literal
 
-from .criticals import CriticalFailure, final_percent
+from .criticals import CriticalFailure, Effect, final_percent
 from .errors import AnswerError
 from .grades import grade_for
 from .questions import NA, POINTS, TABLE_LIMIT, Answer, NotApplicable
@@ -191,7 +191,11 @@ def _compile(checklist: Checklist) -> _Plan:
         fractions = tuple(Fraction(n, rule.denominator) for n in range(rule.denominator + 1)) if tabled else ()
         critical = question.critical
         show_if = question.show_if
-        target = flat[positions[show_if.question]][1] if show_if else None
+        target_position, target, show_if_values = -1, None, tuple[object, ...]()
+        if show_if is not None:
+            target_position = positions[show_if.question]
+            target = flat[target_position][1]
+            show_if_values = tuple(show_if_answer(target, value) for value in show_if.values)
 
         plan = _QuestionPlan(
             key=question.key,
@@ -210,8 +214,8 @@ def _compile(checklist: Checklist) -> _Plan:
             failure=(
                 CriticalFailure(question.key, section.key, critical.effect, critical.cap) if critical else None
             ),
-            show_if_target=positions[show_if.question] if show_if else -1,
-            show_if_values=tuple(show_if_answer(target, value) for value in show_if.values) if target else (),
+            show_if_target=target_position,
+            show_if_values=show_if_values,
             show_if_multi=target is not None and target.type == "multi",
             hidden=QuestionResult(question.key, question.type, None, None, _ZERO, _ZERO, "hidden", False),
             not_applicable=QuestionResult(question.key, question.type, NA, None, _ZERO, _ZERO, "na", False),
@@ -311,7 +315,7 @@ def score(checklist: Checklist, answers: Mapping[str, object]) -> ScoreCard:
         except ValueError as err:
             raise AnswerError(question.key, str(err)) from None
         values[position] = answer
-        prepared = question.prepared.get(answer) if question.prepared else None  # type: ignore[call-overload]
+        prepared = question.prepared.get(answer) if question.prepared else None
         result, units = prepared if prepared is not None else question.answered(answer, numerator)
         append(result)
         if question.exclusion is None:
@@ -490,7 +494,7 @@ def card_from_data(data: Mapping[str, object]) -> ScoreCard:
             CriticalFailure(
                 question_key=str(failure["question_key"]),
                 section_key=str(failure["section_key"]),
-                effect=failure["effect"],
+                effect=_effect(failure["effect"]),
                 cap=_optional_fraction(failure["cap"]),
             )
             for failure in _list(data["critical_failures"])
@@ -512,6 +516,16 @@ def _method(value: object) -> Method:
     if value == "weighted_sections":
         return "weighted_sections"
     raise ValueError(f"unknown scoring method {value!r}")
+
+
+def _effect(value: object) -> Effect:
+    if value == "zero_section":
+        return "zero_section"
+    if value == "zero_visit":
+        return "zero_visit"
+    if value == "cap":
+        return "cap"
+    raise ValueError(f"unknown critical effect {value!r}")
 
 
 def _section_from(data: Mapping[str, object]) -> SectionResult:

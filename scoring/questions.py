@@ -27,7 +27,7 @@ Answer = str | int | Fraction | tuple[str, ...]
 checklist's option order), number/duration an exact rational (int when whole, else Fraction), text/photo str,
 date 'YYYY-MM-DD', time 'HH:MM'."""
 
-_WHOLE_TEXT = re.compile(r"[+-]?\d+")
+_WHOLE_TEXT = re.compile(r"[+-]?[0-9]+")
 
 # Above this many distinct fractions a table of precomputed Fractions costs more memory than it saves time.
 TABLE_LIMIT: Final = 1000
@@ -164,7 +164,7 @@ def multi_points(question: Question) -> Points:
         ordered = sorted(chosen)
         return tuple(order[index] for index in ordered), min(denominator, sum(numerators[i] for i in ordered))
 
-    every_choice = ()
+    every_choice: tuple[Answer, ...] = ()
     if len(order) <= MULTI_PREPARE_LIMIT:
         every_choice = tuple(
             tuple(key for bit, key in enumerate(order) if mask >> bit & 1) for mask in range(2 ** len(order))

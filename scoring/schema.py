@@ -70,9 +70,11 @@ _KPI_TYPES: dict[str, str] = {
 
 _KEY = re.compile(r"[a-z][a-z0-9_]*")
 _LANGUAGE = re.compile(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})*")
-_NUMBER_TEXT = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?|[+-]?\d+/\d+")
-_DATE_TEXT = re.compile(r"\d{4}-\d{2}-\d{2}")
-_TIME_TEXT = re.compile(r"([01]\d|2[0-3]):[0-5]\d")
+_NUMBER_TEXT = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?|[+-]?[0-9]+/[0-9]+")
+_DATE_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_TIME_TEXT = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
+_LARGEST_EXPONENT = 300
+_LONGEST_NUMBER_TEXT = 400
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -101,8 +103,9 @@ def describe(value: object) -> str:
 def exact_fraction(value: object) -> Fraction:
     """Read a number exactly: int, Fraction, Decimal, float (as written: 0.1 is one tenth) or numeric text.
 
-    Numeric text may be an integer, a decimal (`"2.5"`, `"1e3"`) or a fraction (`"1/3"`). Booleans, NaN and
-    infinities are not numbers here. Raises ValueError with a plain message.
+    Numeric text may be an integer, a decimal (`"2.5"`, `"1e3"`) or a fraction (`"1/3"`). Booleans, NaN,
+    infinities and absurd sizes (beyond 300 digits either side of the point) are not numbers here. Raises
+    ValueError with a plain message.
     """
     if isinstance(value, bool):
         raise ValueError(f"expected a number, got {describe(value)}")
@@ -110,19 +113,29 @@ def exact_fraction(value: object) -> Fraction:
         return Fraction(value)
     if isinstance(value, Fraction):
         return value
+    decimal: Decimal | None = None
     if isinstance(value, float):
         if math.isfinite(value):
             # repr gives the shortest text that reads back as this float, i.e. what the author wrote.
-            return Fraction(repr(value))
+            decimal = Decimal(repr(value))
     elif isinstance(value, Decimal):
-        if value.is_finite():
-            return Fraction(value)
+        decimal = value
     elif isinstance(value, str):
         text = value.strip()
-        if text.isdigit() and text.isascii():
+        if text.isdigit() and text.isascii() and len(text) <= _LONGEST_NUMBER_TEXT:
             return Fraction(int(text))
-        if _NUMBER_TEXT.fullmatch(text) and not re.fullmatch(r"[+-]?\d+/0+", text):
-            return Fraction(text)
+        if _NUMBER_TEXT.fullmatch(text) and len(text) <= _LONGEST_NUMBER_TEXT:
+            if "/" not in text:
+                decimal = Decimal(text)
+            elif not re.fullmatch(r"[+-]?[0-9]+/0+", text):
+                return Fraction(text)
+    if decimal is not None and decimal.is_finite():
+        exponent = decimal.as_tuple().exponent
+        # Building the exact ratio of 1e999999999 would take the worker down with it.
+        if isinstance(exponent, int) and -_LARGEST_EXPONENT <= exponent <= _LARGEST_EXPONENT:
+            # Through Decimal: exact, and twice as fast as Fraction's own text parser.
+            return Fraction(*decimal.as_integer_ratio())
+        raise ValueError(f"{describe(value)} is too large or too precise to be read as a number")
     raise ValueError(f'expected a number (like 3, 0.25 or "1/3"), got {describe(value)}')
 
 
@@ -286,7 +299,8 @@ def _number(what: str, low: Fraction | None = None, high: Fraction | None = None
                 f"(got {describe(value)})"
             )
         if low is not None and number < low:
-            raise _problem(f"{what} must not be negative (got {describe(value)})")
+            raise _problem(f"{what} must be at least {number_to_data(low)} (got {describe(value)})" if low else
+                           f"{what} must not be negative (got {describe(value)})")
         return number
 
     return validate
@@ -350,8 +364,7 @@ def _show_if_value(value: object) -> str | int:
         number = exact_fraction(value)
     except ValueError:
         return _fail(f"a show_if value must be text, a number or yes/no, got {describe(value)}")
-    as_data = number_to_data(number)
-    return as_data
+    return number_to_data(number)
 
 
 def _fail(message: str) -> NoReturn:
@@ -605,7 +618,8 @@ class Question(_Model):
         wanted = _KPI_TYPES[kpi]
         if qtype != wanted:
             raise _problem(f"kpi `{kpi}` needs a {wanted} question (this one is {qtype})")
-        if kpi == "csat" and (info.data.get("min"), info.data.get("max")) != (1, 5):
+        bounds_valid = "min" in info.data and "max" in info.data
+        if kpi == "csat" and bounds_valid and (info.data["min"], info.data["max"]) != (1, 5):
             raise _problem("kpi `csat` needs a scale from 1 to 5")
         return kpi
 

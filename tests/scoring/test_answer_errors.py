@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -95,3 +96,10 @@ def test_answer_error_survives_pickling_for_task_queues() -> None:
 def test_na_is_a_single_value_that_survives_pickling() -> None:
     assert pickle.loads(pickle.dumps(NA)) is NA
     assert repr(NA) == "NA"
+
+
+@pytest.mark.parametrize("value", ["1e999999999", Decimal("1e-999999999"), "9" * 5000])
+def test_an_absurdly_large_number_is_refused_quickly_instead_of_hanging_the_worker(value: object) -> None:
+    with pytest.raises(AnswerError) as caught:
+        score(CHECKLIST, {"items": value})
+    assert caught.value.question_key == "items"

@@ -27,7 +27,7 @@ def valid() -> dict[str, Any]:
     )
 
 
-def with_(change: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
+def with_(change: Callable[[dict[str, Any]], object]) -> dict[str, Any]:
     data = copy.deepcopy(valid())
     change(data)
     return data
@@ -52,7 +52,9 @@ def set_in(*path: Any, value: Any) -> Callable[[dict[str, Any]], None]:
 
 Q0 = "sections[0].questions[0]"
 
-CASES: list[tuple[str, Callable[[dict[str, Any]], None], list[tuple[str, str]]]] = [
+Change = Callable[[dict[str, Any]], object]
+
+CASES: list[tuple[str, Change, list[tuple[str, str]]]] = [
     # Shape, as pydantic finds it, in plain words
     ("a missing field", lambda d: d.pop("channel"), [("channel", "`channel` is required but missing")]),
     ("a misspelt field", first_question(**q("greeted", "yes_no"), wieght=2),
@@ -256,7 +258,7 @@ def test_the_valid_base_checklist_is_valid() -> None:
 
 @pytest.mark.parametrize(("name", "change", "expected"), CASES, ids=[case[0] for case in CASES])
 def test_each_kind_of_problem_is_reported_at_its_place_in_plain_words(
-    name: str, change: Callable[[dict[str, Any]], None], expected: list[tuple[str, str]]
+    name: str, change: Change, expected: list[tuple[str, str]]
 ) -> None:
     assert problems_of(with_(change)) == expected
 

@@ -1,0 +1,55 @@
+"""Programme settings: defaults in code, head office's choices in the `settings` table."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields, replace
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from audit_app.models import Setting, User
+from audit_app.services import audit
+from audit_app.services.errors import ServiceError
+
+
+class SettingsError(ServiceError):
+    pass
+
+
+@dataclass(frozen=True)
+class ProgrammeSettings:
+    # Submitted visits wait for head office's approval before they count in scorecards.
+    review_required: bool = False
+    # Area managers see who the shopper was (on visit pages and in CSV exports).
+    show_shopper_to_managers: bool = True
+
+
+def get_settings(session: Session) -> ProgrammeSettings:
+    """The current settings: stored values over the defaults (unknown stored keys are ignored)."""
+    known = {f.name for f in fields(ProgrammeSettings)}
+    stored = {row.key: row.value for row in session.scalars(select(Setting)) if row.key in known}
+    return replace(ProgrammeSettings(), **stored)
+
+
+def update_settings(session: Session, actor: User, changes: dict[str, Any], *, now: datetime) -> ProgrammeSettings:
+    """Change some settings (head office), logging before and after. Raises SettingsError for unknown keys."""
+    current = get_settings(session)
+    types = {f.name: f.type for f in fields(ProgrammeSettings)}
+    unknown = sorted(set(changes) - set(types))
+    if unknown:
+        raise SettingsError(f"Unknown setting(s): {', '.join(unknown)}.")
+    for key, value in changes.items():
+        row = session.get(Setting, key)
+        if row is None:
+            row = Setting(key=key)
+            session.add(row)
+        row.value = value
+        row.updated_at = now
+        row.updated_by_id = actor.id
+    updated = replace(current, **changes)
+    audit.record(session, actor=actor, action="settings.update", entity_type="settings", entity_id="programme",
+                 now=now, before=asdict(current), after=asdict(updated))
+    session.commit()
+    return updated
