@@ -52,12 +52,14 @@ def register_blueprints(app: Flask) -> None:
     from audit_app.auth import bp as auth_bp
     from audit_app.headoffice import bp as headoffice_bp
     from audit_app.manager import bp as manager_bp
+    from audit_app.photos import bp as photos_bp
     from audit_app.shopper import bp as shopper_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(shopper_bp, url_prefix="/shopper")
     app.register_blueprint(manager_bp, url_prefix="/manager")
     app.register_blueprint(headoffice_bp, url_prefix="/head-office")
+    app.register_blueprint(photos_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

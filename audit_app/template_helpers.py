@@ -12,12 +12,14 @@ from flask_babel import format_date, format_datetime, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+import scoring
 from audit_app.i18n import LANGUAGES
 
 NAV = {
     "shopper": [("shopper.home", _l("My visits"))],
-    "area_manager": [("manager.home", _l("Stores"))],
+    "area_manager": [("manager.home", _l("Stores")), ("manager.compare", _l("Compare"))],
     "head_office": [("headoffice.home", _l("Overview")), ("manager.home", _l("Stores")),
+                    ("headoffice.checklists", _l("Checklists")), ("headoffice.review_queue", _l("Review")),
                     ("headoffice.people", _l("People"))],
 }
 
@@ -66,6 +68,7 @@ def init_template_helpers(app: Flask) -> None:
     app.add_template_filter(signed, "signed")
     app.add_template_filter(localise, "t")
     app.add_template_filter(when, "when")
+    app.add_template_test(lambda value: value is scoring.NA, "not_applicable")
 
     @app.context_processor
     def layout_context() -> dict[str, Any]:

@@ -179,6 +179,7 @@ class World:
     manager: User
     other_manager: User
     head: User
+    upload_dir: Path
 
 
 @pytest.fixture
@@ -193,4 +194,92 @@ def world(app: Flask) -> World:
         manager=make_user("manager@test.example", "area_manager", ("A1",)),
         other_manager=make_user("manager2@test.example", "area_manager", ("A2",)),
         head=make_user("head@test.example", "head_office"),
+        upload_dir=Path(app.config["UPLOAD_DIR"]),
     )
+
+
+# A small checklist covering the common question types; section weights 2 and 1.
+MINI_CHECKLIST: dict[str, Any] = {
+    "key": "mini_visit", "title": {"en": "Mini visit", "ja": "ミニ訪問"}, "channel": "in_store",
+    "grades": [{"min": 80, "label": "Good"}, {"min": 0, "label": "Poor"}],
+    "sections": [
+        {"key": "staff", "title": {"en": "Staff", "ja": "スタッフ"}, "weight": 2, "questions": [
+            {"key": "greeted", "type": "yes_no", "text": {"en": "Were you greeted?", "ja": "挨拶されましたか？"},
+             "weight": 3},
+            {"key": "helpful", "type": "scale", "min": 1, "max": 5, "text": "How helpful?"},
+            {"key": "notes", "type": "text", "text": "Notes", "required": False},
+        ]},
+        {"key": "checkout", "title": "Checkout", "questions": [
+            {"key": "queue_wait", "type": "duration", "text": "Queue wait", "kpi": "queue_wait",
+             "bands": [{"max": 120, "fraction": 1}, {"max": 300, "fraction": 0.5}, {"fraction": 0}]},
+            {"key": "self_checkout", "type": "yes_no", "text": "Self-checkout?", "weight": 0},
+            {"key": "sco_help", "type": "yes_no", "text": "Help at self-checkout?", "allow_na": True,
+             "show_if": {"question": "self_checkout", "equals": "yes"}},
+        ]},
+    ],
+}
+
+
+def publish_mini(definition: dict[str, Any] | None = None) -> Any:
+    """Publish MINI_CHECKLIST (or `definition`) and return the version row."""
+    import scoring
+    from audit_app.services import checklists
+
+    return checklists.publish_checklist(db.session, scoring.parse_checklist(definition or MINI_CHECKLIST), now=NOW)
+
+
+def make_visit(shopper: User, store: Store, client_uuid: str | None = None) -> Any:
+    """A draft visit of MINI_CHECKLIST by `shopper` at `store`, started through the visit service."""
+    import uuid
+
+    from audit_app.services import visits
+
+    version = publish_mini()
+    assignment = make_assignment(shopper, store, version.checklist_id)
+    return visits.start_visit(db.session, shopper, client_uuid=client_uuid or str(uuid.uuid4()),
+                              assignment_id=assignment.id, now=NOW)
+
+
+# --- head office: checklists and scored visits ----------------------------------------------------
+
+
+def small_checklist_data(key: str = "store_check") -> dict[str, Any]:
+    """Two sections, three questions: a yes/no, a 1-5 scale and a banded queue time."""
+    return {
+        "key": key, "title": "Store check", "channel": "in_store",
+        "grades": [{"min": 80, "label": "Good"}, {"min": 0, "label": "Poor"}],
+        "sections": [
+            {"key": "service", "title": "Service", "questions": [
+                {"key": "greeted", "type": "yes_no", "text": "Were you greeted?", "weight": 2},
+                {"key": "helpful", "type": "scale", "text": "How helpful was the staff?", "min": 1, "max": 5},
+            ]},
+            {"key": "checkout", "title": "Checkout", "questions": [
+                {"key": "queue_wait", "type": "duration", "text": "How long was the queue?",
+                 "bands": [{"max": 120, "fraction": 1}, {"max": 300, "fraction": "0.5"}, {"fraction": 0}]},
+            ]},
+        ],
+    }
+
+
+def make_published_checklist(data: dict[str, Any] | None = None, actor: User | None = None) -> Any:
+    """Publish a checklist (default: small_checklist_data) and return its ChecklistVersion."""
+    import scoring
+    from audit_app.services import checklists as checklist_service
+
+    return checklist_service.publish_checklist(db.session, scoring.parse_checklist(data or small_checklist_data()),
+                                               now=NOW, actor=actor)
+
+
+def make_submitted_visit(shopper: User, store: Store, checklist_id: int, answers: dict[str, Any],
+                         at: datetime | None = None) -> Any:
+    """A visit started on an assignment, answered and submitted through the visit services."""
+    import uuid
+
+    from audit_app.services import visits
+
+    at = at or NOW
+    assignment = make_assignment(shopper, store, checklist_id, start=at.date())
+    client_uuid = str(uuid.uuid4())
+    visit = visits.start_visit(db.session, shopper, client_uuid=client_uuid, now=at, assignment_id=assignment.id)
+    visits.save_answers(db.session, shopper, visit.id, answers, at)
+    return visits.submit_visit(db.session, shopper, visit.id, client_uuid, at)

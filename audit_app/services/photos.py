@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import warnings
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -58,13 +59,22 @@ def clean_image(data: bytes) -> CleanImage:
         raise PhotoError("The photo is empty. Please take it again.")
     if len(data) > MAX_BYTES:
         raise PhotoError(f"The photo is larger than {MAX_BYTES // (1024 * 1024)} MB. Please take a smaller one.")
+    too_big = "This image has too many pixels to be a photo. Please take it again."
     try:
-        with Image.open(io.BytesIO(data)) as probe:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            probe = Image.open(io.BytesIO(data))
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise PhotoError(too_big) from None
+    except (UnidentifiedImageError, OSError, ValueError):
+        raise PhotoError("This file is not a photo we can read (use JPEG, PNG or WebP).") from None
+    try:
+        with probe:
             if probe.format not in ACCEPTED_FORMATS:
                 raise PhotoError("This file is not a photo we can read (use JPEG, PNG or WebP).")
             width, height = probe.size
             if width * height > MAX_PIXELS:
-                raise PhotoError("This image has too many pixels to be a photo. Please take it again.")
+                raise PhotoError(too_big)
             taken_at = _taken_at(probe)
             probe.load()
             image = ImageOps.exif_transpose(probe).convert("RGB")

@@ -6,11 +6,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Mapping
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 import scoring
+from scoring.questions import fraction_earned
 from audit_app.models import Answer, Assignment, Checklist, ChecklistVersion, Store, User, Visit
 from audit_app.services import audit, scorecards
 from audit_app.services.errors import NotFoundError, PermissionDeniedError, ServiceError
@@ -51,6 +52,7 @@ def _latest_published(session: Session, checklist_id: int) -> ChecklistVersion:
 def start_visit(
     session: Session, user: User, *, client_uuid: str, now: datetime, assignment_id: int | None = None,
     store_id: int | None = None, checklist_id: int | None = None,
+    location: tuple[float, float, float | None] | None = None,
 ) -> Visit:
     """Start (or, for a client_uuid seen before, return) a draft visit pinned to the latest published version.
 
@@ -84,6 +86,8 @@ def start_visit(
         client_uuid=client_uuid, store_id=store_id, shopper_id=user.id, checklist_version_id=version.id,
         assignment_id=assignment.id if assignment else None, status="draft", started_at=now, updated_at=now,
     )
+    if location is not None:
+        visit.latitude, visit.longitude, visit.location_accuracy_m = location
     session.add(visit)
     if assignment is not None:
         assignment.status = "started"
@@ -96,44 +100,93 @@ def start_visit(
     return visit
 
 
-def save_answers(
-    session: Session, user: User, visit_id: int, answers: Mapping[str, Any], now: datetime,
-    comments: Mapping[str, str] | None = None,
-) -> Visit:
-    """Store answers for a draft visit (question key -> value, scoring.NA, or None to clear).
-
-    Each value is checked by the scoring engine; raises InvalidAnswerError naming the question.
-    """
-    visit = _own_draft(session, user, visit_id)
-    definition = _definition(session.get(ChecklistVersion, visit.checklist_version_id))
-    for key in [*answers, *(comments or {})]:
-        try:
-            definition.question(key)
-        except KeyError:
-            raise InvalidAnswerError(key, f"There is no question '{key}' in this checklist.") from None
-    stored = {a.question_key: a for a in session.scalars(select(Answer).where(Answer.visit_id == visit.id))}
-    merged = {k: (scoring.NA if a.is_na else a.value) for k, a in stored.items()}
-    merged.update(answers)
+def answer_problem(question: scoring.Question, value: Any) -> str | None:
+    """Why `value` cannot be the answer to `question` (plain words), or None when it can."""
+    if value is None:
+        return None
+    if value is scoring.NA:
+        return None if question.allow_na else "This question cannot be answered N/A."
     try:
-        scoring.score(definition, {k: v for k, v in merged.items() if v is not None})
-    except scoring.AnswerError as error:
-        raise InvalidAnswerError(error.question_key, str(error)) from None
-    comments = comments or {}
-    for key in sorted(set(answers) | set(comments)):
+        fraction_earned(question, value)
+    except ValueError as error:
+        return str(error)
+    return None
+
+
+def _write_answers(session: Session, visit: Visit, values: Mapping[str, Any], comments: Mapping[str, str],
+                   now: datetime) -> None:
+    stored = {a.question_key: a for a in session.scalars(select(Answer).where(Answer.visit_id == visit.id))}
+    for key in sorted(set(values) | set(comments)):
         row = stored.get(key)
         if row is None:
             row = Answer(visit_id=visit.id, question_key=key, value=None, is_na=False, comment="")
             session.add(row)
-        if key in answers:
-            value = answers[key]
+        if key in values:
+            value = values[key]
             row.is_na = value is scoring.NA
             row.value = None if value is scoring.NA else value
         if key in comments:
             row.comment = comments[key]
         row.updated_at = now
     visit.updated_at = now
+
+
+def save_answers(
+    session: Session, user: User, visit_id: int, answers: Mapping[str, Any], now: datetime,
+    comments: Mapping[str, str] | None = None,
+) -> Visit:
+    """Store answers for a draft visit (question key -> value, scoring.NA, or None to clear), all or nothing.
+
+    Raises InvalidAnswerError naming the first question whose answer the checklist cannot take.
+    """
+    visit = _own_draft(session, user, visit_id)
+    definition = _definition(session.get(ChecklistVersion, visit.checklist_version_id))
+    comments = comments or {}
+    for key in [*answers, *comments]:
+        question = _question(definition, key)
+        problem = answer_problem(question, answers.get(key))
+        if problem:
+            raise InvalidAnswerError(key, problem)
+    _write_answers(session, visit, answers, comments, now)
     session.commit()
     return visit
+
+
+def save_section(
+    session: Session, user: User, visit_id: int, section_index: int, answers: Mapping[str, Any],
+    comments: Mapping[str, str], now: datetime,
+) -> dict[str, str]:
+    """Store one section's answers, keeping every valid one even when others are not.
+
+    Returns question key -> problem for the answers that were not stored (empty when all were).
+    Raises NotFoundError, PermissionDeniedError, VisitError (submitted visit or no such section).
+    """
+    visit = _own_draft(session, user, visit_id)
+    definition = _definition(session.get(ChecklistVersion, visit.checklist_version_id))
+    if not 0 <= section_index < len(definition.sections):
+        raise NotFoundError("No such section.")
+    section_keys = {q.key for q in definition.sections[section_index].questions}
+    problems: dict[str, str] = {}
+    valid: dict[str, Any] = {}
+    for key, value in answers.items():
+        if key not in section_keys:
+            problems[key] = "This question is not in this section."
+            continue
+        problem = answer_problem(definition.question(key), value)
+        if problem:
+            problems[key] = problem
+        else:
+            valid[key] = value
+    _write_answers(session, visit, valid, {k: v for k, v in comments.items() if k in section_keys}, now)
+    session.commit()
+    return problems
+
+
+def _question(definition: scoring.Checklist, key: str) -> scoring.Question:
+    try:
+        return definition.question(key)
+    except KeyError:
+        raise InvalidAnswerError(key, f"There is no question '{key}' in this checklist.") from None
 
 
 def submit_visit(
@@ -144,14 +197,27 @@ def submit_visit(
 
     Raises IncompleteVisitError listing unanswered required questions, InvalidAnswerError, VisitError.
     """
-    visit = session.scalar(select(Visit).where(Visit.id == visit_id).with_for_update())
-    if visit is None:
+    # Take the row's write lock before reading its status, so of two concurrent submits (a double tap, a
+    # replay from the offline queue) the second waits and then sees the first one's result. An UPDATE
+    # does this on SQLite and PostgreSQL alike; it must be the transaction's first statement, because
+    # SQLite cannot turn a read snapshot taken earlier in the request into a write.
+    user_id = user.id
+    session.rollback()
+    claimed = session.execute(update(Visit).where(Visit.id == visit_id).values(updated_at=now))
+    if claimed.rowcount == 0:
+        session.rollback()
         raise NotFoundError("No such visit.")
-    if visit.shopper_id != user.id:
+    visit = session.scalars(
+        select(Visit).where(Visit.id == visit_id).execution_options(populate_existing=True)
+    ).one()
+    if visit.shopper_id != user_id:
+        session.rollback()
         raise PermissionDeniedError("This visit belongs to someone else.")
     if visit.client_uuid != client_uuid:
+        session.rollback()
         raise VisitError("This form belongs to a different visit. Please reload the page.")
-    if visit.status != "draft" and visit.status != "returned":
+    if visit.status not in ("draft", "returned"):
+        session.rollback()
         return visit
     version = session.get(ChecklistVersion, visit.checklist_version_id)
     card = score_visit(session, visit, version)
@@ -161,7 +227,7 @@ def submit_visit(
     visit.status = "submitted"
     visit.submitted_at = now
     visit.updated_at = now
-    if location is not None:
+    if location is not None and visit.latitude is None:
         visit.latitude, visit.longitude, visit.location_accuracy_m = location
     if visit.assignment_id is not None:
         assignment = session.get(Assignment, visit.assignment_id)

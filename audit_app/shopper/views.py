@@ -1,24 +1,193 @@
 from __future__ import annotations
 
+import uuid
 from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
 
-from flask import render_template
+from flask import (abort, current_app, flash, jsonify, redirect, render_template, request, send_from_directory,
+                   url_for)
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from audit_app.authz import role_required
+from audit_app.config import PROJECT_ROOT
 from audit_app.extensions import db
-from audit_app.services import scorecards, visits
+from audit_app.services import photos, scorecards, visit_pages, visits
+from audit_app.services.errors import NotFoundError, PermissionDeniedError
 from audit_app.shopper import bp
+from audit_app.shopper.forms import SaveSectionForm, VisitActionForm, read_section
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _shopper():  # type: ignore[no-untyped-def]
+    return current_user._get_current_object()
+
+
+def _load_form(visit_id: int) -> visit_pages.VisitForm:
+    try:
+        return visit_pages.load_visit_form(db.session, _shopper(), visit_id)
+    except NotFoundError:
+        abort(404)
+    except PermissionDeniedError:
+        abort(403)
+
+
+def _wants_json() -> bool:
+    return request.accept_mimetypes.best == "application/json"
 
 
 @bp.route("/")
 @role_required("shopper")
 def home():
-    today = datetime.now(timezone.utc).date()
+    today = _now().date()
     rows = scorecards.list_visit_rows(db.session, shopper_id=current_user.id, limit=30)
     return render_template(
         "shopper/home.html",
         assignments=visits.list_open_assignments(db.session, current_user.id, today),
         in_progress=[v for v in rows if v.status in ("draft", "returned")],
         submitted=[v for v in rows if v.status not in ("draft", "returned")],
+        new_uuid=lambda: str(uuid.uuid4()),
     )
+
+
+@bp.route("/assignments/<int:assignment_id>/start", methods=["POST"])
+@role_required("shopper")
+def start_visit(assignment_id: int):
+    form = VisitActionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        visit = visits.start_visit(db.session, _shopper(), client_uuid=form.client_uuid.data,
+                                   assignment_id=assignment_id, now=_now(), location=form.location())
+    except NotFoundError:
+        abort(404)
+    except PermissionDeniedError:
+        abort(403)
+    except visits.VisitError as error:
+        flash(str(error), "error")
+        return redirect(url_for("shopper.home"))
+    return redirect(url_for("shopper.visit", visit_id=visit.id))
+
+
+@bp.route("/visits/<int:visit_id>")
+@role_required("shopper")
+def visit(visit_id: int):
+    form = _load_form(visit_id)
+    if form.status in ("draft", "returned"):
+        first_open = next((p.index for p in form.progress if not p.is_done), 0)
+        return redirect(url_for("shopper.visit_section", visit_id=visit_id, index=first_open))
+    return render_template("shopper/submitted.html", form=form)
+
+
+def _next_target(form: visit_pages.VisitForm, index: int, go: str) -> str:
+    last = len(form.definition.sections) - 1
+    if go == "review":
+        return url_for("shopper.review", visit_id=form.visit_id)
+    if go.startswith("section-") and go[8:].isdigit():
+        return url_for("shopper.visit_section", visit_id=form.visit_id, index=min(int(go[8:]), last))
+    if go == "prev":
+        return url_for("shopper.visit_section", visit_id=form.visit_id, index=max(index - 1, 0))
+    if index >= last:
+        return url_for("shopper.review", visit_id=form.visit_id)
+    return url_for("shopper.visit_section", visit_id=form.visit_id, index=index + 1)
+
+
+@bp.route("/visits/<int:visit_id>/sections/<int:index>", methods=["GET", "POST"])
+@role_required("shopper")
+def visit_section(visit_id: int, index: int):
+    form = _load_form(visit_id)
+    if not 0 <= index < len(form.definition.sections):
+        abort(404)
+    if form.status not in ("draft", "returned"):
+        return redirect(url_for("shopper.visit", visit_id=visit_id))
+    action = SaveSectionForm()
+    problems: dict[str, str] = {}
+    raw: dict[str, Any] = {}
+    if request.method == "POST":
+        if not action.validate_on_submit():
+            abort(400)
+        section = form.section(index)
+        posted = read_section(section, request.form, request.files, form.hidden)
+        problems.update(posted.problems)
+        upload_dir = Path(current_app.config["UPLOAD_DIR"])
+        for key, upload in posted.photos.items():
+            try:
+                photo = photos.add_photo(db.session, _shopper(), visit_id, key, upload.read(),
+                                         upload_dir=upload_dir, now=_now())
+            except photos.PhotoError as error:
+                problems[key] = str(error)
+            else:
+                posted.values[key] = photo.sha256
+        values = {k: v for k, v in posted.values.items() if k not in problems}
+        try:
+            problems.update(visits.save_section(db.session, _shopper(), visit_id, index, values,
+                                                posted.comments, _now()))
+        except visits.VisitError as error:
+            if _wants_json():
+                return jsonify(ok=False, message=str(error)), 409
+            flash(str(error), "error")
+            return redirect(url_for("shopper.visit", visit_id=visit_id))
+        form = _load_form(visit_id)
+        if _wants_json():
+            return jsonify(ok=not problems, problems=problems,
+                           hidden=sorted(form.hidden), answered=form.answered, total=form.total)
+        if not problems:
+            # A question this section just revealed is answered before moving on (pages work without JS).
+            revealed = [q.key for q in form.section(index).questions if q.type != "note"
+                        and q.key not in form.hidden and q.key not in form.answers and q.show_if is not None]
+            if revealed:
+                return redirect(url_for("shopper.visit_section", visit_id=visit_id, index=index) + f"#q-{revealed[0]}")
+            return redirect(_next_target(form, index, action.go.data or "next"))
+        raw = posted.raw
+    status = 422 if problems else 200
+    precache = [url_for("shopper.visit_section", visit_id=visit_id, index=i)
+                for i in range(len(form.definition.sections))] + [url_for("shopper.review", visit_id=visit_id)]
+    return render_template("shopper/section.html", form=form, index=index, section=form.section(index),
+                           action=action, problems=problems, raw=raw, precache=precache), status
+
+
+@bp.route("/visits/<int:visit_id>/review")
+@role_required("shopper")
+def review(visit_id: int):
+    form = _load_form(visit_id)
+    if form.status not in ("draft", "returned"):
+        return redirect(url_for("shopper.visit", visit_id=visit_id))
+    return render_template("shopper/review.html", form=form, missing=visit_pages.missing_answers(form),
+                           action=VisitActionForm(client_uuid=form.client_uuid))
+
+
+@bp.route("/visits/<int:visit_id>/submit", methods=["POST"])
+@role_required("shopper")
+def submit(visit_id: int):
+    action = VisitActionForm()
+    if not action.validate_on_submit():
+        abort(400)
+    try:
+        visits.submit_visit(db.session, _shopper(), visit_id, action.client_uuid.data, _now(),
+                            location=action.location())
+    except NotFoundError:
+        abort(404)
+    except PermissionDeniedError:
+        abort(403)
+    except visits.IncompleteVisitError:
+        form = _load_form(visit_id)
+        return render_template("shopper/review.html", form=form, missing=visit_pages.missing_answers(form),
+                               action=action, refused=True), 422
+    except visits.VisitError as error:
+        flash(str(error), "error")
+        return redirect(url_for("shopper.review", visit_id=visit_id))
+    flash(_("Visit submitted. Thank you!"), "info")
+    return redirect(url_for("shopper.visit", visit_id=visit_id))
+
+
+@bp.route("/sw.js")
+def service_worker():
+    """The service worker, served from /shopper/ so it may control the shopper's pages."""
+    response = send_from_directory(PROJECT_ROOT / "static" / "js", "sw.js", mimetype="text/javascript",
+                                   max_age=0)
+    response.headers["Service-Worker-Allowed"] = "/shopper/"
+    return response

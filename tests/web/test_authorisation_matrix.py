@@ -31,6 +31,7 @@ def test_each_role_gets_the_expected_status_on_every_route(app: Flask, world: Wo
             data = {**case.data, **(case.setup(world) if case.setup else {})}
             data["csrf_token"] = csrf_token_from(client, "/login")
             response = client.open(case.path, method=case.method, data=data)
+        response.close()  # file responses (photos, the service worker) hold their file open until closed
         signed_in = signed_in and case.endpoint != "auth.logout"
         want = case.expected[role]
         if want == LOGIN:

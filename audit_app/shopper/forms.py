@@ -1,0 +1,123 @@
+"""Reading a checklist section's answers from a form post: shape and type only, per question type."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from werkzeug.datastructures import FileStorage, MultiDict
+from wtforms import FloatField, HiddenField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+import scoring
+
+NA_VALUE = "__na__"
+RADIO_TYPES = ("yes_no", "scale", "choice", "nps")
+DURATION_RE = re.compile(r"^\s*(?:(\d{1,3})\s*[:：]\s*)?(\d{1,6})\s*$")
+MAX_TEXT = 4000
+
+
+class VisitActionForm(FlaskForm):
+    """Start or submit: carries the visit's client UUID and, when the shopper allows it, where they are."""
+
+    client_uuid = HiddenField(validators=[DataRequired(), Length(min=8, max=36)])
+    latitude = FloatField(validators=[Optional(), NumberRange(-90, 90)])
+    longitude = FloatField(validators=[Optional(), NumberRange(-180, 180)])
+    accuracy = FloatField(validators=[Optional(), NumberRange(0, 100000)])
+
+    def location(self) -> tuple[float, float, float | None] | None:
+        if self.latitude.data is None or self.longitude.data is None:
+            return None
+        return (self.latitude.data, self.longitude.data, self.accuracy.data)
+
+
+class SaveSectionForm(FlaskForm):
+    """Only the CSRF token and the navigation choice; the answers are read by `read_section`."""
+
+    go = HiddenField()
+
+
+@dataclass
+class SectionInput:
+    values: dict[str, Any] = field(default_factory=dict)  # key -> value, scoring.NA, or None (cleared)
+    comments: dict[str, str] = field(default_factory=dict)
+    problems: dict[str, str] = field(default_factory=dict)
+    raw: dict[str, Any] = field(default_factory=dict)  # what was typed, to show again with an error
+    photos: dict[str, FileStorage] = field(default_factory=dict)
+
+
+def _number(text: str) -> int | str:
+    value = Decimal(text.replace(",", "."))
+    if not value.is_finite():
+        raise InvalidOperation
+    return int(value) if value == value.to_integral_value() else str(value.normalize())
+
+
+def parse_duration(text: str) -> int | None:
+    """Seconds from '95', '1:35' or '1：35' (minutes:seconds); None when it is neither."""
+    match = DURATION_RE.match(text)
+    if not match:
+        return None
+    minutes, seconds = match.groups()
+    if minutes is not None and int(seconds) >= 60:
+        return None
+    return int(minutes or 0) * 60 + int(seconds)
+
+
+def read_section(section: scoring.Section, form: MultiDict[str, str], files: MultiDict[str, FileStorage],
+                 hidden: frozenset[str]) -> SectionInput:
+    """Turn the posted fields of one section into answer values, keeping what was typed for redisplay."""
+    out = SectionInput()
+    for question in section.questions:
+        key = question.key
+        if question.type == "note":
+            continue
+        comment = form.get(f"c-{key}")
+        if comment is not None:
+            out.comments[key] = comment.strip()[:MAX_TEXT]
+        if key in hidden and f"q-{key}" not in form and f"na-{key}" not in form:
+            continue
+        if question.type == "photo":
+            upload = files.get(f"f-{key}")
+            if upload is not None and upload.filename:
+                out.photos[key] = upload
+        raw: Any = form.getlist(f"q-{key}") if question.type == "multi" else form.get(f"q-{key}", "")
+        out.raw[key] = raw
+        if form.get(f"na-{key}") or raw == NA_VALUE:
+            out.values[key] = scoring.NA
+            continue
+        try:
+            out.values[key] = _value(question, raw)
+        except ValueError as problem:
+            out.problems[key] = str(problem)
+    return out
+
+
+def _value(question: scoring.Question, raw: Any) -> Any:
+    kind = question.type
+    if kind == "multi":
+        return list(raw) or None
+    text = str(raw).strip()
+    if text == "":
+        return None
+    if kind in ("scale", "nps"):
+        if not text.lstrip("-").isdigit():
+            raise ValueError(_l("Choose one of the numbers."))
+        return int(text)
+    if kind == "number":
+        try:
+            return _number(text)
+        except (InvalidOperation, ValueError):
+            raise ValueError(_l("Enter a number, for example 3 or 2.5.")) from None
+    if kind == "duration":
+        seconds = parse_duration(text)
+        if seconds is None:
+            raise ValueError(_l("Enter the time in seconds (95) or minutes:seconds (1:35)."))
+        return seconds
+    if kind in ("text", "photo"):
+        return text[:MAX_TEXT]
+    return text  # yes_no, choice, date, time: the engine checks the value itself
