@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, ForeignKey, String
+from sqlalchemy import Boolean, ForeignKey, String, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from audit_app.extensions import db
@@ -14,6 +14,7 @@ class Region(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(32), unique=True)
     name: Mapped[str] = mapped_column(String(120))
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
     areas: Mapped[list["Area"]] = relationship(back_populates="region", lazy="raise", order_by="Area.name")
 
@@ -25,6 +26,7 @@ class Area(db.Model):
     region_id: Mapped[int] = mapped_column(ForeignKey("regions.id"), index=True)
     code: Mapped[str] = mapped_column(String(32), unique=True)
     name: Mapped[str] = mapped_column(String(120))
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
     region: Mapped[Region] = relationship(back_populates="areas", lazy="raise")
     stores: Mapped[list["Store"]] = relationship(back_populates="area", lazy="raise", order_by="Store.name")

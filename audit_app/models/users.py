@@ -37,6 +37,8 @@ class User(UserMixin, db.Model):
     # Changes whenever the password does, so existing sessions stop being valid.
     session_token: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # A shopper's home region: bulk assignment spreads an area's stores across the shoppers of its region.
+    region_id: Mapped[int | None] = mapped_column(ForeignKey("regions.id"), nullable=True, index=True)
 
     areas: Mapped[list[Area]] = relationship(secondary=area_managers, lazy="raise", order_by=Area.name)
 

@@ -1,0 +1,309 @@
+"""Between the rubric editor's forms and checklist data: text fields in, definition dicts out, and the schema's
+problem paths mapped back onto the form field they concern."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask_babel import gettext as _
+
+import scoring
+
+
+class LineError(ValueError):
+    """A line of a multi-line field that cannot be read; the message names the line."""
+
+
+def text_value(en: str, ja: str = "") -> Any:
+    en, ja = (en or "").strip(), (ja or "").strip()
+    if not en:
+        return ""
+    return {"en": en, "ja": ja} if ja else en
+
+
+def text_parts(value: Any) -> tuple[str, str]:
+    if value is None:
+        return "", ""
+    if isinstance(value, str):
+        return value, ""
+    return value.get("en", ""), value.get("ja", "")
+
+
+def _number(text: str) -> Any:
+    text = text.strip()
+    if re.fullmatch(r"-?\d+", text):
+        return int(text)
+    return text
+
+
+def parse_options(text: str) -> list[dict[str, Any]]:
+    options = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        parts = [p.strip() for p in line.split("|")]
+        if len(parts) < 2 or not parts[0] or not parts[1]:
+            raise LineError(_("Line %(n)d: write key | text | fraction.", n=number))
+        option: dict[str, Any] = {"key": parts[0], "text": text_value(parts[1], parts[3] if len(parts) > 3 else "")}
+        if len(parts) > 2 and parts[2]:
+            option["fraction"] = _number(parts[2])
+        options.append(option)
+    return options
+
+
+def options_text(options: list[dict[str, Any]]) -> str:
+    lines = []
+    for option in options:
+        en, ja = text_parts(option["text"])
+        line = f"{option['key']} | {en} | {option.get('fraction', 0)}"
+        lines.append(f"{line} | {ja}" if ja else line)
+    return "\n".join(lines)
+
+
+_BAND = re.compile(r"\s*(max|min|<=|≤|>=|≥|otherwise|else)\s*([^:]*?)\s*:\s*(\S+)\s*", re.IGNORECASE)
+
+
+def parse_bands(text: str) -> list[dict[str, Any]]:
+    bands = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        match = _BAND.fullmatch(line)
+        if not match:
+            raise LineError(_("Line %(n)d: write “max 120: 1”, “min 10: 0.5” or “otherwise: 0”.", n=number))
+        side, limit, fraction = match.group(1).lower(), match.group(2), match.group(3)
+        band: dict[str, Any] = {}
+        if side in ("max", "<=", "≤", "min", ">=", "≥"):
+            if not limit:
+                raise LineError(_("Line %(n)d: the band needs a limit, like “max 120: 1”.", n=number))
+            band["max" if side in ("max", "<=", "≤") else "min"] = _number(limit)
+        band["fraction"] = _number(fraction)
+        bands.append(band)
+    return bands
+
+
+def bands_text(bands: list[dict[str, Any]]) -> str:
+    lines = []
+    for band in bands:
+        if "max" in band:
+            lines.append(f"max {band['max']}: {band['fraction']}")
+        elif "min" in band:
+            lines.append(f"min {band['min']}: {band['fraction']}")
+        else:
+            lines.append(f"otherwise: {band['fraction']}")
+    return "\n".join(lines)
+
+
+def parse_grades(text: str) -> list[dict[str, Any]]:
+    grades = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        parts = [p.strip() for p in line.split("|")]
+        if len(parts) < 2 or not parts[0] or not parts[1]:
+            raise LineError(_("Line %(n)d: write minimum | label.", n=number))
+        grades.append({"min": _number(parts[0]), "label": text_value(parts[1], parts[2] if len(parts) > 2 else "")})
+    return grades
+
+
+def grades_text(grades: list[dict[str, Any]]) -> str:
+    lines = []
+    for grade in grades:
+        en, ja = text_parts(grade["label"])
+        lines.append(f"{grade['min']} | {en}" + (f" | {ja}" if ja else ""))
+    return "\n".join(lines)
+
+
+def _show_if_values(text: str) -> list[Any]:
+    return [_number(v) for v in (part.strip() for part in text.split(",")) if v]
+
+
+def question_from_form(form: Any) -> tuple[dict[str, Any], dict[str, list[str]]]:
+    """The question dict a QuestionForm describes, and errors for lines it could not read (by field name).
+
+    Fields that do not apply to the chosen type are left out, so a type change does not trip over old values.
+    """
+    qtype = form.type.data
+    errors: dict[str, list[str]] = {}
+    question: dict[str, Any] = {"key": form.key.data.strip(), "type": qtype,
+                                "text": text_value(form.text_en.data, form.text_ja.data)}
+    help_text = text_value(form.help_en.data, form.help_ja.data)
+    if help_text:
+        question["help"] = help_text
+    if qtype != "note":
+        if (form.weight.data or "").strip():
+            question["weight"] = _number(form.weight.data)
+        question["required"] = bool(form.required.data)
+    question["allow_na"] = bool(form.allow_na.data)
+    if qtype == "yes_no":
+        question["good"] = form.good.data
+    if qtype == "scale":
+        question["min"], question["max"] = form.min.data, form.max.data
+        for name in ("min_label", "max_label"):
+            if (getattr(form, name).data or "").strip():
+                question[name] = getattr(form, name).data.strip()
+    if qtype == "number" and (form.unit.data or "").strip():
+        question["unit"] = form.unit.data.strip()
+    if qtype in ("choice", "multi"):
+        try:
+            question["options"] = parse_options(form.options.data or "")
+        except LineError as error:
+            errors["options"] = [str(error)]
+    if qtype in ("number", "duration") and (form.bands.data or "").strip():
+        try:
+            question["bands"] = parse_bands(form.bands.data)
+        except LineError as error:
+            errors["bands"] = [str(error)]
+    if form.critical_effect.data:
+        critical: dict[str, Any] = {"effect": form.critical_effect.data}
+        if (form.critical_cap.data or "").strip():
+            critical["cap"] = _number(form.critical_cap.data)
+        question["critical"] = critical
+    if (form.show_if_question.data or "").strip():
+        values = _show_if_values(form.show_if_values.data or "")
+        show_if: dict[str, Any] = {"question": form.show_if_question.data.strip()}
+        if len(values) == 1:
+            show_if["equals"] = values[0]
+        else:
+            show_if["in"] = values
+        question["show_if"] = show_if
+    if form.kpi.data:
+        question["kpi"] = form.kpi.data
+    return question, errors
+
+
+def fill_question_form(form: Any, question: dict[str, Any]) -> None:
+    form.key.data = question["key"]
+    form.type.data = question["type"]
+    form.text_en.data, form.text_ja.data = text_parts(question["text"])
+    form.help_en.data, form.help_ja.data = text_parts(question.get("help"))
+    form.weight.data = str(question["weight"]) if "weight" in question else ""
+    form.required.data = question.get("required", False)
+    form.allow_na.data = question.get("allow_na", False)
+    form.good.data = question.get("good", "yes")
+    form.min.data, form.max.data = question.get("min"), question.get("max")
+    form.min_label.data = text_parts(question.get("min_label"))[0]
+    form.max_label.data = text_parts(question.get("max_label"))[0]
+    form.unit.data = text_parts(question.get("unit"))[0]
+    form.options.data = options_text(question.get("options", []))
+    form.bands.data = bands_text(question.get("bands", []))
+    critical = question.get("critical") or {}
+    form.critical_effect.data = critical.get("effect", "")
+    form.critical_cap.data = str(critical.get("cap", "")) if critical.get("cap") is not None else ""
+    show_if = question.get("show_if") or {}
+    form.show_if_question.data = show_if.get("question", "")
+    values = show_if.get("in", [show_if["equals"]] if "equals" in show_if else [])
+    form.show_if_values.data = ", ".join(str(v) for v in values)
+    form.kpi.data = question.get("kpi", "")
+
+
+_QUESTION_FIELD = {
+    "key": "key", "type": "type", "text": "text_en", "help": "help_en", "weight": "weight", "required": "required",
+    "allow_na": "allow_na", "good": "good", "min": "min", "max": "max", "min_label": "min_label",
+    "max_label": "max_label", "unit": "unit", "options": "options", "bands": "bands", "critical": "critical_effect",
+    "kpi": "kpi",
+}
+_PART = re.compile(r"\.?([A-Za-z_]+)|\[(\d+)\]")
+
+
+def _parts(path: str) -> list[str | int]:
+    return [m.group(1) if m.group(1) else int(m.group(2)) for m in _PART.finditer(path)]
+
+
+def _with_index(message: str, rest: list[str | int], noun: str) -> str:
+    index = next((p for p in rest if isinstance(p, int)), None)
+    return _("%(noun)s %(n)d: %(message)s", noun=noun, n=index + 1, message=message) if index is not None else message
+
+
+def map_problems(problems: list[scoring.Problem], prefix: str, fields: dict[str, str]) -> tuple[
+        dict[str, list[str]], list[str]]:
+    """Split schema problems into those of one part of the checklist (`prefix`, like `sections[1].questions[0]`),
+    keyed by form field, and the others (as `path: message` lines)."""
+    target = _parts(prefix)
+    by_field: dict[str, list[str]] = {}
+    others: list[str] = []
+    for problem in problems:
+        parts = _parts(problem.path)
+        if parts[:len(target)] != target or len(parts) == len(target):
+            if parts == target:
+                by_field.setdefault("__all__", []).append(problem.message)
+            else:
+                others.append(f"{problem.path}: {problem.message}" if problem.path else problem.message)
+            continue
+        rest = parts[len(target):]
+        head = rest[0]
+        if head == "critical" and "cap" in rest:
+            name = "critical_cap"
+        elif head == "show_if":
+            name = "show_if_values" if any(p in ("equals", "in") for p in rest) else "show_if_question"
+        else:
+            name = fields.get(str(head), "")
+        if not name:
+            others.append(f"{problem.path}: {problem.message}")
+            continue
+        message = problem.message
+        if head == "options":
+            message = _with_index(message, rest[1:], _("Option"))
+        elif head == "bands":
+            message = _with_index(message, rest[1:], _("Band"))
+        elif head == "grades":
+            message = _with_index(message, rest[1:], _("Grade"))
+        by_field.setdefault(name, []).append(message)
+    return by_field, others
+
+
+def question_problems(problems: list[scoring.Problem], section: int, question: int) -> tuple[
+        dict[str, list[str]], list[str]]:
+    return map_problems(problems, f"sections[{section}].questions[{question}]", _QUESTION_FIELD)
+
+
+def section_problems(problems: list[scoring.Problem], section: int) -> tuple[dict[str, list[str]], list[str]]:
+    return map_problems(problems, f"sections[{section}]", {"key": "key", "title": "title_en", "weight": "weight",
+                                                           "questions": "key"})
+
+
+def settings_problems(problems: list[scoring.Problem]) -> tuple[dict[str, list[str]], list[str]]:
+    by_field: dict[str, list[str]] = {}
+    others: list[str] = []
+    names = {"title": "title_en", "description": "description", "channel": "channel", "scoring": "method",
+             "grades": "grades"}
+    for problem in problems:
+        parts = _parts(problem.path)
+        name = names.get(str(parts[0])) if parts else None
+        if name:
+            message = _with_index(problem.message, parts[1:], _("Grade")) if name == "grades" else problem.message
+            by_field.setdefault(name, []).append(message)
+        else:
+            others.append(f"{problem.path}: {problem.message}" if problem.path else problem.message)
+    return by_field, others
+
+
+def apply_errors(form: Any, by_field: dict[str, list[str]]) -> list[str]:
+    """Attach errors to their form fields; returns those for no field (shown above the form)."""
+    left = []
+    for name, messages in by_field.items():
+        field = getattr(form, name, None)
+        if field is None or name == "__all__":
+            left.extend(messages)
+            continue
+        field.errors = list(field.errors) + messages
+    return left
+
+
+def outline(definition: dict[str, Any]) -> list[dict[str, Any]]:
+    """Sections and questions with their display facts, for the editor's outline."""
+    sections = []
+    for i, section in enumerate(definition["sections"]):
+        questions = []
+        for j, question in enumerate(section["questions"]):
+            questions.append({
+                "index": j, "key": question["key"], "type": question["type"], "text": text_parts(question["text"])[0],
+                "weight": question.get("weight", 0), "required": question.get("required", False),
+                "allow_na": question.get("allow_na", False), "critical": (question.get("critical") or {}).get("effect"),
+                "show_if": (question.get("show_if") or {}).get("question"),
+                "bands": bands_text(question.get("bands", [])).replace("\n", "; "),
+            })
+        sections.append({"index": i, "key": section["key"], "title": text_parts(section["title"])[0],
+                         "weight": section.get("weight"), "questions": questions})
+    return sections

@@ -1,0 +1,172 @@
+"""Head-office forms: shape only (required, types, ranges); the services and the checklist schema judge the rest."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField, DateField, HiddenField, IntegerField, PasswordField, SelectField, SelectMultipleField, StringField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from scoring.schema import CHANNELS, EFFECTS, KPIS, METHODS, QUESTION_TYPES
+
+
+def _choices(pairs: object) -> list[SelectChoice]:
+    """SelectField choices from (value, label) pairs."""
+    return [SelectChoice(value, label) for value, label in pairs]  # type: ignore[attr-defined]
+
+
+class ActionForm(FlaskForm):
+    """A button that changes something: only the CSRF token is checked."""
+
+
+class NewChecklistForm(FlaskForm):
+    key = StringField(_l("Key"), validators=[DataRequired(), Length(max=64)],
+                      description=_l("Lower-case letters, digits and _; never changes."))
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
+    channel = SelectField(_l("Channel"), choices=_choices((c, c) for c in CHANNELS))
+
+
+class ImportChecklistForm(FlaskForm):
+    yaml_text = TextAreaField(_l("Checklist YAML"), validators=[DataRequired()])
+
+
+class ChecklistSettingsForm(FlaskForm):
+    title_en = StringField(_l("Title (English)"), validators=[DataRequired()])
+    title_ja = StringField(_l("Title (Japanese)"), validators=[Optional()])
+    description = TextAreaField(_l("Description"), validators=[Optional()])
+    channel = SelectField(_l("Channel"), choices=_choices((c, c) for c in CHANNELS))
+    method = SelectField(_l("Scoring method"), choices=_choices((m, m) for m in METHODS))
+    grades = TextAreaField(_l("Grades"), validators=[DataRequired()],
+                           description=_l("One per line, highest first: minimum percent | label | Japanese label "
+                                          "(optional). The last line needs minimum 0."))
+
+
+class SectionForm(FlaskForm):
+    key = StringField(_l("Key"), validators=[DataRequired(), Length(max=64)])
+    title_en = StringField(_l("Title (English)"), validators=[DataRequired()])
+    title_ja = StringField(_l("Title (Japanese)"), validators=[Optional()])
+    weight = StringField(_l("Section weight"), validators=[Optional()],
+                         description=_l("Only with weighted sections scoring; like 1, 2 or 0.5."))
+
+
+class QuestionForm(FlaskForm):
+    key = StringField(_l("Key"), validators=[DataRequired(), Length(max=64)],
+                      description=_l("Stable across versions: answers and scores are matched by it."))
+    type = SelectField(_l("Question type"), choices=_choices((t, t) for t in QUESTION_TYPES))
+    text_en = TextAreaField(_l("Question (English)"), validators=[DataRequired()])
+    text_ja = TextAreaField(_l("Question (Japanese)"), validators=[Optional()])
+    help_en = TextAreaField(_l("Help for the shopper (English)"), validators=[Optional()])
+    help_ja = TextAreaField(_l("Help for the shopper (Japanese)"), validators=[Optional()])
+    weight = StringField(_l("Weight"), validators=[Optional()],
+                         description=_l("Points the question is worth; empty for the type's default."))
+    required = BooleanField(_l("Required"), default=True)
+    allow_na = BooleanField(_l("N/A allowed"))
+    good = SelectField(_l("Good answer (yes/no questions)"), choices=_choices([("yes", "yes"), ("no", "no")]))
+    min = IntegerField(_l("Scale minimum"), validators=[Optional()])
+    max = IntegerField(_l("Scale maximum"), validators=[Optional()])
+    min_label = StringField(_l("Label of the minimum"), validators=[Optional()])
+    max_label = StringField(_l("Label of the maximum"), validators=[Optional()])
+    unit = StringField(_l("Unit (number questions)"), validators=[Optional()])
+    options = TextAreaField(_l("Options (choice and multi questions)"), validators=[Optional()],
+                            description=_l("One per line: key | text | fraction of the points (0 to 1) | Japanese "
+                                           "text (optional)."))
+    bands = TextAreaField(_l("Bands (number and duration questions)"), validators=[Optional()],
+                          description=_l("One per line, in order: “max 120: 1” (up to 120 earns all), “min 10: 0.5”, "
+                                         "and last “otherwise: 0”. Durations are in seconds."))
+    critical_effect = SelectField(_l("Critical"), choices=_choices([("", _l("Not critical"))] + [(e, e) for e in EFFECTS]))
+    critical_cap = StringField(_l("Cap the visit at (percent)"), validators=[Optional()])
+    show_if_question = StringField(_l("Show only if question (key)"), validators=[Optional()])
+    show_if_values = StringField(_l("…has one of these answers"), validators=[Optional()],
+                                 description=_l("Separate several answers with commas."))
+    kpi = SelectField(_l("KPI"), choices=_choices([("", "—")] + [(k, k) for k in KPIS]))
+
+
+class MoveForm(FlaskForm):
+    section = IntegerField(validators=[InputRequired(), NumberRange(min=0)])
+    question = IntegerField(validators=[Optional(), NumberRange(min=0)])
+    step = IntegerField(validators=[InputRequired(), NumberRange(min=-1, max=1)])
+
+
+class ReorderForm(FlaskForm):
+    section = IntegerField(validators=[Optional(), NumberRange(min=0)])
+    order = HiddenField(validators=[DataRequired()])
+
+
+class RemoveForm(FlaskForm):
+    section = IntegerField(validators=[InputRequired(), NumberRange(min=0)])
+    question = IntegerField(validators=[Optional(), NumberRange(min=0)])
+
+
+class RegionForm(FlaskForm):
+    code = StringField(_l("Code"), validators=[DataRequired(), Length(max=32)])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+
+
+class AreaForm(RegionForm):
+    region_id = SelectField(_l("Region"), coerce=int)
+
+
+class StoreForm(FlaskForm):
+    code = StringField(_l("Code"), validators=[DataRequired(), Length(max=32)])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=160)])
+    area_id = SelectField(_l("Area"), coerce=int)
+    city = StringField(_l("City"), validators=[Optional(), Length(max=120)])
+    address = StringField(_l("Address"), validators=[Optional(), Length(max=300)])
+    timezone = StringField(_l("Time zone"), default="Asia/Tokyo", validators=[DataRequired(), Length(max=64)])
+
+
+class PersonForm(FlaskForm):
+    email = StringField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    role = SelectField(_l("Role"), choices=_choices([("shopper", _l("Shopper")), ("area_manager", _l("Area manager")),
+                                            ("head_office", _l("Head office"))]))
+    locale = SelectField(_l("Language"), choices=_choices([("en", "English"), ("ja", "日本語")]))
+    areas = SelectMultipleField(_l("Areas (area managers)"), choices=[])
+    region = SelectField(_l("Home region (shoppers)"), choices=[])
+    password = PasswordField(_l("Password"), validators=[Optional()],
+                             description=_l("At least 10 characters. Leave empty to keep the current one."))
+
+
+class CsvImportForm(FlaskForm):
+    csv_text = TextAreaField(_l("CSV"), validators=[DataRequired()])
+    dry_run = BooleanField(_l("Dry run: only show what would change"), default=True)
+
+
+class AssignmentForm(FlaskForm):
+    checklist_id = SelectField(_l("Checklist"), coerce=int)
+    store_id = SelectField(_l("Store"), coerce=int)
+    shopper_id = SelectField(_l("Shopper"), coerce=int)
+    window_start = DateField(_l("From"), validators=[DataRequired()])
+    window_end = DateField(_l("Until"), validators=[DataRequired()])
+
+
+class BulkAssignmentForm(FlaskForm):
+    checklist_id = SelectField(_l("Checklist"), coerce=int)
+    area_id = SelectField(_l("Area"), coerce=int)
+    shopper_ids = SelectMultipleField(_l("Shoppers (none chosen: the shoppers of the area's region)"), coerce=int,
+                                      choices=[])
+    window_start = DateField(_l("From"), validators=[DataRequired()])
+    window_end = DateField(_l("Until"), validators=[DataRequired()])
+    confirm = HiddenField(default="")
+
+
+class DecisionForm(FlaskForm):
+    decision = SelectField(_l("Decision"), choices=_choices([("approve", _l("Approve")), ("return", _l("Return to the shopper")),
+                                                    ("void", _l("Void"))]))
+    note = TextAreaField(_l("Note to the shopper, or reason for voiding"), validators=[Optional(), Length(max=2000)])
+
+
+class SettingsForm(FlaskForm):
+    review_required = BooleanField(_l("Submitted visits wait for head office's review before they count"))
+    show_shopper_to_managers = BooleanField(_l("Area managers see who the shopper was"))
+
+
+class WhatIfForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    last = IntegerField(_l("Visits to re-score"), default=100, validators=[Optional(), NumberRange(min=1, max=2000)])
