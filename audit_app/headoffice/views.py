@@ -21,6 +21,7 @@ from audit_app.headoffice.forms import (
 from audit_app.services import assignments, checklists, history, org, people, review, rubrics, scorecards
 from audit_app.services import settings as settings_service
 from audit_app.services.errors import NotFoundError, ServiceError
+from audit_app.shopper.forms import read_section
 
 PERIOD_DAYS = 90
 head_office = role_required("head_office")
@@ -396,54 +397,23 @@ def preview(version_id: int):
     checklist = scoring.parse_checklist(info.definition)
     form = ActionForm()
     answers: dict[str, Any] = {}
+    raw: dict[str, Any] = {}
+    problems: dict[str, str] = {}
     card = None
-    errors: dict[str, str] = {}
     if request.method == "POST":
         _refuse_unless_valid(form)
-        answers, errors = _preview_answers(checklist, request.form)
+        # Read exactly as the shopper's section pages do, then score without saving anything.
+        for section in checklist.sections:
+            read = read_section(section, request.form, request.files, frozenset())
+            answers.update({k: v for k, v in read.values.items() if v is not None})
+            raw.update(read.raw)
+            problems.update({k: str(v) for k, v in read.problems.items()})
         try:
             card = scoring.score(checklist, answers)
         except scoring.AnswerError as error:
-            errors[error.question_key] = str(error)
+            problems[error.question_key] = str(error)
     return render_template("headoffice/preview.html", version=info, checklist=checklist, form=form,
-                           answers=answers, card=card, errors=errors, lang=str(request.args.get("lang") or "en"),
-                           has_shopper_form=_has_shopper_partial())
-
-
-def _has_shopper_partial() -> bool:
-    from flask import current_app
-
-    try:
-        current_app.jinja_env.get_template("shopper/_question.html")
-    except Exception:  # noqa: BLE001 (the shopper form is optional here)
-        return False
-    return True
-
-
-def _preview_answers(checklist: scoring.Checklist, values: Any) -> tuple[dict[str, Any], dict[str, str]]:
-    answers: dict[str, Any] = {}
-    errors: dict[str, str] = {}
-    for _section, question in checklist.questions():
-        name = f"q_{question.key}"
-        if values.get(f"{name}_na"):
-            answers[question.key] = scoring.NA
-            continue
-        if question.type == "multi":
-            chosen = values.getlist(name)
-            if chosen:
-                answers[question.key] = chosen
-            continue
-        raw = (values.get(name) or "").strip()
-        if not raw:
-            continue
-        if question.type in ("scale", "nps"):
-            try:
-                answers[question.key] = int(raw)
-            except ValueError:
-                errors[question.key] = _("Enter a whole number.")
-        else:
-            answers[question.key] = raw
-    return answers, errors
+                           answers=answers, raw=raw, card=card, problems=problems), (422 if problems else 200)
 
 
 @bp.route("/versions/<int:version_id>/what-if")

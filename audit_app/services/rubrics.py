@@ -11,7 +11,6 @@ import copy
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from fractions import Fraction
 from statistics import mean
 from typing import Any
 
@@ -400,10 +399,6 @@ def _t(text: Any) -> str:
     return _english(text) if text is not None else ""
 
 
-def _num(value: Any) -> str:
-    return str(scoring.format_percent(Fraction(value) * 100)) + "%" if value is not None else "—"
-
-
 def _bands_words(bands: list[dict[str, Any]]) -> str:
     parts = []
     for band in bands:
@@ -488,8 +483,8 @@ def diff_definitions(old: Definition, new: Definition) -> list[str]:
         for field, label, words in _QUESTION_FIELDS:
             was, now = before.get(field), question.get(field)
             if was != now:
-                lines.append(f"Question {key}: {label} changed from {words(was) if was is not None else '—'} "
-                             f"to {words(now) if now is not None else '—'}.")
+                said = [words(v) if v is not None or field in ("critical", "show_if") else "—" for v in (was, now)]
+                lines.append(f"Question {key}: {label} changed from {said[0]} to {said[1]}.")
     for key, (_, question) in old_questions.items():
         if key not in new_questions:
             lines.append(f"Question “{_t(question['text'])}” ({key}) removed.")
