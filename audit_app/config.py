@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -16,6 +17,20 @@ def _bool(value: str | None, default: bool) -> bool:
     if value is None or value == "":
         return default
     return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _colour(value: str | None, default: str) -> str:
+    """A #rgb or #rrggbb colour; anything else falls back to the default (it ends up inside CSS)."""
+    if value and re.fullmatch(r"#[0-9A-Fa-f]{3}([0-9A-Fa-f]{3})?", value.strip()):
+        return value.strip()
+    return default
+
+
+def _whole(value: str | None, default: int) -> int:
+    try:
+        return max(0, int(value)) if value not in (None, "") else default
+    except ValueError:
+        return default
 
 
 def _secret_key(instance_dir: Path) -> str:
@@ -46,6 +61,11 @@ class Config:
     default_locale: str = "en"
     default_timezone: str = "UTC"
     brand_name: str = "Storecheck"
+    # PDF scorecards: header colour and an optional logo file (PNG, JPEG or SVG).
+    brand_accent: str = "#0b6e69"
+    brand_logo: Path | None = None
+    # Processes rendering a batch of scorecards (0: one per core).
+    pdf_workers: int = 0
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -63,6 +83,9 @@ class Config:
             default_locale=env.get("DEFAULT_LOCALE") or "en",
             default_timezone=env.get("DEFAULT_TIMEZONE") or "UTC",
             brand_name=env.get("BRAND_NAME") or "Storecheck",
+            brand_accent=_colour(env.get("BRAND_ACCENT"), "#0b6e69"),
+            brand_logo=Path(env["BRAND_LOGO"]) if env.get("BRAND_LOGO") else None,
+            pdf_workers=_whole(env.get("PDF_WORKERS"), 0),
         )
 
     def with_overrides(self, **changes: Any) -> "Config":

@@ -283,3 +283,84 @@ def make_submitted_visit(shopper: User, store: Store, checklist_id: int, answers
     visit = visits.start_visit(db.session, shopper, client_uuid=client_uuid, now=at, assignment_id=assignment.id)
     visits.save_answers(db.session, shopper, visit.id, answers, at)
     return visits.submit_visit(db.session, shopper, visit.id, client_uuid, at)
+
+
+# --- scorecards: a small scored history -------------------------------------------------------------
+
+
+def scorecard_checklist_data() -> dict[str, Any]:
+    """Three sections with weights, a capping critical, N/A, an unscored NPS and the KPI questions."""
+    return {
+        "key": "store_visit", "title": {"en": "Store visit", "ja": "店舗訪問"}, "channel": "in_store",
+        "grades": [{"min": 85, "label": {"en": "Good", "ja": "良好"}}, {"min": 0, "label": {"en": "Poor", "ja": "不十分"}}],
+        "sections": [
+            {"key": "staff", "title": {"en": "Staff", "ja": "スタッフ"}, "weight": 2, "questions": [
+                {"key": "greeted", "type": "yes_no", "text": "Were you greeted?", "weight": 3,
+                 "critical": {"effect": "cap", "cap": 50}},
+                {"key": "greeting_time", "type": "duration", "text": "Seconds until greeted", "kpi": "greeting_time",
+                 "bands": [{"max": 30, "fraction": 1}, {"max": 60, "fraction": 0.5}, {"fraction": 0}]},
+                {"key": "helpful", "type": "scale", "text": "How helpful?", "min": 1, "max": 5},
+            ]},
+            {"key": "checkout", "title": {"en": "Checkout", "ja": "レジ"}, "questions": [
+                {"key": "queue_wait", "type": "duration", "text": "Queue wait", "kpi": "queue_wait",
+                 "bands": [{"max": 120, "fraction": 1}, {"max": 300, "fraction": 0.5}, {"fraction": 0}]},
+                {"key": "bag_offered", "type": "yes_no", "text": "Offered a bag?", "allow_na": True},
+            ]},
+            {"key": "feedback", "title": {"en": "Feedback", "ja": "評価"}, "questions": [
+                {"key": "csat", "type": "scale", "text": "Satisfied?", "min": 1, "max": 5, "kpi": "csat"},
+                {"key": "nps", "type": "nps", "text": "Recommend?", "kpi": "nps"},
+                {"key": "remarks", "type": "text", "text": "Remarks", "required": False},
+            ]},
+        ],
+    }
+
+
+def scorecard_answers(quality: int) -> dict[str, Any]:
+    """Answers of a visit at one of four quality levels (0 worst .. 3 best)."""
+    import scoring
+
+    return [
+        {"greeted": "no", "greeting_time": 90, "helpful": 2, "queue_wait": 400, "bag_offered": "no", "csat": 2,
+         "nps": 3},
+        {"greeted": "yes", "greeting_time": 45, "helpful": 3, "queue_wait": 200, "bag_offered": scoring.NA,
+         "csat": 3, "nps": 7},
+        {"greeted": "yes", "greeting_time": 20, "helpful": 4, "queue_wait": 100, "bag_offered": "no", "csat": 4,
+         "nps": 9},
+        {"greeted": "yes", "greeting_time": 10, "helpful": 5, "queue_wait": 30, "bag_offered": "yes", "csat": 5,
+         "nps": 10, "remarks": "Lovely store"},
+    ][quality]
+
+
+@dataclass
+class ScorecardWorld:
+    """`world` plus a published checklist and scored visits: (store, days ago, quality) per visit."""
+
+    world: World
+    version: Any
+    now: datetime
+    visits: list[tuple[Any, int, int, Any]]  # (store, days_ago, quality, Visit)
+    extra_store: Store
+
+
+SCORECARD_HISTORY = (
+    # Ginza (world.store, area A1): previous period and this one.
+    ("store", 120, 1), ("store", 60, 0), ("store", 20, 3), ("store", 5, 2),
+    # A second store of A1 with a Japanese name.
+    ("extra_store", 100, 2), ("extra_store", 40, 3), ("extra_store", 10, 1),
+    # Umeda (world.other_store, area A2).
+    ("other_store", 30, 0), ("other_store", 3, 3),
+)
+
+
+def make_scorecard_world(world: World, now: datetime | None = None) -> ScorecardWorld:
+    """Scored visits relative to `now` (default: the real clock, as the pages use it)."""
+    now = now or datetime.now(timezone.utc).replace(microsecond=0)
+    version = make_published_checklist(scorecard_checklist_data())
+    extra = make_store(world.area, "S3", "渋谷スクランブル店")
+    stores = {"store": world.store, "extra_store": extra, "other_store": world.other_store}
+    made = []
+    for name, days_ago, quality in SCORECARD_HISTORY:
+        visit = make_submitted_visit(world.shopper, stores[name], version.checklist_id, scorecard_answers(quality),
+                                     at=now - timedelta(days=days_ago))
+        made.append((stores[name], days_ago, quality, visit))
+    return ScorecardWorld(world=world, version=version, now=now, visits=made, extra_store=extra)

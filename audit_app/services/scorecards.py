@@ -13,8 +13,23 @@ import scoring
 from audit_app.models import (
     Area, Checklist, ChecklistVersion, Region, SectionScore, Store, User, Visit, VisitScore,
 )
+from audit_app.services.settings import ProgrammeSettings, get_settings
 
 COUNTED_STATUSES = ("submitted", "approved")
+APPROVED_ONLY = ("approved",)
+
+
+def counted_statuses(settings: ProgrammeSettings) -> tuple[str, ...]:
+    """The visit statuses that count in scorecards: approved only while head office reviews submissions.
+
+    Drafts, returned and voided visits never count. Every scorecard query takes its statuses from here.
+    """
+    return APPROVED_ONLY if settings.review_required else COUNTED_STATUSES
+
+
+def statuses_for(session: Session) -> tuple[str, ...]:
+    """`counted_statuses` under the programme's current settings."""
+    return counted_statuses(get_settings(session))
 
 
 def _exact(value: Fraction) -> str:
@@ -81,8 +96,11 @@ class StoreRow:
         return self.latest_percent - self.previous_percent
 
 
-def list_store_rows(session: Session, store_ids: list[int] | None) -> list[StoreRow]:
+def list_store_rows(
+    session: Session, store_ids: list[int] | None, statuses: tuple[str, ...] | None = None
+) -> list[StoreRow]:
     """Stores with their visit count and their two latest counted scores (all stores when ids is None)."""
+    statuses = statuses if statuses is not None else statuses_for(session)
     stores_q = (
         select(Store.id, Store.code, Store.name, Store.city, Area.name)
         .join(Area, Store.area_id == Area.id)
@@ -103,7 +121,7 @@ def list_store_rows(session: Session, store_ids: list[int] | None) -> list[Store
             func.count().over(partition_by=Visit.store_id).label("n"),
         )
         .join(VisitScore, (VisitScore.visit_id == Visit.id) & VisitScore.is_current.is_(True))
-        .where(Visit.store_id.in_(ids), Visit.status.in_(COUNTED_STATUSES))
+        .where(Visit.store_id.in_(ids), Visit.status.in_(statuses))
         .subquery()
     )
     latest: dict[int, dict[int, tuple]] = {}
@@ -136,8 +154,11 @@ class AreaRow:
     mean_percent: float | None  # mean of visit percents over the period
 
 
-def list_area_rows(session: Session, area_ids: set[int] | None, since: datetime) -> list[AreaRow]:
+def list_area_rows(
+    session: Session, area_ids: set[int] | None, since: datetime, statuses: tuple[str, ...] | None = None
+) -> list[AreaRow]:
     """Areas with store count, counted visits since `since`, and the mean of those visits' percents."""
+    statuses = statuses if statuses is not None else statuses_for(session)
     q = (
         select(Area.id, Area.code, Area.name, Region.name, func.count(func.distinct(Store.id)))
         .join(Region, Area.region_id == Region.id)
@@ -153,7 +174,7 @@ def list_area_rows(session: Session, area_ids: set[int] | None, since: datetime)
         select(Store.area_id, func.count(Visit.id), func.avg(VisitScore.percent))
         .join(Visit, Visit.store_id == Store.id)
         .join(VisitScore, (VisitScore.visit_id == Visit.id) & VisitScore.is_current.is_(True))
-        .where(Visit.status.in_(COUNTED_STATUSES), Visit.submitted_at >= since)
+        .where(Visit.status.in_(statuses), Visit.submitted_at >= since)
         .group_by(Store.area_id)
     )
     stats = {area_id: (n, avg) for area_id, n, avg in session.execute(stats_q)}

@@ -1,0 +1,81 @@
+"""Translated wording handed to the score card views, the PDF and the CSV (plain strings, picklable)."""
+
+from __future__ import annotations
+
+from flask_babel import gettext as _
+
+
+def report_labels() -> dict[str, str]:
+    return {
+        "yes": _("Yes"),
+        "no": _("No"),
+        "na": _("N/A"),
+        "unanswered": _("Not answered"),
+        "seconds": _("{n} s"),
+        "scale": _("{value} (scale {min}–{max})"),
+        "photo_answer": _("Photo attached"),
+        "excluded.na": _("Not applicable: counts in neither earned nor possible"),
+        "excluded.hidden": _("Not asked: hidden by an earlier answer"),
+        "excluded.unscored": _("Not scored: recorded for information"),
+        "excluded.zero_weight": _("Carries no points"),
+        "excluded.unanswered": _("Optional and not answered"),
+        "effect.zero_section": _("Critical failure: the section scores 0"),
+        "effect.zero_visit": _("Critical failure: the visit scores 0"),
+        "effect.cap": _("Critical failure: the visit is capped at {cap}%"),
+        "points": _("{earned} of {possible}"),
+        "section_zeroed": _("Set to 0 by a critical failure"),
+        "store": _("Store"),
+        "area": _("Area"),
+        "region": _("Region"),
+        "period": _("Period"),
+        "generated": _("Generated"),
+        "overall": _("Overall score"),
+        "grade": _("Grade"),
+        "change_since_previous": _("Change since the previous visit"),
+        "area_average": _("Area average"),
+        "rank_in_area": _("Rank in area"),
+        "rank_value": _("{rank} of {count}"),
+        "visits_in_period": _("Visits in the period"),
+        "latest_visit": _("Latest visit"),
+        "sections_vs_area": _("Sections against the area average"),
+        "trend": _("Visit scores over time"),
+        "this_store": _("This store"),
+        "area_monthly_mean": _("Area (monthly mean)"),
+        "question": _("Question"),
+        "answer": _("Answer"),
+        "points_heading": _("Points"),
+        "critical_failures": _("Critical failures"),
+        "no_critical_failures": _("No critical failures."),
+        "comments": _("Comments"),
+        "photos": _("Photos"),
+        "rubric_version": _("Checklist version"),
+        "page": _("Page"),
+        "of": _("of"),
+        "averaging": _("Averages are the mean of visit percents; each visit counts once."),
+        "no_visits": _("No counted visits in this period."),
+        "kpis": _("Customer KPIs"),
+        "comment_on": _("On “{question}”"),
+        "kpi_responses": _("{n} answers"),
+        "kpi_target": _("target {n} s"),
+        "kpi.nps": _("NPS"),
+        "kpi.csat": _("CSAT (satisfied)"),
+        "kpi.ces": _("Customer effort (mean)"),
+        "kpi.queue_wait_mean": _("Checkout wait (mean)"),
+        "kpi.queue_wait_p90": _("Checkout wait (90th percentile)"),
+        "kpi.hold_time_mean": _("Phone hold (mean)"),
+        "kpi.hold_time_p90": _("Phone hold (90th percentile)"),
+        "kpi.response_time_mean": _("Response time (mean)"),
+        "kpi.response_time_p90": _("Response time (90th percentile)"),
+        "kpi.greeting_within_target": _("Greeted within target"),
+        "kpi.fcr": _("Resolved on first contact"),
+    }
+
+
+def csv_headers() -> dict[str, str]:
+    return {
+        "visit": _("Visit"), "store_code": _("Store code"), "store": _("Store"), "area": _("Area"),
+        "region": _("Region"), "shopper": _("Shopper"), "started_at": _("Started (UTC)"),
+        "submitted_at": _("Submitted (UTC)"), "status": _("Status"), "checklist": _("Checklist"),
+        "version": _("Version"), "overall": _("Overall %"), "grade": _("Grade"),
+        "critical_failures": _("Critical failures"), "section": _("Section %"),
+    }

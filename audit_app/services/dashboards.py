@@ -1,0 +1,885 @@
+"""What area managers and head office read: area and region dashboards, store pages, visit pages, comparisons.
+
+Every figure comes from the scores stored at submit time: overall percents from `VisitScore` (current rows),
+section percents from `SectionScore`, per-question detail from the stored explained card. Nothing is re-scored.
+Rollups across visits are the mean of visit percents (each visit counts once), exact until display. Only visits in
+`scorecards.counted_statuses` count. Each reader checks who is asking and raises NotFoundError or
+PermissionDeniedError.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
+from fractions import Fraction
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+import scoring
+from audit_app.authz import can_see_store, managed_area_ids
+from audit_app.models import (
+    Answer, Area, Checklist, ChecklistVersion, Photo, Region, SectionScore, Store, User, Visit, VisitScore,
+)
+from audit_app.services import scorecards
+from audit_app.services.errors import NotFoundError, PermissionDeniedError, ServiceError
+from audit_app.services.settings import get_settings
+from reports.context import CardView, PhotoRef, card_view
+
+PERIOD_CHOICES = (30, 90, 180, 365)
+DEFAULT_PERIOD_DAYS = 90
+TREND_DAYS = 365
+RECURRING_WINDOW = 5
+RECURRING_MIN = 2
+COMPARE_MIN, COMPARE_MAX = 2, 6
+SORT_KEYS = ("name", "latest", "change", "period", "period_change", "rank", "visits", "critical")
+
+
+class DashboardError(ServiceError):
+    pass
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Periods, scopes, checklists
+
+
+@dataclass(frozen=True)
+class Period:
+    """[start, end) in UTC: the `days` days up to `end`."""
+
+    days: int
+    start: datetime
+    end: datetime
+
+    @property
+    def previous(self) -> Period:
+        return Period(self.days, self.start - timedelta(days=self.days), self.start)
+
+
+def make_period(now: datetime, days: int | None) -> Period:
+    """The period of `days` (one of PERIOD_CHOICES, else the default) ending at `now`."""
+    days = days if days in PERIOD_CHOICES else DEFAULT_PERIOD_DAYS
+    return Period(days, now - timedelta(days=days), now)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The stores a dashboard covers: one area, or one region (head office)."""
+
+    kind: str  # "area" | "region"
+    id: int
+    name: str
+    region_id: int
+    region_name: str
+    area_ids: tuple[int, ...]
+
+
+def get_area_scope(session: Session, user: User, area_id: int) -> Scope:
+    """An area the user may see: head office any, an area manager their own. Raises NotFoundError,
+    PermissionDeniedError."""
+    area = session.get(Area, area_id)
+    if area is None:
+        raise NotFoundError("No such area.")
+    if user.role != "head_office" and area.id not in managed_area_ids(session, user):
+        raise PermissionDeniedError("This area is not one of yours.")
+    region = session.get(Region, area.region_id)
+    return Scope("area", area.id, area.name, region.id, region.name, (area.id,))
+
+
+def get_region_scope(session: Session, user: User, region_id: int) -> Scope:
+    """A whole region, for head office. Raises NotFoundError, PermissionDeniedError."""
+    region = session.get(Region, region_id)
+    if region is None:
+        raise NotFoundError("No such region.")
+    if user.role != "head_office":
+        raise PermissionDeniedError("Regions are for head office.")
+    area_ids = tuple(session.scalars(select(Area.id).where(Area.region_id == region.id).order_by(Area.name)))
+    return Scope("region", region.id, region.name, region.id, region.name, area_ids)
+
+
+@dataclass(frozen=True)
+class RegionOption:
+    id: int
+    name: str
+
+
+def list_regions(session: Session) -> list[RegionOption]:
+    """Every region by name (head office picks one for a region dashboard)."""
+    return [RegionOption(rid, name) for rid, name in session.execute(select(Region.id, Region.name)
+                                                                     .order_by(Region.name))]
+
+
+@dataclass(frozen=True)
+class ChecklistOption:
+    id: int
+    title: str
+    visits: int
+
+
+def list_checklist_options(session: Session, area_ids: Sequence[int], statuses: tuple[str, ...]) -> list[ChecklistOption]:
+    """Checklists with counted visits in these areas, most visited first (then all others, by title)."""
+    counts = dict(session.execute(
+        select(ChecklistVersion.checklist_id, func.count(Visit.id))
+        .join(Visit, Visit.checklist_version_id == ChecklistVersion.id)
+        .join(Store, Visit.store_id == Store.id)
+        .where(Store.area_id.in_(area_ids), Visit.status.in_(statuses))
+        .group_by(ChecklistVersion.checklist_id)
+    ).all())
+    rows = session.execute(select(Checklist.id, Checklist.title).order_by(Checklist.title)).all()
+    options = [ChecklistOption(cid, title, counts.get(cid, 0)) for cid, title in rows]
+    return sorted(options, key=lambda o: (-o.visits, o.title))
+
+
+def choose_checklist(options: Sequence[ChecklistOption], wanted: int | None) -> ChecklistOption | None:
+    for option in options:
+        if option.id == wanted:
+            return option
+    return options[0] if options else None
+
+
+_definitions: dict[tuple[int, str], scoring.Checklist] = {}
+_definitions_lock = threading.Lock()
+
+
+def definition_for(session: Session, version_id: int) -> scoring.Checklist:
+    """The parsed definition of a checklist version. Parsed once per process: versions never change, and the
+    key includes a digest of the stored definition, so a rebuilt database cannot serve a stale one."""
+    memo: dict[int, scoring.Checklist] = session.info.setdefault("parsed_definitions", {})
+    if version_id in memo:
+        return memo[version_id]
+    version = session.get(ChecklistVersion, version_id)
+    if version is None:
+        raise NotFoundError("No such checklist version.")
+    digest = hashlib.sha1(json.dumps(version.definition, sort_keys=True).encode()).hexdigest()
+    found = _definitions.get((version_id, digest))
+    if found is None:
+        found = scoring.parse_checklist(version.definition)
+        with _definitions_lock:
+            if len(_definitions) > 500:
+                _definitions.clear()
+            _definitions[(version_id, digest)] = found
+    memo[version_id] = found
+    return found
+
+
+def latest_version_id(session: Session, checklist_id: int) -> int | None:
+    """The newest version of a checklist (its texts and section order head the pages)."""
+    return session.scalar(select(ChecklistVersion.id).where(ChecklistVersion.checklist_id == checklist_id)
+                          .order_by(ChecklistVersion.number.desc()).limit(1))
+
+
+@dataclass(frozen=True)
+class SectionHead:
+    key: str
+    title: str
+
+
+def _section_heads(session: Session, checklist_id: int, lang: str, seen_keys: Iterable[str] = ()) -> list[SectionHead]:
+    """Sections in the newest version's order; keys only older versions had are added at the end."""
+    heads: list[SectionHead] = []
+    version_id = latest_version_id(session, checklist_id)
+    if version_id is not None:
+        for section in definition_for(session, version_id).sections:
+            heads.append(SectionHead(section.key, section.title.get(lang)))
+    known = {h.key for h in heads}
+    heads.extend(SectionHead(key, key) for key in sorted(set(seen_keys) - known))
+    return heads
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Facts: counted visits with their stored scores
+
+
+@dataclass(frozen=True)
+class VisitFact:
+    visit_id: int
+    score_id: int
+    store_id: int
+    area_id: int
+    version_id: int
+    submitted_at: datetime
+    percent: Fraction | None
+    grade: str | None
+    critical_failures: int
+
+
+def _fraction(text: str | None) -> Fraction | None:
+    return None if text is None else Fraction(text)
+
+
+def visit_facts(
+    session: Session, *, checklist_id: int, statuses: tuple[str, ...], area_ids: Sequence[int] | None = None,
+    store_ids: Sequence[int] | None = None, start: datetime | None = None, end: datetime | None = None,
+) -> list[VisitFact]:
+    """Counted visits of one checklist (any version) with their current score, oldest first."""
+    q = (
+        select(Visit.id, VisitScore.id, Visit.store_id, Store.area_id, Visit.checklist_version_id,
+               Visit.submitted_at, VisitScore.percent_exact, VisitScore.grade, VisitScore.critical_failures)
+        .join(VisitScore, (VisitScore.visit_id == Visit.id) & VisitScore.is_current.is_(True))
+        .join(Store, Visit.store_id == Store.id)
+        .join(ChecklistVersion, Visit.checklist_version_id == ChecklistVersion.id)
+        .where(ChecklistVersion.checklist_id == checklist_id, Visit.status.in_(statuses),
+               Visit.submitted_at.is_not(None))
+        .order_by(Visit.submitted_at, Visit.id)
+    )
+    if area_ids is not None:
+        q = q.where(Store.area_id.in_(area_ids))
+    if store_ids is not None:
+        q = q.where(Visit.store_id.in_(store_ids))
+    if start is not None:
+        q = q.where(Visit.submitted_at >= start)
+    if end is not None:
+        q = q.where(Visit.submitted_at < end)
+    return [VisitFact(vid, sid, store, area, version, at, _fraction(pct), grade, crit)
+            for vid, sid, store, area, version, at, pct, grade, crit in session.execute(q)]
+
+
+def section_percents(session: Session, score_ids: Sequence[int]) -> dict[int, dict[str, Fraction | None]]:
+    """Per visit score: section key -> exact section percent (earned / possible × 100; None when nothing possible)."""
+    found: dict[int, dict[str, Fraction | None]] = defaultdict(dict)
+    ids = list(score_ids)
+    for chunk in range(0, len(ids), 900):
+        q = select(SectionScore.visit_score_id, SectionScore.section_key, SectionScore.earned,
+                   SectionScore.possible).where(SectionScore.visit_score_id.in_(ids[chunk:chunk + 900]))
+        for score_id, key, earned, possible in session.execute(q):
+            possible_f = Fraction(possible)
+            found[score_id][key] = Fraction(earned) / possible_f * 100 if possible_f else None
+    return found
+
+
+def mean(values: Iterable[Fraction | None]) -> Fraction | None:
+    """Mean of the values that exist (exact); None when there are none."""
+    return scoring.mean_and_spread([v for v in values if v is not None])[0]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Dashboard
+
+
+@dataclass(frozen=True)
+class StoreLine:
+    id: int
+    code: str
+    name: str
+    area_id: int
+    area_name: str
+    latest_percent: Fraction | None
+    latest_grade: str | None
+    latest_at: datetime | None
+    latest_visit_id: int | None
+    previous_percent: Fraction | None
+    period_mean: Fraction | None
+    previous_period_mean: Fraction | None
+    rank: int | None
+    rank_of: int
+    visits: int
+    critical_failures: int
+    sections: tuple[Fraction | None, ...]
+
+    @property
+    def change_visit(self) -> Fraction | None:
+        if self.latest_percent is None or self.previous_percent is None:
+            return None
+        return self.latest_percent - self.previous_percent
+
+    @property
+    def change_period(self) -> Fraction | None:
+        if self.period_mean is None or self.previous_period_mean is None:
+            return None
+        return self.period_mean - self.previous_period_mean
+
+
+@dataclass(frozen=True)
+class AreaMean:
+    id: int
+    name: str
+    mean: Fraction | None
+    visits: int
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    scope: Scope
+    period: Period
+    checklists: tuple[ChecklistOption, ...]
+    checklist: ChecklistOption | None
+    sections: tuple[SectionHead, ...]
+    stores: tuple[StoreLine, ...]
+    scope_mean: Fraction | None
+    area_means: tuple[AreaMean, ...]
+    region_mean: Fraction | None
+    visits: int
+    sort: str
+    descending: bool
+
+    @property
+    def has_visits(self) -> bool:
+        return self.visits > 0
+
+
+def _ranks(lines: Sequence[tuple[int, Fraction | None]]) -> dict[int, int]:
+    """Standard competition ranking (1, 2, 2, 4) by value, highest first; stores without a value get none."""
+    ordered = sorted((v, sid) for sid, v in lines if v is not None)
+    ordered.reverse()
+    ranks: dict[int, int] = {}
+    previous, rank = None, 0
+    for position, (value, sid) in enumerate(ordered, start=1):
+        if value != previous:
+            rank, previous = position, value
+        ranks[sid] = rank
+    return ranks
+
+
+def _latest_two(session: Session, store_ids: Sequence[int], checklist_id: int, statuses: tuple[str, ...],
+                end: datetime) -> dict[int, list[tuple[int, Fraction | None, str | None, datetime]]]:
+    ranked = (
+        select(Visit.store_id, Visit.id.label("visit_id"), VisitScore.percent_exact, VisitScore.grade,
+               Visit.submitted_at,
+               func.row_number().over(partition_by=Visit.store_id,
+                                      order_by=(Visit.submitted_at.desc(), Visit.id.desc())).label("rn"))
+        .join(VisitScore, (VisitScore.visit_id == Visit.id) & VisitScore.is_current.is_(True))
+        .join(ChecklistVersion, Visit.checklist_version_id == ChecklistVersion.id)
+        .where(Visit.store_id.in_(store_ids), ChecklistVersion.checklist_id == checklist_id,
+               Visit.status.in_(statuses), Visit.submitted_at < end)
+        .subquery()
+    )
+    found: dict[int, list[tuple[int, Fraction | None, str | None, datetime]]] = defaultdict(list)
+    rows = session.execute(select(ranked.c.store_id, ranked.c.visit_id, ranked.c.percent_exact, ranked.c.grade,
+                                  ranked.c.submitted_at).where(ranked.c.rn <= 2)
+                           .order_by(ranked.c.store_id, ranked.c.rn))
+    for store_id, visit_id, pct, grade, at in rows:
+        found[store_id].append((visit_id, _fraction(pct), grade, at))
+    return found
+
+
+def _sort_key(sort: str) -> Callable[[StoreLine], object]:
+    def none_last(value: object) -> tuple[bool, object]:
+        return (value is None, value if value is not None else 0)
+
+    return {
+        "name": lambda s: (s.name.casefold(),),
+        "latest": lambda s: none_last(s.latest_percent),
+        "change": lambda s: none_last(s.change_visit),
+        "period": lambda s: none_last(s.period_mean),
+        "period_change": lambda s: none_last(s.change_period),
+        "rank": lambda s: (s.area_name, none_last(s.rank)),
+        "visits": lambda s: (s.visits,),
+        "critical": lambda s: (s.critical_failures,),
+    }[sort]
+
+
+def sort_stores(stores: Sequence[StoreLine], sort: str, descending: bool) -> tuple[StoreLine, ...]:
+    """Stores ordered by a column; stores without a value stay at the end either way."""
+    key = _sort_key(sort if sort in SORT_KEYS else "rank")
+    with_value = [s for s in stores if key(s)[0] is not True]
+    without = [s for s in stores if key(s)[0] is True]
+    ordered = sorted(with_value, key=lambda s: (key(s), s.name.casefold()), reverse=descending)
+    return tuple(ordered + sorted(without, key=lambda s: s.name.casefold()))
+
+
+def get_dashboard(
+    session: Session, user: User, scope: Scope, *, period: Period, checklist_id: int | None, lang: str = "en",
+    sort: str = "rank", descending: bool = False,
+) -> Dashboard:
+    """The stores of an area or region for one checklist and period: latest score and grade, change since the
+    previous visit and the previous period, rank in area, visits, critical failures, section means (heat map),
+    and area and region means. All means are of visit percents."""
+    if user.role not in ("head_office", "area_manager"):
+        raise PermissionDeniedError("Scorecards are for area managers and head office.")
+    statuses = scorecards.statuses_for(session)
+    options = tuple(list_checklist_options(session, scope.area_ids, statuses))
+    chosen = choose_checklist(options, checklist_id)
+    stores = session.execute(
+        select(Store.id, Store.code, Store.name, Store.area_id, Area.name)
+        .join(Area, Store.area_id == Area.id)
+        .where(Store.area_id.in_(scope.area_ids), Store.is_active.is_(True))
+        .order_by(Area.name, Store.name)
+    ).all()
+    empty = Dashboard(scope, period, options, chosen, (), (), None, (), None, 0, sort, descending)
+    if chosen is None or not stores:
+        return replace(empty, stores=tuple(
+            StoreLine(sid, code, name, aid, aname, None, None, None, None, None, None, None, None, 0, 0, 0, ())
+            for sid, code, name, aid, aname in stores))
+    store_ids = [s[0] for s in stores]
+    facts = visit_facts(session, checklist_id=chosen.id, statuses=statuses, area_ids=scope.area_ids,
+                        start=period.previous.start, end=period.end)
+    current = [f for f in facts if f.submitted_at >= period.start]
+    previous = [f for f in facts if f.submitted_at < period.start]
+    sections_by_score = section_percents(session, [f.score_id for f in current])
+    heads = _section_heads(session, chosen.id, lang, {k for s in sections_by_score.values() for k in s})
+    latest = _latest_two(session, store_ids, chosen.id, statuses, period.end)
+    by_store: dict[int, list[VisitFact]] = defaultdict(list)
+    for fact in current:
+        by_store[fact.store_id].append(fact)
+    prev_by_store: dict[int, list[VisitFact]] = defaultdict(list)
+    for fact in previous:
+        prev_by_store[fact.store_id].append(fact)
+    means = {sid: mean(f.percent for f in by_store[sid]) for sid in store_ids}
+    ranks: dict[int, int] = {}
+    counts: dict[int, int] = defaultdict(int)
+    for area_id in scope.area_ids:
+        in_area = [(sid, means[sid]) for sid, _, _, aid, _ in stores if aid == area_id]
+        ranks.update(_ranks(in_area))
+        counts[area_id] = sum(1 for _, v in in_area if v is not None)
+    lines = []
+    for sid, code, name, aid, aname in stores:
+        two = latest.get(sid, [])
+        first = two[0] if two and two[0][3] >= period.start else None
+        second = two[1] if first is not None and len(two) > 1 else None
+        visits = by_store[sid]
+        lines.append(StoreLine(
+            id=sid, code=code, name=name, area_id=aid, area_name=aname,
+            latest_percent=first[1] if first else None, latest_grade=first[2] if first else None,
+            latest_at=first[3] if first else None, latest_visit_id=first[0] if first else None,
+            previous_percent=second[1] if second else None,
+            period_mean=means[sid], previous_period_mean=mean(f.percent for f in prev_by_store[sid]),
+            rank=ranks.get(sid), rank_of=counts[aid], visits=len(visits),
+            critical_failures=sum(f.critical_failures for f in visits),
+            sections=tuple(mean(sections_by_score.get(f.score_id, {}).get(h.key) for f in visits) for h in heads),
+        ))
+    area_names = {aid: aname for _, _, _, aid, aname in stores}
+    area_means = tuple(
+        AreaMean(aid, area_names.get(aid, ""), mean(f.percent for f in current if f.area_id == aid),
+                 sum(1 for f in current if f.area_id == aid))
+        for aid in scope.area_ids if aid in area_names
+    )
+    if scope.kind == "region":
+        region_mean = mean(f.percent for f in current)
+    else:
+        region_facts = visit_facts(session, checklist_id=chosen.id, statuses=statuses,
+                                   area_ids=_region_area_ids(session, scope.region_id),
+                                   start=period.start, end=period.end)
+        region_mean = mean(f.percent for f in region_facts)
+    return Dashboard(
+        scope=scope, period=period, checklists=options, checklist=chosen, sections=tuple(heads),
+        stores=sort_stores(lines, sort, descending), scope_mean=mean(f.percent for f in current),
+        area_means=area_means, region_mean=region_mean, visits=len(current), sort=sort, descending=descending,
+    )
+
+
+def _region_area_ids(session: Session, region_id: int) -> list[int]:
+    return list(session.scalars(select(Area.id).where(Area.region_id == region_id)))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Store page
+
+
+@dataclass(frozen=True)
+class StoreInfo:
+    id: int
+    code: str
+    name: str
+    city: str
+    area_id: int
+    area_name: str
+    region_id: int
+    region_name: str
+
+
+@dataclass(frozen=True)
+class SectionCompare:
+    key: str
+    title: str
+    store: Fraction | None
+    area: Fraction | None
+
+
+@dataclass(frozen=True)
+class TrendPoint:
+    at: datetime
+    percent: Fraction
+    visit_id: int
+
+
+@dataclass(frozen=True)
+class RecurringFailure:
+    key: str
+    text: str
+    section_title: str
+    failed: int
+    of: int
+
+
+@dataclass(frozen=True)
+class Kpi:
+    key: str  # nps, csat, ces, queue_wait_mean, queue_wait_p90, greeting_within_target, ...
+    value: Fraction | None
+    responses: int
+    target: Fraction | None = None
+
+
+@dataclass(frozen=True)
+class VisitLine:
+    id: int
+    submitted_at: datetime | None
+    status: str
+    is_counted: bool
+    checklist_title: str
+    version_number: int
+    percent: Fraction | None
+    grade: str | None
+    critical_failures: int
+
+
+@dataclass(frozen=True)
+class StorePage:
+    store: StoreInfo
+    dashboard: Dashboard
+    line: StoreLine
+    area_mean: Fraction | None
+    sections: tuple[SectionCompare, ...]
+    trend: tuple[TrendPoint, ...]
+    area_trend: tuple[tuple[date, Fraction], ...]
+    recurring: tuple[RecurringFailure, ...]
+    recurring_window: int
+    kpis: tuple[Kpi, ...]
+    visits: tuple[VisitLine, ...]
+    latest_version_id: int | None
+
+
+def store_info(session: Session, store_id: int) -> StoreInfo:
+    row = session.execute(
+        select(Store.id, Store.code, Store.name, Store.city, Area.id, Area.name, Region.id, Region.name)
+        .join(Area, Store.area_id == Area.id).join(Region, Area.region_id == Region.id)
+        .where(Store.id == store_id)
+    ).one_or_none()
+    if row is None:
+        raise NotFoundError("No such store.")
+    return StoreInfo(*row)
+
+
+def _check_store(session: Session, user: User, store_id: int) -> Store:
+    store = session.get(Store, store_id)
+    if store is None:
+        raise NotFoundError("No such store.")
+    if not can_see_store(session, user, store):
+        raise PermissionDeniedError("This store is not in your areas.")
+    return store
+
+
+def _month_means(facts: Sequence[VisitFact]) -> tuple[tuple[date, Fraction], ...]:
+    months: dict[date, list[Fraction]] = defaultdict(list)
+    for fact in facts:
+        if fact.percent is not None:
+            months[fact.submitted_at.date().replace(day=15)].append(fact.percent)
+    return tuple((month, mean(values)) for month, values in sorted(months.items()))  # type: ignore[misc]
+
+
+def _cards(session: Session, score_ids: Sequence[int]) -> dict[int, scoring.ScoreCard]:
+    if not score_ids:
+        return {}
+    rows = session.execute(select(VisitScore.id, VisitScore.card).where(VisitScore.id.in_(list(score_ids))))
+    return {sid: scoring.card_from_data(card) for sid, card in rows}
+
+
+def recurring_failures(session: Session, facts: Sequence[VisitFact], lang: str,
+                       window: int = RECURRING_WINDOW) -> tuple[RecurringFailure, ...]:
+    """Questions that failed (counted, less than full points) in at least two of the last `window` visits."""
+    last = list(facts)[-window:]
+    if len(last) < RECURRING_MIN:
+        return ()
+    cards = _cards(session, [f.score_id for f in last])
+    failed: dict[str, int] = defaultdict(int)
+    where: dict[str, tuple[int, str]] = {}
+    for fact in last:
+        card = cards[fact.score_id]
+        for section in card.sections:
+            for result in section.questions:
+                if result.excluded is None and result.possible > 0 and result.earned < result.possible:
+                    failed[result.key] += 1
+                    where[result.key] = (fact.version_id, section.key)
+    found = []
+    for key, count in failed.items():
+        if count < RECURRING_MIN:
+            continue
+        definition = definition_for(session, where[key][0])
+        found.append(RecurringFailure(key, definition.question(key).text.get(lang),
+                                      definition.sections[[s.key for s in definition.sections]
+                                                          .index(where[key][1])].title.get(lang),
+                                      count, len(last)))
+    return tuple(sorted(found, key=lambda r: (-r.failed, r.section_title, r.text)))
+
+
+def _greeting_target(question: scoring.Question) -> Fraction | None:
+    for band in question.bands:
+        if band.fraction == 1 and band.max is not None:
+            return band.max
+    return None
+
+
+def kpis_for(session: Session, facts: Sequence[VisitFact]) -> tuple[Kpi, ...]:
+    """Customer KPIs over these visits, from the answers on their stored cards and the questions' `kpi` tags:
+    NPS, CSAT, customer effort (mean), average and 90th-percentile checkout wait (seconds), greeting within the
+    full-points band. KPIs whose questions the checklist does not ask are left out."""
+    values: dict[str, list[object]] = defaultdict(list)
+    targets: dict[str, Fraction | None] = {}
+    cards = _cards(session, [f.score_id for f in facts])
+    for fact in facts:
+        definition = definition_for(session, fact.version_id)
+        card = cards[fact.score_id]
+        for _, question in definition.questions():
+            if question.kpi is None:
+                continue
+            values.setdefault(question.kpi, [])
+            try:
+                answer = card.question(question.key).answer
+            except KeyError:
+                continue
+            if answer is None or answer is scoring.NA:
+                continue
+            values[question.kpi].append(answer)
+            if question.kpi == "greeting_time":
+                targets["greeting_time"] = _greeting_target(question)
+    kpis: list[Kpi] = []
+    if "nps" in values:
+        kpis.append(Kpi("nps", scoring.nps(values["nps"]), len(values["nps"])))  # type: ignore[arg-type]
+    if "csat" in values:
+        kpis.append(Kpi("csat", scoring.csat(values["csat"]), len(values["csat"])))  # type: ignore[arg-type]
+    if "ces" in values:
+        kpis.append(Kpi("ces", scoring.ces_mean(values["ces"]), len(values["ces"])))  # type: ignore[arg-type]
+    for kpi in ("queue_wait", "hold_time", "response_time"):
+        if kpi in values:
+            numbers = [Fraction(v) for v in values[kpi]]  # type: ignore[arg-type]
+            kpis.append(Kpi(f"{kpi}_mean", mean(numbers), len(numbers)))
+            kpis.append(Kpi(f"{kpi}_p90", scoring.percentile(numbers, 90), len(numbers)))
+    if "greeting_time" in values:
+        target = targets.get("greeting_time")
+        numbers = [Fraction(v) for v in values["greeting_time"]]  # type: ignore[arg-type]
+        share = (Fraction(100 * sum(1 for v in numbers if v <= target), len(numbers))
+                 if numbers and target is not None else None)
+        kpis.append(Kpi("greeting_within_target", share, len(numbers), target))
+    if "fcr" in values:
+        answers = values["fcr"]
+        kpis.append(Kpi("fcr", Fraction(100 * sum(1 for a in answers if a == "yes"), len(answers))
+                        if answers else None, len(answers)))
+    return tuple(kpis)
+
+
+def get_store_page(
+    session: Session, user: User, store_id: int, *, period: Period, checklist_id: int | None, lang: str = "en",
+) -> StorePage:
+    """One store: latest score, rank and changes (as on its area's dashboard), section means against the area's,
+    the trend of visit scores with the area's monthly mean, recurring failed questions, KPIs and its visits."""
+    _check_store(session, user, store_id)
+    info = store_info(session, store_id)
+    scope = Scope("area", info.area_id, info.area_name, info.region_id, info.region_name, (info.area_id,))
+    board = get_dashboard(session, user, scope, period=period, checklist_id=checklist_id, lang=lang)
+    line = next(s for s in board.stores if s.id == store_id) if any(s.id == store_id for s in board.stores) else \
+        StoreLine(info.id, info.code, info.name, info.area_id, info.area_name, None, None, None, None, None, None,
+                  None, None, 0, 0, 0, ())
+    statuses = scorecards.statuses_for(session)
+    sections: tuple[SectionCompare, ...] = ()
+    trend: tuple[TrendPoint, ...] = ()
+    area_trend: tuple[tuple[date, Fraction], ...] = ()
+    recurring: tuple[RecurringFailure, ...] = ()
+    kpis: tuple[Kpi, ...] = ()
+    if board.checklist is not None:
+        area_means = _area_section_means(session, board)
+        sections = tuple(SectionCompare(h.key, h.title, line.sections[i] if line.sections else None,
+                                        area_means.get(h.key)) for i, h in enumerate(board.sections))
+        trend_start = min(period.start, period.end - timedelta(days=TREND_DAYS))
+        area_facts = visit_facts(session, checklist_id=board.checklist.id, statuses=statuses,
+                                 area_ids=[info.area_id], start=trend_start, end=period.end)
+        own = [f for f in area_facts if f.store_id == store_id]
+        trend = tuple(TrendPoint(f.submitted_at, f.percent, f.visit_id) for f in own if f.percent is not None)
+        area_trend = _month_means(area_facts)
+        history = visit_facts(session, checklist_id=board.checklist.id, statuses=statuses, store_ids=[store_id],
+                              end=period.end)
+        recurring = recurring_failures(session, history, lang)
+        kpis = kpis_for(session, [f for f in own if f.submitted_at >= period.start])
+    visits = _visit_lines(session, store_id, statuses,
+                          board.checklist.id if board.checklist is not None else None, period)
+    return StorePage(
+        store=info, dashboard=board, line=line, area_mean=board.scope_mean, sections=sections, trend=trend,
+        area_trend=area_trend, recurring=recurring, recurring_window=RECURRING_WINDOW, kpis=kpis, visits=visits,
+        latest_version_id=latest_version_id(session, board.checklist.id) if board.checklist else None,
+    )
+
+
+def _area_section_means(session: Session, board: Dashboard) -> dict[str, Fraction | None]:
+    """Area section means over visits (not over store means): each visit counts once."""
+    statuses = scorecards.statuses_for(session)
+    assert board.checklist is not None
+    facts = visit_facts(session, checklist_id=board.checklist.id, statuses=statuses, area_ids=board.scope.area_ids,
+                        start=board.period.start, end=board.period.end)
+    by_score = section_percents(session, [f.score_id for f in facts])
+    return {h.key: mean(by_score.get(f.score_id, {}).get(h.key) for f in facts) for h in board.sections}
+
+
+def _visit_lines(session: Session, store_id: int, statuses: tuple[str, ...], checklist_id: int | None,
+                 period: Period) -> tuple[VisitLine, ...]:
+    q = (
+        select(Visit.id, Visit.submitted_at, Visit.status, Checklist.title, ChecklistVersion.number,
+               VisitScore.percent_exact, VisitScore.grade, VisitScore.critical_failures)
+        .join(ChecklistVersion, Visit.checklist_version_id == ChecklistVersion.id)
+        .join(Checklist, ChecklistVersion.checklist_id == Checklist.id)
+        .outerjoin(VisitScore, (VisitScore.visit_id == Visit.id) & VisitScore.is_current.is_(True))
+        .where(Visit.store_id == store_id, Visit.status != "draft", Visit.submitted_at >= period.start,
+               Visit.submitted_at < period.end)
+        .order_by(Visit.submitted_at.desc(), Visit.id.desc())
+        .limit(200)
+    )
+    if checklist_id is not None:
+        q = q.where(ChecklistVersion.checklist_id == checklist_id)
+    return tuple(VisitLine(vid, at, status, status in statuses, title, number, _fraction(pct), grade, crit or 0)
+                 for vid, at, status, title, number, pct, grade, crit in session.execute(q))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Visit page
+
+
+@dataclass(frozen=True)
+class PhotoInfo:
+    id: int
+    question_key: str
+    sha256: str
+    width: int
+    height: int
+    taken_at: datetime | None
+
+
+@dataclass(frozen=True)
+class VisitPage:
+    id: int
+    store: StoreInfo
+    status: str
+    is_counted: bool
+    started_at: datetime
+    submitted_at: datetime | None
+    minutes: int | None
+    latitude: float | None
+    longitude: float | None
+    accuracy_m: float | None
+    shopper_name: str | None
+    checklist_title: str
+    version_number: int
+    version_published_at: datetime | None
+    scored_at: datetime | None
+    card: CardView | None
+    photos: tuple[PhotoInfo, ...]
+    review_note: str
+
+
+def visit_photos(session: Session, visit_id: int) -> tuple[PhotoInfo, ...]:
+    rows = session.execute(select(Photo.id, Photo.question_key, Photo.sha256, Photo.width, Photo.height,
+                                  Photo.taken_at).where(Photo.visit_id == visit_id).order_by(Photo.id))
+    return tuple(PhotoInfo(*row) for row in rows)
+
+
+def shows_shopper(session: Session, user: User) -> bool:
+    """Whether this reader sees shopper names (head office always; area managers when head office allows it)."""
+    return user.role == "head_office" or get_settings(session).show_shopper_to_managers
+
+
+def get_visit_page(
+    session: Session, user: User, visit_id: int, *, lang: str, labels: Mapping[str, str],
+    photo_ref: Callable[[PhotoInfo], PhotoRef],
+) -> VisitPage:
+    """One visit's full explained card (from the stored card, never re-scored), answers' comments and photos,
+    timings, proof of visit and rubric version. Drafts are the shopper's own: NotFoundError for everyone else."""
+    visit = session.get(Visit, visit_id)
+    if visit is None or visit.status == "draft":
+        raise NotFoundError("No such visit.")
+    _check_store(session, user, visit.store_id)
+    info = store_info(session, visit.store_id)
+    version = session.get(ChecklistVersion, visit.checklist_version_id)
+    checklist = session.get(Checklist, version.checklist_id)
+    score = session.scalar(select(VisitScore).where(VisitScore.visit_id == visit.id, VisitScore.is_current.is_(True)))
+    photos = visit_photos(session, visit.id)
+    card = None
+    if score is not None:
+        comments = {a.question_key: a.comment for a in
+                    session.scalars(select(Answer).where(Answer.visit_id == visit.id)) if a.comment}
+        refs: dict[str, list[PhotoRef]] = defaultdict(list)
+        for photo in photos:
+            refs[photo.question_key].append(photo_ref(photo))
+        card = card_view(definition_for(session, version.id), scoring.card_from_data(score.card), lang=lang,
+                         labels=labels, comments=comments, photos=refs)
+    shopper = None
+    if shows_shopper(session, user):
+        shopper = session.scalar(select(User.name).where(User.id == visit.shopper_id))
+    minutes = None
+    if visit.submitted_at is not None:
+        minutes = max(0, round((visit.submitted_at - visit.started_at).total_seconds() / 60))
+    return VisitPage(
+        id=visit.id, store=info, status=visit.status,
+        is_counted=visit.status in scorecards.statuses_for(session),
+        started_at=visit.started_at, submitted_at=visit.submitted_at, minutes=minutes,
+        latitude=visit.latitude, longitude=visit.longitude, accuracy_m=visit.location_accuracy_m,
+        shopper_name=shopper, checklist_title=checklist.title, version_number=version.number,
+        version_published_at=version.published_at, scored_at=score.scored_at if score else None, card=card,
+        photos=photos, review_note=visit.review_note or "",
+    )
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Compare
+
+
+@dataclass(frozen=True)
+class CompareStore:
+    id: int
+    code: str
+    name: str
+    area_name: str
+    mean: Fraction | None
+    visits: int
+    sections: tuple[Fraction | None, ...]
+
+
+@dataclass(frozen=True)
+class Comparison:
+    period: Period
+    checklists: tuple[ChecklistOption, ...]
+    checklist: ChecklistOption | None
+    sections: tuple[SectionHead, ...]
+    stores: tuple[CompareStore, ...]
+
+
+def visible_stores(session: Session, user: User) -> list[StoreInfo]:
+    """The active stores a reader may pick from: head office all, an area manager those of their areas."""
+    q = (select(Store.id, Store.code, Store.name, Store.city, Area.id, Area.name, Region.id, Region.name)
+         .join(Area, Store.area_id == Area.id).join(Region, Area.region_id == Region.id)
+         .where(Store.is_active.is_(True)).order_by(Region.name, Area.name, Store.name))
+    if user.role != "head_office":
+        q = q.where(Store.area_id.in_(managed_area_ids(session, user)))
+    return [StoreInfo(*row) for row in session.execute(q)]
+
+
+def get_comparison(
+    session: Session, user: User, store_ids: Sequence[int], *, period: Period, checklist_id: int | None,
+    lang: str = "en",
+) -> Comparison:
+    """Two to six stores side by side for one period and checklist: overall and section means of visit percents.
+    Raises DashboardError for too few or too many stores, NotFoundError, PermissionDeniedError."""
+    ids = list(dict.fromkeys(store_ids))
+    if not COMPARE_MIN <= len(ids) <= COMPARE_MAX:
+        raise DashboardError(f"Choose between {COMPARE_MIN} and {COMPARE_MAX} stores to compare.")
+    infos = []
+    for sid in ids:
+        _check_store(session, user, sid)
+        infos.append(store_info(session, sid))
+    statuses = scorecards.statuses_for(session)
+    options = tuple(list_checklist_options(session, sorted({i.area_id for i in infos}), statuses))
+    chosen = choose_checklist(options, checklist_id)
+    if chosen is None:
+        return Comparison(period, options, None, (), tuple(CompareStore(i.id, i.code, i.name, i.area_name, None, 0, ())
+                                                          for i in infos))
+    facts = visit_facts(session, checklist_id=chosen.id, statuses=statuses, store_ids=ids, start=period.start,
+                        end=period.end)
+    by_score = section_percents(session, [f.score_id for f in facts])
+    heads = _section_heads(session, chosen.id, lang, {k for s in by_score.values() for k in s})
+    stores = []
+    for info in infos:
+        own = [f for f in facts if f.store_id == info.id]
+        stores.append(CompareStore(
+            info.id, info.code, info.name, info.area_name, mean(f.percent for f in own), len(own),
+            tuple(mean(by_score.get(f.score_id, {}).get(h.key) for f in own) for h in heads)))
+    return Comparison(period, options, chosen, tuple(heads), tuple(stores))

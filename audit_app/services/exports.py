@@ -1,0 +1,119 @@
+"""CSV export of counted visits for a dashboard's filter: one row per visit, one column per question.
+
+UTF-8 with a byte-order mark and CRLF line ends, so Excel opens it with Japanese text intact.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+import scoring
+from audit_app.models import Area, Checklist, ChecklistVersion, Region, Store, User, Visit, VisitScore
+from audit_app.services import dashboards, scorecards
+from audit_app.services.errors import PermissionDeniedError
+from reports.context import DEFAULT_LABELS, answer_text, percent_text, points_text
+
+
+@dataclass(frozen=True)
+class CsvExport:
+    filename: str
+    data: bytes
+    rows: int
+
+
+def _cell(question: scoring.Question | None, answer: object, lang: str, labels: Mapping[str, str]) -> str:
+    if answer is None:
+        return ""
+    if answer is scoring.NA:
+        return labels.get("na", "N/A")
+    if question is not None and question.type in ("number", "duration", "scale", "nps"):
+        return points_text(Fraction(answer))  # type: ignore[arg-type]
+    if question is not None and question.type == "photo":
+        return labels.get("photo_answer", DEFAULT_LABELS["photo_answer"])
+    return answer_text(question, answer, lang, labels)
+
+
+def export_visits(
+    session: Session, user: User, scope: dashboards.Scope, *, period: dashboards.Period, checklist_id: int | None,
+    lang: str, headers: Mapping[str, str], labels: Mapping[str, str] = DEFAULT_LABELS,
+    store_ids: Sequence[int] | None = None,
+) -> CsvExport:
+    """Counted visits of the scope (optionally some of its stores), period and checklist, newest first.
+
+    Percents are rounded half up to one decimal place, as shown on the pages. The shopper column is left out
+    for area managers when head office hides shoppers from them. `headers` words the fixed columns.
+    """
+    if user.role not in ("head_office", "area_manager"):
+        raise PermissionDeniedError("Exports are for area managers and head office.")
+    statuses = scorecards.statuses_for(session)
+    options = dashboards.list_checklist_options(session, scope.area_ids, statuses)
+    chosen = dashboards.choose_checklist(options, checklist_id)
+    with_shopper = dashboards.shows_shopper(session, user)
+    rows: list[tuple] = []
+    if chosen is not None:
+        q = (
+            select(Visit.id, Store.code, Store.name, Area.name, Region.name, User.name, Visit.started_at,
+                   Visit.submitted_at, Visit.status, ChecklistVersion.id, ChecklistVersion.number,
+                   VisitScore.id, VisitScore.percent_exact, VisitScore.grade, VisitScore.critical_failures,
+                   VisitScore.card)
+            .join(VisitScore, (VisitScore.visit_id == Visit.id) & VisitScore.is_current.is_(True))
+            .join(Store, Visit.store_id == Store.id).join(Area, Store.area_id == Area.id)
+            .join(Region, Area.region_id == Region.id).join(User, Visit.shopper_id == User.id)
+            .join(ChecklistVersion, Visit.checklist_version_id == ChecklistVersion.id)
+            .where(ChecklistVersion.checklist_id == chosen.id, Store.area_id.in_(scope.area_ids),
+                   Visit.status.in_(statuses), Visit.submitted_at >= period.start, Visit.submitted_at < period.end)
+            .order_by(Visit.submitted_at.desc(), Visit.id.desc())
+        )
+        if store_ids is not None:
+            q = q.where(Visit.store_id.in_(list(store_ids)))
+        rows = list(session.execute(q))
+    heads = dashboards._section_heads(session, chosen.id, lang) if chosen is not None else []
+    questions: list[tuple[str, str]] = []
+    if chosen is not None:
+        version_ids = [dashboards.latest_version_id(session, chosen.id)] + sorted({r[9] for r in rows}, reverse=True)
+        seen: set[str] = set()
+        for version_id in version_ids:
+            if version_id is None:
+                continue
+            for _, question in dashboards.definition_for(session, version_id).questions():
+                if question.type != "note" and question.key not in seen:
+                    seen.add(question.key)
+                    questions.append((question.key, question.text.get(lang)))
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    fixed = ["visit", "store_code", "store", "area", "region"] + (["shopper"] if with_shopper else []) + [
+        "started_at", "submitted_at", "status", "checklist", "version", "overall", "grade", "critical_failures"]
+    writer.writerow([headers.get(name, name) for name in fixed]
+                    + [f"{headers.get('section', 'Section %')}: {h.title}" for h in heads]
+                    + [f"{text} [{key}]" for key, text in questions])
+    title = chosen.title if chosen is not None else ""
+    score_ids = [r[11] for r in rows]
+    sections = dashboards.section_percents(session, score_ids)
+    for (vid, code, store, area, region, shopper, started, submitted, status, version_id, number, score_id, pct,
+         grade, crit, card_data) in rows:
+        definition = dashboards.definition_for(session, version_id)
+        card = scoring.card_from_data(card_data)
+        results = {r.key: r for r in card.questions()}
+        cells = [str(vid), code, store, area, region] + ([shopper] if with_shopper else []) + [
+            started.strftime("%Y-%m-%d %H:%M"), submitted.strftime("%Y-%m-%d %H:%M") if submitted else "", status,
+            title, str(number), percent_text(Fraction(pct)) if pct is not None else "", grade or "", str(crit)]
+        own = sections.get(score_id, {})
+        cells += [percent_text(own[h.key]) if own.get(h.key) is not None else "" for h in heads]
+        for key, _ in questions:
+            result = results.get(key)
+            try:
+                question = definition.question(key)
+            except KeyError:
+                question = None
+            cells.append(_cell(question, result.answer if result is not None else None, lang, labels))
+        writer.writerow(cells)
+    data = out.getvalue().encode("utf-8-sig")
+    stamp = period.end.strftime("%Y%m%d")
+    return CsvExport(filename=f"visits-{scope.kind}-{scope.id}-{period.days}d-{stamp}.csv", data=data, rows=len(rows))

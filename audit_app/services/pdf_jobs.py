@@ -1,0 +1,199 @@
+"""PDF scorecards: one store's, and a batch for every store of an area as a zip rendered on all cores.
+
+The app gathers the figures (the same readers as the web pages) into a plain `ScorecardContext`; `reports`
+renders it. The batch is a plain function call so that a task queue can run it later unchanged.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import os
+import re
+import zipfile
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from datetime import date, datetime
+from fractions import Fraction
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from audit_app.models import Store, User
+from audit_app.services import dashboards
+from audit_app.services.photos import photo_paths
+from reports.context import Branding, Fact, PhotoRef, ScorecardContext, percent_text, signed_text
+
+# Each batch worker renders this many PDFs, then is replaced: WeasyPrint's memory grows over many renders.
+MAX_TASKS_PER_WORKER = 10
+CHART_FORMAT = "png"  # measured against SVG by bench/reports.py: faster in WeasyPrint and sharp at 150 dpi
+
+DateFormatter = Callable[[date | datetime], str]
+
+
+@dataclass(frozen=True)
+class PdfFile:
+    filename: str
+    data: bytes
+
+
+def branding_from(name: str, accent: str, logo_path: Path | None) -> Branding:
+    """Branding for the PDF header: the logo file (PNG, JPEG or SVG) read once into a data URI."""
+    logo = None
+    if logo_path is not None and logo_path.is_file():
+        mime = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
+                ".svg": "image/svg+xml"}.get(logo_path.suffix.lower())
+        if mime is not None:
+            logo = f"data:{mime};base64," + base64.b64encode(logo_path.read_bytes()).decode("ascii")
+    return Branding(name=name, accent=accent, logo=logo)
+
+
+def kpi_facts(kpis: Sequence[dashboards.Kpi], labels: Mapping[str, str]) -> tuple[Fact, ...]:
+    """KPIs worded for display: NPS in points, CSAT and shares in %, waits in seconds, effort as a mean."""
+    facts = []
+    for kpi in kpis:
+        value = kpi.value
+        if value is None:
+            shown = "—"
+        elif kpi.key == "nps":
+            shown = signed_text(value)
+        elif kpi.key in ("csat", "greeting_within_target", "fcr"):
+            shown = f"{percent_text(value)}%"
+        elif kpi.key == "ces":
+            shown = percent_text(value)
+        else:
+            shown = labels.get("seconds", "{n} s").format(n=percent_text(value))
+        note = labels.get("kpi_responses", "{n} answers").format(n=kpi.responses)
+        if kpi.key == "greeting_within_target" and kpi.target is not None:
+            note = labels.get("kpi_target", "target {n} s").format(n=percent_text(kpi.target)) + " · " + note
+        facts.append(Fact(labels.get(f"kpi.{kpi.key}", kpi.key), shown, note))
+    return tuple(facts)
+
+
+def _thumb_uri(upload_dir: Path, sha256: str) -> str | None:
+    _, thumb = photo_paths(upload_dir, sha256)
+    if not thumb.is_file():
+        return None
+    return "data:image/jpeg;base64," + base64.b64encode(thumb.read_bytes()).decode("ascii")
+
+
+def scorecard_context(
+    session: Session, user: User, store_id: int, *, period: dashboards.Period, checklist_id: int | None, lang: str,
+    labels: Mapping[str, str], branding: Branding, upload_dir: Path, format_date: DateFormatter, now: datetime,
+) -> ScorecardContext:
+    """Everything one store's scorecard shows, from the same readers as the store page. Raises NotFoundError,
+    PermissionDeniedError."""
+    page = dashboards.get_store_page(session, user, store_id, period=period, checklist_id=checklist_id, lang=lang)
+    line = page.line
+    card = None
+    version_text = "—"
+    if line.latest_visit_id is not None:
+        visit_page = dashboards.get_visit_page(
+            session, user, line.latest_visit_id, lang=lang, labels=labels,
+            photo_ref=lambda p: PhotoRef(thumb=_thumb_uri(upload_dir, p.sha256) or "", full=None,
+                                         alt=labels.get("photos", "Photo")))
+        card = visit_page.card
+        if card is not None:
+            # Photos whose files are missing are left out rather than shown broken.
+            card = _without_missing_photos(card)
+        version_text = f"{visit_page.checklist_title} v{visit_page.version_number}"
+        if visit_page.version_published_at is not None:
+            version_text += f" ({format_date(visit_page.version_published_at)})"
+    checklist = page.dashboard.checklist
+    rank = (labels.get("rank_value", "{rank} of {count}").format(rank=line.rank, count=line.rank_of)
+            if line.rank is not None else "—")
+    sections = tuple((s.title, _float(s.store), _float(s.area)) for s in page.sections)
+    trend = tuple((p.at.date(), float(p.percent)) for p in page.trend)
+    area_trend = tuple((d, float(v)) for d, v in page.area_trend)
+    store = page.store
+    period_text = f"{format_date(period.start)} – {format_date(period.end)}"
+    return ScorecardContext(
+        lang=lang, labels=dict(labels), branding=branding,
+        title=f"{store.name} · {checklist.title if checklist else ''}",
+        store_name=store.name, store_code=store.code, area_name=store.area_name, region_name=store.region_name,
+        period_text=period_text, generated_text=format_date(now),
+        checklist_title=checklist.title if checklist else "", version_text=version_text,
+        latest_date_text=format_date(line.latest_at) if line.latest_at else "—",
+        overall_text=percent_text(line.latest_percent), grade=line.latest_grade,
+        change_text=signed_text(line.change_visit),
+        area_average_text=(f"{percent_text(page.area_mean)}%" if page.area_mean is not None else "—"),
+        rank_text=rank, visits_in_period=line.visits, sections=sections, trend=trend, area_trend=area_trend,
+        kpis=kpi_facts(page.kpis, labels), card=card,
+        trend_alt=_trend_alt(labels, trend, format_date), sections_alt=_sections_alt(labels, sections),
+    )
+
+
+def _float(value: Fraction | None) -> float | None:
+    return None if value is None else float(value)
+
+
+def _trend_alt(labels: Mapping[str, str], trend: Sequence[tuple[date, float]], format_date: DateFormatter) -> str:
+    points = "; ".join(f"{format_date(d)}: {percent_text(v)}%" for d, v in trend)
+    return f"{labels.get('trend', 'Trend')}: {points}"
+
+
+def _sections_alt(labels: Mapping[str, str], sections: Sequence[tuple[str, float | None, float | None]]) -> str:
+    parts = "; ".join(f"{t}: {percent_text(s)}% ({labels.get('area_average', 'Area average')} {percent_text(a)}%)"
+                      for t, s, a in sections)
+    return f"{labels.get('sections_vs_area', 'Sections')}: {parts}"
+
+
+def _without_missing_photos(card):  # type: ignore[no-untyped-def]
+    from dataclasses import replace
+
+    return replace(card, sections=tuple(
+        replace(s, questions=tuple(replace(q, photos=tuple(p for p in q.photos if p.thumb)) for q in s.questions))
+        for s in card.sections))
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").lower() or "store"
+
+
+def store_scorecard(session: Session, user: User, store_id: int, **kwargs) -> PdfFile:  # type: ignore[no-untyped-def]
+    """One store's scorecard PDF (same arguments as `scorecard_context`)."""
+    from reports.pdf import render_scorecard
+
+    context = scorecard_context(session, user, store_id, **kwargs)
+    period: dashboards.Period = kwargs["period"]
+    return PdfFile(f"scorecard-{context.store_code}-{_slug(context.store_name)}-{period.end:%Y%m%d}.pdf",
+                   render_scorecard(context, chart_format=CHART_FORMAT))
+
+
+def _render(context: ScorecardContext) -> bytes:
+    from reports.pdf import render_scorecard
+
+    return render_scorecard(context, chart_format=CHART_FORMAT)
+
+
+def render_many(contexts: Sequence[ScorecardContext], workers: int | None = None) -> list[bytes]:
+    """Render scorecards on up to `workers` processes (default: every core), each recycled after
+    MAX_TASKS_PER_WORKER renders. One context, or one worker, renders in this process."""
+    workers = min(workers or os.cpu_count() or 1, len(contexts))
+    if workers <= 1:
+        return [_render(c) for c in contexts]
+    with ProcessPoolExecutor(max_workers=workers, max_tasks_per_child=MAX_TASKS_PER_WORKER) as pool:
+        return list(pool.map(_render, contexts))
+
+
+def area_scorecards(
+    session: Session, user: User, area_id: int, *, period: dashboards.Period, checklist_id: int | None, lang: str,
+    labels: Mapping[str, str], branding: Branding, upload_dir: Path, format_date: DateFormatter, now: datetime,
+    workers: int | None = None,
+) -> PdfFile:
+    """A zip with one scorecard PDF per active store of an area. Raises NotFoundError, PermissionDeniedError."""
+    scope = dashboards.get_area_scope(session, user, area_id)
+    store_ids = list(session.execute(select(Store.id, Store.code, Store.name).where(
+        Store.area_id == scope.id, Store.is_active.is_(True)).order_by(Store.code)))
+    contexts = [scorecard_context(session, user, sid, period=period, checklist_id=checklist_id, lang=lang,
+                                  labels=labels, branding=branding, upload_dir=upload_dir, format_date=format_date,
+                                  now=now) for sid, _, _ in store_ids]
+    session.rollback()  # end the read transaction before the long render
+    pdfs = render_many(contexts, workers)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for (_, code, name), pdf in zip(store_ids, pdfs):
+            archive.writestr(f"scorecard-{code}-{_slug(name)}.pdf", pdf)
+    return PdfFile(f"scorecards-{_slug(scope.name)}-{period.end:%Y%m%d}.zip", out.getvalue())

@@ -1,0 +1,170 @@
+"""Charts for the web pages and the PDF scorecards: matplotlib Figures rendered to SVG (or PNG) strings.
+
+The same functions draw for both media. Every chart is also given a text alternative by its caller; these
+functions only draw. Colours and line styles differ together, so a chart reads in greyscale and for
+colour-blind readers. Percents are floats in 0..100 (display values; the exact ones stay in the score cards).
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import os
+import re
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+from typing import Literal
+
+# matplotlib writes a font cache under the home directory unless told otherwise.
+os.environ.setdefault("MPLCONFIGDIR", str(Path(__file__).resolve().parent.parent / ".cache" / "matplotlib"))
+
+import matplotlib  # noqa: E402
+from matplotlib.dates import AutoDateLocator, ConciseDateFormatter  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+matplotlib.rcParams.update({
+    "font.family": ["Noto Sans CJK JP", "DejaVu Sans"],
+    "font.size": 9,
+    "svg.fonttype": "none",       # text stays text: smaller files, selectable, rendered with the page's fonts
+    "svg.hashsalt": "storecheck",  # stable ids, so the same data gives the same SVG
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.edgecolor": "#5b6675",
+    "axes.labelcolor": "#1c2430",
+    "xtick.color": "#1c2430",
+    "ytick.color": "#1c2430",
+})
+
+Format = Literal["svg", "png"]
+STORE_COLOUR = "#0b6e69"
+REFERENCE_COLOUR = "#5b6675"
+# A colour-blind-safe qualitative set (Okabe–Ito) for comparing several stores.
+SERIES_COLOURS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00")
+HATCHES = ("", "//", "..", "xx", "\\\\", "--")
+
+_ID = re.compile(r'\bid="([^"]+)"')
+
+
+def render(figure: Figure, fmt: Format = "svg", *, id_prefix: str = "c", dpi: int = 150) -> str:
+    """The figure as inline SVG markup (ids prefixed, so several charts can share a page) or a PNG data URI."""
+    out = io.BytesIO()
+    if fmt == "png":
+        figure.savefig(out, format="png", dpi=dpi, facecolor="white")
+        return "data:image/png;base64," + base64.b64encode(out.getvalue()).decode("ascii")
+    figure.savefig(out, format="svg", facecolor="white", metadata={"Date": None, "Creator": None})
+    svg = out.getvalue().decode("utf-8")
+    svg = svg[svg.index("<svg"):]
+    svg = re.sub(r"\s*<metadata>.*?</metadata>", "", svg, count=1, flags=re.S)
+    ids = set(_ID.findall(svg))
+    for found in sorted(ids, key=len, reverse=True):
+        svg = svg.replace(f'id="{found}"', f'id="{id_prefix}-{found}"')
+        svg = svg.replace(f"#{found})", f"#{id_prefix}-{found})").replace(f'"#{found}"', f'"#{id_prefix}-{found}"')
+    # Scale with the page: keep the viewBox, let CSS decide the width.
+    svg = re.sub(r'<svg([^>]*?) width="[^"]+" height="[^"]+"', r'<svg\1 class="chart-svg" aria-hidden="true" '
+                 r'focusable="false"', svg, count=1)
+    return svg
+
+
+def _percent_axis(ax, axis: str = "y") -> None:  # type: ignore[no-untyped-def]
+    if axis == "y":
+        ax.set_ylim(0, 100)
+        ax.set_yticks([0, 25, 50, 75, 100])
+        ax.grid(axis="y", color="#d9dee5", linewidth=0.6)
+    else:
+        ax.set_xlim(0, 100)
+        ax.set_xticks([0, 25, 50, 75, 100])
+        ax.grid(axis="x", color="#d9dee5", linewidth=0.6)
+    ax.set_axisbelow(True)
+
+
+def trend_figure(
+    points: Sequence[tuple[date, float]], reference: Sequence[tuple[date, float]], *, store_label: str,
+    reference_label: str, size: tuple[float, float] = (6.4, 2.6), colour: str = STORE_COLOUR,
+) -> Figure:
+    """Visit scores over time (markers joined by a line) against a reference line such as the area's monthly mean."""
+    figure = Figure(figsize=size, layout="constrained")
+    ax = figure.add_subplot()
+    if reference:
+        ax.plot([p[0] for p in reference], [p[1] for p in reference], color=REFERENCE_COLOUR, linestyle="--",
+                linewidth=1.4, marker="s", markersize=3, label=reference_label)
+    if points:
+        ax.plot([p[0] for p in points], [p[1] for p in points], color=colour, linewidth=2, marker="o",
+                markersize=4.5, label=store_label)
+    _percent_axis(ax)
+    ax.set_ylabel("%")
+    locator = AutoDateLocator(maxticks=7)
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(ConciseDateFormatter(locator, show_offset=False))
+    ax.legend(loc="lower left", frameon=False, ncols=2, fontsize=8)
+    return figure
+
+
+def sections_figure(
+    rows: Sequence[tuple[str, float | None, float | None]], *, store_label: str, reference_label: str,
+    colour: str = STORE_COLOUR,
+) -> Figure:
+    """Horizontal bars of a store's section percents, each with a tick for the reference (area) value; the
+    store's number is printed in a column on the right, so it never collides with the bars or ticks."""
+    rows = [r for r in rows if r[1] is not None or r[2] is not None]
+    height = 0.75 + 0.3 * max(1, len(rows))
+    figure = Figure(figsize=(6.4, height), layout="constrained")
+    ax = figure.add_subplot()
+    positions = list(range(len(rows)))[::-1]
+    ax.barh(positions, [r[1] if r[1] is not None else 0 for r in rows], height=0.62, color=colour,
+            label=store_label)
+    for y, (_, value, _ref) in zip(positions, rows):
+        ax.text(104, y, "—" if value is None else f"{value:.1f}", va="center", ha="left", fontsize=8,
+                fontweight="bold", color="#1c2430")
+    refs = [(y, r[2]) for y, r in zip(positions, rows) if r[2] is not None]
+    if refs:
+        ax.scatter([r[1] for r in refs], [r[0] for r in refs], marker="|", s=170, linewidths=2.2,
+                   color="#1c2430", label=reference_label, zorder=3)
+    ax.set_yticks(positions, [r[0] for r in rows])
+    ax.set_xlim(0, 114)
+    ax.set_xticks([0, 25, 50, 75, 100])
+    ax.set_ylim(-0.6, len(rows) - 0.4)
+    ax.grid(axis="x", color="#d9dee5", linewidth=0.6)
+    ax.set_axisbelow(True)
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False, ncols=2, fontsize=8)
+    return figure
+
+
+def compare_figure(section_titles: Sequence[str], series: Sequence[tuple[str, Sequence[float | None]]]) -> Figure:
+    """Grouped horizontal bars: one group per section, one bar per store (colour and hatching differ)."""
+    groups = max(1, len(section_titles))
+    n = max(1, len(series))
+    figure = Figure(figsize=(6.4, 1.0 + groups * (0.22 * n + 0.3)), layout="constrained")
+    ax = figure.add_subplot()
+    bar = 0.8 / n
+    for index, (name, values) in enumerate(series):
+        ys = [groups - 1 - g + 0.4 - bar * (index + 0.5) for g in range(len(section_titles))]
+        ax.barh(ys, [v if v is not None else 0 for v in values], height=bar * 0.92,
+                color=SERIES_COLOURS[index % len(SERIES_COLOURS)], hatch=HATCHES[index % len(HATCHES)],
+                edgecolor="white", linewidth=0.4, label=name)
+    ax.set_yticks([groups - 1 - g for g in range(len(section_titles))], list(section_titles))
+    _percent_axis(ax, "x")
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False, ncols=min(n, 3), fontsize=8)
+    return figure
+
+
+def trend_chart(points: Sequence[tuple[date, float]], reference: Sequence[tuple[date, float]], *, store_label: str,
+                reference_label: str, fmt: Format = "svg", id_prefix: str = "trend",
+                colour: str = STORE_COLOUR) -> str:
+    """`trend_figure` rendered (see `render`)."""
+    return render(trend_figure(points, reference, store_label=store_label, reference_label=reference_label,
+                               colour=colour), fmt, id_prefix=id_prefix)
+
+
+def sections_chart(rows: Sequence[tuple[str, float | None, float | None]], *, store_label: str,
+                   reference_label: str, fmt: Format = "svg", id_prefix: str = "sections",
+                   colour: str = STORE_COLOUR) -> str:
+    """`sections_figure` rendered (see `render`)."""
+    return render(sections_figure(rows, store_label=store_label, reference_label=reference_label, colour=colour),
+                  fmt, id_prefix=id_prefix)
+
+
+def compare_chart(section_titles: Sequence[str], series: Sequence[tuple[str, Sequence[float | None]]], *,
+                  fmt: Format = "svg", id_prefix: str = "compare") -> str:
+    """`compare_figure` rendered (see `render`)."""
+    return render(compare_figure(section_titles, series), fmt, id_prefix=id_prefix)

@@ -1,0 +1,93 @@
+"""Store scorecards as PDF bytes (WeasyPrint). Handed a ScorecardContext; fetches nothing but data: URIs."""
+
+from __future__ import annotations
+
+import gc
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from markupsafe import Markup
+
+from reports import charts
+from reports.context import ScorecardContext
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+_env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True,
+                          undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+
+
+def css_string(value: str) -> Markup:
+    """Text for a CSS string literal (page footers): quotes and backslashes escaped, no line breaks."""
+    cleaned = str(value).replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ").replace("<", "\\3c ")
+    return Markup(cleaned)
+
+
+_env.filters["css_string"] = css_string
+
+
+class FetchRefusedError(ValueError):
+    """The scorecard HTML asked for something other than an inline data: URI."""
+
+
+def _check(url: str) -> None:
+    if not url.startswith("data:"):
+        raise FetchRefusedError(f"scorecards only embed data: URIs, refused {url[:60]!r}")
+
+
+def data_only_fetcher():  # type: ignore[no-untyped-def]
+    """A WeasyPrint URL fetcher that serves data: URIs and refuses files, hosts and everything else."""
+    import weasyprint
+
+    if hasattr(weasyprint, "URLFetcher"):  # WeasyPrint 68 and later: fetcher objects
+
+        class DataOnlyFetcher(weasyprint.URLFetcher):
+            def __init__(self) -> None:
+                super().__init__(allowed_protocols={"data"}, allow_redirects=False)
+
+            def fetch(self, url, headers=None):  # type: ignore[no-untyped-def]
+                _check(url)
+                return super().fetch(url, headers)
+
+        return DataOnlyFetcher()
+
+    def fetch(url: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        _check(url)
+        return weasyprint.default_url_fetcher(url, *args, **kwargs)
+
+    return fetch
+
+
+def scorecard_html(context: ScorecardContext, *, chart_format: charts.Format = "png") -> str:
+    """The scorecard as print HTML with its charts embedded (PNG data URIs or inline SVG)."""
+    labels = context.labels
+    colour = context.branding.accent
+    trend = sections = None
+    if context.trend:
+        trend = charts.trend_chart(context.trend, context.area_trend, store_label=labels["this_store"],
+                                   reference_label=labels["area_monthly_mean"], fmt=chart_format, colour=colour)
+    if context.sections:
+        sections = charts.sections_chart(context.sections, store_label=labels["this_store"],
+                                         reference_label=labels["area_average"], fmt=chart_format, colour=colour)
+    return _env.get_template("scorecard.html").render(
+        c=context, L=labels, trend_chart=trend, sections_chart=sections, chart_format=chart_format)
+
+
+def render_scorecard(context: ScorecardContext, *, chart_format: charts.Format = "png", collect: bool = True) -> bytes:
+    """One store's scorecard PDF. `collect` runs the garbage collector afterwards: WeasyPrint's memory otherwise
+    grows over many renders in one process."""
+    import weasyprint
+
+    html = scorecard_html(context, chart_format=chart_format)
+    try:
+        return weasyprint.HTML(string=html, url_fetcher=data_only_fetcher(), base_url="data:,").write_pdf()
+    finally:
+        if collect:
+            gc.collect()
+
+
+def render_html(html: str) -> bytes:
+    """Any print HTML to PDF with the same refusing fetcher (used for baselines and previews)."""
+    import weasyprint
+
+    return weasyprint.HTML(string=html, url_fetcher=data_only_fetcher(), base_url="data:,").write_pdf()

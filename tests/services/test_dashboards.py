@@ -1,0 +1,210 @@
+"""Dashboard, store, visit and compare figures equal what the scoring engine gives for the same answers."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import pytest
+from flask import Flask
+
+import scoring
+from audit_app.extensions import db
+from audit_app.models import Answer, Visit
+from audit_app.services import dashboards, scorecards, settings
+from audit_app.services.errors import NotFoundError, PermissionDeniedError
+from reports.context import DEFAULT_LABELS, PhotoRef
+from tests.conftest import (
+    NOW, ScorecardWorld, World, make_area, make_scorecard_world, make_store, scorecard_answers,
+    scorecard_checklist_data,
+)
+
+CHECKLIST = scoring.parse_checklist(scorecard_checklist_data())
+
+
+def card(quality: int) -> scoring.ScoreCard:
+    return scoring.score(CHECKLIST, scorecard_answers(quality))
+
+
+def pct(quality: int) -> Fraction:
+    return card(quality).percent
+
+
+def section(quality: int, key: str) -> Fraction | None:
+    return next(s.percent for s in card(quality).sections if s.key == key)
+
+
+def avg(values: list[Fraction]) -> Fraction:
+    return sum(values, Fraction(0)) / len(values)
+
+
+@pytest.fixture
+def sw(app: Flask, world: World) -> ScorecardWorld:
+    return make_scorecard_world(world)
+
+
+def test_counted_statuses_follow_the_review_setting() -> None:
+    assert scorecards.counted_statuses(settings.ProgrammeSettings(review_required=False)) == ("submitted", "approved")
+    assert scorecards.counted_statuses(settings.ProgrammeSettings(review_required=True)) == ("approved",)
+
+
+def test_area_dashboard_figures_equal_the_engines_scores(sw: ScorecardWorld) -> None:
+    w = sw.world
+    scope = dashboards.get_area_scope(db.session, w.manager, w.area.id)
+    board = dashboards.get_dashboard(db.session, w.manager, scope, period=dashboards.make_period(sw.now, 90),
+                                     checklist_id=None)
+    assert board.checklist is not None and board.checklist.id == sw.version.checklist_id
+    lines = {line.id: line for line in board.stores}
+    ginza, shibuya = lines[w.store.id], lines[sw.extra_store.id]
+    # Ginza: 60 days ago quality 0, 20 days ago 3, 5 days ago 2; the previous period has 120 days ago quality 1.
+    assert ginza.latest_percent == pct(2)
+    assert ginza.change_visit == pct(2) - pct(3)
+    assert ginza.period_mean == avg([pct(0), pct(3), pct(2)])
+    assert ginza.previous_period_mean == pct(1)
+    assert ginza.visits == 3
+    assert ginza.critical_failures == 1  # "greeted: no" caps the worst visit
+    assert ginza.latest_grade == card(2).grade.label.get("en")
+    assert shibuya.period_mean == avg([pct(3), pct(1)])
+    assert shibuya.change_visit == pct(1) - pct(3)
+    keys = [h.key for h in board.sections]
+    assert keys == ["staff", "checkout", "feedback"]
+    assert ginza.sections[0] == avg([section(q, "staff") for q in (0, 3, 2)])
+    assert ginza.sections[1] == avg([section(q, "checkout") for q in (0, 3, 2)])
+    ranked = sorted([ginza, shibuya], key=lambda line: line.period_mean, reverse=True)
+    assert [ranked[0].rank, ranked[1].rank] == [1, 2]
+    assert board.scope_mean == avg([pct(0), pct(3), pct(2), pct(3), pct(1)])
+    assert board.region_mean == avg([pct(0), pct(3), pct(2), pct(3), pct(1), pct(0), pct(3)])
+    assert w.other_store.id not in lines
+
+
+def test_sorting_keeps_stores_without_scores_last(sw: ScorecardWorld) -> None:
+    w = sw.world
+    make_store(w.area, "S9", "Quiet store")
+    scope = dashboards.get_area_scope(db.session, w.head, w.area.id)
+    period = dashboards.make_period(sw.now, 90)
+    for descending in (False, True):
+        board = dashboards.get_dashboard(db.session, w.head, scope, period=period, checklist_id=None,
+                                         sort="period", descending=descending)
+        assert board.stores[-1].name == "Quiet store"
+        means = [s.period_mean for s in board.stores[:-1]]
+        assert means == sorted(means, reverse=descending)
+
+
+def test_review_required_counts_only_approved_visits_and_never_voided(sw: ScorecardWorld) -> None:
+    w = sw.world
+    settings.update_settings(db.session, w.head, {"review_required": True}, now=NOW)
+    ginza_visits = [v for store, days, q, v in sw.visits if store.id == w.store.id and days < 90]
+    approved = db.session.get(Visit, ginza_visits[0].id)  # 60 days ago, quality 0
+    approved.status = "approved"
+    db.session.commit()
+    scope = dashboards.get_area_scope(db.session, w.manager, w.area.id)
+    board = dashboards.get_dashboard(db.session, w.manager, scope, period=dashboards.make_period(sw.now, 90),
+                                     checklist_id=None)
+    ginza = next(s for s in board.stores if s.id == w.store.id)
+    assert ginza.visits == 1 and ginza.period_mean == pct(0)
+    approved.status = "voided"
+    db.session.commit()
+    board = dashboards.get_dashboard(db.session, w.manager, scope, period=dashboards.make_period(sw.now, 90),
+                                     checklist_id=None)
+    assert board.visits == 0 and not board.has_visits
+
+
+def test_a_new_area_without_visits_has_no_figures(app: Flask, world: World) -> None:
+    area = make_area(world.region, "A9", "New area")
+    make_store(area, "S90", "Brand new")
+    scope = dashboards.get_area_scope(db.session, world.head, area.id)
+    board = dashboards.get_dashboard(db.session, world.head, scope, period=dashboards.make_period(NOW, 90),
+                                     checklist_id=None)
+    assert not board.has_visits
+    assert board.scope_mean is None and all(s.period_mean is None and s.rank is None for s in board.stores)
+
+
+def test_managers_get_only_their_areas_and_head_office_gets_regions(sw: ScorecardWorld) -> None:
+    w = sw.world
+    with pytest.raises(PermissionDeniedError):
+        dashboards.get_area_scope(db.session, w.other_manager, w.area.id)
+    with pytest.raises(NotFoundError):
+        dashboards.get_area_scope(db.session, w.manager, 999999)
+    with pytest.raises(PermissionDeniedError):
+        dashboards.get_region_scope(db.session, w.manager, w.region.id)
+    with pytest.raises(PermissionDeniedError):
+        dashboards.get_store_page(db.session, w.manager, w.other_store.id, period=dashboards.make_period(sw.now, 90),
+                                  checklist_id=None)
+    assert dashboards.get_region_scope(db.session, w.head, w.region.id).area_ids == tuple(
+        sorted([w.area.id, w.other_area.id], key=lambda i: {w.area.id: "Tokyo Central", w.other_area.id: "Osaka"}[i]))
+
+
+def test_store_page_has_trend_sections_recurring_failures_and_kpis(sw: ScorecardWorld) -> None:
+    w = sw.world
+    page = dashboards.get_store_page(db.session, w.manager, w.store.id, period=dashboards.make_period(sw.now, 90),
+                                     checklist_id=None)
+    assert [p.percent for p in page.trend] == [pct(1), pct(0), pct(3), pct(2)]  # the last 12 months, oldest first
+    staff = next(s for s in page.sections if s.key == "staff")
+    assert staff.store == avg([section(q, "staff") for q in (0, 3, 2)])
+    assert staff.area == avg([section(q, "staff") for q in (0, 3, 2, 3, 1)])
+    # Last five visits: qualities 1, 0, 3, 2. "helpful" earns less than full unless quality 3.
+    recurring = {r.key: (r.failed, r.of) for r in page.recurring}
+    assert recurring["helpful"] == (3, 4)
+    assert recurring["queue_wait"] == (2, 4)  # 200 s and 400 s fail; 100 s and 30 s earn full points
+    assert "greeted" not in recurring  # failed once only
+    kpis = {k.key: k for k in page.kpis}
+    period_answers = [scorecard_answers(q) for q in (0, 3, 2)]
+    assert kpis["nps"].value == scoring.nps([a["nps"] for a in period_answers])
+    assert kpis["csat"].value == scoring.csat([a["csat"] for a in period_answers])
+    waits = [a["queue_wait"] for a in period_answers]
+    assert kpis["queue_wait_mean"].value == Fraction(sum(waits), 3)
+    assert kpis["queue_wait_p90"].value == scoring.percentile(waits, 90)
+    assert kpis["greeting_within_target"].value == Fraction(200, 3)  # 10 s and 20 s within 30 s; 90 s not
+    assert kpis["greeting_within_target"].target == 30
+
+
+def test_visit_page_explains_the_stored_card(sw: ScorecardWorld) -> None:
+    w = sw.world
+    worst = next(v for store, days, q, v in sw.visits if store.id == w.store.id and q == 0)
+    answer = db.session.query(Answer).filter_by(visit_id=worst.id, question_key="queue_wait").one()
+    answer.comment = "Only one till open"
+    db.session.commit()
+    page = dashboards.get_visit_page(db.session, w.manager, worst.id, lang="en", labels=DEFAULT_LABELS,
+                                     photo_ref=lambda p: PhotoRef("", None, ""))
+    expected = card(0)
+    assert page.card.percent == expected.percent
+    assert page.card.base_percent_text == scoring.format_percent(expected.base_percent)
+    lines = {q.key: q for s in page.card.sections for q in s.questions}
+    assert lines["greeted"].is_critical_failure and "capped at 50.0%" in lines["greeted"].effect_text
+    assert lines["nps"].excluded == "unscored"
+    assert lines["remarks"].excluded == "unscored" and lines["remarks"].answer == "Not answered"
+    assert lines["queue_wait"].comment == "Only one till open"
+    assert lines["queue_wait"].answer == "400 s" and lines["queue_wait"].points == "0 of 1"
+    assert page.card.failures[0].question_key == "greeted"
+    assert page.shopper_name == w.shopper.name
+    na_visit = next(v for store, days, q, v in sw.visits if q == 1)
+    na_page = dashboards.get_visit_page(db.session, w.head, na_visit.id, lang="ja", labels=DEFAULT_LABELS,
+                                        photo_ref=lambda p: PhotoRef("", None, ""))
+    bag = next(q for s in na_page.card.sections for q in s.questions if q.key == "bag_offered")
+    assert bag.excluded == "na" and bag.answer == "N/A"
+    assert na_page.card.sections[0].title == "スタッフ"
+
+
+def test_area_managers_do_not_see_the_shopper_when_head_office_hides_it(sw: ScorecardWorld) -> None:
+    w = sw.world
+    settings.update_settings(db.session, w.head, {"show_shopper_to_managers": False}, now=NOW)
+    visit = sw.visits[0][3]
+    as_manager = dashboards.get_visit_page(db.session, w.manager, visit.id, lang="en", labels=DEFAULT_LABELS,
+                                           photo_ref=lambda p: PhotoRef("", None, ""))
+    as_head = dashboards.get_visit_page(db.session, w.head, visit.id, lang="en", labels=DEFAULT_LABELS,
+                                        photo_ref=lambda p: PhotoRef("", None, ""))
+    assert as_manager.shopper_name is None and as_head.shopper_name == w.shopper.name
+
+
+def test_compare_puts_sections_side_by_side_for_two_to_six_stores(sw: ScorecardWorld) -> None:
+    w = sw.world
+    period = dashboards.make_period(sw.now, 90)
+    result = dashboards.get_comparison(db.session, w.head, [w.store.id, w.other_store.id], period=period,
+                                       checklist_id=None)
+    ginza, umeda = result.stores
+    assert ginza.mean == avg([pct(0), pct(3), pct(2)]) and umeda.mean == avg([pct(0), pct(3)])
+    assert umeda.sections[2] == avg([section(0, "feedback"), section(3, "feedback")])
+    with pytest.raises(dashboards.DashboardError):
+        dashboards.get_comparison(db.session, w.head, [w.store.id], period=period, checklist_id=None)
+    with pytest.raises(PermissionDeniedError):
+        dashboards.get_comparison(db.session, w.manager, [w.store.id, w.other_store.id], period=period,
+                                  checklist_id=None)
