@@ -10,6 +10,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from PIL import Image, ImageOps, UnidentifiedImageError
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -56,10 +57,10 @@ def clean_image(data: bytes) -> CleanImage:
     Raises PhotoError in plain words for an empty, oversized, unreadable, non-image or too-large-in-pixels file.
     """
     if not data:
-        raise PhotoError("The photo is empty. Please take it again.")
+        raise PhotoError(_l("The photo is empty. Please take it again."))
     if len(data) > MAX_BYTES:
-        raise PhotoError(f"The photo is larger than {MAX_BYTES // (1024 * 1024)} MB. Please take a smaller one.")
-    too_big = "This image has too many pixels to be a photo. Please take it again."
+        raise PhotoError(_l("The photo is larger than %(mb)s MB. Please take a smaller one.", mb=MAX_BYTES // (1024 * 1024)))
+    too_big = _l("This image has too many pixels to be a photo. Please take it again.")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -67,11 +68,11 @@ def clean_image(data: bytes) -> CleanImage:
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise PhotoError(too_big) from None
     except (UnidentifiedImageError, OSError, ValueError):
-        raise PhotoError("This file is not a photo we can read (use JPEG, PNG or WebP).") from None
+        raise PhotoError(_l("This file is not a photo we can read (use JPEG, PNG or WebP).")) from None
     try:
         with probe:
             if probe.format not in ACCEPTED_FORMATS:
-                raise PhotoError("This file is not a photo we can read (use JPEG, PNG or WebP).")
+                raise PhotoError(_l("This file is not a photo we can read (use JPEG, PNG or WebP)."))
             width, height = probe.size
             if width * height > MAX_PIXELS:
                 raise PhotoError(too_big)
@@ -81,7 +82,7 @@ def clean_image(data: bytes) -> CleanImage:
     except PhotoError:
         raise
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
-        raise PhotoError("This file is not a photo we can read (use JPEG, PNG or WebP).") from None
+        raise PhotoError(_l("This file is not a photo we can read (use JPEG, PNG or WebP).")) from None
     image.thumbnail((LONG_EDGE, LONG_EDGE))
     out = io.BytesIO()
     image.save(out, "JPEG", quality=85, optimize=True)
@@ -112,7 +113,7 @@ def add_photo(
     if visit.shopper_id != user.id:
         raise PermissionDeniedError("This visit belongs to someone else.")
     if visit.status not in ("draft", "returned"):
-        raise PhotoError("This visit has been submitted and can no longer be changed.")
+        raise PhotoError(_l("This visit has been submitted and can no longer be changed."))
     clean = clean_image(data)
     existing = session.scalar(select(Photo).where(Photo.visit_id == visit_id, Photo.sha256 == clean.sha256,
                                                   Photo.question_key == question_key))

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Mapping
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -23,7 +24,7 @@ class VisitError(ServiceError):
 
 class IncompleteVisitError(VisitError):
     def __init__(self, missing: tuple[str, ...]):
-        super().__init__("Some required questions are not answered yet.")
+        super().__init__(_l("Some required questions are not answered yet."))
         self.missing = missing
 
 
@@ -45,7 +46,7 @@ def _latest_published(session: Session, checklist_id: int) -> ChecklistVersion:
         .limit(1)
     )
     if version is None:
-        raise VisitError("This checklist has no published version yet.")
+        raise VisitError(_l("This checklist has no published version yet."))
     return version
 
 
@@ -73,7 +74,7 @@ def start_visit(
         if assignment.shopper_id != user.id:
             raise PermissionDeniedError("This assignment belongs to someone else.")
         if assignment.status in ("done", "cancelled"):
-            raise VisitError("This assignment is already closed.")
+            raise VisitError(_l("This assignment is already closed."))
         store_id, checklist_id = assignment.store_id, assignment.checklist_id
     else:
         checklist = session.get(Checklist, checklist_id) if checklist_id is not None else None
@@ -215,7 +216,7 @@ def submit_visit(
         raise PermissionDeniedError("This visit belongs to someone else.")
     if visit.client_uuid != client_uuid:
         session.rollback()
-        raise VisitError("This form belongs to a different visit. Please reload the page.")
+        raise VisitError(_l("This form belongs to a different visit. Please reload the page."))
     if visit.status not in ("draft", "returned"):
         session.rollback()
         return visit
@@ -261,7 +262,7 @@ def _own_draft(session: Session, user: User, visit_id: int) -> Visit:
     if visit.shopper_id != user.id:
         raise PermissionDeniedError("This visit belongs to someone else.")
     if visit.status not in ("draft", "returned"):
-        raise VisitError("This visit has been submitted and can no longer be changed.")
+        raise VisitError(_l("This visit has been submitted and can no longer be changed."))
     return visit
 
 

@@ -23,13 +23,16 @@ def main() -> int:
         catalogue = read_po(fh, locale="ja")
     missing = []
     for message in catalogue:
-        if not message.id or isinstance(message.id, tuple):
+        if not message.id:
             continue
-        if message.id in pending:
-            message.string = pending[message.id]
+        singular = message.id[0] if isinstance(message.id, tuple) else message.id
+        if singular in pending:
+            # Japanese has one plural form: the same text serves every count.
+            text = pending[singular]
+            message.string = (text,) * catalogue.num_plurals if isinstance(message.id, tuple) else text
             message.flags.discard("fuzzy")
-        elif not message.string or "fuzzy" in message.flags:
-            missing.append(message.id)
+        elif not message.string or "fuzzy" in message.flags or not all(message.string):
+            missing.append(singular)
     with CATALOGUE.open("wb") as fh:
         write_po(fh, catalogue, width=100)
     for msgid in missing:
