@@ -259,8 +259,7 @@ def question_problems(problems: list[scoring.Problem], section: int, question: i
 
 
 def section_problems(problems: list[scoring.Problem], section: int) -> tuple[dict[str, list[str]], list[str]]:
-    return map_problems(problems, f"sections[{section}]", {"key": "key", "title": "title_en", "weight": "weight",
-                                                           "questions": "key"})
+    return map_problems(problems, f"sections[{section}]", {"key": "key", "title": "title_en", "weight": "weight"})
 
 
 def settings_problems(problems: list[scoring.Problem]) -> tuple[dict[str, list[str]], list[str]]:

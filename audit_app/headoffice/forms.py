@@ -65,7 +65,8 @@ class QuestionForm(FlaskForm):
                          description=_l("Points the question is worth; empty for the type's default."))
     required = BooleanField(_l("Required"), default=True)
     allow_na = BooleanField(_l("N/A allowed"))
-    good = SelectField(_l("Good answer (yes/no questions)"), choices=_choices([("yes", "yes"), ("no", "no")]))
+    good = SelectField(_l("Good answer (yes/no questions)"), choices=_choices([("yes", "yes"), ("no", "no")]),
+                       validate_choice=False)
     min = IntegerField(_l("Scale minimum"), validators=[Optional()])
     max = IntegerField(_l("Scale maximum"), validators=[Optional()])
     min_label = StringField(_l("Label of the minimum"), validators=[Optional()])
@@ -77,12 +78,13 @@ class QuestionForm(FlaskForm):
     bands = TextAreaField(_l("Bands (number and duration questions)"), validators=[Optional()],
                           description=_l("One per line, in order: “max 120: 1” (up to 120 earns all), “min 10: 0.5”, "
                                          "and last “otherwise: 0”. Durations are in seconds."))
-    critical_effect = SelectField(_l("Critical"), choices=_choices([("", _l("Not critical"))] + [(e, e) for e in EFFECTS]))
+    critical_effect = SelectField(_l("Critical"), choices=_choices([("", _l("Not critical"))] + [(e, e) for e in EFFECTS]),
+                                  validate_choice=False)
     critical_cap = StringField(_l("Cap the visit at (percent)"), validators=[Optional()])
     show_if_question = StringField(_l("Show only if question (key)"), validators=[Optional()])
     show_if_values = StringField(_l("…has one of these answers"), validators=[Optional()],
                                  description=_l("Separate several answers with commas."))
-    kpi = SelectField(_l("KPI"), choices=_choices([("", "—")] + [(k, k) for k in KPIS]))
+    kpi = SelectField(_l("KPI"), choices=_choices([("", "—")] + [(k, k) for k in KPIS]), validate_choice=False)
 
 
 class MoveForm(FlaskForm):

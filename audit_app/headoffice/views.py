@@ -260,13 +260,14 @@ def edit_section(version_id: int, section: int | None):
                                now=_now())
         except rubrics.RubricProblemsError as error:
             index = section if section is not None else len(sections)
-            by_field, problems = editor.section_problems(error.problems, index)
-            if section is None and any("questions" in p.path for p in error.problems):
-                # A new section is saved with its first question, added on the next page.
-                problems = [p for p in problems if "questions" not in p]
+            found = error.problems
+            if section is None:
+                # A new section is saved together with its first question, asked for on the next page.
+                found = [p for p in found if p.path != f"sections[{index}].questions"]
+                if not found:
+                    return _new_section_needs_question(info, values)
+            by_field, problems = editor.section_problems(found, index)
             problems += editor.apply_errors(form, by_field)
-            if section is None and not problems and not form.errors:
-                return _new_section_needs_question(info, values)
         except ServiceError as error:
             problems = [str(error)]
         else:

@@ -565,7 +565,7 @@ def what_if(session: Session, version_id: int, *, last: int = 100) -> WhatIf:
     """
     info = get_version(session, version_id)
     checklist = scoring.parse_checklist(info.definition)
-    counted = scorecards.COUNTED_STATUSES
+    counted = scorecards.statuses_for(session)
     rows = session.execute(
         select(Visit.id, Visit.store_id, Store.name, VisitScore.percent)
         .join(ChecklistVersion, Visit.checklist_version_id == ChecklistVersion.id)

@@ -74,3 +74,16 @@ def test_the_queue_lists_submitted_visits_and_the_detail_shows_answers_and_point
     review.decide(db.session, world.head, visit.id, "void", now=NOW, note="Visited the wrong store")
     assert review.list_visits(db.session) == []
     assert review.get_visit(db.session, visit.id).allowed == ()
+
+
+def test_voided_visits_never_count_and_with_review_on_only_approved_ones_do(world: World) -> None:
+    from audit_app.services import scorecards, settings
+
+    kept, voided = _visit(world), _visit(world)
+    review.decide(db.session, world.head, voided.id, "void", now=NOW, note="Fake receipt")
+    row = scorecards.list_store_rows(db.session, [world.store.id])[0]
+    assert row.visits == 1
+    settings.update_settings(db.session, world.head, {"review_required": True}, now=NOW)
+    assert scorecards.list_store_rows(db.session, [world.store.id])[0].visits == 0
+    review.decide(db.session, world.head, kept.id, "approve", now=NOW)
+    assert scorecards.list_store_rows(db.session, [world.store.id])[0].visits == 1

@@ -1,0 +1,163 @@
+"""The rubric editor in the browser's place: forms in, problems next to their fields, versions, preview, what-if."""
+
+from __future__ import annotations
+
+import html as html_lib
+import re
+from typing import Any
+
+from flask.testing import FlaskClient
+
+from audit_app.extensions import db
+from audit_app.services import rubrics
+from tests.conftest import NOW, World, csrf_token_from, make_published_checklist, make_submitted_visit
+
+QUESTION = {"key": "greeting_time", "type": "duration", "text_en": "How long until someone greeted you?",
+            "text_ja": "声をかけられるまでの時間は？", "required": "y", "good": "yes",
+            "bands": "max 30: 1\nmax 90: 0.5\notherwise: 0", "critical_effect": "", "kpi": "greeting_time"}
+
+
+def _draft(world: World) -> tuple[int, int]:
+    v1 = make_published_checklist()
+    return v1.id, rubrics.start_draft(db.session, world.head, v1.id, now=NOW).id
+
+
+def _post(client: FlaskClient, path: str, data: dict[str, Any]) -> Any:
+    return client.post(path, data={**data, "csrf_token": csrf_token_from(client, path)})
+
+
+def _error_of(html: str, field: str) -> str:
+    match = re.search(rf'id="{field}-error">([^<]*)<', html)
+    return html_lib.unescape(match.group(1)) if match else ""
+
+
+def test_head_office_adds_a_timed_question_with_bands_to_a_draft(world: World, login: Any) -> None:
+    _, draft = _draft(world)
+    client = login(world.head)
+    response = _post(client, f"/head-office/versions/{draft}/sections/1/questions/new", QUESTION)
+    assert response.status_code == 302
+    question = rubrics.get_version(db.session, draft).definition["sections"][1]["questions"][1]
+    assert question["bands"] == [{"max": 30, "fraction": 1}, {"max": 90, "fraction": "0.5"}, {"fraction": 0}]
+    assert question["text"] == {"en": "How long until someone greeted you?", "ja": "声をかけられるまでの時間は？"}
+    page = client.get(f"/head-office/versions/{draft}").get_data(as_text=True)
+    assert "greeting_time" in page and "max 30: 1; max 90: 0.5; otherwise: 0" in page
+
+
+def test_bands_out_of_order_are_shown_next_to_the_bands_field_and_nothing_is_saved(world: World,
+                                                                                   login: Any) -> None:
+    _, draft = _draft(world)
+    before = rubrics.get_version(db.session, draft).definition
+    client = login(world.head)
+    response = _post(client, f"/head-office/versions/{draft}/sections/1/questions/new",
+                     {**QUESTION, "bands": "max 90: 1\nmax 30: 0.5\notherwise: 0"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "each `max` larger than the one before" in _error_of(html, "bands")
+    assert 'aria-invalid="true"' in html
+    assert rubrics.get_version(db.session, draft).definition == before
+
+
+def test_each_problem_goes_to_the_field_it_concerns(world: World, login: Any) -> None:
+    _, draft = _draft(world)
+    client = login(world.head)
+    choice = {"key": "greeted", "type": "choice", "text_en": "Greeting", "required": "y",
+              "options": "warm | Warm | 1\ncold | Cold | 2", "critical_effect": "cap",
+              "show_if_question": "nowhere", "show_if_values": "yes"}
+    html = _post(client, f"/head-office/versions/{draft}/sections/0/questions/1", choice).get_data(as_text=True)
+    assert _error_of(html, "options").startswith("Option 2: fraction must be between 0 and 1")
+    assert "needs `cap: P`" in _error_of(html, "critical_cap")
+    assert "there is no question 'nowhere'" in _error_of(html, "show_if_question")
+    assert "the key 'greeted' is already used" in _error_of(html, "key")
+    unreadable = _post(client, f"/head-office/versions/{draft}/sections/1/questions/new",
+                       {**QUESTION, "bands": "up to 30 gives 1"})
+    assert "Line 1:" in _error_of(unreadable.get_data(as_text=True), "bands")
+
+
+def test_sections_and_questions_reorder_with_buttons_and_drag_data(world: World, login: Any) -> None:
+    _, draft = _draft(world)
+    client = login(world.head)
+    assert _post(client, f"/head-office/versions/{draft}/move", {"section": 0, "question": 0, "step": 1}) \
+        .status_code == 302
+    assert _post(client, f"/head-office/versions/{draft}/reorder", {"order": "1,0"}).status_code == 302
+    sections = rubrics.get_version(db.session, draft).definition["sections"]
+    assert [[q["key"] for q in s["questions"]] for s in sections] == [["queue_wait"], ["helpful", "greeted"]]
+
+
+def test_settings_grades_and_a_new_section_are_edited_through_forms(world: World, login: Any) -> None:
+    _, draft = _draft(world)
+    client = login(world.head)
+    bad = _post(client, f"/head-office/versions/{draft}/settings",
+                {"title_en": "Store check", "channel": "in_store", "method": "weighted_sections",
+                 "grades": "80 | Good\n20 | Poor"})
+    assert bad.status_code == 422
+    assert "Grade 2: the last grade band must have `min: 0`" in _error_of(bad.get_data(as_text=True), "grades")
+    response = _post(client, f"/head-office/versions/{draft}/sections/new",
+                     {"key": "returns", "title_en": "Returns", "weight": "2"})
+    assert response.status_code == 302 and "new_section_key=returns" in response.headers["Location"]
+    response = _post(client, response.headers["Location"],
+                     {"key": "refund_offered", "type": "yes_no", "text_en": "Was a refund offered?",
+                      "required": "y", "good": "yes"})
+    assert response.status_code == 302
+    section = rubrics.get_version(db.session, draft).definition["sections"][2]
+    assert (section["key"], section["weight"], section["questions"][0]["key"]) == ("returns", 2, "refund_offered")
+
+
+def test_publishing_makes_the_version_read_only_and_the_diff_lists_the_change(world: World, login: Any) -> None:
+    v1, draft = _draft(world)
+    client = login(world.head)
+    _post(client, f"/head-office/versions/{draft}/sections/1/questions/new", QUESTION)
+    assert _post(client, f"/head-office/versions/{draft}/publish", {}).status_code == 302
+    page = client.get(f"/head-office/versions/{draft}").get_data(as_text=True)
+    assert "never changes" in page and "Add a question" not in page
+    assert client.get(f"/head-office/versions/{draft}/sections/0").status_code == 409
+    checklist_id = rubrics.get_version(db.session, v1).checklist_id
+    diff = client.get(f"/head-office/checklists/{checklist_id}/diff?old={v1}&new={draft}").get_data(as_text=True)
+    assert "Question “How long until someone greeted you?” (greeting_time, duration) added to section" in diff
+
+
+def test_the_preview_scores_answers_as_the_shopper_form_posts_them(world: World, login: Any) -> None:
+    _, draft = _draft(world)
+    client = login(world.head)
+    page = client.get(f"/head-office/versions/{draft}/preview").get_data(as_text=True)
+    assert 'name="q-greeted"' in page and 'name="q-queue_wait"' in page
+    response = _post(client, f"/head-office/versions/{draft}/preview",
+                     {"q-greeted": "yes", "q-helpful": "5", "q-queue_wait": "2:30"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "75.0%" in html  # service 100, checkout 150 s -> 0.5
+
+
+def test_what_if_page_shows_each_store_old_new_and_change(world: World, login: Any) -> None:
+    v1, draft = _draft(world)
+    checklist_id = rubrics.get_version(db.session, v1).checklist_id
+    make_submitted_visit(world.shopper, world.store, checklist_id, {"greeted": "yes", "helpful": 1, "queue_wait": 500})
+    client = login(world.head)
+    _post(client, f"/head-office/versions/{draft}/sections/0/questions/0",
+          {"key": "greeted", "type": "yes_no", "text_en": "Were you greeted?", "weight": "20", "required": "y",
+           "good": "yes"})
+    html = client.get(f"/head-office/versions/{draft}/what-if?last=5").get_data(as_text=True)
+    row = html.split("<th scope=\"row\">Ginza</th>")[1].split("</tr>")[0]
+    assert "33.3%" in row and "47.6%" in row and "+14.3" in row
+
+
+def test_export_and_import_through_the_pages_round_trip(world: World, login: Any) -> None:
+    v1, draft = _draft(world)
+    client = login(world.head)
+    _post(client, f"/head-office/versions/{draft}/discard", {})
+    exported = client.get(f"/head-office/versions/{v1}/export.yaml")
+    assert exported.headers["Content-Disposition"] == 'attachment; filename="store_check-v1.yaml"'
+    response = _post(client, "/head-office/checklists", {"import-yaml_text": exported.get_data(as_text=True)})
+    assert response.status_code == 302
+    imported = int(response.headers["Location"].rsplit("/", 1)[1])
+    assert rubrics.get_version(db.session, imported).definition == rubrics.get_version(db.session, v1).definition
+
+
+def test_a_new_checklist_starts_as_a_valid_draft(world: World, login: Any) -> None:
+    client = login(world.head)
+    bad = _post(client, "/head-office/checklists", {"new-key": "Phone Check", "new-title": "Phone",
+                                                    "new-channel": "phone"})
+    assert bad.status_code == 422 and "not a valid key" in _error_of(bad.get_data(as_text=True), "new-key")
+    response = _post(client, "/head-office/checklists", {"new-key": "phone_check", "new-title": "Phone",
+                                                         "new-channel": "phone"})
+    assert response.status_code == 302
+    assert "Version 1" in client.get(response.headers["Location"]).get_data(as_text=True)
