@@ -19,8 +19,7 @@ NAV = {
     "shopper": [("shopper.home", _l("My visits"))],
     "area_manager": [("manager.home", _l("Stores")), ("manager.compare", _l("Compare"))],
     "head_office": [("headoffice.home", _l("Overview")), ("manager.home", _l("Stores")),
-                    ("headoffice.checklists", _l("Checklists")), ("headoffice.review_queue", _l("Review")),
-                    ("headoffice.people", _l("People"))],
+                    ("headoffice.checklists", _l("Checklists")), ("headoffice.review_queue", _l("Review"))],
 }
 
 
