@@ -11,7 +11,9 @@ import base64
 import io
 import os
 import re
-from collections.abc import Sequence
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Literal
@@ -60,10 +62,48 @@ def render(figure: Figure, fmt: Format = "svg", *, id_prefix: str = "c", dpi: in
     for found in sorted(ids, key=len, reverse=True):
         svg = svg.replace(f'id="{found}"', f'id="{id_prefix}-{found}"')
         svg = svg.replace(f"#{found})", f"#{id_prefix}-{found})").replace(f'"#{found}"', f'"#{id_prefix}-{found}"')
+    svg = _presentation_attributes(svg)
     # Scale with the page: keep the viewBox, let CSS decide the width.
     svg = re.sub(r'<svg([^>]*?) width="[^"]+" height="[^"]+"', r'<svg\1 class="chart-svg" aria-hidden="true" '
                  r'focusable="false"', svg, count=1)
     return svg
+
+
+_STYLE_ATTR = re.compile(r'\sstyle="([^"]*)"')
+_STYLE_ELEMENT = re.compile(r"<style[^>]*>.*?</style>", re.S)
+
+
+def _presentation_attributes(svg: str) -> str:
+    """Turn `style="a: b"` into `a="b"` attributes and drop `<style>` elements: pages are served with a
+    Content-Security-Policy that refuses inline styles, and SVG presentation attributes are not styles."""
+
+    def attributes(match: re.Match[str]) -> str:
+        parts = []
+        for declaration in match.group(1).split(";"):
+            name, _, value = declaration.partition(":")
+            name, value = name.strip(), value.strip().replace('"', "'")
+            if name and value:
+                parts.append(f'{name}="{value}"')
+        return (" " + " ".join(parts)) if parts else ""
+
+    svg = _STYLE_ELEMENT.sub("", svg)
+    svg = _STYLE_ATTR.sub(attributes, svg)
+    # What the dropped <style> element said for every element.
+    return svg.replace("<svg ", '<svg stroke-linejoin="round" stroke-linecap="butt" ', 1)
+
+
+def _text_width(text: str) -> float:
+    """Rough width in average Latin characters: CJK characters count twice."""
+    return sum(2.0 if ord(ch) >= 0x2E80 else 1.0 for ch in text)
+
+
+def _fixed_layout(figure: Figure, *, labels: Sequence[str] = (), legend_on_top: bool = False) -> None:
+    """Margins computed from the labels instead of constrained layout, which draws every figure twice."""
+    width_in, height_in = figure.get_size_inches()
+    longest = max((_text_width(t) for t in labels), default=4.0)
+    left = min(0.5, (0.25 + longest * 0.068) / width_in)
+    top = 1 - (0.42 if legend_on_top else 0.12) / height_in
+    figure.subplots_adjust(left=left, right=0.97, bottom=0.38 / height_in, top=top)
 
 
 def _percent_axis(ax, axis: str = "y") -> None:  # type: ignore[no-untyped-def]
@@ -83,7 +123,8 @@ def trend_figure(
     reference_label: str, size: tuple[float, float] = (6.4, 2.6), colour: str = STORE_COLOUR,
 ) -> Figure:
     """Visit scores over time (markers joined by a line) against a reference line such as the area's monthly mean."""
-    figure = Figure(figsize=size, layout="constrained")
+    figure = Figure(figsize=size)
+    _fixed_layout(figure, labels=("100",))
     ax = figure.add_subplot()
     if reference:
         ax.plot([p[0] for p in reference], [p[1] for p in reference], color=REFERENCE_COLOUR, linestyle="--",
@@ -107,8 +148,9 @@ def sections_figure(
     """Horizontal bars of a store's section percents, each with a tick for the reference (area) value; the
     store's number is printed in a column on the right, so it never collides with the bars or ticks."""
     rows = [r for r in rows if r[1] is not None or r[2] is not None]
-    height = 0.75 + 0.3 * max(1, len(rows))
-    figure = Figure(figsize=(6.4, height), layout="constrained")
+    height = 0.95 + 0.3 * max(1, len(rows))
+    figure = Figure(figsize=(6.4, height))
+    _fixed_layout(figure, labels=[r[0] for r in rows], legend_on_top=True)
     ax = figure.add_subplot()
     positions = list(range(len(rows)))[::-1]
     ax.barh(positions, [r[1] if r[1] is not None else 0 for r in rows], height=0.62, color=colour,
@@ -134,7 +176,8 @@ def compare_figure(section_titles: Sequence[str], series: Sequence[tuple[str, Se
     """Grouped horizontal bars: one group per section, one bar per store (colour and hatching differ)."""
     groups = max(1, len(section_titles))
     n = max(1, len(series))
-    figure = Figure(figsize=(6.4, 1.0 + groups * (0.22 * n + 0.3)), layout="constrained")
+    figure = Figure(figsize=(6.4, 1.0 + groups * (0.22 * n + 0.3)))
+    _fixed_layout(figure, labels=section_titles, legend_on_top=True)
     ax = figure.add_subplot()
     bar = 0.8 / n
     for index, (name, values) in enumerate(series):
@@ -148,23 +191,51 @@ def compare_figure(section_titles: Sequence[str], series: Sequence[tuple[str, Se
     return figure
 
 
+_cache: OrderedDict[tuple[object, ...], str] = OrderedDict()
+_cache_lock = threading.Lock()
+CACHE_SIZE = 256
+
+
+def _memo(key: tuple[object, ...], draw: Callable[[], str]) -> str:
+    """Rendered charts by their data: a store page viewed again (or by a colleague) skips matplotlib."""
+    with _cache_lock:
+        if key in _cache:
+            _cache.move_to_end(key)
+            return _cache[key]
+    rendered = draw()
+    with _cache_lock:
+        _cache[key] = rendered
+        while len(_cache) > CACHE_SIZE:
+            _cache.popitem(last=False)
+    return rendered
+
+
+def clear_cache() -> None:
+    with _cache_lock:
+        _cache.clear()
+
+
 def trend_chart(points: Sequence[tuple[date, float]], reference: Sequence[tuple[date, float]], *, store_label: str,
                 reference_label: str, fmt: Format = "svg", id_prefix: str = "trend",
                 colour: str = STORE_COLOUR) -> str:
-    """`trend_figure` rendered (see `render`)."""
-    return render(trend_figure(points, reference, store_label=store_label, reference_label=reference_label,
-                               colour=colour), fmt, id_prefix=id_prefix)
+    """`trend_figure` rendered (see `render`); the same data gives the cached result."""
+    key = ("trend", tuple(points), tuple(reference), store_label, reference_label, fmt, id_prefix, colour)
+    return _memo(key, lambda: render(trend_figure(points, reference, store_label=store_label,
+                                                  reference_label=reference_label, colour=colour),
+                                     fmt, id_prefix=id_prefix))
 
 
 def sections_chart(rows: Sequence[tuple[str, float | None, float | None]], *, store_label: str,
                    reference_label: str, fmt: Format = "svg", id_prefix: str = "sections",
                    colour: str = STORE_COLOUR) -> str:
-    """`sections_figure` rendered (see `render`)."""
-    return render(sections_figure(rows, store_label=store_label, reference_label=reference_label, colour=colour),
-                  fmt, id_prefix=id_prefix)
+    """`sections_figure` rendered (see `render`); the same data gives the cached result."""
+    key = ("sections", tuple(rows), store_label, reference_label, fmt, id_prefix, colour)
+    return _memo(key, lambda: render(sections_figure(rows, store_label=store_label, reference_label=reference_label,
+                                                     colour=colour), fmt, id_prefix=id_prefix))
 
 
 def compare_chart(section_titles: Sequence[str], series: Sequence[tuple[str, Sequence[float | None]]], *,
                   fmt: Format = "svg", id_prefix: str = "compare") -> str:
-    """`compare_figure` rendered (see `render`)."""
-    return render(compare_figure(section_titles, series), fmt, id_prefix=id_prefix)
+    """`compare_figure` rendered (see `render`); the same data gives the cached result."""
+    key = ("compare", tuple(section_titles), tuple((name, tuple(values)) for name, values in series), fmt, id_prefix)
+    return _memo(key, lambda: render(compare_figure(section_titles, series), fmt, id_prefix=id_prefix))

@@ -168,6 +168,7 @@ class CardView:
     method: str
     percent: Fraction | None
     percent_text: str
+    base_percent: Fraction | None
     base_percent_text: str
     grade: str | None
     earned: Fraction
@@ -179,11 +180,8 @@ class CardView:
 
     @property
     def is_changed_by_criticals(self) -> bool:
-        return self.percent != self._base
-
-    @property
-    def _base(self) -> Fraction | None:
-        return None if self.base_percent_text == "—" else Fraction(Decimal(self.base_percent_text))
+        """Whether a zero_visit or cap failure changed the overall (zero_section acts before it)."""
+        return self.percent != self.base_percent
 
 
 def _label(labels: Mapping[str, str], key: str, **values: object) -> str:
@@ -285,7 +283,7 @@ def card_view(
                                     if kv[0] in texts else len(texts)) if text)
     return CardView(
         method=card.method, percent=card.percent, percent_text=percent_text(card.percent),
-        base_percent_text=percent_text(card.base_percent),
+        base_percent=card.base_percent, base_percent_text=percent_text(card.base_percent),
         grade=card.grade.label.get(lang) if card.grade is not None else None,
         earned=card.earned, possible=card.possible, is_complete=card.is_complete,
         sections=tuple(sections), failures=failures, comments=ordered_comments,

@@ -10,6 +10,7 @@ PermissionDeniedError.
 from __future__ import annotations
 
 import hashlib
+import math
 import json
 import threading
 from collections import defaultdict
@@ -35,7 +36,8 @@ PERIOD_CHOICES = (30, 90, 180, 365)
 DEFAULT_PERIOD_DAYS = 90
 TREND_DAYS = 365
 RECURRING_WINDOW = 5
-RECURRING_MIN = 2
+RECURRING_SHARE = Fraction(3, 5)  # failed in at least 3 of the last 5 visits (at least 2 of fewer)
+RECURRING_LIMIT = 10
 COMPARE_MIN, COMPARE_MAX = 2, 6
 SORT_KEYS = ("name", "latest", "change", "period", "period_change", "rank", "visits", "critical")
 
@@ -179,7 +181,7 @@ class SectionHead:
     title: str
 
 
-def _section_heads(session: Session, checklist_id: int, lang: str, seen_keys: Iterable[str] = ()) -> list[SectionHead]:
+def section_heads(session: Session, checklist_id: int, lang: str, seen_keys: Iterable[str] = ()) -> list[SectionHead]:
     """Sections in the newest version's order; keys only older versions had are added at the end."""
     heads: list[SectionHead] = []
     version_id = latest_version_id(session, checklist_id)
@@ -215,8 +217,10 @@ def _fraction(text: str | None) -> Fraction | None:
 def visit_facts(
     session: Session, *, checklist_id: int, statuses: tuple[str, ...], area_ids: Sequence[int] | None = None,
     store_ids: Sequence[int] | None = None, start: datetime | None = None, end: datetime | None = None,
+    newest: int | None = None,
 ) -> list[VisitFact]:
-    """Counted visits of one checklist (any version) with their current score, oldest first."""
+    """Counted visits of one checklist (any version) with their current score, oldest first (only the `newest`
+    few when given)."""
     q = (
         select(Visit.id, VisitScore.id, Visit.store_id, Store.area_id, Visit.checklist_version_id,
                Visit.submitted_at, VisitScore.percent_exact, VisitScore.grade, VisitScore.critical_failures)
@@ -235,8 +239,11 @@ def visit_facts(
         q = q.where(Visit.submitted_at >= start)
     if end is not None:
         q = q.where(Visit.submitted_at < end)
-    return [VisitFact(vid, sid, store, area, version, at, _fraction(pct), grade, crit)
-            for vid, sid, store, area, version, at, pct, grade, crit in session.execute(q)]
+    if newest is not None:
+        q = q.order_by(None).order_by(Visit.submitted_at.desc(), Visit.id.desc()).limit(newest)
+    facts = [VisitFact(vid, sid, store, area, version, at, _fraction(pct), grade, crit)
+             for vid, sid, store, area, version, at, pct, grade, crit in session.execute(q)]
+    return facts[::-1] if newest is not None else facts
 
 
 def section_percents(session: Session, score_ids: Sequence[int]) -> dict[int, dict[str, Fraction | None]]:
@@ -311,6 +318,7 @@ class Dashboard:
     sections: tuple[SectionHead, ...]
     stores: tuple[StoreLine, ...]
     scope_mean: Fraction | None
+    scope_sections: tuple[Fraction | None, ...]
     area_means: tuple[AreaMean, ...]
     region_mean: Fraction | None
     visits: int
@@ -384,7 +392,7 @@ def sort_stores(stores: Sequence[StoreLine], sort: str, descending: bool) -> tup
 
 def get_dashboard(
     session: Session, user: User, scope: Scope, *, period: Period, checklist_id: int | None, lang: str = "en",
-    sort: str = "rank", descending: bool = False,
+    sort: str = "rank", descending: bool = False, with_region: bool = True,
 ) -> Dashboard:
     """The stores of an area or region for one checklist and period: latest score and grade, change since the
     previous visit and the previous period, rank in area, visits, critical failures, section means (heat map),
@@ -400,7 +408,7 @@ def get_dashboard(
         .where(Store.area_id.in_(scope.area_ids), Store.is_active.is_(True))
         .order_by(Area.name, Store.name)
     ).all()
-    empty = Dashboard(scope, period, options, chosen, (), (), None, (), None, 0, sort, descending)
+    empty = Dashboard(scope, period, options, chosen, (), (), None, (), (), None, 0, sort, descending)
     if chosen is None or not stores:
         return replace(empty, stores=tuple(
             StoreLine(sid, code, name, aid, aname, None, None, None, None, None, None, None, None, 0, 0, 0, ())
@@ -411,7 +419,7 @@ def get_dashboard(
     current = [f for f in facts if f.submitted_at >= period.start]
     previous = [f for f in facts if f.submitted_at < period.start]
     sections_by_score = section_percents(session, [f.score_id for f in current])
-    heads = _section_heads(session, chosen.id, lang, {k for s in sections_by_score.values() for k in s})
+    heads = section_heads(session, chosen.id, lang, {k for s in sections_by_score.values() for k in s})
     latest = _latest_two(session, store_ids, chosen.id, statuses, period.end)
     by_store: dict[int, list[VisitFact]] = defaultdict(list)
     for fact in current:
@@ -450,6 +458,8 @@ def get_dashboard(
     )
     if scope.kind == "region":
         region_mean = mean(f.percent for f in current)
+    elif not with_region:
+        region_mean = None
     else:
         region_facts = visit_facts(session, checklist_id=chosen.id, statuses=statuses,
                                    area_ids=_region_area_ids(session, scope.region_id),
@@ -458,6 +468,7 @@ def get_dashboard(
     return Dashboard(
         scope=scope, period=period, checklists=options, checklist=chosen, sections=tuple(heads),
         stores=sort_stores(lines, sort, descending), scope_mean=mean(f.percent for f in current),
+        scope_sections=tuple(mean(sections_by_score.get(f.score_id, {}).get(h.key) for f in current) for h in heads),
         area_means=area_means, region_mean=region_mean, visits=len(current), sort=sort, descending=descending,
     )
 
@@ -580,9 +591,11 @@ def _cards(session: Session, score_ids: Sequence[int]) -> dict[int, scoring.Scor
 
 def recurring_failures(session: Session, facts: Sequence[VisitFact], lang: str,
                        window: int = RECURRING_WINDOW) -> tuple[RecurringFailure, ...]:
-    """Questions that failed (counted, less than full points) in at least two of the last `window` visits."""
+    """Questions that failed (counted, less than full points) in at least 3 of the last 5 visits (at least 60 %
+    of them, and never fewer than 2), most often failed first, at most RECURRING_LIMIT."""
     last = list(facts)[-window:]
-    if len(last) < RECURRING_MIN:
+    threshold = max(2, math.ceil(RECURRING_SHARE * len(last)))
+    if len(last) < 2:
         return ()
     cards = _cards(session, [f.score_id for f in last])
     failed: dict[str, int] = defaultdict(int)
@@ -596,14 +609,14 @@ def recurring_failures(session: Session, facts: Sequence[VisitFact], lang: str,
                     where[result.key] = (fact.version_id, section.key)
     found = []
     for key, count in failed.items():
-        if count < RECURRING_MIN:
+        if count < threshold:
             continue
         definition = definition_for(session, where[key][0])
         found.append(RecurringFailure(key, definition.question(key).text.get(lang),
                                       definition.sections[[s.key for s in definition.sections]
                                                           .index(where[key][1])].title.get(lang),
                                       count, len(last)))
-    return tuple(sorted(found, key=lambda r: (-r.failed, r.section_title, r.text)))
+    return tuple(sorted(found, key=lambda r: (-r.failed, r.section_title, r.text))[:RECURRING_LIMIT])
 
 
 def _greeting_target(question: scoring.Question) -> Fraction | None:
@@ -613,24 +626,43 @@ def _greeting_target(question: scoring.Question) -> Fraction | None:
     return None
 
 
+def _card_data(session: Session, score_ids: Sequence[int]) -> dict[int, Mapping[str, object]]:
+    if not score_ids:
+        return {}
+    rows = session.execute(select(VisitScore.id, VisitScore.card).where(VisitScore.id.in_(list(score_ids))))
+    return dict(rows.all())
+
+
+def _stored_answers(card: Mapping[str, object], keys: set[str]) -> dict[str, object]:
+    """The answers to some questions as stored on a card (`card_to_data` format), read without building the
+    whole card: ints stay ints, exact numbers ("n/d", "2.5") become Fractions, N/A becomes scoring.NA."""
+    found: dict[str, object] = {}
+    for section in card["sections"]:  # type: ignore[union-attr]
+        for question in section["questions"]:
+            if question["key"] in keys:
+                value = question["answer"]
+                if isinstance(value, dict) and value.get("na"):
+                    value = scoring.NA
+                elif isinstance(value, str) and question["type"] in ("number", "duration"):
+                    value = Fraction(value)
+                found[question["key"]] = value
+    return found
+
+
 def kpis_for(session: Session, facts: Sequence[VisitFact]) -> tuple[Kpi, ...]:
     """Customer KPIs over these visits, from the answers on their stored cards and the questions' `kpi` tags:
     NPS, CSAT, customer effort (mean), average and 90th-percentile checkout wait (seconds), greeting within the
     full-points band. KPIs whose questions the checklist does not ask are left out."""
     values: dict[str, list[object]] = defaultdict(list)
     targets: dict[str, Fraction | None] = {}
-    cards = _cards(session, [f.score_id for f in facts])
+    cards = _card_data(session, [f.score_id for f in facts])
     for fact in facts:
         definition = definition_for(session, fact.version_id)
-        card = cards[fact.score_id]
-        for _, question in definition.questions():
-            if question.kpi is None:
-                continue
+        tagged = [q for _, q in definition.questions() if q.kpi is not None]
+        answers = _stored_answers(cards[fact.score_id], {q.key for q in tagged})
+        for question in tagged:
             values.setdefault(question.kpi, [])
-            try:
-                answer = card.question(question.key).answer
-            except KeyError:
-                continue
+            answer = answers.get(question.key)
             if answer is None or answer is scoring.NA:
                 continue
             values[question.kpi].append(answer)
@@ -669,7 +701,8 @@ def get_store_page(
     _check_store(session, user, store_id)
     info = store_info(session, store_id)
     scope = Scope("area", info.area_id, info.area_name, info.region_id, info.region_name, (info.area_id,))
-    board = get_dashboard(session, user, scope, period=period, checklist_id=checklist_id, lang=lang)
+    board = get_dashboard(session, user, scope, period=period, checklist_id=checklist_id, lang=lang,
+                          with_region=False)
     line = next(s for s in board.stores if s.id == store_id) if any(s.id == store_id for s in board.stores) else \
         StoreLine(info.id, info.code, info.name, info.area_id, info.area_name, None, None, None, None, None, None,
                   None, None, 0, 0, 0, ())
@@ -680,9 +713,8 @@ def get_store_page(
     recurring: tuple[RecurringFailure, ...] = ()
     kpis: tuple[Kpi, ...] = ()
     if board.checklist is not None:
-        area_means = _area_section_means(session, board)
         sections = tuple(SectionCompare(h.key, h.title, line.sections[i] if line.sections else None,
-                                        area_means.get(h.key)) for i, h in enumerate(board.sections))
+                                        board.scope_sections[i]) for i, h in enumerate(board.sections))
         trend_start = min(period.start, period.end - timedelta(days=TREND_DAYS))
         area_facts = visit_facts(session, checklist_id=board.checklist.id, statuses=statuses,
                                  area_ids=[info.area_id], start=trend_start, end=period.end)
@@ -690,7 +722,7 @@ def get_store_page(
         trend = tuple(TrendPoint(f.submitted_at, f.percent, f.visit_id) for f in own if f.percent is not None)
         area_trend = _month_means(area_facts)
         history = visit_facts(session, checklist_id=board.checklist.id, statuses=statuses, store_ids=[store_id],
-                              end=period.end)
+                              end=period.end, newest=RECURRING_WINDOW)
         recurring = recurring_failures(session, history, lang)
         kpis = kpis_for(session, [f for f in own if f.submitted_at >= period.start])
     visits = _visit_lines(session, store_id, statuses,
@@ -700,16 +732,6 @@ def get_store_page(
         area_trend=area_trend, recurring=recurring, recurring_window=RECURRING_WINDOW, kpis=kpis, visits=visits,
         latest_version_id=latest_version_id(session, board.checklist.id) if board.checklist else None,
     )
-
-
-def _area_section_means(session: Session, board: Dashboard) -> dict[str, Fraction | None]:
-    """Area section means over visits (not over store means): each visit counts once."""
-    statuses = scorecards.statuses_for(session)
-    assert board.checklist is not None
-    facts = visit_facts(session, checklist_id=board.checklist.id, statuses=statuses, area_ids=board.scope.area_ids,
-                        start=board.period.start, end=board.period.end)
-    by_score = section_percents(session, [f.score_id for f in facts])
-    return {h.key: mean(by_score.get(f.score_id, {}).get(h.key) for f in facts) for h in board.sections}
 
 
 def _visit_lines(session: Session, store_id: int, statuses: tuple[str, ...], checklist_id: int | None,
@@ -875,7 +897,7 @@ def get_comparison(
     facts = visit_facts(session, checklist_id=chosen.id, statuses=statuses, store_ids=ids, start=period.start,
                         end=period.end)
     by_score = section_percents(session, [f.score_id for f in facts])
-    heads = _section_heads(session, chosen.id, lang, {k for s in by_score.values() for k in s})
+    heads = section_heads(session, chosen.id, lang, {k for s in by_score.values() for k in s})
     stores = []
     for info in infos:
         own = [f for f in facts if f.store_id == info.id]

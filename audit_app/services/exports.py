@@ -74,7 +74,7 @@ def export_visits(
         if store_ids is not None:
             q = q.where(Visit.store_id.in_(list(store_ids)))
         rows = list(session.execute(q))
-    heads = dashboards._section_heads(session, chosen.id, lang) if chosen is not None else []
+    heads = dashboards.section_heads(session, chosen.id, lang) if chosen is not None else []
     questions: list[tuple[str, str]] = []
     if chosen is not None:
         version_ids = [dashboards.latest_version_id(session, chosen.id)] + sorted({r[9] for r in rows}, reverse=True)

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import base64
 import io
+import multiprocessing
 import os
 import re
 import zipfile
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from datetime import date, datetime
 from fractions import Fraction
 from pathlib import Path
@@ -25,9 +27,10 @@ from audit_app.models import Store, User
 from audit_app.services import dashboards
 from audit_app.services.photos import photo_paths
 from reports.context import Branding, Fact, PhotoRef, ScorecardContext, percent_text, signed_text
+from reports.pdf import render_scorecard
 
 # Each batch worker renders this many PDFs, then is replaced: WeasyPrint's memory grows over many renders.
-MAX_TASKS_PER_WORKER = 10
+MAX_TASKS_PER_WORKER = 25
 CHART_FORMAT = "png"  # measured against SVG by bench/reports.py: faster in WeasyPrint and sharp at 150 dpi
 
 DateFormatter = Callable[[date | datetime], str]
@@ -154,8 +157,6 @@ def _slug(text: str) -> str:
 
 def store_scorecard(session: Session, user: User, store_id: int, **kwargs) -> PdfFile:  # type: ignore[no-untyped-def]
     """One store's scorecard PDF (same arguments as `scorecard_context`)."""
-    from reports.pdf import render_scorecard
-
     context = scorecard_context(session, user, store_id, **kwargs)
     period: dashboards.Period = kwargs["period"]
     return PdfFile(f"scorecard-{context.store_code}-{_slug(context.store_name)}-{period.end:%Y%m%d}.pdf",
@@ -163,19 +164,29 @@ def store_scorecard(session: Session, user: User, store_id: int, **kwargs) -> Pd
 
 
 def _render(context: ScorecardContext) -> bytes:
-    from reports.pdf import render_scorecard
-
     return render_scorecard(context, chart_format=CHART_FORMAT)
 
 
 def render_many(contexts: Sequence[ScorecardContext], workers: int | None = None) -> list[bytes]:
-    """Render scorecards on up to `workers` processes (default: every core), each recycled after
-    MAX_TASKS_PER_WORKER renders. One context, or one worker, renders in this process."""
+    """Render scorecards on up to `workers` processes (default: every core), in order.
+
+    WeasyPrint's memory grows over many renders in one process, so each render collects garbage and a pool
+    renders at most MAX_TASKS_PER_WORKER scorecards a worker before it is replaced by a fresh one. (Python
+    3.11's own `max_tasks_per_child` can hang when it replaces workers, so pools are recycled here instead.)
+    Workers are spawned, never forked: the web server that calls this runs threads.
+    """
     workers = min(workers or os.cpu_count() or 1, len(contexts))
     if workers <= 1:
         return [_render(c) for c in contexts]
-    with ProcessPoolExecutor(max_workers=workers, max_tasks_per_child=MAX_TASKS_PER_WORKER) as pool:
-        return list(pool.map(_render, contexts))
+    rendered: list[bytes] = []
+    chunk = workers * MAX_TASKS_PER_WORKER
+    spawn = multiprocessing.get_context("spawn")
+    for start in range(0, len(contexts), chunk):
+        part = contexts[start:start + chunk]
+        with ProcessPoolExecutor(max_workers=min(workers, len(part)), mp_context=spawn) as pool:
+            # The workers import reports only (not the app): a partial of its function pickles by name.
+            rendered.extend(pool.map(partial(render_scorecard, chart_format=CHART_FORMAT), part))
+    return rendered
 
 
 def area_scorecards(

@@ -1,0 +1,94 @@
+"""reports/: charts as SVG, wording of score cards, and the PDF renderer's refusing URL fetcher. No database."""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import date
+from fractions import Fraction
+
+import pytest
+from pypdf import PdfReader
+
+import scoring
+from reports import charts
+from reports.context import Branding, ScorecardContext, card_view, percent_text, points_text, signed_text
+from reports.pdf import FetchRefusedError, css_string, data_only_fetcher, render_html, render_scorecard
+from tests.conftest import scorecard_answers, scorecard_checklist_data
+
+CHECKLIST = scoring.parse_checklist(scorecard_checklist_data())
+
+
+def test_two_charts_on_one_page_share_no_ids_and_carry_no_script() -> None:
+    trend = charts.trend_chart([(date(2026, 1, 5), 80.0), (date(2026, 2, 9), 71.5)], [(date(2026, 1, 15), 75.0)],
+                               store_label="銀座", reference_label="Area", id_prefix="t")
+    bars = charts.sections_chart([("スタッフ", 80.0, 70.0), ("Checkout", None, 60.0)], store_label="Store",
+                                 reference_label="Area", id_prefix="s")
+    for svg in (trend, bars):
+        assert svg.startswith("<svg") and "<script" not in svg and 'aria-hidden="true"' in svg
+    ids = re.findall(r'id="([^"]+)"', trend + bars)
+    assert len(ids) == len(set(ids))
+    assert "銀座" in trend and "スタッフ" in bars  # text stays text (svg.fonttype none)
+
+
+def test_a_png_chart_is_a_data_uri() -> None:
+    uri = charts.compare_chart(["A", "B"], [("x", [50.0, None]), ("y", [75.0, 90.0])], fmt="png")
+    assert uri.startswith("data:image/png;base64,")
+
+
+def test_numbers_are_rounded_half_up_for_display() -> None:
+    assert percent_text(Fraction(1745, 20)) == "87.3"
+    assert signed_text(Fraction(-1, 4)) == "−0.3" and signed_text(Fraction(0)) == "±0.0"
+    assert points_text(Fraction(3, 4)) == "0.75" and points_text(Fraction(2)) == "2"
+
+
+def test_the_card_view_says_why_a_question_did_not_count_in_the_readers_language() -> None:
+    card = scoring.score(CHECKLIST, scorecard_answers(1))
+    view = card_view(CHECKLIST, card, lang="ja")
+    lines = {q.key: q for s in view.sections for q in s.questions}
+    assert lines["bag_offered"].excluded == "na" and lines["bag_offered"].answer == "N/A"
+    assert lines["helpful"].answer == "3 (scale 1–5)" and lines["helpful"].points == "0.5 of 1"
+    assert view.sections[0].title == "スタッフ"
+    assert view.grade == card.grade.label.get("ja")
+
+
+def test_the_pdf_fetcher_refuses_files_and_hosts() -> None:
+    fetcher = data_only_fetcher()
+    for url in ("file:///etc/passwd", "http://127.0.0.1/x.png", "https://example.com/logo.png"):
+        with pytest.raises(FetchRefusedError):
+            fetcher.fetch(url) if hasattr(fetcher, "fetch") else fetcher(url)
+    pdf = render_html('<p>x</p><img src="file:///etc/hostname">')
+    assert pdf.startswith(b"%PDF")
+
+
+def test_footer_text_cannot_break_out_of_its_css_string() -> None:
+    assert css_string('Shop "A" \\ B\n') == 'Shop \\"A\\" \\\\ B '
+
+
+def _context(card: scoring.ScoreCard | None) -> ScorecardContext:
+    view = card_view(CHECKLIST, card, lang="ja") if card else None
+    from reports.context import DEFAULT_LABELS
+
+    return ScorecardContext(
+        lang="ja", labels=DEFAULT_LABELS, branding=Branding("Storecheck", "#8a1538"), title="t",
+        store_name="心斎橋筋店", store_code="OSK09", area_name="大阪", region_name="関西", period_text="2026",
+        generated_text="2026-11-20", checklist_title="店舗訪問", version_text="v1", latest_date_text="2026-11-01",
+        overall_text=percent_text(card.percent) if card else "—", grade=None, change_text="—",
+        area_average_text="—", rank_text="—", visits_in_period=1 if card else 0,
+        sections=tuple((s.title, float(s.percent), 70.0) for s in view.sections) if view else (),
+        trend=((date(2026, 10, 1), 70.0), (date(2026, 11, 1), 80.0)) if card else (), area_trend=(), kpis=(),
+        card=view,
+    )
+
+
+def test_a_scorecard_renders_japanese_text_as_text() -> None:
+    card = scoring.score(CHECKLIST, scorecard_answers(3))
+    reader = PdfReader(io.BytesIO(render_scorecard(_context(card))))
+    text = "".join(page.extract_text() for page in reader.pages)
+    assert "心斎橋筋店" in text and "スタッフ" in text and percent_text(card.percent) in text
+
+
+def test_a_store_without_visits_gets_a_one_page_scorecard_that_says_so() -> None:
+    reader = PdfReader(io.BytesIO(render_scorecard(_context(None))))
+    assert len(reader.pages) == 1
+    assert "No counted visits in this period." in reader.pages[0].extract_text()
