@@ -22,6 +22,14 @@ def text_value(en: str, ja: str = "") -> Any:
     return {"en": en, "ja": ja} if ja else en
 
 
+def keep_translations(old: Any, english: str) -> Any:
+    """The new English text, keeping the old translations when the English did not change."""
+    english = (english or "").strip()
+    if isinstance(old, dict) and old.get("en") == english:
+        return old
+    return english
+
+
 def text_parts(value: Any) -> tuple[str, str]:
     if value is None:
         return "", ""
@@ -119,11 +127,13 @@ def _show_if_values(text: str) -> list[Any]:
     return [_number(v) for v in (part.strip() for part in text.split(",")) if v]
 
 
-def question_from_form(form: Any) -> tuple[dict[str, Any], dict[str, list[str]]]:
+def question_from_form(form: Any, old: dict[str, Any] | None = None) -> tuple[dict[str, Any], dict[str, list[str]]]:
     """The question dict a QuestionForm describes, and errors for lines it could not read (by field name).
 
     Fields that do not apply to the chosen type are left out, so a type change does not trip over old values.
+    Translations the form does not show (scale labels, units) are kept from `old` while their English is unchanged.
     """
+    old = old or {}
     qtype = form.type.data
     errors: dict[str, list[str]] = {}
     question: dict[str, Any] = {"key": form.key.data.strip(), "type": qtype,
@@ -142,9 +152,9 @@ def question_from_form(form: Any) -> tuple[dict[str, Any], dict[str, list[str]]]
         question["min"], question["max"] = form.min.data, form.max.data
         for name in ("min_label", "max_label"):
             if (getattr(form, name).data or "").strip():
-                question[name] = getattr(form, name).data.strip()
+                question[name] = keep_translations(old.get(name), getattr(form, name).data)
     if qtype == "number" and (form.unit.data or "").strip():
-        question["unit"] = form.unit.data.strip()
+        question["unit"] = keep_translations(old.get("unit"), form.unit.data)
     if qtype in ("choice", "multi"):
         try:
             question["options"] = parse_options(form.options.data or "")

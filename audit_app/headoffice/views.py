@@ -219,7 +219,8 @@ def edit_settings(version_id: int):
             form.grades.errors = [str(error)]
         else:
             change = rubrics.settings_edit(title=editor.text_value(form.title_en.data, form.title_ja.data),
-                                           description=(form.description.data or "").strip(),
+                                           description=editor.keep_translations(data.get("description"),
+                                                                                form.description.data),
                                            channel=form.channel.data, method=form.method.data, grades=grades)
             try:
                 rubrics.edit_draft(db.session, current_user, version_id, change, now=_now())
@@ -311,7 +312,8 @@ def edit_question(version_id: int, section: int, question: int | None):
         elif request.args.get("type"):
             form.type.data = request.args["type"]
     elif form.validate_on_submit():
-        data, line_errors = editor.question_from_form(form)
+        existing = sections[section]["questions"][question] if question is not None else None
+        data, line_errors = editor.question_from_form(form, existing)
         if line_errors:
             editor.apply_errors(form, line_errors)
         else:

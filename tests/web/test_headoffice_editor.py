@@ -161,3 +161,20 @@ def test_a_new_checklist_starts_as_a_valid_draft(world: World, login: Any) -> No
                                                          "new-channel": "phone"})
     assert response.status_code == 302
     assert "Version 1" in client.get(response.headers["Location"]).get_data(as_text=True)
+
+
+def test_editing_a_question_keeps_translations_the_form_does_not_show(world: World, login: Any) -> None:
+    from tests.conftest import small_checklist_data
+
+    data = small_checklist_data()
+    data["sections"][0]["questions"][1].update({"min_label": "Not at all", "max_label": {"en": "Very",
+                                                                                         "ja": "とても"}})
+    v1 = make_published_checklist(data)
+    draft = rubrics.start_draft(db.session, world.head, v1.id, now=NOW).id
+    client = login(world.head)
+    form = {"key": "helpful", "type": "scale", "text_en": "How helpful were they?", "required": "y",
+            "min": "1", "max": "5", "min_label": "Not at all", "max_label": "Very"}
+    assert _post(client, f"/head-office/versions/{draft}/sections/0/questions/1", form).status_code == 302
+    question = rubrics.get_version(db.session, draft).definition["sections"][0]["questions"][1]
+    assert question["max_label"] == {"en": "Very", "ja": "とても"}
+    assert question["text"] == "How helpful were they?"
