@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 import scoring
 from scoring.questions import fraction_earned
-from audit_app.models import Answer, Assignment, Checklist, ChecklistVersion, Store, User, Visit
+from audit_app.models import Answer, Area, Assignment, Checklist, ChecklistVersion, Store, User, Visit
 from audit_app.services import audit, scorecards
 from audit_app.services.errors import NotFoundError, PermissionDeniedError, ServiceError
 
@@ -79,9 +79,9 @@ def start_visit(
     else:
         checklist = session.get(Checklist, checklist_id) if checklist_id is not None else None
         if checklist is None or session.get(Store, store_id) is None:
-            raise NotFoundError("No such store or checklist.")
+            raise NotFoundError(_l("No such store or checklist."))
         if not checklist.allow_unassigned:
-            raise PermissionDeniedError("This checklist is only filled in on assigned visits.")
+            raise PermissionDeniedError(_l("This checklist is only filled in on assigned visits."))
     version = _latest_published(session, checklist_id)
     visit = Visit(
         client_uuid=client_uuid, store_id=store_id, shopper_id=user.id, checklist_version_id=version.id,
@@ -289,3 +289,24 @@ def list_open_assignments(session: Session, shopper_id: int, today: date) -> lis
         .order_by(Assignment.window_end, Assignment.id)
     )
     return [AssignmentRow(*row, is_overdue=row[5] < today) for row in session.execute(q)]
+
+
+@dataclass(frozen=True)
+class UnassignedOptions:
+    checklists: list[tuple[int, str]]  # (id, title) of checklists head office opened to unassigned visits
+    stores: list[tuple[int, str]]  # (id, "name · city") the shopper may pick
+
+
+def list_unassigned_options(session: Session, shopper: User) -> UnassignedOptions:
+    """What a shopper may start without an assignment: open checklists, and the stores of their home region
+    (every active store when they have none)."""
+    open_checklists = [(c.id, c.title) for c in session.scalars(
+        select(Checklist).where(Checklist.allow_unassigned.is_(True)).order_by(Checklist.title))]
+    if not open_checklists:
+        return UnassignedOptions([], [])
+    stores_q = select(Store.id, Store.name, Store.city).where(Store.is_active.is_(True)).order_by(Store.name)
+    region_id = getattr(shopper, "region_id", None)
+    if region_id is not None:
+        stores_q = stores_q.join(Area, Store.area_id == Area.id).where(Area.region_id == region_id)
+    stores = [(sid, f"{name} · {city}" if city else name) for sid, name, city in session.execute(stores_q)]
+    return UnassignedOptions(open_checklists, stores)

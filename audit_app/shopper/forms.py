@@ -10,7 +10,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import FileStorage, MultiDict
-from wtforms import FloatField, HiddenField
+from wtforms import FloatField, HiddenField, SelectField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 import scoring
@@ -33,6 +33,13 @@ class VisitActionForm(FlaskForm):
         if self.latitude.data is None or self.longitude.data is None:
             return None
         return (self.latitude.data, self.longitude.data, self.accuracy.data)
+
+
+class StartUnassignedVisitForm(VisitActionForm):
+    """Choices are filled by the view from what head office opened to unassigned visits."""
+
+    store_id = SelectField(_l("Store"), coerce=int, validate_choice=True)
+    checklist_id = SelectField(_l("Checklist"), coerce=int, validate_choice=True)
 
 
 class SaveSectionForm(FlaskForm):

@@ -9,6 +9,7 @@ from flask import (abort, current_app, flash, jsonify, redirect, render_template
                    url_for)
 from flask_babel import gettext as _
 from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
 
 from audit_app.authz import role_required
 from audit_app.config import PROJECT_ROOT
@@ -16,7 +17,7 @@ from audit_app.extensions import db
 from audit_app.services import photos, scorecards, visit_pages, visits
 from audit_app.services.errors import NotFoundError, PermissionDeniedError
 from audit_app.shopper import bp
-from audit_app.shopper.forms import SaveSectionForm, VisitActionForm, read_section
+from audit_app.shopper.forms import SaveSectionForm, StartUnassignedVisitForm, VisitActionForm, read_section
 
 
 def _now() -> datetime:
@@ -51,6 +52,7 @@ def home():
         in_progress=[v for v in rows if v.status in ("draft", "returned")],
         submitted=[v for v in rows if v.status not in ("draft", "returned")],
         new_uuid=lambda: str(uuid.uuid4()),
+        can_start_unassigned=bool(visits.list_unassigned_options(db.session, _shopper()).checklists),
     )
 
 
@@ -71,6 +73,30 @@ def start_visit(assignment_id: int):
         flash(str(error), "error")
         return redirect(url_for("shopper.home"))
     return redirect(url_for("shopper.visit", visit_id=visit.id))
+
+
+@bp.route("/visits/new", methods=["GET", "POST"])
+@role_required("shopper")
+def new_visit():
+    options = visits.list_unassigned_options(db.session, _shopper())
+    if not options.checklists:
+        abort(404)
+    form = StartUnassignedVisitForm()
+    form.store_id.choices = [SelectChoice(sid, label) for sid, label in options.stores]
+    form.checklist_id.choices = [SelectChoice(cid, title) for cid, title in options.checklists]
+    if request.method == "GET":
+        form.client_uuid.data = str(uuid.uuid4())
+    if form.validate_on_submit():
+        try:
+            visit = visits.start_visit(db.session, _shopper(), client_uuid=form.client_uuid.data,
+                                       store_id=form.store_id.data, checklist_id=form.checklist_id.data,
+                                       now=_now(), location=form.location())
+        except (NotFoundError, PermissionDeniedError, visits.VisitError) as error:
+            form.form_errors.append(str(error))
+        else:
+            return redirect(url_for("shopper.visit", visit_id=visit.id))
+    status = 422 if request.method == "POST" else 200
+    return render_template("shopper/new_visit.html", form=form), status
 
 
 @bp.route("/visits/<int:visit_id>")

@@ -153,14 +153,16 @@ def test_two_simultaneous_submits_store_one_score(app: Flask, world: World) -> N
     visits.save_answers(db.session, world.shopper, visit.id,
                         {"greeted": "yes", "helpful": 5, "queue_wait": 30, "self_checkout": "no"}, NOW)
     errors: list[BaseException] = []
-    barrier = threading.Barrier(2)
+    barrier = threading.Barrier(2, timeout=20)
+    # Plain values only: the test's session and its objects must not be touched from the threads.
+    user_type, shopper_id, visit_id, client_uuid = type(world.shopper), world.shopper.id, visit.id, visit.client_uuid
 
     def submit() -> None:
         with app.app_context():
             try:
-                shopper = db.session.get(type(world.shopper), world.shopper.id)
+                shopper = db.session.get(user_type, shopper_id)
                 barrier.wait()
-                visits.submit_visit(db.session, shopper, visit.id, visit.client_uuid, NOW)
+                visits.submit_visit(db.session, shopper, visit_id, client_uuid, NOW)
             except BaseException as error:  # noqa: BLE001 - reported below
                 errors.append(error)
             finally:
@@ -174,7 +176,7 @@ def test_two_simultaneous_submits_store_one_score(app: Flask, world: World) -> N
     assert errors == []
     db.session.rollback()  # end this test's own read snapshot before looking
     assert db.session.scalar(select(func.count()).select_from(VisitScore)) == 1
-    assert db.session.scalar(select(Visit.status).where(Visit.id == visit.id)) == "submitted"
+    assert db.session.scalar(select(Visit.status).where(Visit.id == visit_id)) == "submitted"
 
 
 def test_a_submit_with_another_visits_uuid_is_refused(shopper: FlaskClient, world: World) -> None:
@@ -281,3 +283,25 @@ def test_location_metadata_is_removed_from_the_stored_photo(shopper: FlaskClient
     with Image.open(world.upload_dir / photo.sha256[:2] / f"{photo.sha256}.jpg") as stored:
         assert 0x8825 not in stored.getexif()
     assert photo.taken_at is not None and photo.taken_at.hour == 10
+
+
+def test_a_shopper_starts_an_unassigned_visit_only_where_head_office_allows_it(
+        shopper: FlaskClient, world: World) -> None:
+    from audit_app.models import Checklist
+
+    version = publish_mini()
+    assert shopper.get("/shopper/visits/new").status_code == 404
+    assert "Start an unassigned visit" not in shopper.get("/shopper/").get_data(as_text=True)
+    db.session.get(Checklist, version.checklist_id).allow_unassigned = True
+    db.session.commit()
+    assert "Start an unassigned visit" in shopper.get("/shopper/").get_data(as_text=True)
+    html = shopper.get("/shopper/visits/new").get_data(as_text=True)
+    client_uuid = re.search(r'name="client_uuid" type="hidden" value="([^"]+)"', html).group(1)
+    response = _post(shopper, "/shopper/visits/new", {"client_uuid": client_uuid, "store_id": world.other_store.id,
+                                                       "checklist_id": version.checklist_id})
+    assert response.status_code == 302
+    visit = db.session.scalar(select(Visit))
+    assert visit.store_id == world.other_store.id and visit.assignment_id is None
+    bad = _post(shopper, "/shopper/visits/new", {"client_uuid": str(uuid.uuid4()), "store_id": 999999,
+                                                  "checklist_id": version.checklist_id})
+    assert bad.status_code == 422 and "Not a valid choice" in bad.get_data(as_text=True)

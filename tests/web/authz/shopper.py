@@ -7,6 +7,7 @@ import io
 from PIL import Image
 
 from audit_app.extensions import db
+from audit_app.models import Checklist
 from audit_app.services import photos
 from tests.conftest import NOW, make_assignment, make_visit, publish_mini
 from tests.web.authz import ROLES, Case, only
@@ -24,6 +25,9 @@ def cases(world) -> list[Case]:  # type: ignore[no-untyped-def]
     photo = photos.add_photo(db.session, world.shopper, visit.id, "notes", _jpeg(), upload_dir=world.upload_dir,
                              now=NOW)
     version = publish_mini()
+    opened = db.session.get(Checklist, version.checklist_id)
+    opened.allow_unassigned = True
+    db.session.commit()
     mine = make_assignment(world.shopper, world.store, version.checklist_id)
     other = make_assignment(world.other_shopper, world.store, version.checklist_id)
     v, t = visit.id, theirs.id
@@ -54,6 +58,7 @@ def cases(world) -> list[Case]:  # type: ignore[no-untyped-def]
              data={"client_uuid": theirs.client_uuid}),
         Case("shopper.submit", "POST", f"/shopper/visits/{v}/submit", only({"shopper": 422}),
              data={"client_uuid": visit.client_uuid}),
+        Case("shopper.new_visit", "GET", "/shopper/visits/new", only({"shopper": 200})),
         Case("shopper.service_worker", "GET", "/shopper/sw.js", dict.fromkeys(ROLES, 200)),
         Case("photos.image", "GET", f"/photos/{photo.id}/thumb.jpg",
              only({"shopper": 200, "manager": 200, "head": 200})),
