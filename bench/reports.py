@@ -39,7 +39,7 @@ from audit_app import create_app  # noqa: E402
 from audit_app.config import Config, normalise_database_url  # noqa: E402
 from audit_app.extensions import db  # noqa: E402
 from audit_app.models import (  # noqa: E402
-    Area, ChecklistVersion, Region, SectionScore, Store, User, Visit, VisitScore,
+    Area, Region, SectionScore, Store, User, Visit, VisitScore,
 )
 from audit_app.services import checklists, dashboards, pdf_jobs, users  # noqa: E402
 from audit_app.services.seed import _answer  # noqa: E402
@@ -167,7 +167,7 @@ def main() -> int:
         batch_ids = list(db.session.scalars(sa.select(Store.id).order_by(Store.code).limit(args.batch)))
         head = db.session.scalar(sa.select(User).where(User.email == "head@bench.example"))
         db.session.remove()
-    print(f"database: {db.engine.dialect.name if False else url.split('://')[0]}, {stores} stores, {visits} visits; "
+    print(f"database: {url.split('://')[0]}, {stores} stores, {visits} visits; "
           f"{os.cpu_count()} cores\n")
 
     bare = Flask("bare")

@@ -120,7 +120,7 @@ def _percent_axis(ax, axis: str = "y") -> None:  # type: ignore[no-untyped-def]
 
 def trend_figure(
     points: Sequence[tuple[date, float]], reference: Sequence[tuple[date, float]], *, store_label: str,
-    reference_label: str, size: tuple[float, float] = (6.4, 2.6), colour: str = STORE_COLOUR,
+    reference_label: str, size: tuple[float, float] = (6.4, 2.1), colour: str = STORE_COLOUR,
 ) -> Figure:
     """Visit scores over time (markers joined by a line) against a reference line such as the area's monthly mean."""
     figure = Figure(figsize=size)
@@ -148,7 +148,7 @@ def sections_figure(
     """Horizontal bars of a store's section percents, each with a tick for the reference (area) value; the
     store's number is printed in a column on the right, so it never collides with the bars or ticks."""
     rows = [r for r in rows if r[1] is not None or r[2] is not None]
-    height = 0.95 + 0.3 * max(1, len(rows))
+    height = 0.9 + 0.26 * max(1, len(rows))
     figure = Figure(figsize=(6.4, height))
     _fixed_layout(figure, labels=[r[0] for r in rows], legend_on_top=True)
     ax = figure.add_subplot()

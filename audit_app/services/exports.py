@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import scoring
-from audit_app.models import Area, Checklist, ChecklistVersion, Region, Store, User, Visit, VisitScore
+from audit_app.models import Area, ChecklistVersion, Region, Store, User, Visit, VisitScore
 from audit_app.services import dashboards, scorecards
 from audit_app.services.errors import PermissionDeniedError
 from reports.context import DEFAULT_LABELS, answer_text, percent_text, points_text

@@ -92,3 +92,20 @@ def test_a_store_without_visits_gets_a_one_page_scorecard_that_says_so() -> None
     reader = PdfReader(io.BytesIO(render_scorecard(_context(None))))
     assert len(reader.pages) == 1
     assert "No counted visits in this period." in reader.pages[0].extract_text()
+
+
+def test_the_configured_logo_and_accent_colour_reach_the_pdf(tmp_path) -> None:
+    from PIL import Image
+
+    from audit_app.services.pdf_jobs import branding_from
+
+    logo = tmp_path / "logo.png"
+    Image.new("RGB", (120, 40), "#8a1538").save(logo)
+    branding = branding_from("Maruyama Home", "#8a1538", logo)
+    assert branding.logo.startswith("data:image/png;base64,")
+    context = _context(scoring.score(CHECKLIST, scorecard_answers(2)))
+    from dataclasses import replace
+
+    reader = PdfReader(io.BytesIO(render_scorecard(replace(context, branding=branding))))
+    assert "Maruyama Home" in reader.pages[0].extract_text()
+    assert len(reader.pages[0].images) >= 2  # the logo and the section chart
