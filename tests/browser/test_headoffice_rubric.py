@@ -125,3 +125,28 @@ def test_head_office_admin_pages_pass_the_audit_on_a_phone(page: Any, live_serve
         if found or not _no_sideways_scroll(page):
             failures[name] = found or ["scrolls sideways"]
     assert failures == {}
+
+
+def test_questions_reorder_by_keyboard_and_by_dragging(page: Any, live_server: str, world: World,
+                                                       axe_source: str) -> None:
+    from audit_app.services import rubrics
+    from tests.conftest import NOW
+
+    v1 = make_published_checklist()
+    draft = rubrics.start_draft(db.session, world.head, v1.id, now=NOW).id
+    _sign_in(page, live_server, world.head.email)
+    page.goto(f"{live_server}/head-office/versions/{draft}")
+
+    def order() -> list[str]:
+        return page.locator(".outline-question code").all_inner_texts()
+
+    assert order() == ["greeted", "helpful", "queue_wait"]
+    page.get_by_role("button", name="Down (question greeted)").focus()
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert order() == ["helpful", "greeted", "queue_wait"]
+
+    with page.expect_navigation():  # the drop saves the new order and reloads the page
+        page.locator("#q-greeted").drag_to(page.locator("#q-helpful"))
+    assert order() == ["greeted", "helpful", "queue_wait"]
+    assert axe_violations(page, axe_source) == []
