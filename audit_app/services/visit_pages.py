@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 import scoring
 from audit_app.models import Answer, Checklist, ChecklistVersion, Photo, Store, User, Visit
+from audit_app.services.definitions import checklist_from_definition
 from audit_app.services.errors import NotFoundError, PermissionDeniedError
 
 ANSWERLESS = ("note",)
@@ -88,7 +89,7 @@ def load_visit_form(session: Session, user: User, visit_id: int) -> VisitForm:
     visit, store_name, store_city, version, _title = row
     if visit.shopper_id != user.id:
         raise PermissionDeniedError("This visit belongs to someone else.")
-    definition = scoring.parse_checklist(version.definition)
+    definition = checklist_from_definition(version.definition)
     stored = list(session.scalars(select(Answer).where(Answer.visit_id == visit.id)))
     answers = {a.question_key: (scoring.NA if a.is_na else a.value) for a in stored
                if a.is_na or a.value is not None}

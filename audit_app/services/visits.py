@@ -15,6 +15,7 @@ import scoring
 from scoring.questions import fraction_earned
 from audit_app.models import Answer, Area, Assignment, Checklist, ChecklistVersion, Store, User, Visit
 from audit_app.services import audit, scorecards
+from audit_app.services.definitions import checklist_from_definition
 from audit_app.services.errors import NotFoundError, PermissionDeniedError, ServiceError
 
 
@@ -35,7 +36,7 @@ class InvalidAnswerError(VisitError):
 
 
 def _definition(version: ChecklistVersion) -> scoring.Checklist:
-    return scoring.parse_checklist(version.definition)
+    return checklist_from_definition(version.definition)
 
 
 def _latest_published(session: Session, checklist_id: int) -> ChecklistVersion:
