@@ -78,7 +78,8 @@ class QuestionForm(FlaskForm):
     bands = TextAreaField(_l("Bands (number and duration questions)"), validators=[Optional()],
                           description=_l("One per line, in order: “max 120: 1” (up to 120 earns all), “min 10: 0.5”, "
                                          "and last “otherwise: 0”. Durations are in seconds."))
-    critical_effect = SelectField(_l("Critical"), choices=_choices([("", _l("Not critical"))] + [(e, e) for e in EFFECTS]),
+    critical_effect = SelectField(_l("Critical"),
+                                  choices=_choices([("", _l("Not critical"))] + [(e, e) for e in EFFECTS]),
                                   validate_choice=False)
     critical_cap = StringField(_l("Cap the visit at (percent)"), validators=[Optional()])
     show_if_question = StringField(_l("Show only if question (key)"), validators=[Optional()])
@@ -157,8 +158,9 @@ class BulkAssignmentForm(FlaskForm):
 
 
 class DecisionForm(FlaskForm):
-    decision = SelectField(_l("Decision"), choices=_choices([("approve", _l("Approve")), ("return", _l("Return to the shopper")),
-                                                    ("void", _l("Void"))]))
+    decision = SelectField(_l("Decision"), choices=_choices([("approve", _l("Approve")),
+                                                             ("return", _l("Return to the shopper")),
+                                                             ("void", _l("Void"))]))
     note = TextAreaField(_l("Note to the shopper, or reason for voiding"), validators=[Optional(), Length(max=2000)])
 
 

@@ -193,7 +193,7 @@ def rescore(version_id: int):
     return redirect(url_for("headoffice.version", version_id=version_id))
 
 
-def _draft_or_redirect(version_id: int) -> rubrics.VersionInfo:
+def _draft_or_409(version_id: int) -> rubrics.VersionInfo:
     info = _version_or_404(version_id)
     if info.status != "draft":
         abort(409)
@@ -203,7 +203,7 @@ def _draft_or_redirect(version_id: int) -> rubrics.VersionInfo:
 @bp.route("/versions/<int:version_id>/settings", methods=["GET", "POST"])
 @head_office
 def edit_settings(version_id: int):
-    info = _draft_or_redirect(version_id)
+    info = _draft_or_409(version_id)
     data = info.definition
     form = ChecklistSettingsForm()
     problems: list[str] = []
@@ -240,7 +240,7 @@ def edit_settings(version_id: int):
 @bp.route("/versions/<int:version_id>/sections/<int:section>", methods=["GET", "POST"])
 @head_office
 def edit_section(version_id: int, section: int | None):
-    info = _draft_or_redirect(version_id)
+    info = _draft_or_409(version_id)
     sections = info.definition["sections"]
     if section is not None and section >= len(sections):
         abort(404)
@@ -293,7 +293,7 @@ def _new_section_needs_question(info: rubrics.VersionInfo, values: dict[str, Any
 @bp.route("/versions/<int:version_id>/sections/<int:section>/questions/<int:question>", methods=["GET", "POST"])
 @head_office
 def edit_question(version_id: int, section: int, question: int | None):
-    info = _draft_or_redirect(version_id)
+    info = _draft_or_409(version_id)
     sections = info.definition["sections"]
     new_section = None
     if section == len(sections) and question is None and request.values.get("new_section_key"):
@@ -345,7 +345,7 @@ def edit_question(version_id: int, section: int, question: int | None):
 @bp.route("/versions/<int:version_id>/move", methods=["POST"])
 @head_office
 def move(version_id: int):
-    _draft_or_redirect(version_id)
+    _draft_or_409(version_id)
     form = MoveForm()
     _refuse_unless_valid(form)
     _edit(version_id, rubrics.move_edit(form.section.data, form.question.data, form.step.data))
@@ -356,7 +356,7 @@ def move(version_id: int):
 @bp.route("/versions/<int:version_id>/reorder", methods=["POST"])
 @head_office
 def reorder(version_id: int):
-    _draft_or_redirect(version_id)
+    _draft_or_409(version_id)
     form = ReorderForm()
     _refuse_unless_valid(form)
     try:
@@ -372,7 +372,7 @@ def reorder(version_id: int):
 @bp.route("/versions/<int:version_id>/remove", methods=["POST"])
 @head_office
 def remove(version_id: int):
-    _draft_or_redirect(version_id)
+    _draft_or_409(version_id)
     form = RemoveForm()
     _refuse_unless_valid(form)
     if _edit(version_id, rubrics.remove_edit(form.section.data, form.question.data)):

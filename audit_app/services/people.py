@@ -357,8 +357,9 @@ def import_people(session: Session, actor: User, csv_text: str, *, now: datetime
             report.created.append(email)
         else:
             current = {k: getattr(user, k) for k in values}
-            current_areas = set(session.scalars(select(Area.code).join(area_managers, Area.id == area_managers.c.area_id)
-                                                .where(area_managers.c.user_id == user.id)))
+            current_areas = set(session.scalars(
+                select(Area.code).join(area_managers, Area.id == area_managers.c.area_id)
+                .where(area_managers.c.user_id == user.id)))
             if current == values and current_areas == set(area_codes) and not password:
                 report.unchanged.append(email)
                 continue

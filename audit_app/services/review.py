@@ -151,7 +151,8 @@ def decide(session: Session, actor: User, visit_id: int, action: str, *, now: da
     if moves is None:
         raise ReviewError(f"Unknown review decision {action}.")
     if visit.status not in moves:
-        raise ReviewError(f"A visit that is {visit.status} cannot be {'returned' if action == 'return' else action + 'd'}.")
+        done = {"approve": "approved", "return": "returned", "void": "voided"}[action]
+        raise ReviewError(f"A visit that is {visit.status} cannot be {done}.")
     note = note.strip()
     if action in ("return", "void") and not note:
         raise ReviewError("Say what the shopper should fix." if action == "return" else "Give a reason for voiding.")
