@@ -14,8 +14,9 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from audit_app.models import Photo, User, Visit
-from audit_app.services.errors import NotFoundError, PermissionDeniedError, ServiceError
+from audit_app.models import Photo, User
+from audit_app.services import visits
+from audit_app.services.errors import ServiceError
 
 MAX_BYTES = 15 * 1024 * 1024
 MAX_PIXELS = 40_000_000  # a 40-megapixel phone photo; anything larger is refused before decoding
@@ -107,13 +108,11 @@ def add_photo(
 ) -> Photo:
     """Store a photo for a question of the shopper's own draft visit. Raises PhotoError, NotFoundError,
     PermissionDeniedError."""
-    visit = session.get(Visit, visit_id)
-    if visit is None:
-        raise NotFoundError("No such visit.")
-    if visit.shopper_id != user.id:
-        raise PermissionDeniedError("This visit belongs to someone else.")
-    if visit.status not in ("draft", "returned"):
-        raise PhotoError(_l("This visit has been submitted and can no longer be changed."))
+
+    try:
+        visits.own_draft(session, user, visit_id)
+    except visits.VisitError as error:
+        raise PhotoError(str(error)) from None
     clean = clean_image(data)
     existing = session.scalar(select(Photo).where(Photo.visit_id == visit_id, Photo.sha256 == clean.sha256,
                                                   Photo.question_key == question_key))

@@ -141,7 +141,7 @@ def save_answers(
 
     Raises InvalidAnswerError naming the first question whose answer the checklist cannot take.
     """
-    visit = _own_draft(session, user, visit_id)
+    visit = own_draft(session, user, visit_id)
     definition = _definition(session.get(ChecklistVersion, visit.checklist_version_id))
     comments = comments or {}
     for key in [*answers, *comments]:
@@ -163,7 +163,7 @@ def save_section(
     Returns question key -> problem for the answers that were not stored (empty when all were).
     Raises NotFoundError, PermissionDeniedError, VisitError (submitted visit or no such section).
     """
-    visit = _own_draft(session, user, visit_id)
+    visit = own_draft(session, user, visit_id)
     definition = _definition(session.get(ChecklistVersion, visit.checklist_version_id))
     if not 0 <= section_index < len(definition.sections):
         raise NotFoundError("No such section.")
@@ -256,7 +256,9 @@ def score_visit(session: Session, visit: Visit, version: ChecklistVersion) -> sc
         raise InvalidAnswerError(error.question_key, str(error)) from None
 
 
-def _own_draft(session: Session, user: User, visit_id: int) -> Visit:
+def own_draft(session: Session, user: User, visit_id: int) -> Visit:
+    """The shopper's own visit while it can still change. Raises NotFoundError, PermissionDeniedError,
+    VisitError (already submitted)."""
     visit = session.get(Visit, visit_id)
     if visit is None:
         raise NotFoundError("No such visit.")

@@ -14,27 +14,9 @@ from audit_app.extensions import db
 from audit_app.models import Answer, AuditLog, SectionScore, Visit, VisitScore
 from audit_app.services import checklists, visits
 from audit_app.services.errors import PermissionDeniedError
-from tests.conftest import NOW, World, make_assignment
+from tests.conftest import MINI_CHECKLIST, NOW, World, make_assignment
 
-# Two sections; section weights 2 and 1.
-DEFINITION = {
-    "key": "mini_visit", "title": {"en": "Mini visit", "ja": "ミニ訪問"}, "channel": "in_store",
-    "grades": [{"min": 80, "label": "Good"}, {"min": 0, "label": "Poor"}],
-    "sections": [
-        {"key": "staff", "title": "Staff", "weight": 2, "questions": [
-            {"key": "greeted", "type": "yes_no", "text": "Were you greeted?", "weight": 3},
-            {"key": "helpful", "type": "scale", "min": 1, "max": 5, "text": "How helpful?"},
-            {"key": "notes", "type": "text", "text": "Notes", "required": False},
-        ]},
-        {"key": "checkout", "title": "Checkout", "questions": [
-            {"key": "queue_wait", "type": "duration", "text": "Queue wait", "kpi": "queue_wait",
-             "bands": [{"max": 120, "fraction": 1}, {"max": 300, "fraction": 0.5}, {"fraction": 0}]},
-            {"key": "self_checkout", "type": "yes_no", "text": "Self-checkout?", "weight": 0},
-            {"key": "sco_help", "type": "yes_no", "text": "Help at self-checkout?", "allow_na": True,
-             "show_if": {"question": "self_checkout", "equals": "yes"}},
-        ]},
-    ],
-}
+DEFINITION = MINI_CHECKLIST
 
 
 @pytest.fixture
