@@ -100,6 +100,20 @@ def checklist(checklist_id: int):
     return render_template("headoffice/checklist.html", checklist=record, versions=versions, action=ActionForm())
 
 
+@bp.route("/checklists/<int:checklist_id>/unassigned", methods=["POST"])
+@head_office
+def set_unassigned(checklist_id: int):
+    _refuse_unless_valid(ActionForm())
+    allowed = request.form.get("allowed") == "1"
+    try:
+        rubrics.set_allow_unassigned(db.session, current_user, checklist_id, allowed, now=_now())
+    except NotFoundError:
+        abort(404)
+    flash(_("Shoppers may now fill this checklist in without an assignment.") if allowed
+          else _("This checklist is now filled in on assigned visits only."), "success")
+    return redirect(url_for("headoffice.checklist", checklist_id=checklist_id))
+
+
 @bp.route("/checklists/<int:checklist_id>/diff")
 @head_office
 def diff(checklist_id: int):

@@ -627,3 +627,15 @@ def rescore_history(session: Session, actor: User, version_id: int, *, now: date
                  detail=f"{len(visits)} visit(s) re-scored under version {version.number}; earlier scores kept")
     session.commit()
     return len(visits)
+
+
+def set_allow_unassigned(session: Session, actor: User, checklist_id: int, allowed: bool, *, now: datetime) -> None:
+    """Let shoppers fill in this checklist without an assignment (or stop them); logged. Raises NotFoundError."""
+    checklist = session.get(Checklist, checklist_id)
+    if checklist is None:
+        raise NotFoundError("No such checklist.")
+    before = checklist.allow_unassigned
+    checklist.allow_unassigned = allowed
+    audit.record(session, actor=actor, action="checklist.unassigned", entity_type="checklist", entity_id=checklist.id,
+                 now=now, before={"allow_unassigned": before}, after={"allow_unassigned": allowed})
+    session.commit()

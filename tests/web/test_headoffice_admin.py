@@ -108,3 +108,16 @@ def test_the_settings_page_turns_review_on(world: World, login: Any) -> None:
                                                    "show_shopper_to_managers": "y"}).status_code == 302
     assert settings_service.get_settings(db.session).review_required is True
     assert "Review is on" in client.get("/head-office/review").get_data(as_text=True)
+
+
+def test_head_office_lets_shoppers_fill_a_checklist_in_without_an_assignment(world: World, login: Any) -> None:
+    from audit_app.models import AuditLog, Checklist
+
+    version = make_published_checklist()
+    client = login(world.head)
+    response = _post(client, f"/head-office/checklists/{version.checklist_id}/unassigned", {"allowed": "1"})
+    assert response.status_code == 302
+    assert db.session.get(Checklist, version.checklist_id).allow_unassigned is True
+    assert "Allow assigned visits only" in client.get(response.headers["Location"]).get_data(as_text=True)
+    assert db.session.scalar(select(AuditLog.after).where(AuditLog.action == "checklist.unassigned")) == {
+        "allow_unassigned": True}

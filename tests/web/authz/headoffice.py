@@ -37,6 +37,8 @@ def cases(world) -> list[Case]:  # type: ignore[no-untyped-def]
                                                                                    "new-channel": "in_store"}),
         Case("headoffice.checklist", "GET", f"{HEAD}/checklists/{checklist_id}", ok),
         Case("headoffice.checklist", "GET", f"{HEAD}/checklists/999999", missing),
+        Case("headoffice.set_unassigned", "POST", f"{HEAD}/checklists/{checklist_id}/unassigned", moved,
+             data={"allowed": "1"}),
         Case("headoffice.diff", "GET", f"{HEAD}/checklists/{checklist_id}/diff?old={v1}&new={draft}", ok),
         Case("headoffice.version", "GET", f"{HEAD}/versions/{draft}", ok),
         Case("headoffice.version", "GET", f"{HEAD}/versions/999999", missing),
