@@ -305,3 +305,19 @@ def test_a_shopper_starts_an_unassigned_visit_only_where_head_office_allows_it(
     bad = _post(shopper, "/shopper/visits/new", {"client_uuid": str(uuid.uuid4()), "store_id": 999999,
                                                   "checklist_id": version.checklist_id})
     assert bad.status_code == 422 and "Not a valid choice" in bad.get_data(as_text=True)
+
+
+def test_another_shopper_cannot_see_a_visits_photo_or_pages(app: Flask, world: World, photo_visit: Visit) -> None:
+    owner = app.test_client()
+    sign_in(owner, world.shopper.email)
+    _upload(owner, photo_visit, _jpeg())
+    photo = db.session.scalar(select(Photo))
+    intruder = app.test_client()
+    sign_in(intruder, world.other_shopper.email)
+    for path in (f"/photos/{photo.id}/full.jpg", f"/photos/{photo.id}/thumb.jpg",
+                 f"/shopper/visits/{photo_visit.id}", f"/shopper/visits/{photo_visit.id}/sections/0",
+                 f"/shopper/visits/{photo_visit.id}/review"):
+        response = intruder.get(path)
+        assert response.status_code == 403, path
+        assert b"\xff\xd8" not in response.data[:4]
+        response.close()
