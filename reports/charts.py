@@ -143,13 +143,13 @@ def trend_figure(
 
 def sections_figure(
     rows: Sequence[tuple[str, float | None, float | None]], *, store_label: str, reference_label: str,
-    colour: str = STORE_COLOUR,
+    colour: str = STORE_COLOUR, width: float = 6.4,
 ) -> Figure:
     """Horizontal bars of a store's section percents, each with a tick for the reference (area) value; the
     store's number is printed in a column on the right, so it never collides with the bars or ticks."""
     rows = [r for r in rows if r[1] is not None or r[2] is not None]
     height = 0.9 + 0.26 * max(1, len(rows))
-    figure = Figure(figsize=(6.4, height))
+    figure = Figure(figsize=(width, height))
     _fixed_layout(figure, labels=[r[0] for r in rows], legend_on_top=True)
     ax = figure.add_subplot()
     positions = list(range(len(rows)))[::-1]
@@ -172,11 +172,12 @@ def sections_figure(
     return figure
 
 
-def compare_figure(section_titles: Sequence[str], series: Sequence[tuple[str, Sequence[float | None]]]) -> Figure:
+def compare_figure(section_titles: Sequence[str], series: Sequence[tuple[str, Sequence[float | None]]],
+                   width: float = 6.4) -> Figure:
     """Grouped horizontal bars: one group per section, one bar per store (colour and hatching differ)."""
     groups = max(1, len(section_titles))
     n = max(1, len(series))
-    figure = Figure(figsize=(6.4, 1.0 + groups * (0.22 * n + 0.3)))
+    figure = Figure(figsize=(width, 1.0 + groups * (0.22 * n + 0.3)))
     _fixed_layout(figure, labels=section_titles, legend_on_top=True)
     ax = figure.add_subplot()
     bar = 0.8 / n
@@ -217,25 +218,27 @@ def clear_cache() -> None:
 
 def trend_chart(points: Sequence[tuple[date, float]], reference: Sequence[tuple[date, float]], *, store_label: str,
                 reference_label: str, fmt: Format = "svg", id_prefix: str = "trend",
-                colour: str = STORE_COLOUR) -> str:
+                colour: str = STORE_COLOUR, width: float = 6.4) -> str:
     """`trend_figure` rendered (see `render`); the same data gives the cached result."""
-    key = ("trend", tuple(points), tuple(reference), store_label, reference_label, fmt, id_prefix, colour)
+    key = ("trend", tuple(points), tuple(reference), store_label, reference_label, fmt, id_prefix, colour, width)
     return _memo(key, lambda: render(trend_figure(points, reference, store_label=store_label,
-                                                  reference_label=reference_label, colour=colour),
+                                                  reference_label=reference_label, colour=colour,
+                                                  size=(width, width * 0.33)),
                                      fmt, id_prefix=id_prefix))
 
 
 def sections_chart(rows: Sequence[tuple[str, float | None, float | None]], *, store_label: str,
                    reference_label: str, fmt: Format = "svg", id_prefix: str = "sections",
-                   colour: str = STORE_COLOUR) -> str:
+                   colour: str = STORE_COLOUR, width: float = 6.4) -> str:
     """`sections_figure` rendered (see `render`); the same data gives the cached result."""
-    key = ("sections", tuple(rows), store_label, reference_label, fmt, id_prefix, colour)
+    key = ("sections", tuple(rows), store_label, reference_label, fmt, id_prefix, colour, width)
     return _memo(key, lambda: render(sections_figure(rows, store_label=store_label, reference_label=reference_label,
-                                                     colour=colour), fmt, id_prefix=id_prefix))
+                                                     colour=colour, width=width), fmt, id_prefix=id_prefix))
 
 
 def compare_chart(section_titles: Sequence[str], series: Sequence[tuple[str, Sequence[float | None]]], *,
-                  fmt: Format = "svg", id_prefix: str = "compare") -> str:
+                  fmt: Format = "svg", id_prefix: str = "compare", width: float = 6.4) -> str:
     """`compare_figure` rendered (see `render`); the same data gives the cached result."""
-    key = ("compare", tuple(section_titles), tuple((name, tuple(values)) for name, values in series), fmt, id_prefix)
-    return _memo(key, lambda: render(compare_figure(section_titles, series), fmt, id_prefix=id_prefix))
+    key = ("compare", tuple(section_titles), tuple((name, tuple(values)) for name, values in series), fmt, id_prefix,
+           width)
+    return _memo(key, lambda: render(compare_figure(section_titles, series, width=width), fmt, id_prefix=id_prefix))

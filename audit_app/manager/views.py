@@ -21,6 +21,8 @@ from reports import charts
 from reports.context import PhotoRef
 
 PERIOD_DAYS = 90
+# Narrower than the PDF's charts, so their text stays legible when a phone scales them down.
+WEB_CHART_WIDTH = 5.0
 MANAGERS = ("area_manager", "head_office")
 
 
@@ -162,11 +164,13 @@ def store(store_id: int):
     if page.trend:
         trend_svg = charts.trend_chart([(p.at.date(), float(p.percent)) for p in page.trend],
                                        [(d, float(v)) for d, v in page.area_trend],
-                                       store_label=labels["this_store"], reference_label=labels["area_monthly_mean"])
+                                       store_label=labels["this_store"], reference_label=labels["area_monthly_mean"],
+                                       width=WEB_CHART_WIDTH)
     if page.sections and any(s.store is not None for s in page.sections):
         sections_svg = charts.sections_chart(
             [(s.title, None if s.store is None else float(s.store), None if s.area is None else float(s.area))
-             for s in page.sections], store_label=labels["this_store"], reference_label=labels["area_average"])
+             for s in page.sections], store_label=labels["this_store"], reference_label=labels["area_average"],
+            width=WEB_CHART_WIDTH)
     return render_template("manager/store.html", page=page, form=form, labels=labels, trend_svg=trend_svg,
                            sections_svg=sections_svg, kpis=pdf_jobs.kpi_facts(page.kpis, labels))
 
@@ -236,6 +240,6 @@ def compare():
             if comparison.sections and any(v is not None for s in comparison.stores for v in s.sections):
                 chart_svg = charts.compare_chart([h.title for h in comparison.sections],
                                                  [(s.name, [None if v is None else float(v) for v in s.sections])
-                                                  for s in comparison.stores])
+                                                  for s in comparison.stores], width=WEB_CHART_WIDTH)
     return render_template("manager/compare.html", form=form, comparison=comparison, chart_svg=chart_svg,
                            choices=choices)
