@@ -351,9 +351,13 @@ def edit_question(version_id: int, section: int, question: int | None):
                 return redirect(url_for("headoffice.version", version_id=version_id) + f"#q-{data['key']}")
     status = 422 if request.method == "POST" else 200
     section_title = editor.text_parts(new_section["title"] if new_section else sections[section]["title"])[0]
+    # show_if may only name a question that comes earlier in the checklist
+    flat = [q for s in sections[:section + 1] for q in s["questions"]]
+    stop = sum(len(s["questions"]) for s in sections[:section]) + (question if question is not None else len(flat))
+    earlier = [(q["key"], editor.text_parts(q["text"])[0]) for q in flat[:stop]]
     return render_template("headoffice/edit_question.html", version=info, form=form, section=section,
                            question=question, problems=problems, section_title=section_title,
-                           new_section=new_section), status
+                           new_section=new_section, earlier=earlier), status
 
 
 @bp.route("/versions/<int:version_id>/move", methods=["POST"])

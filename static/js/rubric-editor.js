@@ -22,6 +22,16 @@
     update();
   }
 
+  var effect = document.getElementById("critical_effect");
+  var capBlock = document.querySelector("[data-effect]");
+  if (effect && capBlock) {
+    var showCap = function () {
+      capBlock.hidden = effect.value !== capBlock.getAttribute("data-effect") && !capBlock.querySelector(".field-error");
+    };
+    effect.addEventListener("change", showCap);
+    showCap();
+  }
+
   var outline = document.querySelector(".outline[data-reorder-url]");
   if (!outline || !outline.getAttribute("data-reorder-url")) { return; }
   var url = outline.getAttribute("data-reorder-url");
