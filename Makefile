@@ -47,7 +47,7 @@ run: db-upgrade
 	@echo "Storecheck is at http://$(HOST):$(PORT)  (Ctrl+C stops it). Demo sign-ins:"
 	@$(BIN)/flask demo-sign-ins
 	@echo
-	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 2 --access-logfile - wsgi:app
+	$(BIN)/gunicorn --config gunicorn.conf.py --bind $(HOST):$(PORT) --workers 2 wsgi:app
 
 test: install-test node_modules/axe-core/axe.min.js
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -22,6 +22,7 @@ def create_app(config: Config | None = None) -> Flask:
     register_blueprints(app)
     register_errorhandlers(app)
     register_security_headers(app)
+    register_request_log(app)
     register_template_helpers(app)
     register_cli(app)
     return app
@@ -52,6 +53,7 @@ def register_blueprints(app: Flask) -> None:
     from audit_app.auth import bp as auth_bp
     from audit_app.headoffice import bp as headoffice_bp
     from audit_app.manager import bp as manager_bp
+    from audit_app.ops import bp as ops_bp
     from audit_app.photos import bp as photos_bp
     from audit_app.shopper import bp as shopper_bp
 
@@ -60,6 +62,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(manager_bp, url_prefix="/manager")
     app.register_blueprint(headoffice_bp, url_prefix="/head-office")
     app.register_blueprint(photos_bp)
+    app.register_blueprint(ops_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:
@@ -72,6 +75,12 @@ def register_security_headers(app: Flask) -> None:
     from audit_app.security import init_security_headers
 
     init_security_headers(app)
+
+
+def register_request_log(app: Flask) -> None:
+    from audit_app.request_log import init_request_log
+
+    init_request_log(app)
 
 
 def register_template_helpers(app: Flask) -> None:

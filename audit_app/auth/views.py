@@ -69,6 +69,8 @@ def login():
 def logout():
     form = SignOutForm()
     if form.validate_on_submit():
+        if current_user.is_authenticated:
+            user_service.end_sessions(db.session, current_user._get_current_object())
         logout_user()
         session.clear()
         flash(_("You have signed out."), "info")

@@ -117,6 +117,12 @@ def authenticate(session: Session, *, email: str, password: str, now: datetime) 
     return user
 
 
+def end_sessions(session: Session, user: User) -> None:
+    """Make every existing session of the user invalid (a copied cookie stops working too)."""
+    user.session_token = secrets.token_hex(16)
+    session.commit()
+
+
 def set_locale(session: Session, user: User, locale: str) -> None:
     """Remember the user's interface language."""
     user.locale = locale

@@ -21,7 +21,15 @@
     new FormData(form).forEach(function (value, name) { if (typeof value === "string") out.push([name, value]); });
     return out;
   }
-  function formDataOf(fields) { var data = new FormData(); fields.forEach(function (f) { data.append(f[0], f[1]); }); return data; }
+  function formDataOf(fields) {
+    // Replayed answers carry the token of the page they were typed on; the current page's is the valid one.
+    var current = document.querySelector('input[name="csrf_token"]');
+    var data = new FormData();
+    fields.forEach(function (f) { data.append(f[0], f[0] === "csrf_token" && current ? current.value : f[1]); });
+    return data;
+  }
+  function isJson(response) { return (response.headers.get("Content-Type") || "").indexOf("application/json") === 0; }
+  function signedOut(response) { return response.redirected && /\/login(\?|$)/.test(new URL(response.url).pathname + new URL(response.url).search); }
   function post(url, data) {
     return fetch(url, { method: "POST", body: data, credentials: "same-origin", headers: { "Accept": "application/json" } })
       .then(function (response) {
@@ -182,7 +190,10 @@
       var item = load(k);
       if (!item) return;
       chain = chain.then(function () {
-        return post(item.url, formDataOf(item.fields)).then(function (response) { if (response.status < 500) drop(k); });
+        return post(item.url, formDataOf(item.fields)).then(function (response) {
+          // Only the server's JSON answer means it was stored; a sign-in page means the session ended.
+          if (isJson(response)) drop(k);
+        });
       }).catch(function () { /* still offline: try again later */ });
     });
     return chain.then(function () {
@@ -191,8 +202,9 @@
         return p.then(function () {
           var item = load(k);
           return post(item.url, formDataOf(item.fields)).then(function (response) {
+            if (signedOut(response)) return;               // keep it: it is sent after signing in again
             drop(k);
-            if (response.redirected || response.ok) window.location.href = item.next;
+            window.location.href = response.ok ? item.next : item.url.replace(/\/submit$/, "/review");
           });
         }).catch(function () { /* try again when online */ });
       }, Promise.resolve());

@@ -99,3 +99,14 @@ def test_a_session_stops_working_when_the_password_generation_changes(app: Flask
     world.shopper.session_token = "rotated"
     db.session.commit()
     assert client.get("/shopper/").status_code == 302
+
+
+def test_a_copied_session_cookie_stops_working_after_sign_out(app: Flask, world: World) -> None:
+    client = app.test_client()
+    sign_in(client, world.shopper.email)
+    stolen = client.get_cookie("session").value
+    token = csrf_token_from(client, "/shopper/")
+    client.post("/logout", data={"csrf_token": token})
+    thief = app.test_client()
+    thief.set_cookie("session", stolen)
+    assert thief.get("/shopper/").status_code == 302

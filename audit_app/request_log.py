@@ -1,0 +1,46 @@
+"""One JSON line per request on the `storecheck.request` logger: what a log pipeline can parse."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+
+from flask import Flask, Response, g, request
+from flask_login import current_user
+
+logger = logging.getLogger("storecheck.request")
+
+
+def init_request_log(app: Flask) -> None:
+    if not logger.handlers and not app.testing:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
+
+    @app.before_request
+    def start_timer() -> None:
+        g.request_started = time.perf_counter()
+        # Behind a proxy that sets one, keep its id so the two logs can be joined.
+        g.request_id = request.headers.get("X-Request-ID", "")[:64] or uuid.uuid4().hex
+
+    @app.after_request
+    def log_request(response: Response) -> Response:
+        started = g.get("request_started")
+        user = current_user.get_id().split(":")[0] if current_user and current_user.is_authenticated else None
+        logger.info(json.dumps({
+            "request_id": g.get("request_id"),
+            "method": request.method,
+            "path": request.path,
+            "endpoint": request.endpoint,
+            "status": response.status_code,
+            "ms": round((time.perf_counter() - started) * 1000, 2) if started else None,
+            "user": user,
+            "remote": request.remote_addr,
+            "bytes": response.calculate_content_length(),
+        }, separators=(",", ":")))
+        response.headers["X-Request-ID"] = g.get("request_id", "")
+        return response
