@@ -17,6 +17,7 @@ reuse it. Then it times, in-process through the app (server time, no network):
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import random
 import statistics
@@ -139,6 +140,8 @@ def main() -> int:
     config = Config(database_url=url, secret_key="bench", upload_dir=instance / "uploads", instance_dir=instance,
                     csrf_enabled=False)
     app = create_app(config)
+    # One JSON line per request on standard error would bury the figures.
+    logging.getLogger("storecheck.request").disabled = True
     with app.app_context():
         have = 0
         try:
