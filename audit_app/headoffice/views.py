@@ -20,6 +20,7 @@ from audit_app.headoffice.forms import (
 )
 from audit_app.services import assignments, checklists, history, org, people, review, rubrics, scorecards
 from audit_app.services import settings as settings_service
+from audit_app.services.definitions import checklist_from_definition
 from audit_app.services.errors import NotFoundError, ServiceError
 from audit_app.shopper.forms import read_section
 
@@ -415,7 +416,7 @@ def _edit(version_id: int, change: Any) -> bool:
 @head_office
 def preview(version_id: int):
     info = _version_or_404(version_id)
-    checklist = scoring.parse_checklist(info.definition)
+    checklist = checklist_from_definition(info.definition)
     form = ActionForm()
     answers: dict[str, Any] = {}
     raw: dict[str, Any] = {}

@@ -9,10 +9,7 @@ PermissionDeniedError.
 
 from __future__ import annotations
 
-import hashlib
 import math
-import json
-import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -28,6 +25,7 @@ from audit_app.models import (
     Answer, Area, Checklist, ChecklistVersion, Photo, Region, SectionScore, Store, User, Visit, VisitScore,
 )
 from audit_app.services import scorecards
+from audit_app.services.definitions import checklist_from_definition
 from audit_app.services.errors import NotFoundError, PermissionDeniedError, ServiceError
 from audit_app.services.settings import get_settings
 from reports.context import CardView, PhotoRef, card_view
@@ -144,29 +142,16 @@ def choose_checklist(options: Sequence[ChecklistOption], wanted: int | None) -> 
     return options[0] if options else None
 
 
-_definitions: dict[tuple[int, str], scoring.Checklist] = {}
-_definitions_lock = threading.Lock()
-
-
 def definition_for(session: Session, version_id: int) -> scoring.Checklist:
-    """The parsed definition of a checklist version. Parsed once per process: versions never change, and the
-    key includes a digest of the stored definition, so a rebuilt database cannot serve a stale one."""
+    """The parsed definition of a checklist version (parsed once per content: see services.definitions)."""
     memo: dict[int, scoring.Checklist] = session.info.setdefault("parsed_definitions", {})
     if version_id in memo:
         return memo[version_id]
     version = session.get(ChecklistVersion, version_id)
     if version is None:
         raise NotFoundError("No such checklist version.")
-    digest = hashlib.sha1(json.dumps(version.definition, sort_keys=True).encode()).hexdigest()
-    found = _definitions.get((version_id, digest))
-    if found is None:
-        found = scoring.parse_checklist(version.definition)
-        with _definitions_lock:
-            if len(_definitions) > 500:
-                _definitions.clear()
-            _definitions[(version_id, digest)] = found
-    memo[version_id] = found
-    return found
+    memo[version_id] = checklist_from_definition(version.definition)
+    return memo[version_id]
 
 
 def latest_version_id(session: Session, checklist_id: int) -> int | None:

@@ -18,6 +18,7 @@ import scoring
 from scoring import round_half_up
 from audit_app.models import Answer, Assignment, Checklist, ChecklistVersion, Store, User, Visit, VisitScore
 from audit_app.services import audit
+from audit_app.services.definitions import checklist_from_definition
 from audit_app.services.errors import NotFoundError, ServiceError
 
 TRANSITIONS: dict[str, dict[str, str]] = {
@@ -116,7 +117,7 @@ def get_visit(session: Session, visit_id: int) -> VisitDetail:
     checklist = session.get(Checklist, version.checklist_id)
     score = session.scalar(select(VisitScore).where(VisitScore.visit_id == visit.id, VisitScore.is_current.is_(True)))
     answers = {a.question_key: a for a in session.scalars(select(Answer).where(Answer.visit_id == visit.id))}
-    definition = scoring.parse_checklist(version.definition)
+    definition = checklist_from_definition(version.definition)
     card = scoring.card_from_data(score.card) if score is not None else None
     results = {r.key: r for section in card.sections for r in section.questions} if card else {}
     lines = []

@@ -22,6 +22,7 @@ import scoring
 from audit_app.models import Checklist, ChecklistVersion, Store, User, Visit, VisitScore
 from audit_app.services import audit, scorecards
 from audit_app.services.checklists import _UniqueKeyLoader
+from audit_app.services.definitions import checklist_from_definition
 from audit_app.services.errors import NotFoundError, ServiceError
 from audit_app.services.visits import visit_answers
 
@@ -564,7 +565,7 @@ def what_if(session: Session, version_id: int, *, last: int = 100) -> WhatIf:
     Per store: the mean of the stored visit percents (old), the mean under this version (new), and both ranks.
     """
     info = get_version(session, version_id)
-    checklist = scoring.parse_checklist(info.definition)
+    checklist = checklist_from_definition(info.definition)
     counted = scorecards.statuses_for(session)
     rows = session.execute(
         select(Visit.id, Visit.store_id, Store.name, VisitScore.percent)
@@ -611,7 +612,7 @@ def rescore_history(session: Session, actor: User, version_id: int, *, now: date
         raise NotFoundError("No such checklist version.")
     if version.status != "published":
         raise RubricError("History can only be re-scored under a published version.")
-    checklist = scoring.parse_checklist(version.definition)
+    checklist = checklist_from_definition(version.definition)
     visits = session.scalars(
         select(Visit).join(ChecklistVersion, Visit.checklist_version_id == ChecklistVersion.id)
         .where(ChecklistVersion.checklist_id == version.checklist_id, Visit.status.in_(SCORED_STATUSES))
