@@ -72,6 +72,7 @@ SHOPPERS = [
     ("chloe.evans@example.com", "Chloe Evans"), ("yuto.inoue@example.com", "Yuto Inoue"),
     ("hina.kimura@example.com", "Hina Kimura"), ("lucas.martin@example.com", "Lucas Martin"),
 ]
+SHOPPER_REGIONS = ("KANTO", "KANSAI", "KANTO", "CHUBU", "KANTO", "KANSAI")
 STAFF_NOTES = [
     "Woman in her twenties, short hair, name badge 'Sato'.",
     "Man in his forties at the service counter, glasses, no name badge.",
@@ -170,8 +171,14 @@ def _seed_people(session: Session, now: datetime) -> None:
     _ensure_user(session, now, email="head@example.com", name="Naoko Fujita", role="head_office")
     for email, name, area_code in MANAGERS:
         _ensure_user(session, now, email=email, name=name, role="area_manager", area_codes=[area_code])
+    regions = {r.code: r.id for r in session.scalars(select(Region))}
     for index, (email, name) in enumerate(SHOPPERS):
         _ensure_user(session, now, email=email, name=name, role="shopper", locale="ja" if index % 3 == 1 else "en")
+        shopper = session.scalar(select(User).where(User.email == email))
+        if shopper.region_id is None:
+            # Half the shoppers live in Kanto, where most stores are.
+            shopper.region_id = regions[SHOPPER_REGIONS[index % len(SHOPPER_REGIONS)]]
+    session.commit()
 
 
 # --- visit history ---------------------------------------------------------------------------
@@ -301,6 +308,8 @@ def _seed_history(session: Session, rng: random.Random, now: datetime, plan: See
     in_store = library.get("in_store_visit") or next(iter(library.values()))
     others = [c for c in library.values() if c.key != in_store.key]
     profiles = _store_profiles(stores, rng)
+    region_of_store = dict(session.execute(select(Store.id, Area.region_id).join(Area, Store.area_id == Area.id)).all())
+    local = {sid: [s for s in shoppers if s.region_id == region_of_store[sid]] for sid in region_of_store}
     start = now - timedelta(days=30 * plan.months)
     created = 0
     for store in stores:
@@ -310,7 +319,7 @@ def _seed_history(session: Session, rng: random.Random, now: datetime, plan: See
             months = (day - start).days / 30
             quality = _clamp(base + trend * months + rng.gauss(0, 0.05), 0.2, 0.99)
             checklist = in_store if rng.random() < 0.75 or not others else rng.choice(others)
-            shopper = rng.choice(shoppers)
+            shopper = rng.choice(local.get(store.id) or shoppers)
             started = day.replace(hour=rng.randint(10, 19), minute=rng.randint(0, 59))
             assignment = _assign(session, records[checklist.key], store, shopper, head, started.date(), now)
             _fill_and_submit(session, shopper, checklist, assignment=assignment, started=started,

@@ -6,7 +6,7 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from audit_app.extensions import db
-from audit_app.models import Answer, Photo, SectionScore, Visit, VisitScore
+from audit_app.models import Answer, Photo, SectionScore, User, Visit, VisitScore
 from audit_app.services import seed, users
 from tests.conftest import NOW
 
@@ -35,6 +35,8 @@ def test_the_demo_has_the_documented_organisation_and_sign_ins(app: Flask, tmp_p
     for email, role in seed.DEMO_SIGN_INS:
         user = users.authenticate(db.session, email=email, password=seed.DEMO_PASSWORD, now=NOW)
         assert user.role == role
+    shoppers = db.session.scalars(select(User).where(User.role == "shopper")).all()
+    assert len(shoppers) == 12 and all(s.region_id is not None for s in shoppers)
 
 
 def test_demo_visits_are_submitted_scored_and_stored_through_the_visit_service(app: Flask, tmp_path: Path) -> None:
