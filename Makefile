@@ -10,7 +10,7 @@ export XDG_CACHE_HOME := $(CURDIR)/.cache
 export npm_config_cache := $(CURDIR)/.cache/npm
 export FLASK_APP := wsgi
 
-.PHONY: run test install install-test translations extract-messages db-upgrade clean
+.PHONY: run test security install install-test translations extract-messages db-upgrade clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,10 @@ run: db-upgrade
 
 test: install-test node_modules/axe-core/axe.min.js
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Static security checks; every exception is justified in a comment beside it.
+security: install-test
+	$(BIN)/bandit -q -r audit_app scoring reports
 
 clean:
 	rm -rf $(VENV) node_modules .cache .pytest_cache .hypothesis

@@ -464,7 +464,8 @@ class ShowIf(_Model):
         """The answers that show the question (one for `equals`)."""
         if self.in_ is not None:
             return self.in_
-        assert self.equals is not None
+        # Checked: narrows the type; the validator requires equals or in.
+        assert self.equals is not None  # nosec B101
         return (self.equals,)
 
 
@@ -852,7 +853,8 @@ def _show_if_problems(
     section_keys: set[str],
     question_keys: set[str],
 ) -> list[tuple[tuple[str | int, ...], str]]:
-    assert outline_q.show_if is not None
+    # Checked: narrows the type; only called for show_if questions.
+    assert outline_q.show_if is not None  # nosec B101
     show_if, loc = outline_q.show_if, outline_q.loc + ("show_if",)
     target_key = show_if.question
     if target_key == outline_q.key:

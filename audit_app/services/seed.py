@@ -24,7 +24,8 @@ from audit_app.models import Area, Assignment, Checklist, Region, Store, User, V
 from audit_app.services import checklists as checklist_service
 from audit_app.services import photos, users, visits
 
-DEMO_PASSWORD = "storecheck-demo"
+# Checked: the documented demo sign-in, for demo data only.
+DEMO_PASSWORD = "storecheck-demo"  # nosec B105
 DEMO_SIGN_INS = (
     ("head@example.com", "head_office"),
     ("manager@example.com", "area_manager"),
@@ -120,7 +121,8 @@ def seed_demo(session: Session, *, now: datetime, upload_dir: Path, size: str = 
               library_dir: Path | None = None) -> SeedSummary:
     """Create the demo organisation, sign-ins, checklists and visit history (idempotent)."""
     plan = SIZES[size]
-    rng = random.Random(2026)
+    # Checked: repeatable demo data, not security.
+    rng = random.Random(2026)  # nosec B311
     _seed_organisation(session, now)
     _seed_people(session, now)
     library = checklist_service.load_library(library_dir)
