@@ -1,0 +1,104 @@
+"""Pages issue a fixed number of queries however many stores, visits and people there are (no N+1)."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
+from typing import Iterator
+
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import event
+
+from audit_app.extensions import db
+from tests.conftest import World, make_store, make_submitted_visit, make_user, publish_mini, sign_in
+
+ANSWERS = {"greeted": "yes", "helpful": 4, "queue_wait": 150, "self_checkout": "no"}
+
+
+@contextmanager
+def counting() -> Iterator[list[str]]:
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+
+
+def _grow(world: World, checklist_id: int, stores: int, visits_per_store: int, tag: str) -> list[int]:
+    """Add stores to both areas, each with submitted visits by a new shopper; returns the visit ids."""
+    shopper = make_user(f"grow-{tag}@test.example")
+    now = datetime.now(timezone.utc)
+    ids = []
+    for n in range(stores):
+        area = world.area if n % 2 == 0 else world.other_area
+        store = make_store(area, f"{tag}{n}", f"Store {tag}{n}")
+        for k in range(visits_per_store):
+            ids.append(make_submitted_visit(shopper, store, checklist_id, ANSWERS,
+                                            at=now - timedelta(days=3 + 7 * k)).id)
+    return ids
+
+
+def _counts(client: FlaskClient, paths: list[str]) -> dict[str, int]:
+    found = {}
+    for path in paths:
+        with counting() as statements:
+            response = client.get(path)
+        assert response.status_code == 200, (path, response.status_code)
+        response.close()
+        found[path] = len(statements)
+    return found
+
+
+def test_manager_and_head_office_pages_do_not_query_per_store_or_visit(app: Flask, world: World) -> None:
+    checklist_id = publish_mini().checklist_id
+    visit_ids = _grow(world, checklist_id, stores=2, visits_per_store=2, tag="a")
+    a, r, s, v = world.area.id, world.region.id, world.store.id, visit_ids[0]
+    head = app.test_client()
+    sign_in(head, world.head.email)
+    paths = ["/manager/", f"/manager/areas/{a}", f"/manager/regions/{r}", f"/manager/stores/{s}",
+             f"/manager/visits/{v}", f"/manager/areas/{a}/visits.csv", "/head-office/", "/head-office/review",
+             "/head-office/stores", "/head-office/people", "/head-office/audit-log", "/head-office/checklists"]
+    before = _counts(head, paths)
+    assert all(count > 0 for count in before.values()), before  # the counter sees the page's queries
+    _grow(world, checklist_id, stores=6, visits_per_store=3, tag="b")
+    for n in range(4):
+        make_user(f"extra{n}@test.example")
+    after = _counts(head, paths)
+    grew = {p: (before[p], after[p]) for p in paths if after[p] != before[p]}
+    assert grew == {}, f"queries grew with the data (before, after): {grew}"
+
+
+def test_the_shopper_home_page_does_not_query_per_visit(app: Flask, world: World) -> None:
+    checklist_id = publish_mini().checklist_id
+    now = datetime.now(timezone.utc)
+    make_submitted_visit(world.shopper, world.store, checklist_id, ANSWERS, at=now - timedelta(days=2))
+    client = app.test_client()
+    sign_in(client, world.shopper.email)
+    before = _counts(client, ["/shopper/"])
+    for k in range(5):
+        make_submitted_visit(world.shopper, world.other_store, checklist_id, ANSWERS, at=now - timedelta(days=3 + k))
+    after = _counts(client, ["/shopper/"])
+    assert before["/shopper/"] > 0
+    assert after == before
+
+
+def test_the_counter_notices_a_page_that_queries_per_row(app: Flask, world: World) -> None:
+    """The check itself can fail: a deliberately naive page's count grows with its rows."""
+    from audit_app.models import Store
+
+    @app.get("/__naive")
+    def naive() -> str:
+        ids = [row.id for row in db.session.query(Store.id)]
+        return ",".join(db.session.get(Store, i).name for i in ids)
+
+    client = app.test_client()
+    before = _counts(client, ["/__naive"])
+    make_store(world.area, "N1", "Naive one")
+    make_store(world.area, "N2", "Naive two")
+    assert _counts(client, ["/__naive"])["/__naive"] > before["/__naive"]
