@@ -10,6 +10,8 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from audit_app.extensions import db
+from audit_app.config import PROJECT_ROOT
+from audit_app.services import backup as backup_service
 from audit_app.services import checklists as checklist_service
 from audit_app.services import org, seed, users
 
@@ -88,7 +90,47 @@ def import_stores(csv_file, dry_run: bool) -> None:  # type: ignore[no-untyped-d
                f"unchanged {len(report.unchanged)} store(s).")
 
 
+backup_cli = AppGroup("backup", help="Back up and restore the database and the uploads.")
+
+
+@backup_cli.command("create")
+@click.option("--to", "target", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder for the archive (default: instance/backups).")
+def create_backup(target: Path | None) -> None:
+    """Write one timestamped archive of the database and the upload directory."""
+    try:
+        result = backup_service.create_backup(
+            current_app.config["SQLALCHEMY_DATABASE_URI"], Path(current_app.config["UPLOAD_DIR"]),
+            target or Path(current_app.instance_path) / "backups", now=_now())
+    except backup_service.BackupError as error:
+        raise click.ClickException(str(error)) from None
+    rows = sum(n for table, n in result.manifest.row_counts.items() if table != "alembic_version")
+    click.echo(f"Wrote {result.path} ({rows} rows, {result.manifest.upload_files} upload files, "
+               f"migration {result.manifest.revision}).")
+
+
+@backup_cli.command("restore")
+@click.argument("archive", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Replace a database that already has data, and its uploads.")
+def restore_backup(archive: Path, yes: bool) -> None:
+    """Restore the database and the upload directory from an archive, then migrate it up if it is older."""
+    import flask_migrate
+
+    db.session.remove()
+    db.engine.dispose()  # no pooled connection may hold the database while it is replaced
+    try:
+        result = backup_service.restore_backup(
+            archive, current_app.config["SQLALCHEMY_DATABASE_URI"], Path(current_app.config["UPLOAD_DIR"]),
+            migrations_dir=PROJECT_ROOT / "migrations", upgrade=flask_migrate.upgrade, overwrite=yes)
+    except backup_service.BackupError as error:
+        raise click.ClickException(str(error)) from None
+    upgraded = f"; migrated up from {result.upgraded_from}" if result.upgraded_from else ""
+    click.echo(f"Restored the backup of {result.manifest.created_at} "
+               f"({result.manifest.upload_files} upload files{upgraded}).")
+
+
 def init_cli(app: Flask) -> None:
     app.cli.add_command(checklists_cli)
+    app.cli.add_command(backup_cli)
     for command in (seed_demo, demo_sign_ins, create_user, import_stores):
         app.cli.add_command(command)
