@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Iterable
 
@@ -11,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from audit_app.models import ROLES, Area, User, area_managers
+from audit_app.models import ROLES, Area, User
 from audit_app.services import audit
 from audit_app.services.errors import ServiceError
 
@@ -127,29 +126,3 @@ def set_locale(session: Session, user: User, locale: str) -> None:
     """Remember the user's interface language."""
     user.locale = locale
     session.commit()
-
-
-@dataclass(frozen=True)
-class UserRow:
-    id: int
-    email: str
-    name: str
-    role: str
-    locale: str
-    is_active: bool
-    areas: tuple[str, ...]
-
-
-def list_users(session: Session) -> list[UserRow]:
-    """Everyone, by role then name, with the names of the areas an area manager looks after."""
-    links: dict[int, list[str]] = {}
-    for user_id, area_name in session.execute(
-        select(area_managers.c.user_id, Area.name).join(Area, Area.id == area_managers.c.area_id)
-        .order_by(Area.name)
-    ):
-        links.setdefault(user_id, []).append(area_name)
-    rows = session.execute(
-        select(User.id, User.email, User.name, User.role, User.locale, User.is_active_user)
-        .order_by(User.role, User.name)
-    )
-    return [UserRow(*row, areas=tuple(links.get(row[0], ()))) for row in rows]
