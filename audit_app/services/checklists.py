@@ -138,6 +138,9 @@ def read_checklist_data(path: Path | str) -> Any:
         raise ChecklistFileError(path, [_yaml_problem(exc)]) from exc
     except yaml.YAMLError as exc:
         raise ChecklistFileError(path, [Problem(FILE_LEVEL, f"YAML error: {exc}")]) from exc
+    except RecursionError:
+        # PyYAML composes recursively: a few hundred nested brackets exhaust the stack.
+        raise ChecklistFileError(path, [Problem(FILE_LEVEL, "YAML error: nested too deeply")]) from None
     if data is None:
         raise ChecklistFileError(path, [Problem(FILE_LEVEL, "the file is empty: expected a checklist mapping")])
     if not isinstance(data, dict):

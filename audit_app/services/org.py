@@ -41,8 +41,13 @@ def import_stores(session: Session, csv_text: str, *, now: datetime, actor: User
     says what would change and nothing is written either way. Line numbers count the header as line 1.
     """
     report = ImportReport()
-    reader = csv.DictReader(io.StringIO(csv_text.lstrip("\ufeff")))
-    header = [h.strip() for h in (reader.fieldnames or [])]
+    reader = csv.DictReader(io.StringIO(csv_text.lstrip("\ufeff"), newline=""))
+    try:
+        header = [h.strip() for h in (reader.fieldnames or [])]
+        rows = list(reader)
+    except csv.Error as error:  # e.g. a field longer than the csv module's limit
+        report.rejected.append((max(reader.line_num, 1), f"not readable as CSV: {error}"))
+        raise ImportRejectedError(report) from None
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     if missing:
         report.rejected.append((1, f"missing column(s): {', '.join(missing)}"))
@@ -50,7 +55,7 @@ def import_stores(session: Session, csv_text: str, *, now: datetime, actor: User
     areas = {a.code: a for a in session.scalars(select(Area))}
     stores = {s.code: s for s in session.scalars(select(Store))}
     seen: set[str] = set()
-    for line, raw in enumerate(reader, start=2):
+    for line, raw in enumerate(rows, start=2):
         row = {k.strip(): (v or "").strip() for k, v in raw.items() if k}
         code, name, area_code = row.get("code", ""), row.get("name", ""), row.get("area_code", "")
         tz = row.get("timezone") or "UTC"

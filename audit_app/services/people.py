@@ -318,8 +318,13 @@ def import_people(session: Session, actor: User, csv_text: str, *, now: datetime
     and writes nothing; with dry_run nothing is written either way.
     """
     report = ImportReport()
-    reader = csv.DictReader(io.StringIO(csv_text.lstrip("\ufeff")))
-    header = [h.strip() for h in (reader.fieldnames or [])]
+    reader = csv.DictReader(io.StringIO(csv_text.lstrip("\ufeff"), newline=""))
+    try:
+        header = [h.strip() for h in (reader.fieldnames or [])]
+        rows = list(reader)
+    except csv.Error as error:  # e.g. a field longer than the csv module's limit
+        report.rejected.append((max(reader.line_num, 1), f"not readable as CSV: {error}"))
+        raise ImportRejectedError(report) from None
     missing = [c for c in ("email", "name", "role") if c not in header]
     if missing:
         report.rejected.append((1, f"missing column(s): {', '.join(missing)}"))
@@ -327,7 +332,7 @@ def import_people(session: Session, actor: User, csv_text: str, *, now: datetime
     existing = {u.email.lower(): u for u in session.scalars(select(User))}
     seen: set[str] = set()
     pending: list[tuple[str, User | None, dict[str, Any], list[Area], str]] = []
-    for line, raw in enumerate(reader, start=2):
+    for line, raw in enumerate(rows, start=2):
         row = {k.strip(): (v or "").strip() for k, v in raw.items() if k}
         email = normalise_email(row.get("email", ""))
         role, locale = row.get("role", ""), row.get("locale") or "en"

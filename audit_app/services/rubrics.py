@@ -184,6 +184,8 @@ def import_yaml(session: Session, actor: User, text: str, *, now: datetime) -> V
         data = yaml.load(text, Loader=_UniqueKeyLoader)  # nosec B506
     except yaml.YAMLError as error:
         raise RubricProblemsError([scoring.Problem("", f"not valid YAML: {error}")]) from None
+    except RecursionError:  # PyYAML composes recursively: deep nesting exhausts the stack
+        raise RubricProblemsError([scoring.Problem("", "not valid YAML: nested too deeply")]) from None
     if not isinstance(data, dict):
         raise RubricProblemsError([scoring.Problem("", "the top level must be a mapping (`key: value` lines)")])
     definition = validate(data)
