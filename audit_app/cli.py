@@ -13,7 +13,7 @@ from audit_app.extensions import db
 from audit_app.config import PROJECT_ROOT
 from audit_app.services import backup as backup_service
 from audit_app.services import checklists as checklist_service
-from audit_app.services import org, seed, users
+from audit_app.services import jobs, org, seed, users
 
 
 def _now() -> datetime:
@@ -129,8 +129,18 @@ def restore_backup(archive: Path, yes: bool) -> None:
                f"({result.manifest.upload_files} upload files{upgraded}).")
 
 
+@click.command("worker")
+@click.option("--burst", is_flag=True, help="Stop once the queue is empty.")
+def worker(burst: bool) -> None:
+    """Run background jobs (batch PDF scorecards) from the queue at REDIS_URL."""
+    try:
+        jobs.run_worker(current_app.config["STORECHECK_CONFIG"], db.engine, burst=burst, echo=click.echo)
+    except jobs.JobQueueUnavailableError as error:
+        raise click.ClickException(str(error)) from None
+
+
 def init_cli(app: Flask) -> None:
     app.cli.add_command(checklists_cli)
     app.cli.add_command(backup_cli)
-    for command in (seed_demo, demo_sign_ins, create_user, import_stores):
+    for command in (seed_demo, demo_sign_ins, create_user, import_stores, worker):
         app.cli.add_command(command)

@@ -66,6 +66,8 @@ class Config:
     brand_logo: Path | None = None
     # Processes rendering a batch of scorecards (0: one per core).
     pdf_workers: int = 0
+    # Task queue for batch PDFs (RQ); without it batches run in the web process.
+    redis_url: str | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -86,6 +88,7 @@ class Config:
             brand_accent=_colour(env.get("BRAND_ACCENT"), "#0b6e69"),
             brand_logo=Path(env["BRAND_LOGO"]) if env.get("BRAND_LOGO") else None,
             pdf_workers=_whole(env.get("PDF_WORKERS"), 0),
+            redis_url=env.get("REDIS_URL") or None,
         )
 
     def with_overrides(self, **changes: Any) -> "Config":

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any, NoReturn
 
-from flask import Response, abort, current_app, flash, render_template, request, url_for
+from flask import Response, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -15,7 +15,7 @@ from audit_app.extensions import db
 from audit_app.manager import bp
 from audit_app.manager.forms import CompareStoresForm, FilterScorecardsForm
 from audit_app.manager.wording import csv_headers, report_labels
-from audit_app.services import dashboards, exports, pdf_jobs, scorecards
+from audit_app.services import dashboards, exports, jobs, pdf_jobs, scorecards
 from audit_app.services.errors import NotFoundError, PermissionDeniedError
 from reports import charts
 from reports.context import PhotoRef
@@ -24,6 +24,8 @@ PERIOD_DAYS = 90
 # Narrower than the PDF's charts, so their text stays legible when a phone scales them down.
 WEB_CHART_WIDTH = 5.0
 MANAGERS = ("area_manager", "head_office")
+# The job page reloads itself this often while a batch is queued or running.
+JOB_REFRESH_SECONDS = 3
 
 
 def _now() -> datetime:
@@ -136,17 +138,56 @@ def region_export(region_id: int):
     return _export(scope)
 
 
-@bp.route("/areas/<int:area_id>/scorecards.zip")
+@bp.route("/areas/<int:area_id>/scorecard-jobs", methods=["POST"])
 @role_required(*MANAGERS)
-def area_pdfs(area_id: int):
-    _, period, checklist, _, _ = _filters()
-    workers = current_app.config["STORECHECK_CONFIG"].pdf_workers or None
+def start_area_pdfs(area_id: int):
+    days, checklist, _s, _d = FilterScorecardsForm(request.form).values()
+    now = _now()
+    period = dashboards.make_period(now, days)
+    wanted = jobs.ScorecardRequest(period_days=period.days, period_start=period.start, period_end=period.end,
+                                   checklist_id=checklist, lang=_lang(), labels=report_labels())
     try:
-        batch = pdf_jobs.area_scorecards(db.session, current_user, area_id, workers=workers,
-                                         **_pdf_args(period, checklist))
+        job = jobs.start_area_scorecards(db.session, current_user, area_id, request=wanted, queue=_job_queue(),
+                                         now=now)
     except (NotFoundError, PermissionDeniedError) as error:
         _refuse(error)
-    return _download(batch.data, batch.filename, "application/zip")
+    except jobs.JobQueueUnavailableError:
+        flash(_("The PDF scorecards cannot be prepared just now. Try again in a minute."), "error")
+        return redirect(url_for("manager.area", area_id=area_id, days=days, checklist=checklist or ""), 303)
+    return redirect(url_for("manager.pdf_job", job_id=job.id), 303)
+
+
+def _job_queue() -> jobs.JobQueue:
+    return jobs.job_queue(current_app.config["STORECHECK_CONFIG"])
+
+
+@bp.route("/jobs/<job_id>")
+@role_required(*MANAGERS)
+def pdf_job(job_id: str):
+    try:
+        job = jobs.get_job(db.session, current_user, job_id, queue=_job_queue(), now=_now())
+    except (NotFoundError, PermissionDeniedError) as error:
+        _refuse(error)
+    except jobs.JobQueueUnavailableError:
+        abort(503)
+    return render_template("manager/job.html", job=job, refresh_seconds=JOB_REFRESH_SECONDS)
+
+
+@bp.route("/jobs/<job_id>/scorecards.zip")
+@role_required(*MANAGERS)
+def pdf_job_download(job_id: str):
+    try:
+        path, filename = jobs.get_job_zip(db.session, current_user, job_id, queue=_job_queue(), now=_now())
+    except (NotFoundError, PermissionDeniedError) as error:
+        _refuse(error)
+    except jobs.JobNotReadyError:
+        return redirect(url_for("manager.pdf_job", job_id=job_id))
+    except jobs.JobQueueUnavailableError:
+        abort(503)
+    response = send_file(path, mimetype="application/zip", as_attachment=True, download_name=filename,
+                         max_age=0)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 @bp.route("/stores/<int:store_id>")

@@ -1,24 +1,24 @@
 """PDF scorecards: one store's, and a batch for every store of an area as a zip rendered on all cores.
 
 The app gathers the figures (the same readers as the web pages) into a plain `ScorecardContext`; `reports`
-renders it. The batch is a plain function call so that a task queue can run it later unchanged.
+renders it. The batch is a plain function call: `services.jobs` runs it on a task queue worker, or in-process.
 """
 
 from __future__ import annotations
 
 import base64
-import io
 import multiprocessing
 import os
 import re
 import zipfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 from datetime import date, datetime
 from fractions import Fraction
 from pathlib import Path
+from typing import BinaryIO
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -167,8 +167,8 @@ def _render(context: ScorecardContext) -> bytes:
     return render_scorecard(context, chart_format=CHART_FORMAT)
 
 
-def render_many(contexts: Sequence[ScorecardContext], workers: int | None = None) -> list[bytes]:
-    """Render scorecards on up to `workers` processes (default: every core), in order.
+def iter_rendered(contexts: Sequence[ScorecardContext], workers: int | None = None) -> Iterator[bytes]:
+    """Render scorecards on up to `workers` processes (default: every core), yielding each PDF in order.
 
     WeasyPrint's memory grows over many renders in one process, so each render collects garbage and a pool
     renders at most MAX_TASKS_PER_WORKER scorecards a worker before it is replaced by a fresh one. (Python
@@ -177,34 +177,54 @@ def render_many(contexts: Sequence[ScorecardContext], workers: int | None = None
     """
     workers = min(workers or os.cpu_count() or 1, len(contexts))
     if workers <= 1:
-        return [_render(c) for c in contexts]
-    rendered: list[bytes] = []
+        for context in contexts:
+            yield _render(context)
+        return
     chunk = workers * MAX_TASKS_PER_WORKER
     spawn = multiprocessing.get_context("spawn")
     for start in range(0, len(contexts), chunk):
         part = contexts[start:start + chunk]
         with ProcessPoolExecutor(max_workers=min(workers, len(part)), mp_context=spawn) as pool:
             # The workers import reports only (not the app): a partial of its function pickles by name.
-            rendered.extend(pool.map(partial(render_scorecard, chart_format=CHART_FORMAT), part))
-    return rendered
+            yield from pool.map(partial(render_scorecard, chart_format=CHART_FORMAT), part)
+
+
+def render_many(contexts: Sequence[ScorecardContext], workers: int | None = None) -> list[bytes]:
+    """Every scorecard rendered, in order (see `iter_rendered`)."""
+    return list(iter_rendered(contexts, workers))
+
+
+@dataclass(frozen=True)
+class ZipBatch:
+    filename: str
+    stores: int
 
 
 def area_scorecards(
-    session: Session, user: User, area_id: int, *, period: dashboards.Period, checklist_id: int | None, lang: str,
-    labels: Mapping[str, str], branding: Branding, upload_dir: Path, format_date: DateFormatter, now: datetime,
-    workers: int | None = None,
-) -> PdfFile:
-    """A zip with one scorecard PDF per active store of an area. Raises NotFoundError, PermissionDeniedError."""
+    session: Session, user: User, area_id: int, *, into: BinaryIO, period: dashboards.Period,
+    checklist_id: int | None, lang: str, labels: Mapping[str, str], branding: Branding, upload_dir: Path,
+    format_date: DateFormatter, now: datetime, workers: int | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> ZipBatch:
+    """Write a zip with one scorecard PDF per active store of an area to `into` (a binary file).
+
+    `on_progress(done, total)` is called once the stores are known (done 0) and after each PDF is written.
+    The zip is written PDF by PDF, so a large area never sits in memory whole.
+    Raises NotFoundError, PermissionDeniedError.
+    """
     scope = dashboards.get_area_scope(session, user, area_id)
     store_ids = list(session.execute(select(Store.id, Store.code, Store.name).where(
         Store.area_id == scope.id, Store.is_active.is_(True)).order_by(Store.code)))
+    total = len(store_ids)
+    if on_progress is not None:
+        on_progress(0, total)
     contexts = [scorecard_context(session, user, sid, period=period, checklist_id=checklist_id, lang=lang,
                                   labels=labels, branding=branding, upload_dir=upload_dir, format_date=format_date,
                                   now=now) for sid, _, _ in store_ids]
     session.rollback()  # end the read transaction before the long render
-    pdfs = render_many(contexts, workers)
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
-        for (_, code, name), pdf in zip(store_ids, pdfs):
+    with zipfile.ZipFile(into, "w", zipfile.ZIP_DEFLATED) as archive:
+        for done, ((_, code, name), pdf) in enumerate(zip(store_ids, iter_rendered(contexts, workers)), start=1):
             archive.writestr(f"scorecard-{code}-{_slug(name)}.pdf", pdf)
-    return PdfFile(f"scorecards-{_slug(scope.name)}-{period.end:%Y%m%d}.zip", out.getvalue())
+            if on_progress is not None:
+                on_progress(done, total)
+    return ZipBatch(f"scorecards-{_slug(scope.name)}-{period.end:%Y%m%d}.zip", total)

@@ -6,7 +6,6 @@ import csv
 import io
 import shutil
 import subprocess
-import zipfile
 from fractions import Fraction
 
 import pytest
@@ -136,7 +135,7 @@ def test_managers_cannot_reach_other_areas_by_guessing_urls(sw: ScorecardWorld, 
     for path in (f"/manager/stores/{other_store}", f"/manager/stores/{other_store}/visits.csv",
                  f"/manager/stores/{other_store}/scorecard.pdf", f"/manager/visits/{other_visit.id}",
                  f"/manager/areas/{other_area}", f"/manager/areas/{other_area}/visits.csv",
-                 f"/manager/areas/{other_area}/scorecards.zip", f"/manager/regions/{sw.world.region.id}",
+                 f"/manager/regions/{sw.world.region.id}",
                  f"/manager/compare?stores={sw.world.store.id}&stores={other_store}"):
         assert client.get(path).status_code == 403, path
     compare = client.get(f"/manager/compare?stores={sw.world.store.id}&stores={sw.extra_store.id}")
@@ -161,12 +160,3 @@ def test_the_pdf_scorecard_has_the_store_score_sections_and_an_embedded_japanese
         path.write_bytes(pdf)
         fonts = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True, check=True).stdout
         assert "NotoSansCJK" in fonts.replace("-", "")
-
-
-def test_the_area_batch_is_a_zip_with_one_pdf_per_store(sw: ScorecardWorld, login) -> None:
-    response = login(sw.world.manager).get(f"/manager/areas/{sw.world.area.id}/scorecards.zip")
-    assert response.status_code == 200 and response.mimetype == "application/zip"
-    with zipfile.ZipFile(io.BytesIO(response.get_data())) as archive:
-        names = sorted(archive.namelist())
-        assert len(names) == 2 and all(n.endswith(".pdf") for n in names)
-        assert all(archive.read(n).startswith(b"%PDF") for n in names)

@@ -1,4 +1,5 @@
-"""Scorecards: area and region dashboards, store and visit pages, compare, CSV exports and PDF scorecards."""
+"""Scorecards: area and region dashboards, store and visit pages, compare, CSV exports and PDF scorecards
+(the area batch of PDFs is in jobs.py)."""
 
 from __future__ import annotations
 
@@ -38,8 +39,6 @@ def cases(world) -> list[Case]:  # type: ignore[no-untyped-def]
         Case("manager.area_export", "GET", f"/manager/areas/{area}/visits.csv", mine),
         Case("manager.area_export", "GET", "/manager/areas/999999/visits.csv", missing),
         Case("manager.region_export", "GET", f"/manager/regions/{region}/visits.csv", head_only),
-        Case("manager.area_pdfs", "GET", f"/manager/areas/{area}/scorecards.zip", mine),
-        Case("manager.area_pdfs", "GET", "/manager/areas/999999/scorecards.zip", missing),
         Case("manager.store", "GET", f"/manager/stores/{other_store}", only({"other_manager": 200, "head": 200})),
         Case("manager.store_export", "GET", f"/manager/stores/{store}/visits.csv", mine),
         Case("manager.store_export", "GET", f"/manager/stores/{other_store}/visits.csv",
