@@ -160,10 +160,12 @@ def head_revisions(migrations_dir: Path) -> tuple[str | None, set[str]]:
 def create_backup(database_url: str, upload_dir: Path, target_dir: Path, *, now: datetime) -> BackupResult:
     """Write storecheck-backup-<UTC timestamp>.tar.gz into target_dir and return its path and manifest.
 
-    Raises BackupError when the database cannot be read, pg_dump is missing or fails, or the archive exists.
+    Raises BackupError when the database is missing or cannot be read, pg_dump is missing or fails, or the archive exists.
     """
     url = make_url(database_url)
     dialect = _dialect(url)
+    if dialect == "sqlite" and not Path(str(url.database)).is_file():
+        raise BackupError(f"There is no database at {url.database}.")
     counts = _table_counts(url)
     target_dir.mkdir(parents=True, exist_ok=True)
     archive = target_dir / f"storecheck-backup-{now.strftime('%Y%m%dT%H%M%SZ')}.tar.gz"

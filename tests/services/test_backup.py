@@ -166,6 +166,9 @@ def test_an_archive_from_newer_code_or_another_database_kind_is_refused(
     (tmp_path / "junk.tar.gz").write_bytes(b"not an archive")
     with pytest.raises(backup.BackupError, match="not a Storecheck backup"):
         backup.read_manifest(tmp_path / "junk.tar.gz")
+    with pytest.raises(backup.BackupError, match="There is no database"):
+        backup.create_backup(f"sqlite:///{tmp_path / 'absent.db'}", world.upload_dir, tmp_path, now=NOW)
+    assert not (tmp_path / "absent.db").exists()
     with pytest.raises(backup.BackupError, match="already exists"):
         backup.create_backup(database_url, world.upload_dir, tmp_path, now=NOW)
 
