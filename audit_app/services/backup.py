@@ -21,6 +21,7 @@ from typing import Callable, Mapping
 
 import sqlalchemy as sa
 from alembic.script import ScriptDirectory
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import URL, make_url
 
 FORMAT_VERSION = 1
@@ -113,15 +114,17 @@ def _revision(url: URL, counts: Mapping[str, int]) -> str | None:
 # --- PostgreSQL tools -----------------------------------------------------------------------------------
 
 
-def _pg_command(tool: str, url: URL, *args: str) -> None:
+def _pg_command(tool: str, url: URL | None, *args: str) -> None:
+    """Run a PostgreSQL client tool, connected to url (None: no connection, e.g. pg_restore writing SQL)."""
     executable = shutil.which(tool)
     if executable is None:
         raise BackupError(f"{tool} was not found on PATH; install the PostgreSQL client tools "
                           f"(Debian/Ubuntu: apt-get install postgresql-client) matching the server's version.")
-    connection = ["--host", url.host or "localhost", "--port", str(url.port or 5432),
-                  "--username", url.username or "postgres", "--dbname", url.database or "postgres"]
+    connection = [] if url is None else [
+        "--host", url.host or "localhost", "--port", str(url.port or 5432),
+        "--username", url.username or "postgres", "--dbname", url.database or "postgres"]
     env = dict(os.environ)
-    if url.password:
+    if url is not None and url.password:
         env["PGPASSWORD"] = str(url.password)  # kept off the command line, where ps would show it
     completed = subprocess.run([executable, *connection, *args], env=env, capture_output=True,  # nosec B603
                                text=True, check=False)
@@ -221,8 +224,8 @@ def restore_backup(archive: Path, database_url: str, upload_dir: Path, *, migrat
 
     Raises BackupError when the archive is unreadable, comes from another database kind or from a newer
     version of the code (a migration revision the code does not know), when the target already has data and
-    `overwrite` is false, or when pg_restore is missing or fails. Uploads are replaced only after the
-    database was restored.
+    `overwrite` is false, or when pg_restore or psql is missing or fails (the database is then left as it
+    was). Uploads are replaced only after the database was restored.
     """
     manifest = read_manifest(archive)
     if manifest.format_version > FORMAT_VERSION:
@@ -253,14 +256,28 @@ def restore_backup(archive: Path, database_url: str, upload_dir: Path, *, migrat
         if dialect == "sqlite":
             _restore_sqlite(dump, Path(str(url.database)))
         else:
-            _pg_command("pg_restore", url, "--clean", "--if-exists", "--no-owner", "--single-transaction",
-                        "--exit-on-error", str(dump))
+            _restore_postgresql(dump, url, sorted(counts), folder / "restore.sql")
         _replace_uploads(folder / UPLOADS, upload_dir)
     upgraded_from = None
     if manifest.revision != head:
         upgrade()
         upgraded_from = manifest.revision
     return RestoreResult(manifest=manifest, upgraded_from=upgraded_from)
+
+
+def _restore_postgresql(dump: Path, url: URL, existing_tables: list[str], script: Path) -> None:
+    """Replace the database's tables with the dump's in one transaction: all of it happens or none.
+
+    --clean drops only what the dump holds; tables and constraints a later migration added would stay and
+    break the restore or the upgrade after it, so every existing table is dropped first, in the same script.
+    """
+    _pg_command("pg_restore", None, "--clean", "--if-exists", "--no-owner", "--file", str(script), str(dump))
+    restore = script.read_text(encoding="utf-8")
+    quote = postgresql.dialect().identifier_preparer.quote
+    drops = "".join(f"DROP TABLE IF EXISTS {quote(name)} CASCADE;\n" for name in existing_tables)
+    script.write_text(drops + restore, encoding="utf-8")
+    _pg_command("psql", url, "--quiet", "--no-psqlrc", "--single-transaction", "--set", "ON_ERROR_STOP=1",
+                "--file", str(script))
 
 
 def _restore_sqlite(dump: Path, target: Path) -> None:

@@ -7,7 +7,7 @@ import json
 import tarfile
 import uuid
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import flask_migrate
 import pytest
@@ -65,21 +65,32 @@ def _never() -> None:
 
 
 @pytest.fixture
-def target_url(database_url: str, tmp_path: Path) -> Iterator[str]:
-    """An empty throwaway database of the suite's kind (PostgreSQL: created here and dropped afterwards)."""
-    if not database_url.startswith("postgresql"):
-        yield f"sqlite:///{tmp_path / 'restored.db'}"
-        return
-    name = f"storecheck_restore_{uuid.uuid4().hex[:12]}"
+def throwaway(database_url: str, tmp_path: Path) -> Iterator[Callable[[], str]]:
+    """Makes empty databases of the suite's kind (PostgreSQL: created here and dropped afterwards)."""
+    made: list[str] = []
+
+    def make() -> str:
+        name = f"storecheck_restore_{uuid.uuid4().hex[:12]}"
+        if not database_url.startswith("postgresql"):
+            return f"sqlite:///{tmp_path / (name + '.db')}"
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        made.append(name)
+        return sa.make_url(database_url).set(database=name).render_as_string(hide_password=False)
+
     admin = sa.create_engine(database_url, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
     try:
-        yield sa.make_url(database_url).set(database=name).render_as_string(hide_password=False)
+        yield make
     finally:
         with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            for name in made:
+                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.dispose()
+
+
+@pytest.fixture
+def target_url(throwaway: Callable[[], str]) -> str:
+    return throwaway()
 
 
 def test_a_restore_brings_back_rows_scores_and_photo_files_exactly(
@@ -173,23 +184,29 @@ def test_an_archive_from_newer_code_or_another_database_kind_is_refused(
         backup.create_backup(database_url, world.upload_dir, tmp_path, now=NOW)
 
 
-def test_an_older_archive_is_migrated_up_after_the_restore(tmp_path: Path) -> None:
-    old_url = f"sqlite:///{tmp_path / 'old.db'}"
-    old_app = create_app(make_config(tmp_path / "old", old_url))
-    with old_app.app_context():
-        flask_migrate.upgrade(revision="0002")
+def _migrated(url: str, folder: Path, revision: str = "head") -> Flask:
+    other = create_app(make_config(folder, url))
+    with other.app_context():
+        flask_migrate.upgrade(revision=revision)
         db.engine.dispose()
-    made = backup.create_backup(old_url, tmp_path / "none", tmp_path / "b", now=NOW)
-    assert made.manifest.revision == "0002"
+    return other
 
-    new_url = f"sqlite:///{tmp_path / 'new.db'}"
-    new_app = create_app(make_config(tmp_path / "new", new_url))
+
+def test_an_older_archive_replaces_a_newer_schema_and_is_migrated_up(
+        throwaway: Callable[[], str], tmp_path: Path) -> None:
+    old_url, new_url = throwaway(), throwaway()
+    _migrated(old_url, tmp_path / "old", "0001")
+    made = backup.create_backup(old_url, tmp_path / "none", tmp_path / "b", now=NOW)
+    assert made.manifest.revision == "0001" and "settings" not in made.manifest.row_counts
+
+    new_app = _migrated(new_url, tmp_path / "new")  # already has the settings table of migration 0002
     with new_app.app_context():
         result = backup.restore_backup(made.path, new_url, tmp_path / "uploads", migrations_dir=MIGRATIONS,
                                        upgrade=flask_migrate.upgrade)
         db.engine.dispose()
-    assert result.upgraded_from == "0002"
-    assert _rows(new_url)["alembic_version"] == [(backup.head_revisions(MIGRATIONS)[0],)]
+    assert result.upgraded_from == "0001"
+    rows = _rows(new_url)
+    assert rows["alembic_version"] == [(backup.head_revisions(MIGRATIONS)[0],)] and rows["settings"] == []
 
 
 def test_missing_postgresql_tools_give_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
