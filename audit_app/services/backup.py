@@ -15,7 +15,7 @@ import subprocess  # nosec B404
 import tarfile
 import tempfile
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Mapping
 
@@ -163,7 +163,9 @@ def head_revisions(migrations_dir: Path) -> tuple[str | None, set[str]]:
 def create_backup(database_url: str, upload_dir: Path, target_dir: Path, *, now: datetime) -> BackupResult:
     """Write storecheck-backup-<UTC timestamp>.tar.gz into target_dir and return its path and manifest.
 
-    Raises BackupError when the database is missing or cannot be read, pg_dump is missing or fails, or the archive exists.
+    On SQLite the manifest's row counts are those of the copy in the archive; on PostgreSQL they are read just
+    before pg_dump takes its snapshot. Raises BackupError when the database is missing or cannot be read,
+    pg_dump is missing or fails, or the archive exists.
     """
     url = make_url(database_url)
     dialect = _dialect(url)
@@ -171,12 +173,11 @@ def create_backup(database_url: str, upload_dir: Path, target_dir: Path, *, now:
         raise BackupError(f"There is no database at {url.database}.")
     counts = _table_counts(url)
     target_dir.mkdir(parents=True, exist_ok=True)
-    archive = target_dir / f"storecheck-backup-{now.strftime('%Y%m%dT%H%M%SZ')}.tar.gz"
+    stamp = now.astimezone(timezone.utc)
+    archive = target_dir / f"storecheck-backup-{stamp.strftime('%Y%m%dT%H%M%SZ')}.tar.gz"
     if archive.exists():
         raise BackupError(f"{archive} already exists.")
     uploads = _files_under(upload_dir)
-    manifest = Manifest(format_version=FORMAT_VERSION, revision=_revision(url, counts),
-                        created_at=now.isoformat(), dialect=dialect, row_counts=counts, upload_files=len(uploads))
     with tempfile.TemporaryDirectory(prefix="storecheck-backup-") as work:
         dump = Path(work) / (SQLITE_FILE if dialect == "sqlite" else PG_FILE)
         if dialect == "sqlite":
@@ -189,8 +190,13 @@ def create_backup(database_url: str, upload_dir: Path, target_dir: Path, *, now:
             finally:
                 copy.close()
                 source.close()
+            url = URL.create("sqlite", database=str(dump))
+            counts = _table_counts(url)
         else:
             _pg_command("pg_dump", url, "--format=custom", "--no-owner", "--file", str(dump))
+        manifest = Manifest(format_version=FORMAT_VERSION, revision=_revision(url, counts),
+                            created_at=stamp.isoformat(), dialect=dialect, row_counts=counts,
+                            upload_files=len(uploads))
         manifest_path = Path(work) / MANIFEST
         manifest_path.write_text(manifest.to_json(), encoding="utf-8")
         partial = archive.with_name(archive.name + ".partial")
