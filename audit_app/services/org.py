@@ -33,13 +33,9 @@ class ImportRejectedError(ServiceError):
         self.report = report
 
 
-def import_stores(session: Session, csv_text: str, *, now: datetime, actor: User | None = None,
-                  dry_run: bool = False) -> ImportReport:
-    """Create or update stores from CSV (columns: code, name, area_code[, city, address, timezone]).
-
-    All or nothing: any rejected row raises ImportRejectedError and writes nothing. With dry_run the report
-    says what would change and nothing is written either way. Line numbers count the header as line 1.
-    """
+def read_csv_rows(csv_text: str, required: tuple[str, ...]) -> list[dict[str, str]]:
+    """The rows of a CSV file (a spreadsheet's byte-order mark ignored), or ImportRejectedError naming the line
+    that cannot be read or the required columns that are missing."""
     report = ImportReport()
     reader = csv.DictReader(io.StringIO(csv_text.lstrip("\ufeff"), newline=""))
     try:
@@ -48,10 +44,22 @@ def import_stores(session: Session, csv_text: str, *, now: datetime, actor: User
     except csv.Error as error:  # e.g. a field longer than the csv module's limit
         report.rejected.append((max(reader.line_num, 1), f"not readable as CSV: {error}"))
         raise ImportRejectedError(report) from None
-    missing = [c for c in REQUIRED_COLUMNS if c not in header]
+    missing = [c for c in required if c not in header]
     if missing:
         report.rejected.append((1, f"missing column(s): {', '.join(missing)}"))
         raise ImportRejectedError(report)
+    return rows
+
+
+def import_stores(session: Session, csv_text: str, *, now: datetime, actor: User | None = None,
+                  dry_run: bool = False) -> ImportReport:
+    """Create or update stores from CSV (columns: code, name, area_code[, city, address, timezone]).
+
+    All or nothing: any rejected row raises ImportRejectedError and writes nothing. With dry_run the report
+    says what would change and nothing is written either way. Line numbers count the header as line 1.
+    """
+    report = ImportReport()
+    rows = read_csv_rows(csv_text, REQUIRED_COLUMNS)
     areas = {a.code: a for a in session.scalars(select(Area))}
     stores = {s.code: s for s in session.scalars(select(Store))}
     seen: set[str] = set()

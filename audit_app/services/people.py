@@ -3,8 +3,6 @@ import people from CSV (stores import through `services.org.import_stores`)."""
 
 from __future__ import annotations
 
-import csv
-import io
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,7 +16,7 @@ from audit_app.i18n import LANGUAGES
 from audit_app.models import ROLES, Area, Region, Store, User, area_managers
 from audit_app.services import audit
 from audit_app.services.errors import NotFoundError, ServiceError
-from audit_app.services.org import ImportRejectedError, ImportReport
+from audit_app.services.org import ImportRejectedError, ImportReport, read_csv_rows
 from audit_app.services.users import MIN_PASSWORD_LENGTH, hash_password, normalise_email
 
 
@@ -318,17 +316,7 @@ def import_people(session: Session, actor: User, csv_text: str, *, now: datetime
     and writes nothing; with dry_run nothing is written either way.
     """
     report = ImportReport()
-    reader = csv.DictReader(io.StringIO(csv_text.lstrip("\ufeff"), newline=""))
-    try:
-        header = [h.strip() for h in (reader.fieldnames or [])]
-        rows = list(reader)
-    except csv.Error as error:  # e.g. a field longer than the csv module's limit
-        report.rejected.append((max(reader.line_num, 1), f"not readable as CSV: {error}"))
-        raise ImportRejectedError(report) from None
-    missing = [c for c in ("email", "name", "role") if c not in header]
-    if missing:
-        report.rejected.append((1, f"missing column(s): {', '.join(missing)}"))
-        raise ImportRejectedError(report)
+    rows = read_csv_rows(csv_text, ("email", "name", "role"))
     existing = {u.email.lower(): u for u in session.scalars(select(User))}
     seen: set[str] = set()
     pending: list[tuple[str, User | None, dict[str, Any], list[Area], str]] = []
