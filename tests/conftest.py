@@ -82,15 +82,20 @@ def _empty_tables() -> None:
             conn.execute(table.delete())
 
 
-@pytest.fixture
-def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
-    app = create_app(make_config(tmp_path, database_url))
+def running_app(database_url: str, tmp_path: Path, **overrides: Any) -> Iterator[Flask]:
+    """An app on the test database with its context pushed; the tables are emptied afterwards."""
+    app = create_app(make_config(tmp_path, database_url, **overrides))
     app.test_client_class = FreshContextClient
     with app.app_context():
         yield app
         db.session.remove()
         _empty_tables()
         db.engine.dispose()
+
+
+@pytest.fixture
+def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
+    yield from running_app(database_url, tmp_path)
 
 
 @pytest.fixture

@@ -286,14 +286,7 @@ def save_person(session: Session, actor: User, *, user_id: int | None, email: st
         before = None
     user.email, user.name, user.role, user.locale = email, name.strip() or email, role, locale
     user.region_id = region.id if region else None
-    if password:
-        user.password_hash = hash_password(password)
-        user.session_token = secrets.token_hex(16)
-    session.add(user)
-    session.flush()
-    session.execute(area_managers.delete().where(area_managers.c.user_id == user.id))
-    if areas:
-        session.execute(area_managers.insert(), [{"user_id": user.id, "area_id": a.id} for a in areas])
+    _store_person(session, user, password, areas)
     after = {"email": email, "name": user.name, "role": role, "locale": locale, "region_id": user.region_id,
              "areas": sorted(area_codes)}
     audit.record(session, actor=actor, action="user.update" if user_id else "user.create", entity_type="user",
@@ -304,6 +297,18 @@ def save_person(session: Session, actor: User, *, user_id: int | None, email: st
 
 
 USER_COLUMNS = ("email", "name", "role", "locale", "areas", "region", "password")
+
+
+def _store_person(session: Session, user: User, password: str, areas: list[Area]) -> None:
+    """Add or update the row: a new password (which ends the person's sessions) and their areas, replaced."""
+    if password:
+        user.password_hash = hash_password(password)
+        user.session_token = secrets.token_hex(16)
+    session.add(user)
+    session.flush()
+    session.execute(area_managers.delete().where(area_managers.c.user_id == user.id))
+    if areas:
+        session.execute(area_managers.insert(), [{"user_id": user.id, "area_id": a.id} for a in areas])
 
 
 def import_people(session: Session, actor: User, csv_text: str, *, now: datetime,
@@ -370,14 +375,7 @@ def import_people(session: Session, actor: User, csv_text: str, *, now: datetime
                         is_active_user=True)
         for key, value in values.items():
             setattr(user, key, value)
-        if password:
-            user.password_hash = hash_password(password)
-            user.session_token = secrets.token_hex(16)
-        session.add(user)
-        session.flush()
-        session.execute(area_managers.delete().where(area_managers.c.user_id == user.id))
-        if areas:
-            session.execute(area_managers.insert(), [{"user_id": user.id, "area_id": a.id} for a in areas])
+        _store_person(session, user, password, areas)
     audit.record(session, actor=actor, action="user.import", entity_type="user", entity_id="*", now=now,
                  after={"created": report.created, "updated": report.updated},
                  detail=f"{len(report.created)} created, {len(report.updated)} updated")

@@ -134,3 +134,10 @@ def missing_answers(form: VisitForm) -> list[MissingAnswer]:
         for question in section.questions
         if question.key in missing
     ]
+
+
+def unanswered_revealed(form: VisitForm, section_index: int) -> str | None:
+    """The first question of the section that show_if now reveals and nobody has answered yet, if any."""
+    return next((q.key for q in form.section(section_index).questions
+                 if q.show_if is not None and q.type not in ANSWERLESS
+                 and q.key not in form.hidden and q.key not in form.answers), None)

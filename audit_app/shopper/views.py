@@ -29,12 +29,7 @@ def _shopper():  # type: ignore[no-untyped-def]
 
 
 def _load_form(visit_id: int) -> visit_pages.VisitForm:
-    try:
-        return visit_pages.load_visit_form(db.session, _shopper(), visit_id)
-    except NotFoundError:
-        abort(404)
-    except PermissionDeniedError:
-        abort(403)
+    return visit_pages.load_visit_form(db.session, _shopper(), visit_id)
 
 
 def _wants_json() -> bool:
@@ -65,10 +60,6 @@ def start_visit(assignment_id: int):
     try:
         visit = visits.start_visit(db.session, _shopper(), client_uuid=form.client_uuid.data,
                                    assignment_id=assignment_id, now=_now(), location=form.location())
-    except NotFoundError:
-        abort(404)
-    except PermissionDeniedError:
-        abort(403)
     except visits.VisitError as error:
         flash(str(error), "error")
         return redirect(url_for("shopper.home"))
@@ -163,10 +154,9 @@ def visit_section(visit_id: int, index: int):
                            hidden=sorted(form.hidden), answered=form.answered, total=form.total)
         if not problems:
             # A question this section just revealed is answered before moving on (pages work without JS).
-            revealed = [q.key for q in form.section(index).questions if q.type != "note"
-                        and q.key not in form.hidden and q.key not in form.answers and q.show_if is not None]
+            revealed = visit_pages.unanswered_revealed(form, index)
             if revealed:
-                return redirect(url_for("shopper.visit_section", visit_id=visit_id, index=index) + f"#q-{revealed[0]}")
+                return redirect(url_for("shopper.visit_section", visit_id=visit_id, index=index) + f"#q-{revealed}")
             return redirect(_next_target(form, index, action.go.data or "next"))
         raw = posted.raw
     status = 422 if problems else 200
@@ -195,10 +185,6 @@ def submit(visit_id: int):
     try:
         visits.submit_visit(db.session, _shopper(), visit_id, action.client_uuid.data, _now(),
                             location=action.location())
-    except NotFoundError:
-        abort(404)
-    except PermissionDeniedError:
-        abort(403)
     except visits.IncompleteVisitError:
         form = _load_form(visit_id)
         return render_template("shopper/review.html", form=form, missing=visit_pages.missing_answers(form),

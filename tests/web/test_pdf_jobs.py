@@ -21,15 +21,11 @@ from flask.testing import FlaskClient
 from pypdf import PdfReader
 from rq import Queue, SimpleWorker
 
-from audit_app import create_app
 from audit_app.config import PROJECT_ROOT
 from audit_app.extensions import db
 from audit_app.models import area_managers
 from audit_app.services import jobs
-from tests.conftest import (
-    FreshContextClient, ScorecardWorld, World, _empty_tables, csrf_token_from, make_config, make_scorecard_world,
-    sign_in,
-)
+from tests.conftest import ScorecardWorld, World, csrf_token_from, make_scorecard_world, running_app, sign_in
 
 REDIS_URL = "redis://127.0.0.1:6379/15"
 JOB_PATH = re.compile(r"/manager/jobs/([0-9a-f]{32})$")
@@ -61,13 +57,7 @@ def app(request: pytest.FixtureRequest, database_url: str, tmp_path: Path) -> It
     if getattr(request, "param", None) == "redis":
         request.getfixturevalue("redis_connection")
         overrides["redis_url"] = REDIS_URL
-    app = create_app(make_config(tmp_path, database_url, **overrides))
-    app.test_client_class = FreshContextClient
-    with app.app_context():
-        yield app
-        db.session.remove()
-        _empty_tables()
-        db.engine.dispose()
+    yield from running_app(database_url, tmp_path, **overrides)
 
 
 with_redis = pytest.mark.parametrize("app", ["redis"], indirect=True)
