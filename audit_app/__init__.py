@@ -17,6 +17,12 @@ def create_app(config: Config | None = None) -> Flask:
         instance_path=str(config.instance_dir),
     )
     app.config.from_mapping(config.flask_settings())
+    if config.trusted_proxies:
+        # The client's address (rate limits, logs) and scheme come from the proxies' headers.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        n = config.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
     register_extensions(app)
     register_i18n(app)
     register_blueprints(app)

@@ -68,6 +68,8 @@ class Config:
     pdf_workers: int = 0
     # Task queue for batch PDFs (RQ); without it batches run in the web process.
     redis_url: str | None = None
+    # Reverse proxies in front of the app whose X-Forwarded-For/-Proto headers are believed (0: none).
+    trusted_proxies: int = 0
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -89,6 +91,7 @@ class Config:
             brand_logo=Path(env["BRAND_LOGO"]) if env.get("BRAND_LOGO") else None,
             pdf_workers=_whole(env.get("PDF_WORKERS"), 0),
             redis_url=env.get("REDIS_URL") or None,
+            trusted_proxies=_whole(env.get("TRUSTED_PROXIES"), 0),
         )
 
     def with_overrides(self, **changes: Any) -> "Config":

@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+from contextlib import contextmanager
+from pathlib import Path
+
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -7,7 +10,7 @@ from sqlalchemy import select
 from audit_app.extensions import db
 from audit_app.models import User
 from audit_app.services import users
-from tests.conftest import PASSWORD, World, csrf_token_from, sign_in
+from tests.conftest import PASSWORD, World, csrf_token_from, running_app, sign_in
 
 
 def test_sign_in_page_has_email_and_password_fields(client: FlaskClient) -> None:
@@ -110,3 +113,26 @@ def test_a_copied_session_cookie_stops_working_after_sign_out(app: Flask, world:
     thief = app.test_client()
     thief.set_cookie("session", stolen)
     assert thief.get("/shopper/").status_code == 302
+
+
+def _failed_sign_ins_from(client: FlaskClient, forwarded_for: str, count: int) -> list[int]:
+    statuses = []
+    for i in range(count):
+        token = csrf_token_from(client)
+        statuses.append(client.post("/login", headers={"X-Forwarded-For": forwarded_for},
+                                    data={"email": f"nobody{i}@test.example", "password": "wrong password",
+                                          "csrf_token": token}).status_code)
+    return statuses
+
+
+def test_behind_a_trusted_proxy_the_sign_in_limit_counts_each_client_address(
+        database_url: str, tmp_path: Path) -> None:
+    with contextmanager(running_app)(database_url, tmp_path, trusted_proxies=1) as app:
+        client = app.test_client()
+        assert _failed_sign_ins_from(client, "203.0.113.5", 21)[-1] == 429
+        assert _failed_sign_ins_from(client, "203.0.113.6", 1) == [401]
+
+
+def test_without_a_trusted_proxy_a_forwarded_address_is_ignored(client: FlaskClient) -> None:
+    assert _failed_sign_ins_from(client, "203.0.113.5", 20) == [401] * 20
+    assert _failed_sign_ins_from(client, "203.0.113.6", 1) == [429]
