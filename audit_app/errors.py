@@ -2,13 +2,48 @@
 
 from __future__ import annotations
 
-from flask import Flask, render_template
+import errno
+
+from flask import Flask, current_app, g, jsonify, render_template, request, session
+from flask_babel import get_locale
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
 
+from audit_app.extensions import db
 from audit_app.services.errors import NotFoundError, PermissionDeniedError
 
 PAGES = {400, 403, 404, 405, 413, 429, 500}
+# The disk (or the user's quota, or a file size limit) is full: nothing more can be written.
+NO_SPACE = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+
+
+def _lost_database(error: DBAPIError) -> bool:
+    """The database went away or is busy (restart, failover, a lock held too long), not a bug in a query."""
+    return isinstance(error, OperationalError) or bool(error.connection_invalidated)
+
+
+def _unavailable(reason: str, code: int, retry_after: int | None):  # type: ignore[no-untyped-def]
+    """An error page that needs nothing from the database: the request's transaction is abandoned first."""
+    try:
+        get_locale()  # decide the language while the signed-in person is still at hand
+    except Exception:  # noqa: BLE001  (the language is a nicety here; the page must render regardless)
+        current_app.logger.debug("language unavailable for the error page", exc_info=True)
+    # The log names the person the session cookie claims: checking it would need the database.
+    g.log_user = str(session.get("_user_id") or "").split(":")[0] or None
+    g._login_user = current_app.login_manager.anonymous_user()
+    try:
+        db.session.rollback()
+    except DBAPIError:
+        db.session.close()
+    if request.accept_mimetypes.best == "application/json" or request.is_json:
+        response = jsonify(ok=False, reason=reason)
+    else:
+        response = current_app.make_response(render_template("errors/error.html", code=code, reason=reason))
+    response.status_code = code
+    if retry_after:
+        response.headers["Retry-After"] = str(retry_after)
+    return response
 
 
 def init_error_pages(app: Flask) -> None:
@@ -24,6 +59,21 @@ def init_error_pages(app: Flask) -> None:
     @app.errorhandler(PermissionDeniedError)
     def service_forbidden(error: PermissionDeniedError):  # type: ignore[no-untyped-def]
         return render_template("errors/error.html", code=403, reason=None), 403
+
+    # Nothing was half-written: every change commits in one transaction, so the user can simply retry.
+    @app.errorhandler(DBAPIError)
+    def database_error(error: DBAPIError):  # type: ignore[no-untyped-def]
+        if not _lost_database(error):
+            raise error
+        current_app.logger.error("database unavailable: %s", error.orig or error)
+        return _unavailable("database", 503, retry_after=5)
+
+    @app.errorhandler(OSError)
+    def storage_error(error: OSError):  # type: ignore[no-untyped-def]
+        if error.errno not in NO_SPACE:
+            raise error
+        current_app.logger.error("out of storage space: %s", error)
+        return _unavailable("storage", 507, retry_after=None)
 
     # Unhandled exceptions reach this too, as InternalServerError (500), outside testing.
     @app.errorhandler(HTTPException)

@@ -30,7 +30,10 @@ def init_request_log(app: Flask) -> None:
     @app.after_request
     def log_request(response: Response) -> Response:
         started = g.get("request_started")
-        user = current_user.get_id().split(":")[0] if current_user and current_user.is_authenticated else None
+        if "log_user" in g:  # an error page that had to forget the signed-in person
+            user = g.log_user
+        else:
+            user = current_user.get_id().split(":")[0] if current_user and current_user.is_authenticated else None
         logger.info(json.dumps({
             "request_id": g.get("request_id"),
             "method": request.method,

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import io
+import logging
+import os
+import tempfile
 import warnings
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -27,8 +30,25 @@ EXIF_DATETIME_ORIGINAL = 0x9003
 EXIF_IFD = 0x8769
 
 
+log = logging.getLogger(__name__)
+
+
 class PhotoError(ServiceError):
     pass
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    """Write a file whole or not at all: a full disk must never leave a truncated photo behind."""
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".upload-")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
 
 
 @dataclass(frozen=True)
@@ -119,11 +139,16 @@ def add_photo(
     if existing is not None:
         return existing
     full, thumb = photo_paths(upload_dir, clean.sha256)
-    full.parent.mkdir(parents=True, exist_ok=True)
     # Written before the row commits: a crash leaves an orphan file, never a row without its file.
-    if not full.exists():
-        full.write_bytes(clean.data)
-        thumb.write_bytes(clean.thumbnail)
+    try:
+        full.parent.mkdir(parents=True, exist_ok=True)
+        if not (full.exists() and thumb.exists()):
+            _write_atomically(thumb, clean.thumbnail)
+            _write_atomically(full, clean.data)
+    except OSError as error:
+        log.error("photo for visit %s not stored: %s", visit_id, error)
+        raise PhotoError(_l("The photo could not be saved on the server. Your other answers are saved; "
+                            "please add the photo again later.")) from None
     photo = Photo(visit_id=visit_id, question_key=question_key, filename=full.name, sha256=clean.sha256,
                   content_type="image/jpeg", width=clean.width, height=clean.height,
                   size_bytes=len(clean.data), taken_at=clean.taken_at, created_at=now)

@@ -13,7 +13,7 @@ from wtforms.fields.choices import SelectChoice
 
 from audit_app.authz import role_required
 from audit_app.config import PROJECT_ROOT
-from audit_app.extensions import db
+from audit_app.extensions import allow_photo_upload, db
 from audit_app.services import photos, scorecards, visit_pages, visits
 from audit_app.services.errors import NotFoundError, PermissionDeniedError
 from audit_app.shopper import bp
@@ -132,6 +132,10 @@ def visit_section(visit_id: int, index: int):
         problems.update(posted.problems)
         upload_dir = Path(current_app.config["UPLOAD_DIR"])
         for key, upload in posted.photos.items():
+            if not allow_photo_upload(current_user.id):
+                problems[key] = _("You have added many photos in a short time. Your answers are saved; "
+                                  "wait a few minutes, then add this photo again.")
+                continue
             try:
                 photo = photos.add_photo(db.session, _shopper(), visit_id, key, upload.read(),
                                          upload_dir=upload_dir, now=_now())

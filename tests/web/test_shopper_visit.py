@@ -321,3 +321,13 @@ def test_another_shopper_cannot_see_a_visits_photo_or_pages(app: Flask, world: W
         assert response.status_code == 403, path
         assert b"\xff\xd8" not in response.data[:4]
         response.close()
+
+
+def test_photos_beyond_twenty_a_minute_are_refused_and_the_answers_kept(
+        shopper: FlaskClient, world: World, photo_visit: Visit) -> None:
+    statuses = [_upload(shopper, photo_visit, _jpeg((64 + i, 48))).status_code for i in range(21)]
+    assert statuses == [302] * 20 + [422]
+    refused = _upload(shopper, photo_visit, _jpeg((99, 99)))
+    assert "You have added many photos in a short time" in refused.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(Photo)) == 20
+    assert _answers(photo_visit.id)["paid"] == "yes"
