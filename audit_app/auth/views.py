@@ -5,10 +5,10 @@ from urllib.parse import urlsplit
 
 from flask import flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, login_required, login_user, logout_user
 
 from audit_app.auth import bp
-from audit_app.auth.forms import ChooseLanguageForm, SignInForm, SignOutForm
+from audit_app.auth.forms import ChangePasswordForm, ChooseLanguageForm, SignInForm, SignOutForm
 from audit_app.extensions import db, limiter
 from audit_app.services import users as user_service
 
@@ -85,3 +85,26 @@ def choose_language():
         if current_user.is_authenticated:
             user_service.set_locale(db.session, current_user._get_current_object(), form.locale.data)
     return redirect(_safe_next(form.next.data) or url_for("auth.index"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+@limiter.limit("10 per minute", methods=["POST"])
+def change_password():
+    form = ChangePasswordForm()
+    status = 200
+    if form.validate_on_submit():
+        user = current_user._get_current_object()
+        problems = user_service.change_password(db.session, user, current=form.current.data, new=form.new.data,
+                                                now=datetime.now(timezone.utc))
+        if not problems:
+            login_user(user)  # this session carries on under the new token; every other one has ended
+            flash(_("Your password has been changed. You are still signed in here and signed out everywhere else."),
+                  "info")
+            return redirect(url_for("auth.index"))
+        form.current.errors = [problems["current"]] if "current" in problems else []
+        form.new.errors = [problems["new"]] if "new" in problems else []
+        status = 422
+    elif request.method == "POST":
+        status = 422
+    return render_template("auth/password.html", form=form), status

@@ -17,7 +17,9 @@ from audit_app.models import ROLES, Area, Region, Store, User, area_managers
 from audit_app.services import audit
 from audit_app.services.errors import NotFoundError, ServiceError
 from audit_app.services.org import ImportRejectedError, ImportReport, read_csv_rows
-from audit_app.services.users import MIN_PASSWORD_LENGTH, hash_password, normalise_email
+from audit_app.services.passwords import MIN_LENGTH as MIN_PASSWORD_LENGTH
+from audit_app.services.passwords import as_sentence, password_problem
+from audit_app.services.users import hash_password, normalise_email
 
 
 class PeopleError(ServiceError):
@@ -271,12 +273,14 @@ def save_person(session: Session, actor: User, *, user_id: int | None, email: st
     clash = session.scalar(select(User.id).where(func.lower(User.email) == email))
     if clash is not None and clash != user_id:
         problems.append(f"a user with the e-mail {email} already exists")
-    if (password or not user_id) and len(password) < MIN_PASSWORD_LENGTH:
-        problems.append(f"passwords need at least {MIN_PASSWORD_LENGTH} characters")
+    if password or not user_id:
+        problem = password_problem(password, email=email, name=name)
+        if problem is not None:
+            problems.append(str(problem))
     if user_id == actor.id and role != actor.role:
         problems.append("you cannot change your own role")
     if problems:
-        raise PeopleError("; ".join(problems).capitalize() + ".")
+        raise PeopleError(as_sentence("; ".join(problems)))
     if user_id:
         user = _get(session, User, user_id)
         before = {"email": user.email, "name": user.name, "role": user.role, "locale": user.locale,
@@ -341,9 +345,12 @@ def import_people(session: Session, actor: User, csv_text: str, *, now: datetime
         areas, region, problems = _person_problems(session, role=role, locale=locale, area_codes=area_codes,
                                                    region_code=row.get("region", ""))
         user = existing.get(email)
-        if (password or user is None) and len(password) < MIN_PASSWORD_LENGTH:
-            problems.append(f"a new person needs a password of at least {MIN_PASSWORD_LENGTH} characters"
-                            if user is None else f"passwords need at least {MIN_PASSWORD_LENGTH} characters")
+        if password or user is None:
+            problem = password_problem(password, email=email, name=row.get("name", ""))
+            if problem is not None:
+                short_new = user is None and len(password) < MIN_PASSWORD_LENGTH
+                problems.append(f"a new person needs a password of at least {MIN_PASSWORD_LENGTH} characters"
+                                if short_new else str(problem))
         if user is not None and user.id == actor.id and role != actor.role:
             problems.append("you cannot change your own role")
         if problems:

@@ -3,6 +3,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -136,3 +137,41 @@ def test_behind_a_trusted_proxy_the_sign_in_limit_counts_each_client_address(
 def test_without_a_trusted_proxy_a_forwarded_address_is_ignored(client: FlaskClient) -> None:
     assert _failed_sign_ins_from(client, "203.0.113.5", 20) == [401] * 20
     assert _failed_sign_ins_from(client, "203.0.113.6", 1) == [429]
+
+
+NEW_PASSWORD = "lanterns over the canal"
+
+
+def _change_password(client: FlaskClient, current: str, new: str, confirm: str | None = None):  # type: ignore[no-untyped-def]
+    token = csrf_token_from(client, "/account/password")
+    return client.post("/account/password", data={"csrf_token": token, "current": current, "new": new,
+                                                  "confirm": new if confirm is None else confirm})
+
+
+def test_changing_ones_password_keeps_this_session_and_ends_the_others(app: Flask, world: World) -> None:
+    phone, laptop = app.test_client(), app.test_client()
+    sign_in(phone, world.shopper.email)
+    sign_in(laptop, world.shopper.email)
+    response = _change_password(phone, PASSWORD, NEW_PASSWORD)
+    assert response.status_code == 302
+    assert "Your password has been changed" in phone.get("/", follow_redirects=True).get_data(as_text=True)
+    assert phone.get("/shopper/").status_code == 200
+    assert laptop.get("/shopper/").status_code == 302
+    assert sign_in(app.test_client(), world.shopper.email, PASSWORD).status_code == 401
+    assert sign_in(app.test_client(), world.shopper.email, NEW_PASSWORD).status_code == 302
+
+
+@pytest.mark.parametrize("current,new,confirm,message", [
+    ("not my password", NEW_PASSWORD, None, "That is not your current password."),
+    (PASSWORD, "Password2026!", None, "one of the first an attacker would try"),
+    (PASSWORD, "shopper on the go", None, "must not contain your name"),
+    (PASSWORD, NEW_PASSWORD, "lanterns over the canals", "The two new passwords differ."),
+])
+def test_a_refused_password_change_says_why_and_changes_nothing(
+        app: Flask, world: World, current: str, new: str, confirm: str | None, message: str) -> None:
+    client = app.test_client()
+    sign_in(client, world.shopper.email)
+    response = _change_password(client, current, new, confirm)
+    assert response.status_code == 422
+    assert message in response.get_data(as_text=True)
+    assert sign_in(app.test_client(), world.shopper.email, PASSWORD).status_code == 302

@@ -15,6 +15,10 @@ def cases(world) -> list[Case]:  # type: ignore[no-untyped-def]
         Case("auth.login", "GET", "/login", signed_in_redirected),
         Case("auth.logout", "POST", "/logout", everyone_redirected),
         Case("auth.choose_language", "POST", "/language", everyone_redirected, data={"locale": "en"}),
+        Case("auth.change_password", "GET", "/account/password", only(dict.fromkeys(ROLES[1:], 200))),
+        # Everyone signed in may post; a wrong current password is refused for each (422) and changes nothing.
+        Case("auth.change_password", "POST", "/account/password", only(dict.fromkeys(ROLES[1:], 422)),
+             data={"current": "not the password", "new": "a long enough new phrase", "confirm": "a long enough new phrase"}),
         Case("shopper.home", "GET", "/shopper/", only({"shopper": 200})),
         Case("manager.home", "GET", "/manager/", only(managers)),
         Case("manager.store", "GET", f"/manager/stores/{store}", only({"manager": 200, "head": 200})),
