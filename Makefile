@@ -10,7 +10,7 @@ export XDG_CACHE_HOME := $(CURDIR)/.cache
 export npm_config_cache := $(CURDIR)/.cache/npm
 export FLASK_APP := wsgi
 
-.PHONY: run test security install install-test translations extract-messages db-upgrade clean
+.PHONY: run test security audit install install-test translations extract-messages db-upgrade clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -55,6 +55,10 @@ test: install-test node_modules/axe-core/axe.min.js
 # Static security checks; every exception is justified in a comment beside it.
 security: install-test
 	$(BIN)/bandit -q -r audit_app scoring reports
+
+# Known vulnerabilities in the installed dependencies (pip-audit); says so plainly when it cannot reach the service.
+audit: install-test
+	$(BIN)/python tools/dependency_audit.py
 
 clean:
 	rm -rf $(VENV) node_modules .cache .pytest_cache .hypothesis
