@@ -225,6 +225,17 @@ MINI_CHECKLIST: dict[str, Any] = {
 }
 
 
+# One yes/no question and one photo question.
+PHOTO_CHECKLIST = {
+    "key": "receipt_check", "title": "Receipt check", "channel": "in_store",
+    "grades": [{"min": 0, "label": "All"}],
+    "sections": [{"key": "s", "title": "Receipt", "questions": [
+        {"key": "paid", "type": "yes_no", "text": "Did you pay?"},
+        {"key": "receipt", "type": "photo", "text": "Photo of the receipt"},
+    ]}],
+}
+
+
 def publish_mini(definition: dict[str, Any] | None = None) -> Any:
     """Publish MINI_CHECKLIST (or `definition`) and return the version row."""
     import scoring

@@ -27,8 +27,8 @@ from audit_app import create_app
 from audit_app.extensions import db
 from audit_app.models import Photo, Visit, VisitScore
 from audit_app.services import visits
-from tests.conftest import (NOW, PASSWORD, World, csrf_token_from, make_area, make_config, make_region,
-                            make_store, make_user, make_visit, sign_in)
+from tests.conftest import (NOW, PASSWORD, PHOTO_CHECKLIST, World, csrf_token_from, make_area, make_assignment,
+                            make_config, make_region, make_store, make_user, make_visit, publish_mini, sign_in)
 from tests.faults.harness import (TRANSPORT_ERRORS, Browser, Gunicorn, Reply, ThrowawayPostgres, fill_disk,
                                   mount_small_disk, unmount, wait_for)
 
@@ -234,16 +234,6 @@ def test_a_postgresql_restart_during_submissions_loses_nothing_and_retries_are_s
 # --- a full upload disk ---------------------------------------------------------------------------
 
 
-PHOTO_CHECKLIST = {
-    "key": "receipt_check", "title": "Receipt check", "channel": "in_store",
-    "grades": [{"min": 0, "label": "All"}],
-    "sections": [{"key": "s", "title": "Receipt", "questions": [
-        {"key": "paid", "type": "yes_no", "text": "Did you pay?"},
-        {"key": "receipt", "type": "photo", "text": "Photo of the receipt"},
-    ]}],
-}
-
-
 @pytest.fixture
 def full_disk(world: World) -> Iterator[Path]:
     """The upload directory on a 256 KB file system, filled up; yields the filler file (delete it to free space)."""
@@ -264,8 +254,6 @@ def _noisy_jpeg() -> bytes:
 
 def test_a_photo_on_a_full_disk_is_refused_clearly_and_the_other_answers_are_kept(
         client: FlaskClient, world: World, full_disk: Path) -> None:
-    from tests.conftest import make_assignment, publish_mini
-
     version = publish_mini(PHOTO_CHECKLIST)
     assignment = make_assignment(world.shopper, world.store, version.checklist_id)
     visit = visits.start_visit(db.session, world.shopper, client_uuid="4b8c3c52-6d0e-4c43-9d25-5d7a8f0c2a11",

@@ -19,7 +19,8 @@ import scoring
 from audit_app.extensions import db
 from audit_app.models import Answer, Photo, Visit, VisitScore
 from audit_app.services import visits
-from tests.conftest import NOW, World, csrf_token_from, make_assignment, make_visit, publish_mini, sign_in
+from tests.conftest import (NOW, PHOTO_CHECKLIST, World, csrf_token_from, make_assignment, make_visit, publish_mini,
+                            sign_in)
 
 
 @pytest.fixture
@@ -198,16 +199,6 @@ def test_a_submitted_visit_can_no_longer_be_changed(shopper: FlaskClient, world:
 
 
 # --- photos ------------------------------------------------------------------------------------------
-
-PHOTO_CHECKLIST = {
-    "key": "receipt_check", "title": "Receipt check", "channel": "in_store",
-    "grades": [{"min": 0, "label": "All"}],
-    "sections": [{"key": "s", "title": "Receipt", "questions": [
-        {"key": "paid", "type": "yes_no", "text": "Did you pay?"},
-        {"key": "receipt", "type": "photo", "text": "Photo of the receipt"},
-    ]}],
-}
-
 
 @pytest.fixture
 def photo_visit(world: World) -> Visit:
