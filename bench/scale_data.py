@@ -1,0 +1,443 @@
+"""Build a production-sized PostgreSQL database for reviewing the scorecard pages' queries (bench/explain.py).
+
+Run:  .venv/bin/python bench/scale_data.py [--server postgresql://postgres@127.0.0.1:5432/] [--revision head]
+                                            [--stores 2000] [--visits 100000] [--seed 2026]
+
+Drops and recreates the database `storecheck_scale` on that server (and touches no other database), migrates it
+to `--revision` (default head; `0003` gives the schema before the scorecard indexes), and fills it with a
+retailer of 3 regions, 100 areas of about 20 stores, 200 shoppers, 50 area managers (two areas each) and 3
+head-office people, the four shipped checklists (the in-store visit in two versions, the second published a
+year ago), and about two years of visits: roughly one per store every two weeks, 75 % of them in-store visits,
+each with its answers, photo records, stored score card and section scores, some of them re-scored. Visits
+older than three weeks are mostly approved (a few voided, returned or never reviewed); recent ones mostly wait
+for review; a few drafts are in progress. Store quality follows a baseline and a slow trend per store.
+
+Regions, areas, stores, people and checklists go through the services; visits, answers and scores are written
+with COPY. Answer sets are drawn from a pool scored by the real engine (`scoring.score`) at each quality level,
+so every stored card, percent, grade and section score is what submitting those answers would store. Ends with
+VACUUM ANALYZE and prints the row count of every table and the build time (a few minutes on two cores).
+
+Every person's password is `quiet-harbour-lantern-47`: head office is head1@scale.example, area managers
+manager001@scale.example ... manager050@scale.example, shoppers shopper001@scale.example ...
+"""
+
+from __future__ import annotations
+
+import argparse
+import bisect
+import hashlib
+import io
+import json
+import random
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import flask_migrate  # noqa: E402
+import psycopg  # noqa: E402
+import sqlalchemy as sa  # noqa: E402
+
+import scoring  # noqa: E402
+from audit_app import create_app  # noqa: E402
+from audit_app.config import Config, normalise_database_url  # noqa: E402
+from audit_app.extensions import db  # noqa: E402
+from audit_app.models import Area, ChecklistVersion, Region, Store, User  # noqa: E402
+from audit_app.services import checklists as checklist_service  # noqa: E402
+from audit_app.services import org, people, users  # noqa: E402
+from audit_app.services.seed import COMMENTS, _answer  # noqa: E402
+
+DATABASE = "storecheck_scale"
+PASSWORD = "quiet-harbour-lantern-47"  # nosec B105 - benchmark data only
+REGIONS = (("EAST", "East"), ("CENTRAL", "Central"), ("WEST", "West"))
+CITIES = ("Tokyo", "Yokohama", "Osaka", "Nagoya", "Sapporo", "Fukuoka", "Kobe", "Kyoto", "Sendai", "Hiroshima",
+          "Chiba", "Saitama", "Kawasaki", "Niigata", "Hamamatsu", "Kumamoto", "Okayama", "Shizuoka")
+DAYS = 730
+QUALITY_LEVELS = [round(0.2 + 0.04 * i, 2) for i in range(20)]  # 0.20 .. 0.96
+POOL_PER_LEVEL = 24
+PHOTO_TOKEN = "photo-{}-{}"
+DATE_TOKEN = "1999-12-31"
+
+
+@dataclass
+class Scored:
+    """One answer set scored by the engine, pre-rendered for COPY (placeholders filled per visit)."""
+
+    pool_id: int
+    answers: list[str]  # "question_key\tvalue\tis_na\tcomment" (COPY text format)
+    photo_keys: list[str]
+    card: str  # JSON of the stored card (placeholders for photo hashes and the visit date)
+    earned: str
+    possible: str
+    percent_exact: str | None
+    percent: float | None
+    grade: str | None
+    critical_failures: int
+    sections: list[str]  # "section_key\tearned\tpossible\tpercent\tis_zeroed"
+
+
+def _copy_text(value: Any) -> str:
+    if value is None:
+        return "\\N"
+    text = str(value)
+    return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+
+
+def _exact(value: Any) -> str:
+    return f"{value.numerator}/{value.denominator}"
+
+
+def _score_pool(checklist: scoring.Checklist, rng: random.Random, pool_id: int) -> list[list[Scored]]:
+    """POOL_PER_LEVEL scored answer sets for each quality level."""
+    when = datetime(1999, 12, 31, 12, 0, tzinfo=timezone.utc)
+    levels = []
+    for level in QUALITY_LEVELS:
+        found = []
+        for _ in range(POOL_PER_LEVEL):
+            quality = min(0.99, max(0.2, level + rng.uniform(-0.02, 0.02)))
+            answers: dict[str, Any] = {}
+            for _, question in checklist.questions():
+                value = _answer(question, quality, rng, when)
+                if value is not None:
+                    answers[question.key] = value
+            card = scoring.score(checklist, answers)
+            hidden = {r.key for s in card.sections for r in s.questions if r.excluded == "hidden"}
+            answers = {k: v for k, v in answers.items() if k not in hidden}
+            photo_keys = []
+            for _, question in checklist.questions():
+                if question.type == "photo" and question.key not in hidden and question.required:
+                    answers[question.key] = PHOTO_TOKEN.format(pool_id, question.key)
+                    photo_keys.append(question.key)
+            comments = {}
+            if rng.random() < 0.3:
+                key = rng.choice([k for k in answers if checklist.question(k).type != "photo"])
+                comments[key] = rng.choice(COMMENTS)
+            card = scoring.score(checklist, answers)
+            rows = []
+            for key in sorted(set(answers) | set(comments)):
+                value = answers.get(key)
+                is_na = value is scoring.NA
+                stored = None if is_na or value is None else value
+                rows.append("\t".join((_copy_text(key), _copy_text(json.dumps(stored)), "t" if is_na else "f",
+                                       _copy_text(comments.get(key, "")))))
+            sections = ["\t".join((_copy_text(s.key), _exact(s.earned), _exact(s.possible),
+                                   "\\N" if s.percent is None else repr(float(s.percent)),
+                                   "t" if s.is_zeroed else "f")) for s in card.sections]
+            found.append(Scored(
+                pool_id=pool_id, answers=rows, photo_keys=photo_keys,
+                card=_copy_text(json.dumps(scoring.card_to_data(card))),
+                earned=_exact(card.earned), possible=_exact(card.possible),
+                percent_exact=_exact(card.percent) if card.percent is not None else None,
+                percent=float(card.percent) if card.percent is not None else None,
+                grade=str(card.grade.label) if card.grade is not None else None,
+                critical_failures=len(card.critical_failures), sections=sections,
+            ))
+            pool_id += 1
+        levels.append(found)
+    return levels
+
+
+def _second_version(checklist: scoring.Checklist) -> scoring.Checklist:
+    """The in-store checklist as head office revised it a year ago: the first section weighs double."""
+    data = scoring.checklist_to_data(checklist)
+    data["sections"][0]["weight"] = 2 * data["sections"][0].get("weight", 1)
+    return scoring.parse_checklist(data)
+
+
+def _recreate_database(server: str) -> str:
+    engine = sa.create_engine(normalise_database_url(server.rstrip("/") + "/postgres"),
+                              isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
+        conn.exec_driver_sql(f'CREATE DATABASE "{DATABASE}"')
+    engine.dispose()
+    return server.rstrip("/") + "/" + DATABASE
+
+
+def _organisation(session: Any, head: User, stores: int, now: datetime, rng: random.Random) -> None:
+    areas_total = max(3, round(stores / 20))
+    regions = [people.save_region(session, head, region_id=None, code=code, name=name, now=now)
+               for code, name in REGIONS]
+    lines = ["code,name,area_code,city,address,timezone"]
+    per_area = [stores // areas_total + (1 if i < stores % areas_total else 0) for i in range(areas_total)]
+    number = 0
+    for index in range(areas_total):
+        region = regions[index % len(regions)]
+        code = f"A{index + 1:03d}"
+        people.save_area(session, head, area_id=None, code=code, name=f"{region.name} {index + 1:03d}",
+                         region_id=region.id, now=now)
+        for _ in range(per_area[index]):
+            number += 1
+            city = rng.choice(CITIES)
+            lines.append(f"S{number:04d},{city} {number:04d},{code},{city},{number} Main Street,Asia/Tokyo")
+    org.import_stores(session, "\n".join(lines) + "\n", now=now, actor=head)
+
+
+def _people(session: Any, head_count: int, managers: int, shoppers: int, now: datetime) -> None:
+    areas = [a.code for a in session.scalars(sa.select(Area).order_by(Area.code))]
+    regions = [r.id for r in session.scalars(sa.select(Region).order_by(Region.id))]
+    for n in range(2, head_count + 1):
+        users.create_user(session, email=f"head{n}@scale.example", name=f"Head Office {n}", password=PASSWORD,
+                          role="head_office", now=now)
+    per = max(1, len(areas) // managers)
+    for n in range(managers):
+        mine = areas[n * per:(n + 1) * per] if n < managers - 1 else areas[n * per:]
+        users.create_user(session, email=f"manager{n + 1:03d}@scale.example", name=f"Area Manager {n + 1:03d}",
+                          password=PASSWORD, role="area_manager", now=now, area_codes=mine)
+    for n in range(shoppers):
+        shopper = users.create_user(session, email=f"shopper{n + 1:03d}@scale.example",
+                                    name=f"Shopper {n + 1:03d}", password=PASSWORD, role="shopper", now=now,
+                                    locale="ja" if n % 3 == 1 else "en")
+        shopper.region_id = regions[n % len(regions)]
+    session.commit()
+
+
+def _status(age_days: float, rng: random.Random) -> str:
+    r = rng.random()
+    if age_days > 21:
+        return "approved" if r < 0.965 else "voided" if r < 0.985 else "submitted" if r < 0.995 else "returned"
+    return "submitted" if r < 0.70 else "approved" if r < 0.98 else "returned" if r < 0.99 else "voided"
+
+
+class Copier:
+    """Rows of one table in COPY text format, sent a few megabytes at a time on a connection of its own (the
+    tables load side by side); foreign keys are not checked (the rows are consistent by construction)."""
+
+    def __init__(self, url: str, table: str, columns: str) -> None:
+        self._conn = psycopg.connect(url)
+        self._conn.execute("SET session_replication_role = replica")
+        self._cm = self._conn.cursor().copy(f"COPY {table} ({columns}) FROM STDIN")
+        self._copy = self._cm.__enter__()
+        self._buffer = io.StringIO()
+        self.rows = 0
+
+    def add(self, line: str) -> None:
+        self._buffer.write(line)
+        self.rows += 1
+        if self._buffer.tell() > 4_000_000:
+            self._copy.write(self._buffer.getvalue())
+            self._buffer = io.StringIO()
+
+    def close(self) -> None:
+        self._copy.write(self._buffer.getvalue())
+        self._cm.__exit__(None, None, None)
+        self._conn.commit()
+        self._conn.close()
+
+
+def _ts(value: datetime) -> str:
+    return value.isoformat()
+
+
+def _visits(url: str, now: datetime, target_visits: int, rng: random.Random) -> None:
+    engine = sa.create_engine(normalise_database_url(url))
+    with engine.connect() as conn:
+        stores = conn.execute(sa.select(Store.id, Area.region_id).join(Area, Store.area_id == Area.id)
+                              .order_by(Store.id)).all()
+        shoppers = conn.execute(sa.select(User.id, User.region_id).where(User.role == "shopper")).all()
+        head_id = conn.execute(sa.select(User.id).where(User.email == "head1@scale.example")).scalar_one()
+        versions = conn.execute(sa.select(ChecklistVersion.id, ChecklistVersion.checklist_id,
+                                          ChecklistVersion.definition, ChecklistVersion.published_at)
+                                .order_by(ChecklistVersion.id)).all()
+    engine.dispose()
+    local: dict[int, list[int]] = {}
+    for sid, rid in shoppers:
+        local.setdefault(rid, []).append(sid)
+    by_checklist: dict[int, list[tuple[datetime, int, scoring.Checklist]]] = {}
+    for vid, cid, definition, published_at in versions:
+        by_checklist.setdefault(cid, []).append((published_at, vid, scoring.parse_checklist(definition)))
+    in_store = next(cid for cid, vs in by_checklist.items() if vs[0][2].key == "in_store_visit")
+    others = [cid for cid in by_checklist if cid != in_store]
+
+    started = time.perf_counter()
+    pools: dict[int, list[list[Scored]]] = {}
+    pool_id = 0
+    for cid, vs in by_checklist.items():
+        for _, vid, checklist in vs:
+            pools[vid] = _score_pool(checklist, rng, pool_id)
+            pool_id += len(QUALITY_LEVELS) * POOL_PER_LEVEL
+    print(f"  scored {pool_id} answer sets with the engine in {time.perf_counter() - started:.1f} s", flush=True)
+
+    # Per store: a baseline quality and a slow monthly trend (strong, steady, improving, declining, weak).
+    profiles = {}
+    for sid, _ in stores:
+        kind = rng.choice(["strong", "steady", "improving", "declining", "weak"])
+        base, trend = {"strong": (0.9, 0.0), "steady": (0.78, 0.0), "improving": (0.55, 0.015),
+                       "declining": (0.9, -0.015), "weak": (0.55, 0.003)}[kind]
+        profiles[sid] = (base + rng.uniform(-0.05, 0.05), trend)
+    gap = DAYS * len(stores) / target_visits
+    start = now - timedelta(days=DAYS)
+
+    assignments = Copier(url, "assignments", "id, shopper_id, store_id, checklist_id, window_start, window_end, "
+                                             "status, created_at, created_by_id")
+    visits_out = Copier(url, "visits", "id, client_uuid, store_id, shopper_id, checklist_version_id, "
+                                       "assignment_id, status, started_at, submitted_at, latitude, longitude, "
+                                       "location_accuracy_m, review_note, updated_at")
+    later: list[tuple] = []  # (visit_id, submitted_at, pool item, version_id, rescored)
+    answer_id = photo_id = 0
+    visit_id = assignment_id = 0
+    for store_id, region_id in stores:
+        base, trend = profiles[store_id]
+        day = start + timedelta(days=rng.uniform(0, gap))
+        while day < now - timedelta(hours=6):
+            visit_id += 1
+            assignment_id += 1
+            months = (day - start).days / 30
+            quality = min(0.99, max(0.2, base + trend * months + rng.gauss(0, 0.06)))
+            checklist_id = in_store if rng.random() < 0.75 else rng.choice(others)
+            candidates = [v for v in by_checklist[checklist_id] if v[0] <= day] or by_checklist[checklist_id][:1]
+            version_id = candidates[-1][1]
+            shopper = rng.choice(local.get(region_id) or [s for s, _ in shoppers])
+            began = min(day.replace(hour=rng.randint(1, 10), minute=rng.randint(0, 59), second=0, microsecond=0),
+                        now - timedelta(hours=2))
+            age = (now - began).total_seconds() / 86400
+            draft = age < 3 and rng.random() < 0.3
+            status = "draft" if draft else _status(age, rng)
+            finished = began + timedelta(minutes=rng.randint(25, 50))
+            if finished > now:
+                finished = now - timedelta(minutes=5)
+            assignments.add("\t".join(map(str, (
+                assignment_id, shopper, store_id, checklist_id, (began - timedelta(days=3)).date(),
+                (began + timedelta(days=4)).date(), "started" if status in ("draft", "returned") else "done",
+                _ts(began - timedelta(days=5)), head_id))) + "\n")
+            reviewed = finished + timedelta(days=rng.uniform(0.5, 10)) if status not in ("draft", "submitted") \
+                else finished
+            note = {"returned": "Please add the receipt photo and the cashier's description.",
+                    "voided": "Visited outside the assignment window."}.get(status, "")
+            lat, lon = 35 + rng.uniform(-2, 2), 137 + rng.uniform(-3, 3)
+            visits_out.add("\t".join((
+                str(visit_id), str(uuid.UUID(int=rng.getrandbits(128), version=4)), str(store_id), str(shopper),
+                str(version_id), str(assignment_id), status, _ts(began), "\\N" if draft else _ts(finished),
+                f"{lat:.6f}", f"{lon:.6f}", str(rng.randint(5, 60)), note, _ts(min(reviewed, now)))) + "\n")
+            level = bisect.bisect_left(QUALITY_LEVELS, quality - 0.02)
+            item = rng.choice(pools[version_id][min(level, len(QUALITY_LEVELS) - 1)])
+            later.append((visit_id, finished, began, item, version_id, draft, rng.random() < 0.1))
+            day += timedelta(days=gap * rng.uniform(0.6, 1.4))
+    # Open assignments: two for every shopper in the next two weeks.
+    for shopper_id, region_id in shoppers:
+        for offset in (3, 10):
+            assignment_id += 1
+            store_id = rng.choice([s for s, r in stores if r == region_id] or [stores[0][0]])
+            when = now + timedelta(days=offset)
+            assignments.add("\t".join(map(str, (
+                assignment_id, shopper_id, store_id, in_store, when.date(), (when + timedelta(days=7)).date(),
+                "open", _ts(now), head_id))) + "\n")
+    assignments.close()
+    visits_out.close()
+    print(f"  wrote {visit_id} visits, {assignment_id} assignments", flush=True)
+
+    answers = Copier(url, "answers", "id, visit_id, question_key, value, is_na, comment, updated_at")
+    photos = Copier(url, "photos", "id, visit_id, question_key, filename, sha256, content_type, width, height, "
+                                   "size_bytes, taken_at, created_at")
+    scores = Copier(url, "visit_scores", "id, visit_id, checklist_version_id, is_current, earned, possible, "
+                                         "percent_exact, percent, grade, critical_failures, card, scored_at, "
+                                         "scored_by_id")
+    sections = Copier(url, "section_scores", "id, visit_score_id, section_key, earned, possible, percent, "
+                                             "is_zeroed")
+    score_id = section_id = 0
+    rescored_at = now - timedelta(days=200)
+    for vid, finished, began, item, version_id, draft, rescored in later:
+        when = _ts(finished)
+        card = item.card.replace(DATE_TOKEN, began.date().isoformat())
+        answer_lines = item.answers
+        for key in item.photo_keys:
+            sha = hashlib.sha256(f"{vid}:{key}".encode()).hexdigest()
+            token = PHOTO_TOKEN.format(item.pool_id, key)
+            card = card.replace(token, sha)
+            answer_lines = [line.replace(token, sha) for line in answer_lines]
+            photo_id += 1
+            photos.add(f"{photo_id}\t{vid}\t{key}\t{sha}.jpg\t{sha}\timage/jpeg\t1536\t2048\t"
+                       f"{rng.randint(250_000, 900_000)}\t{when}\t{when}\n")
+        if draft:  # a visit in progress: some answers, no score
+            answer_lines = answer_lines[: len(answer_lines) // 2]
+        for line in answer_lines:
+            answer_id += 1
+            answers.add(f"{answer_id}\t{vid}\t{line.replace(DATE_TOKEN, began.date().isoformat())}\t{when}\n")
+        if draft:
+            continue
+        percent = "\\N" if item.percent is None else repr(item.percent)
+        fields = (f"{item.earned}\t{item.possible}\t{_copy_text(item.percent_exact)}\t{percent}\t"
+                  f"{_copy_text(item.grade)}\t{item.critical_failures}\t{card}")
+        runs = [("f", when, "\\N"), ("t", _ts(rescored_at), str(head_id))] if rescored and finished < rescored_at \
+            else [("t", when, "\\N")]
+        for current, at, by in runs:
+            score_id += 1
+            scores.add(f"{score_id}\t{vid}\t{version_id}\t{current}\t{fields}\t{at}\t{by}\n")
+            for section in item.sections:
+                section_id += 1
+                sections.add(f"{section_id}\t{score_id}\t{section}\n")
+    for copier in (answers, photos, scores, sections):
+        copier.close()
+    with psycopg.connect(url) as conn:
+        for table, last in (("visits", visit_id), ("assignments", assignment_id), ("answers", answer_id),
+                            ("photos", photo_id), ("visit_scores", score_id), ("section_scores", section_id)):
+            conn.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), %s)", (max(last, 1),))
+
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--server", default="postgresql://postgres@127.0.0.1:5432/",
+                        help="PostgreSQL server URL without a database name")
+    parser.add_argument("--revision", default="head", help="migrate to this revision (default: head)")
+    parser.add_argument("--stores", type=int, default=2000)
+    parser.add_argument("--visits", type=int, default=100_000, help="visits over two years, roughly")
+    parser.add_argument("--managers", type=int, default=50)
+    parser.add_argument("--shoppers", type=int, default=200)
+    parser.add_argument("--seed", type=int, default=2026)
+    args = parser.parse_args()
+    rng = random.Random(args.seed)  # nosec B311 - repeatable benchmark data
+    began = time.perf_counter()
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+
+    url = _recreate_database(args.server)
+    tmp = Path(tempfile.mkdtemp(prefix="storecheck-scale-"))
+    app = create_app(Config(database_url=normalise_database_url(url), secret_key="bench",
+                            upload_dir=tmp / "uploads", instance_dir=tmp, csrf_enabled=False))
+    with app.app_context():
+        flask_migrate.upgrade(revision=args.revision)
+        print(f"database {DATABASE} migrated to {args.revision} ({time.perf_counter() - began:.1f} s)", flush=True)
+        session = db.session
+        past = now - timedelta(days=DAYS + 30)
+        head = users.create_user(session, email="head1@scale.example", name="Head Office 1", password=PASSWORD,
+                                 role="head_office", now=past)
+        _organisation(session, head, args.stores, past, rng)
+        _people(session, 3, args.managers, args.shoppers, past)
+        library = checklist_service.load_library()
+        for checklist in library.values():
+            checklist_service.publish_checklist(session, checklist, now=now - timedelta(days=DAYS + 10), actor=head)
+        if "in_store_visit" in library:
+            checklist_service.publish_checklist(session, _second_version(library["in_store_visit"]),
+                                                now=now - timedelta(days=365), actor=head)
+        print(f"organisation, people and checklists through the services ({time.perf_counter() - began:.1f} s)",
+              flush=True)
+        db.engine.dispose()
+
+    _visits(url, now, args.visits, rng)
+    print(f"visits, answers and scores copied ({time.perf_counter() - began:.1f} s)", flush=True)
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("VACUUM (ANALYZE)")
+        print(f"VACUUM ANALYZE done ({time.perf_counter() - began:.1f} s)\n")
+        tables = [r[0] for r in conn.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename")]
+        for table in tables:
+            count = conn.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]
+            size = conn.execute("SELECT pg_size_pretty(pg_total_relation_size(%s::regclass))",
+                                (f'"{table}"',)).fetchone()[0]
+            print(f"{table:18} {count:>10,} rows  {size:>10}")
+        statuses = conn.execute("SELECT status, count(*) FROM visits GROUP BY status ORDER BY 2 DESC").fetchall()
+        print("visits by status: " + ", ".join(f"{s} {n:,}" for s, n in statuses))
+        total = conn.execute("SELECT pg_size_pretty(pg_database_size(current_database()))").fetchone()[0]
+    print(f"\n{DATABASE}: {total}, built in {time.perf_counter() - began:.0f} s.  Explain the pages with:\n"
+          f"  DATABASE_URL={url} .venv/bin/python bench/explain.py")
+
+
+if __name__ == "__main__":
+    main()
