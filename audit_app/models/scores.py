@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from audit_app.extensions import db
@@ -16,9 +16,11 @@ class VisitScore(db.Model):
     """One scoring of a visit. Re-scoring adds a row and clears `is_current` on the old one."""
 
     __tablename__ = "visit_scores"
+    # A visit's current score, found (or its existence checked) from the index alone.
+    __table_args__ = (Index("ix_visit_scores_visit_id_is_current", "visit_id", "is_current"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    visit_id: Mapped[int] = mapped_column(ForeignKey("visits.id", ondelete="CASCADE"), index=True)
+    visit_id: Mapped[int] = mapped_column(ForeignKey("visits.id", ondelete="CASCADE"))
     checklist_version_id: Mapped[int] = mapped_column(ForeignKey("checklist_versions.id"))
     is_current: Mapped[bool] = mapped_column(Boolean, default=True, index=True)
     # Exact values as "n/d" strings; the float columns exist for SQL averages and sorting.

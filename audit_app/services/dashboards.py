@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from fractions import Fraction
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session
 
 import scoring
@@ -199,22 +199,20 @@ def _fraction(text: str | None) -> Fraction | None:
     return None if text is None else Fraction(text)
 
 
-def visit_facts(
-    session: Session, *, checklist_id: int, statuses: tuple[str, ...], area_ids: Sequence[int] | None = None,
-    store_ids: Sequence[int] | None = None, start: datetime | None = None, end: datetime | None = None,
-    newest: int | None = None,
-) -> list[VisitFact]:
-    """Counted visits of one checklist (any version) with their current score, oldest first (only the `newest`
-    few when given)."""
+def _facts_query(
+    columns: Sequence[ColumnElement[object]], *, checklist_id: int, statuses: tuple[str, ...],
+    area_ids: Sequence[int] | None = None, store_ids: Sequence[int] | None = None, start: datetime | None = None,
+    end: datetime | None = None,
+) -> Select[tuple[object, ...]]:
+    """`columns` of the counted visits of one checklist (any version) joined to their current score."""
     q = (
-        select(Visit.id, VisitScore.id, Visit.store_id, Store.area_id, Visit.checklist_version_id,
-               Visit.submitted_at, VisitScore.percent_exact, VisitScore.grade, VisitScore.critical_failures)
+        select(*columns)
+        .select_from(Visit)
         .join(VisitScore, (VisitScore.visit_id == Visit.id) & VisitScore.is_current.is_(True))
         .join(Store, Visit.store_id == Store.id)
         .join(ChecklistVersion, Visit.checklist_version_id == ChecklistVersion.id)
         .where(ChecklistVersion.checklist_id == checklist_id, Visit.status.in_(statuses),
                Visit.submitted_at.is_not(None))
-        .order_by(Visit.submitted_at, Visit.id)
     )
     if area_ids is not None:
         q = q.where(Store.area_id.in_(area_ids))
@@ -224,29 +222,57 @@ def visit_facts(
         q = q.where(Visit.submitted_at >= start)
     if end is not None:
         q = q.where(Visit.submitted_at < end)
+    return q
+
+
+def visit_facts(
+    session: Session, *, checklist_id: int, statuses: tuple[str, ...], area_ids: Sequence[int] | None = None,
+    store_ids: Sequence[int] | None = None, start: datetime | None = None, end: datetime | None = None,
+    newest: int | None = None,
+) -> list[VisitFact]:
+    """Counted visits of one checklist (any version) with their current score, oldest first (only the `newest`
+    few when given)."""
+    q = _facts_query(
+        (Visit.id, VisitScore.id, Visit.store_id, Store.area_id, Visit.checklist_version_id, Visit.submitted_at,
+         VisitScore.percent_exact, VisitScore.grade, VisitScore.critical_failures),
+        checklist_id=checklist_id, statuses=statuses, area_ids=area_ids, store_ids=store_ids, start=start, end=end,
+    )
     if newest is not None:
-        q = q.order_by(None).order_by(Visit.submitted_at.desc(), Visit.id.desc()).limit(newest)
+        q = q.order_by(Visit.submitted_at.desc(), Visit.id.desc()).limit(newest)
+    else:
+        q = q.order_by(Visit.submitted_at, Visit.id)
     facts = [VisitFact(vid, sid, store, area, version, at, _fraction(pct), grade, crit)
              for vid, sid, store, area, version, at, pct, grade, crit in session.execute(q)]
     return facts[::-1] if newest is not None else facts
 
 
-def section_percents(session: Session, score_ids: Sequence[int]) -> dict[int, dict[str, Fraction | None]]:
-    """Per visit score: section key -> exact section percent (earned / possible × 100; None when nothing possible)."""
+def fact_score_ids(
+    *, checklist_id: int, statuses: tuple[str, ...], area_ids: Sequence[int] | None = None,
+    store_ids: Sequence[int] | None = None, start: datetime | None = None, end: datetime | None = None,
+) -> Select[tuple[object, ...]]:
+    """The score ids of exactly the visits `visit_facts` returns for these filters, as a subquery to select by."""
+    return _facts_query((VisitScore.id,), checklist_id=checklist_id, statuses=statuses, area_ids=area_ids,
+                        store_ids=store_ids, start=start, end=end)
+
+
+def section_percents(session: Session, score_ids: Select[tuple[object, ...]]
+                     ) -> dict[int, dict[str, Fraction | None]]:
+    """Per visit score selected by `score_ids` (a query, e.g. `fact_score_ids`: one statement however many visits
+    it covers): section key -> exact section percent (earned / possible × 100; None when nothing possible)."""
     found: dict[int, dict[str, Fraction | None]] = defaultdict(dict)
-    ids = list(score_ids)
-    for chunk in range(0, len(ids), 900):
-        q = select(SectionScore.visit_score_id, SectionScore.section_key, SectionScore.earned,
-                   SectionScore.possible).where(SectionScore.visit_score_id.in_(ids[chunk:chunk + 900]))
-        for score_id, key, earned, possible in session.execute(q):
-            possible_f = Fraction(possible)
-            found[score_id][key] = Fraction(earned) / possible_f * 100 if possible_f else None
+    q = select(SectionScore.visit_score_id, SectionScore.section_key, SectionScore.earned, SectionScore.possible) \
+        .where(SectionScore.visit_score_id.in_(score_ids))
+    for score_id, key, earned, possible in session.execute(q):
+        possible_f = Fraction(possible)
+        found[score_id][key] = Fraction(earned) / possible_f * 100 if possible_f else None
     return found
 
 
 def mean(values: Iterable[Fraction | None]) -> Fraction | None:
-    """Mean of the values that exist (exact); None when there are none."""
-    return scoring.mean_and_spread([v for v in values if v is not None])[0]
+    """Mean of the values that exist (exact); None when there are none. The same value as
+    `scoring.mean_and_spread(...)[0]`, without computing the spread (a region's heat map takes thousands)."""
+    present = [v for v in values if v is not None]
+    return sum(present, Fraction(0)) / len(present) if present else None
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -328,24 +354,12 @@ def _ranks(lines: Sequence[tuple[int, Fraction | None]]) -> dict[int, int]:
     return ranks
 
 
-def _latest_two(session: Session, store_ids: Sequence[int], checklist_id: int, statuses: tuple[str, ...],
+def _latest_two(session: Session, store_filter: ColumnElement[bool], checklist_id: int, statuses: tuple[str, ...],
                 end: datetime) -> dict[int, list[tuple[int, Fraction | None, str | None, datetime]]]:
-    ranked = (
-        select(Visit.store_id, Visit.id.label("visit_id"), VisitScore.percent_exact, VisitScore.grade,
-               Visit.submitted_at,
-               func.row_number().over(partition_by=Visit.store_id,
-                                      order_by=(Visit.submitted_at.desc(), Visit.id.desc())).label("rn"))
-        .join(VisitScore, (VisitScore.visit_id == Visit.id) & VisitScore.is_current.is_(True))
-        .join(ChecklistVersion, Visit.checklist_version_id == ChecklistVersion.id)
-        .where(Visit.store_id.in_(store_ids), ChecklistVersion.checklist_id == checklist_id,
-               Visit.status.in_(statuses), Visit.submitted_at < end)
-        .subquery()
-    )
+    """Per store matching `store_filter`: its two newest counted visits of the checklist before `end`."""
     found: dict[int, list[tuple[int, Fraction | None, str | None, datetime]]] = defaultdict(list)
-    rows = session.execute(select(ranked.c.store_id, ranked.c.visit_id, ranked.c.percent_exact, ranked.c.grade,
-                                  ranked.c.submitted_at).where(ranked.c.rn <= 2)
-                           .order_by(ranked.c.store_id, ranked.c.rn))
-    for store_id, visit_id, pct, grade, at in rows:
+    rows = session.execute(scorecards.latest_two_query(store_filter, checklist_id, statuses, end))
+    for store_id, visit_id, pct, _, grade, at in rows:
         found[store_id].append((visit_id, _fraction(pct), grade, at))
     return found
 
@@ -403,9 +417,11 @@ def get_dashboard(
                         start=period.previous.start, end=period.end)
     current = [f for f in facts if f.submitted_at >= period.start]
     previous = [f for f in facts if f.submitted_at < period.start]
-    sections_by_score = section_percents(session, [f.score_id for f in current])
+    sections_by_score = section_percents(session, fact_score_ids(
+        checklist_id=chosen.id, statuses=statuses, area_ids=scope.area_ids, start=period.start, end=period.end))
     heads = section_heads(session, chosen.id, lang, {k for s in sections_by_score.values() for k in s})
-    latest = _latest_two(session, store_ids, chosen.id, statuses, period.end)
+    latest = _latest_two(session, Store.area_id.in_(scope.area_ids) & Store.is_active.is_(True), chosen.id,
+                         statuses, period.end)
     by_store: dict[int, list[VisitFact]] = defaultdict(list)
     for fact in current:
         by_store[fact.store_id].append(fact)
@@ -881,7 +897,8 @@ def get_comparison(
                                                           for i in infos))
     facts = visit_facts(session, checklist_id=chosen.id, statuses=statuses, store_ids=ids, start=period.start,
                         end=period.end)
-    by_score = section_percents(session, [f.score_id for f in facts])
+    by_score = section_percents(session, fact_score_ids(checklist_id=chosen.id, statuses=statuses, store_ids=ids,
+                                                        start=period.start, end=period.end))
     heads = section_heads(session, chosen.id, lang, {k for s in by_score.values() for k in s})
     stores = []
     for info in infos:

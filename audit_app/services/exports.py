@@ -94,17 +94,16 @@ def export_visits(
                     + [f"{headers.get('section', 'Section %')}: {h.title}" for h in heads]
                     + [f"{text} [{key}]" for key, text in questions])
     title = chosen.title if chosen is not None else ""
-    score_ids = [r[11] for r in rows]
-    sections = dashboards.section_percents(session, score_ids)
     for (vid, code, store, area, region, shopper, started, submitted, status, version_id, number, score_id, pct,
          grade, crit, card_data) in rows:
         definition = dashboards.definition_for(session, version_id)
         card = scoring.card_from_data(card_data)
         results = {r.key: r for r in card.questions()}
+        # Section percents from the stored card, which the visit's section score rows were written from.
+        own = {s.key: s.earned / s.possible * 100 if s.possible else None for s in card.sections}
         cells = [str(vid), code, store, area, region] + ([shopper] if with_shopper else []) + [
             started.strftime("%Y-%m-%d %H:%M"), submitted.strftime("%Y-%m-%d %H:%M") if submitted else "", status,
             title, str(number), percent_text(Fraction(pct)) if pct is not None else "", grade or "", str(crit)]
-        own = sections.get(score_id, {})
         cells += [percent_text(own[h.key]) if own.get(h.key) is not None else "" for h in heads]
         for key, _ in questions:
             result = results.get(key)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from fractions import Fraction
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, ScalarSelect, Select, func, select, update
 from sqlalchemy.orm import Session
 
 import scoring
@@ -76,6 +76,44 @@ def store_card(
     return row
 
 
+def _nth_counted_visit(n: int, checklist_id: int | None, statuses: tuple[str, ...], end: datetime | None
+                       ) -> ScalarSelect[int]:
+    """The id of the store's n-th newest (from 0) counted visit with a current score, before `end`, of one
+    checklist (any checklist when None): a subquery correlated to `Store`, answered from the newest end of the
+    visits' (store_id, submitted_at) index however long the store's history is."""
+    q = (
+        select(Visit.id)
+        .join(VisitScore, (VisitScore.visit_id == Visit.id) & VisitScore.is_current.is_(True))
+        .where(Visit.store_id == Store.id, Visit.status.in_(statuses), Visit.submitted_at.is_not(None))
+    )
+    if checklist_id is not None:
+        q = q.join(ChecklistVersion, Visit.checklist_version_id == ChecklistVersion.id) \
+            .where(ChecklistVersion.checklist_id == checklist_id)
+    if end is not None:
+        q = q.where(Visit.submitted_at < end)
+    return (q.order_by(Visit.submitted_at.desc(), Visit.id.desc()).limit(1).offset(n)
+            .correlate(Store).scalar_subquery())
+
+
+def latest_two_query(store_filter: ColumnElement[bool], checklist_id: int | None, statuses: tuple[str, ...],
+                     end: datetime | None) -> Select[tuple[int, int, str | None, float | None, str | None,
+                                                          datetime]]:
+    """Per store matching `store_filter`: its two newest counted visits with a current score (before `end`, of
+    one checklist when given): (store id, visit id, percent exact, percent, grade, submitted at), by store and
+    newest first. Each store costs a few index entries, however long its history."""
+    picks = select(Store.id.label("store_id"),
+                   _nth_counted_visit(0, checklist_id, statuses, end).label("first_id"),
+                   _nth_counted_visit(1, checklist_id, statuses, end).label("second_id")) \
+        .where(store_filter).subquery()
+    return (
+        select(picks.c.store_id, Visit.id, VisitScore.percent_exact, VisitScore.percent, VisitScore.grade,
+               Visit.submitted_at)
+        .join(Visit, (Visit.id == picks.c.first_id) | (Visit.id == picks.c.second_id))
+        .join(VisitScore, (VisitScore.visit_id == Visit.id) & VisitScore.is_current.is_(True))
+        .order_by(picks.c.store_id, Visit.submitted_at.desc(), Visit.id.desc())
+    )
+
+
 @dataclass(frozen=True)
 class StoreRow:
     id: int
@@ -110,23 +148,21 @@ def list_store_rows(
     if store_ids is not None:
         stores_q = stores_q.where(Store.id.in_(store_ids))
     stores = session.execute(stores_q).all()
-    ids = [s[0] for s in stores]
-    ranked = (
-        select(
-            Visit.store_id,
-            VisitScore.percent,
-            VisitScore.grade,
-            Visit.submitted_at,
-            func.row_number().over(partition_by=Visit.store_id, order_by=Visit.submitted_at.desc()).label("rn"),
-            func.count().over(partition_by=Visit.store_id).label("n"),
-        )
+    # Stores matching the same filter as the list above, without binding every id when it is all of them.
+    store_filter = Store.is_active.is_(True)
+    if store_ids is not None:
+        store_filter = store_filter & Store.id.in_(store_ids)
+    counts = dict(session.execute(
+        select(Visit.store_id, func.count())
         .join(VisitScore, (VisitScore.visit_id == Visit.id) & VisitScore.is_current.is_(True))
-        .where(Visit.store_id.in_(ids), Visit.status.in_(statuses))
-        .subquery()
-    )
+        .join(Store, Visit.store_id == Store.id)
+        .where(store_filter, Visit.status.in_(statuses))
+        .group_by(Visit.store_id)
+    ).all())
     latest: dict[int, dict[int, tuple]] = {}
-    for store_id, percent, grade, at, rn, n in session.execute(select(ranked).where(ranked.c.rn <= 2)):
-        latest.setdefault(store_id, {})[rn] = (percent, grade, at, n)
+    for store_id, _, _, percent, grade, at in session.execute(latest_two_query(store_filter, None, statuses, None)):
+        mine = latest.setdefault(store_id, {})
+        mine[len(mine) + 1] = (percent, grade, at, counts.get(store_id, 0))
     rows = []
     for sid, code, name, city, area_name in stores:
         found = latest.get(sid, {})
@@ -177,6 +213,8 @@ def list_area_rows(
         .where(Visit.status.in_(statuses), Visit.submitted_at >= since)
         .group_by(Store.area_id)
     )
+    if area_ids is not None:
+        stats_q = stats_q.where(Store.area_id.in_(area_ids))
     stats = {area_id: (n, avg) for area_id, n, avg in session.execute(stats_q)}
     return [
         AreaRow(id=aid, code=code, name=name, region_name=region, stores=n_stores,

@@ -74,6 +74,35 @@ def test_manager_and_head_office_pages_do_not_query_per_store_or_visit(app: Flas
     assert grew == {}, f"queries grew with the data (before, after): {grew}"
 
 
+def test_export_and_review_pages_do_not_query_per_row(app: Flask, world: World) -> None:
+    """CSV exports (area, region, store; head office and area manager) and the review pages issue as many queries
+    for many visits, stores and reviewed visits as for a few."""
+    from audit_app.services import review
+
+    checklist_id = publish_mini().checklist_id
+    now = datetime.now(timezone.utc)
+    first = make_submitted_visit(world.shopper, world.store, checklist_id, ANSWERS, at=now - timedelta(days=2))
+    approved = _grow(world, checklist_id, stores=2, visits_per_store=1, tag="a")
+    review.decide(db.session, world.head, approved[0], "approve", now=now)
+    a, r, s = world.area.id, world.region.id, world.store.id
+    head, manager = app.test_client(), app.test_client()
+    sign_in(head, world.head.email)
+    sign_in(manager, world.manager.email)
+    head_paths = [f"/manager/areas/{a}/visits.csv", f"/manager/regions/{r}/visits.csv",
+                  f"/manager/stores/{s}/visits.csv", "/head-office/", "/head-office/review",
+                  "/head-office/review?status=approved", f"/head-office/visits/{first.id}"]
+    manager_paths = ["/manager/", f"/manager/areas/{a}/visits.csv", f"/manager/stores/{s}/visits.csv"]
+    before = {**_counts(head, head_paths), **{f"manager {p}": n for p, n in _counts(manager, manager_paths).items()}}
+    assert all(count > 0 for count in before.values()), before
+    for k in range(4):  # more visits of the exported store, more stores and visits, more approved visits
+        make_submitted_visit(world.other_shopper, world.store, checklist_id, ANSWERS, at=now - timedelta(days=4 + k))
+    for visit_id in _grow(world, checklist_id, stores=6, visits_per_store=3, tag="b")[:5]:
+        review.decide(db.session, world.head, visit_id, "approve", now=now)
+    after = {**_counts(head, head_paths), **{f"manager {p}": n for p, n in _counts(manager, manager_paths).items()}}
+    grew = {p: (before[p], after[p]) for p in before if after[p] != before[p]}
+    assert grew == {}, f"queries grew with the data (before, after): {grew}"
+
+
 def test_the_shopper_home_page_does_not_query_per_visit(app: Flask, world: World) -> None:
     checklist_id = publish_mini().checklist_id
     now = datetime.now(timezone.utc)
