@@ -34,6 +34,11 @@ def _database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
 
 
+# Test users' passwords are hashed cheaply: scrypt for six people per test would be most of the suite's time.
+# tests/web/test_auth.py checks that the app itself uses scrypt.
+FAST_PASSWORD_HASH = "pbkdf2:sha256:1000"
+
+
 def make_config(tmp_path: Path, database_url: str, **overrides: Any) -> Config:
     return Config(
         database_url=database_url,
@@ -41,7 +46,7 @@ def make_config(tmp_path: Path, database_url: str, **overrides: Any) -> Config:
         upload_dir=tmp_path / "uploads",
         instance_dir=tmp_path / "instance",
         testing=True,
-        **overrides,
+        **{"extra": {"PASSWORD_HASH_METHOD": FAST_PASSWORD_HASH}, **overrides},
     )
 
 

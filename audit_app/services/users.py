@@ -6,6 +6,7 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Iterable
 
+from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
 
 from sqlalchemy import func, select
@@ -40,7 +41,10 @@ def normalise_email(email: str) -> str:
 
 
 def hash_password(password: str) -> str:
-    return generate_password_hash(password)
+    """scrypt, werkzeug's default. The test suite sets PASSWORD_HASH_METHOD to a cheap method, as the hash of
+    every test user otherwise dominates its run time; a stored hash names its method, so either verifies."""
+    method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt") if has_app_context() else "scrypt"
+    return generate_password_hash(password, method=method)
 
 
 def create_user(

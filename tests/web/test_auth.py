@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from contextlib import contextmanager
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -42,10 +43,13 @@ def test_the_typed_email_is_kept_after_a_failed_sign_in(client: FlaskClient, wor
     assert f'value="{world.shopper.email}"' in html
 
 
-def test_passwords_are_stored_hashed(app: Flask, world: World) -> None:
-    stored = db.session.scalar(select(User.password_hash).where(User.id == world.shopper.id))
-    assert PASSWORD not in stored
-    assert stored.startswith(("scrypt:", "pbkdf2:"))
+def test_passwords_are_stored_hashed_with_scrypt(database_url: str, tmp_path: Path) -> None:
+    with contextmanager(running_app)(database_url, tmp_path, extra={}) as app:  # the app's own settings
+        user = users.create_user(db.session, email="new@test.example", name="New", password=PASSWORD,
+                                 role="shopper", now=datetime.now(timezone.utc))
+        stored = db.session.scalar(select(User.password_hash).where(User.id == user.id))
+        assert PASSWORD not in stored and stored.startswith("scrypt:")
+        assert sign_in(app.test_client(), "new@test.example").status_code == 302
 
 
 def test_an_account_is_locked_after_five_failures_even_with_the_right_password(client: FlaskClient,
