@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from fractions import Fraction
 
-from sqlalchemy import ColumnElement, ScalarSelect, Select, func, select, update
+from sqlalchemy import ColumnElement, ScalarSelect, Select, func, select, union_all, update
 from sqlalchemy.orm import Session
 
 import scoring
@@ -104,13 +104,17 @@ def latest_two_query(store_filter: ColumnElement[bool], checklist_id: int | None
     picks = select(Store.id.label("store_id"),
                    _nth_counted_visit(0, checklist_id, statuses, end).label("first_id"),
                    _nth_counted_visit(1, checklist_id, statuses, end).label("second_id")) \
-        .where(store_filter).subquery()
+        .where(store_filter).cte("picks")
+    # One row per picked visit, so that visits are joined on equality (a primary-key lookup): joining on
+    # "first or second" made the planner run both subqueries for every pair of store and visit.
+    picked = union_all(select(picks.c.store_id, picks.c.first_id.label("visit_id")),
+                       select(picks.c.store_id, picks.c.second_id)).subquery()
     return (
-        select(picks.c.store_id, Visit.id, VisitScore.percent_exact, VisitScore.percent, VisitScore.grade,
+        select(picked.c.store_id, Visit.id, VisitScore.percent_exact, VisitScore.percent, VisitScore.grade,
                Visit.submitted_at)
-        .join(Visit, (Visit.id == picks.c.first_id) | (Visit.id == picks.c.second_id))
+        .join(Visit, Visit.id == picked.c.visit_id)
         .join(VisitScore, (VisitScore.visit_id == Visit.id) & VisitScore.is_current.is_(True))
-        .order_by(picks.c.store_id, Visit.submitted_at.desc(), Visit.id.desc())
+        .order_by(picked.c.store_id, Visit.submitted_at.desc(), Visit.id.desc())
     )
 
 
