@@ -52,7 +52,7 @@ from audit_app.extensions import db  # noqa: E402
 from audit_app.models import Area, ChecklistVersion, Region, Store, User  # noqa: E402
 from audit_app.services import checklists as checklist_service  # noqa: E402
 from audit_app.services import org, people, users  # noqa: E402
-from audit_app.services.seed import COMMENTS, _answer  # noqa: E402
+from audit_app.services.seed import COMMENTS, answers_at  # noqa: E402
 
 DATABASE = "storecheck_scale"
 PASSWORD = "quiet-harbour-lantern-47"  # nosec B105 - benchmark data only
@@ -102,14 +102,7 @@ def _score_pool(checklist: scoring.Checklist, rng: random.Random, pool_id: int) 
         found = []
         for _ in range(POOL_PER_LEVEL):
             quality = min(0.99, max(0.2, level + rng.uniform(-0.02, 0.02)))
-            answers: dict[str, Any] = {}
-            for _, question in checklist.questions():
-                value = _answer(question, quality, rng, when)
-                if value is not None:
-                    answers[question.key] = value
-            card = scoring.score(checklist, answers)
-            hidden = {r.key for s in card.sections for r in s.questions if r.excluded == "hidden"}
-            answers = {k: v for k, v in answers.items() if k not in hidden}
+            answers, hidden = answers_at(checklist, quality, rng, when)
             photo_keys = []
             for _, question in checklist.questions():
                 if question.type == "photo" and question.key not in hidden and question.required:

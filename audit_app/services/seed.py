@@ -268,6 +268,19 @@ def _store_profiles(stores: list[Store], rng: random.Random) -> dict[int, tuple[
     return profiles
 
 
+def answers_at(checklist: scoring.Checklist, quality: float, rng: random.Random, when: datetime
+               ) -> tuple[dict[str, Any], set[str]]:
+    """A plausible answer set at `quality` (0-1), and the questions those answers hide (left unanswered)."""
+    answers: dict[str, Any] = {}
+    for _, question in checklist.questions():
+        value = _answer(question, quality, rng, when)
+        if value is not None:
+            answers[question.key] = value
+    card = scoring.score(checklist, answers)
+    hidden = {r.key for s in card.sections for r in s.questions if r.excluded == "hidden"}
+    return {k: v for k, v in answers.items() if k not in hidden}, hidden
+
+
 def _fill_and_submit(
     session: Session, shopper: User, checklist: scoring.Checklist, *, assignment: Assignment,
     started: datetime, quality: float, rng: random.Random, upload_dir: Path, store_name: str,
@@ -275,14 +288,7 @@ def _fill_and_submit(
 ) -> Visit:
     visit = visits.start_visit(session, shopper, client_uuid=str(uuid.UUID(int=rng.getrandbits(128))),
                                assignment_id=assignment.id, now=started)
-    answers: dict[str, Any] = {}
-    for _, question in checklist.questions():
-        value = _answer(question, quality, rng, started)
-        if value is not None:
-            answers[question.key] = value
-    card = scoring.score(checklist, answers)
-    hidden = {r.key for s in card.sections for r in s.questions if r.excluded == "hidden"}
-    answers = {k: v for k, v in answers.items() if k not in hidden}
+    answers, hidden = answers_at(checklist, quality, rng, started)
     for _, question in checklist.questions():
         if question.type == "photo" and question.key not in hidden and question.required:
             photo = photos.add_photo(session, shopper, visit.id, question.key,
