@@ -241,6 +241,7 @@ class VisitRow:
     percent: float | None
     grade: str | None
     critical_failures: int
+    checklist_id: int
 
 
 def _visit_rows_query():  # type: ignore[no-untyped-def]
@@ -248,7 +249,7 @@ def _visit_rows_query():  # type: ignore[no-untyped-def]
         select(
             Visit.id, Visit.store_id, Store.name, Checklist.title, ChecklistVersion.number, Visit.status,
             Visit.started_at, Visit.submitted_at, VisitScore.percent, VisitScore.grade,
-            VisitScore.critical_failures,
+            VisitScore.critical_failures, Checklist.id,
         )
         .join(Store, Visit.store_id == Store.id)
         .join(ChecklistVersion, Visit.checklist_version_id == ChecklistVersion.id)

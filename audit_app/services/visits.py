@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -278,6 +278,7 @@ class AssignmentRow:
     window_start: date
     window_end: date
     status: str
+    checklist_id: int
     is_overdue: bool
 
 
@@ -285,7 +286,7 @@ def list_open_assignments(session: Session, shopper_id: int, today: date) -> lis
     """A shopper's assignments not yet done, soonest first, flagged overdue after their window."""
     q = (
         select(Assignment.id, Store.name, Store.city, Checklist.title, Assignment.window_start,
-               Assignment.window_end, Assignment.status)
+               Assignment.window_end, Assignment.status, Checklist.id)
         .join(Store, Assignment.store_id == Store.id)
         .join(Checklist, Assignment.checklist_id == Checklist.id)
         .where(Assignment.shopper_id == shopper_id, Assignment.status.in_(("open", "started")))
@@ -313,3 +314,17 @@ def list_unassigned_options(session: Session, shopper: User) -> UnassignedOption
         stores_q = stores_q.join(Area, Store.area_id == Area.id).where(Area.region_id == region_id)
     stores = [(sid, f"{name} · {city}" if city else name) for sid, name, city in session.execute(stores_q)]
     return UnassignedOptions(open_checklists, stores)
+
+
+def checklist_titles(session: Session, checklist_ids: Iterable[int]) -> dict[int, Any]:
+    """Each checklist's title in every language it is written in (a string or {"en": ..., "ja": ...}), from its
+    newest version in use; checklists.title keeps the English one only."""
+    ids = set(checklist_ids)
+    if not ids:
+        return {}
+    newest = (select(ChecklistVersion.checklist_id, func.max(ChecklistVersion.number).label("number"))
+              .where(ChecklistVersion.checklist_id.in_(ids), ChecklistVersion.status != "draft")
+              .group_by(ChecklistVersion.checklist_id).subquery())
+    rows = session.execute(select(ChecklistVersion.checklist_id, ChecklistVersion.definition).join(
+        newest, (ChecklistVersion.checklist_id == newest.c.checklist_id) & (ChecklistVersion.number == newest.c.number)))
+    return {cid: definition["title"] for cid, definition in rows if definition.get("title")}

@@ -18,6 +18,7 @@ from audit_app.services import photos, scorecards, visit_pages, visits
 from audit_app.services.errors import NotFoundError, PermissionDeniedError
 from audit_app.shopper import bp
 from audit_app.shopper.forms import SaveSectionForm, StartUnassignedVisitForm, VisitActionForm, read_section
+from audit_app.template_helpers import localise
 
 
 def _now() -> datetime:
@@ -41,9 +42,11 @@ def _wants_json() -> bool:
 def home():
     today = _now().date()
     rows = scorecards.list_visit_rows(db.session, shopper_id=current_user.id, limit=30)
+    assignments = visits.list_open_assignments(db.session, current_user.id, today)
     return render_template(
         "shopper/home.html",
-        assignments=visits.list_open_assignments(db.session, current_user.id, today),
+        assignments=assignments,
+        titles=visits.checklist_titles(db.session, {r.checklist_id for r in [*rows, *assignments]}),
         in_progress=[v for v in rows if v.status in ("draft", "returned")],
         submitted=[v for v in rows if v.status not in ("draft", "returned")],
         new_uuid=lambda: str(uuid.uuid4()),
@@ -74,7 +77,8 @@ def new_visit():
         abort(404)
     form = StartUnassignedVisitForm()
     form.store_id.choices = [SelectChoice(sid, label) for sid, label in options.stores]
-    form.checklist_id.choices = [SelectChoice(cid, title) for cid, title in options.checklists]
+    titles = visits.checklist_titles(db.session, [cid for cid, _ in options.checklists])
+    form.checklist_id.choices = [SelectChoice(cid, localise(titles.get(cid, title))) for cid, title in options.checklists]
     if request.method == "GET":
         form.client_uuid.data = str(uuid.uuid4())
     if form.validate_on_submit():

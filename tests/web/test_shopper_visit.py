@@ -69,6 +69,18 @@ def test_a_section_shows_its_questions_in_the_shoppers_language(shopper: FlaskCl
     assert "挨拶されましたか？" in html and "スタッフ" in html
 
 
+def test_the_home_page_names_checklists_in_the_shoppers_language(shopper: FlaskClient, world: World) -> None:
+    make_visit(world.shopper, world.store)  # a draft in progress
+    make_assignment(world.shopper, world.other_store, publish_mini().checklist_id)  # and an open assignment
+    world.shopper.locale = "ja"
+    db.session.commit()
+    html = shopper.get("/shopper/").get_data(as_text=True)
+    assert html.count("ミニ訪問") >= 2 and "Mini visit" not in html
+    world.shopper.locale = "en"
+    db.session.commit()
+    assert "ミニ訪問" not in shopper.get("/shopper/").get_data(as_text=True)
+
+
 def test_saving_a_section_stores_the_answers_and_moves_on(shopper: FlaskClient, world: World) -> None:
     visit = make_visit(world.shopper, world.store)
     response = _post(shopper, f"/shopper/visits/{visit.id}/sections/0",
