@@ -8,7 +8,6 @@ from typing import Iterable
 
 from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
-
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -16,8 +15,8 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from audit_app.models import ROLES, Area, User
 from audit_app.services import audit
 from audit_app.services.errors import ServiceError
-from audit_app.services.passwords import MIN_LENGTH as MIN_PASSWORD_LENGTH
 from audit_app.services.passwords import as_sentence, password_problem
+
 MAX_FAILED_LOGINS = 5
 LOCKOUT = timedelta(minutes=5)
 # Checked against when the e-mail is unknown, so a wrong e-mail costs the same time as a wrong password.
