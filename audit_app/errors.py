@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import errno
 
-from flask import Flask, current_app, g, jsonify, render_template, request, session
+from flask import Flask, current_app, g, jsonify, render_template, request
 from flask_babel import get_locale
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -29,8 +29,6 @@ def _unavailable(reason: str, code: int, retry_after: int | None):  # type: igno
         get_locale()  # decide the language while the signed-in person is still at hand
     except Exception:  # noqa: BLE001  (the language is a nicety here; the page must render regardless)
         current_app.logger.debug("language unavailable for the error page", exc_info=True)
-    # The log names the person the session cookie claims: checking it would need the database.
-    g.log_user = str(session.get("_user_id") or "").split(":")[0] or None
     g._login_user = current_app.login_manager.anonymous_user()
     try:
         db.session.rollback()

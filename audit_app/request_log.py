@@ -7,10 +7,20 @@ import logging
 import time
 import uuid
 
-from flask import Flask, Response, g, request
-from flask_login import current_user
+from flask import Flask, Response, g, request, session
+from sqlalchemy import inspect
 
 logger = logging.getLogger("storecheck.request")
+
+
+def _logged_user() -> str | None:
+    """Who made the request, without a query of its own: the person the request loaded, else the id its session
+    names (a static file loads nobody; an error page with the database gone had to forget them)."""
+    user = g.get("_login_user")
+    state = inspect(user, raiseerr=False) if user is not None else None
+    if state is not None and state.identity:
+        return str(state.identity[0])
+    return str(session.get("_user_id") or "").split(":")[0] or None
 
 
 def init_request_log(app: Flask) -> None:
@@ -30,10 +40,7 @@ def init_request_log(app: Flask) -> None:
     @app.after_request
     def log_request(response: Response) -> Response:
         started = g.get("request_started")
-        if "log_user" in g:  # an error page that had to forget the signed-in person
-            user = g.log_user
-        else:
-            user = current_user.get_id().split(":")[0] if current_user and current_user.is_authenticated else None
+        user = _logged_user()
         logger.info(json.dumps({
             "request_id": g.get("request_id"),
             "method": request.method,

@@ -18,3 +18,17 @@ def test_every_request_is_logged_as_one_json_line(client: FlaskClient, world: Wo
     assert lines[-1]["path"] == "/manager/" and lines[-1]["status"] == 200
     assert lines[-1]["user"] == str(world.manager.id) and lines[-1]["request_id"] == "abc123"
     assert response.headers["X-Request-ID"] == "abc123"
+
+
+def test_a_signed_in_persons_static_file_is_logged_without_a_database_query(
+        client: FlaskClient, world: World, caplog: pytest.LogCaptureFixture) -> None:
+    from tests.web.test_query_counts import counting
+
+    sign_in(client, world.manager.email)
+    caplog.clear()
+    with counting() as statements, caplog.at_level("INFO", logger="storecheck.request"):
+        response = client.get("/static/css/app.css")
+    response.close()
+    lines = [json.loads(r.getMessage()) for r in caplog.records if r.name == "storecheck.request"]
+    assert response.status_code == 200 and statements == []
+    assert lines[-1]["path"] == "/static/css/app.css" and lines[-1]["user"] == str(world.manager.id)
