@@ -35,7 +35,7 @@ translations: $(VENV)/.installed
 	$(BIN)/pybabel compile -d audit_app/translations >/dev/null
 
 extract-messages: $(VENV)/.installed
-	$(BIN)/pybabel extract -F babel.cfg -k _l -o audit_app/translations/messages.pot .
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k N_ -o audit_app/translations/messages.pot .
 	$(BIN)/pybabel update -i audit_app/translations/messages.pot -d audit_app/translations
 
 db-upgrade: install

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from flask import Flask, has_request_context, request, session
+from flask_babel import gettext
 from flask_login import current_user
 
 from audit_app.extensions import babel
+from audit_app.services.errors import ServiceError
 
 LANGUAGES = {"en": "English", "ja": "日本語"}
 
@@ -23,3 +25,11 @@ def select_locale() -> str | None:
 
 def init_i18n(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
+
+
+def error_text(error: ServiceError) -> str:
+    """A service's refusal in the reader's language: its message id translated, then its parameters filled."""
+    message = str(error.message)
+    if not message:
+        return ""
+    return gettext(message, **error.params) if error.params else gettext(message)
