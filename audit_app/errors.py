@@ -44,19 +44,46 @@ def _unavailable(reason: str, code: int, retry_after: int | None):  # type: igno
     return response
 
 
+def _forget_user() -> None:
+    g._login_user = current_app.login_manager.anonymous_user()
+
+
+def _error_page(code: int, reason: str | None = None):  # type: ignore[no-untyped-def]
+    """The error page, rendered on a clean database session.
+
+    The request may have failed inside a write (an integrity error, an aborted PostgreSQL transaction): the session
+    then refuses every query until it is rolled back, and the page's header (the signed-in person's name) would
+    crash the error page itself, leaving a bare 500 without security headers or a request-log line. Nothing of a
+    failed request is kept anyway: every change commits in one transaction.
+    """
+    try:
+        db.session.rollback()
+    except DBAPIError:
+        db.session.close()
+        _forget_user()
+    try:
+        return render_template("errors/error.html", code=code, reason=reason), code
+    except DBAPIError:
+        # The person could not be loaded again (the database went away meanwhile): the page without them.
+        current_app.logger.warning("error page rendered without the signed-in person", exc_info=True)
+        db.session.close()
+        _forget_user()
+        return render_template("errors/error.html", code=code, reason=reason), code
+
+
 def init_error_pages(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError):  # type: ignore[no-untyped-def]
-        return render_template("errors/error.html", code=400, reason="csrf"), 400
+        return _error_page(400, "csrf")
 
     # A service's "no such thing" and "not yours" are the same pages as the authz helpers' 404 and 403.
     @app.errorhandler(NotFoundError)
     def service_not_found(error: NotFoundError):  # type: ignore[no-untyped-def]
-        return render_template("errors/error.html", code=404, reason=None), 404
+        return _error_page(404)
 
     @app.errorhandler(PermissionDeniedError)
     def service_forbidden(error: PermissionDeniedError):  # type: ignore[no-untyped-def]
-        return render_template("errors/error.html", code=403, reason=None), 403
+        return _error_page(403)
 
     # Nothing was half-written: every change commits in one transaction, so the user can simply retry.
     @app.errorhandler(DBAPIError)
@@ -79,4 +106,4 @@ def init_error_pages(app: Flask) -> None:
         code = error.code or 500
         if code not in PAGES:
             return error
-        return render_template("errors/error.html", code=code, reason=None), code
+        return _error_page(code)
