@@ -13,6 +13,7 @@ import scoring
 from audit_app.authz import role_required
 from audit_app.extensions import db
 from audit_app.headoffice import bp, editor
+from audit_app.routing import query_id
 from audit_app.headoffice.forms import (
     ActionForm, AreaForm, AssignmentForm, BulkAssignmentForm, ChecklistSettingsForm, CsvImportForm, DecisionForm,
     ImportChecklistForm, MoveForm, NewChecklistForm, PersonForm, QuestionForm, RegionForm, RemoveForm, ReorderForm,
@@ -118,7 +119,7 @@ def set_unassigned(checklist_id: int):
 @bp.route("/checklists/<int:checklist_id>/diff")
 @head_office
 def diff(checklist_id: int):
-    old_id, new_id = request.args.get("old", type=int), request.args.get("new", type=int)
+    old_id, new_id = query_id("old"), query_id("new")
     if old_id is None or new_id is None:
         abort(400)
     try:
@@ -780,7 +781,7 @@ def settings():
 @head_office
 def audit_log():
     kind = request.args.get("kind", "")
-    actor_id = request.args.get("actor", type=int)
+    actor_id = query_id("actor")
     since = _date_arg("since")
     until = _date_arg("until")
     return render_template("headoffice/audit_log.html",

@@ -267,6 +267,8 @@ def compare():
     comparison = None
     chart_svg = None
     wanted = form.store_ids
+    if form.names_missing_store:
+        abort(404)
     if wanted:
         try:
             comparison = dashboards.get_comparison(db.session, current_user, wanted, period=period,
