@@ -6,6 +6,7 @@ import errno
 
 from flask import Flask, current_app, g, jsonify, render_template, request
 from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
@@ -16,6 +17,21 @@ from audit_app.services.errors import NotFoundError, PermissionDeniedError
 PAGES = {400, 403, 404, 405, 413, 429, 500}
 # The disk (or the user's quota, or a file size limit) is full: nothing more can be written.
 NO_SPACE = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+
+
+def _wants_json() -> bool:
+    """The phone's autosave and other script requests: they get JSON they can act on, never an HTML page."""
+    return request.accept_mimetypes.best == "application/json" or request.is_json
+
+
+def _too_large():  # type: ignore[no-untyped-def]
+    """413 for a script: nothing of the request was read or saved, and the message says what to do."""
+    limit_mb = max(1, round((current_app.config.get("MAX_CONTENT_LENGTH") or 0) / (1024 * 1024)))
+    response = jsonify(ok=False, reason="too_large", message=_(
+        "This save is larger than %(size)s MB, so nothing of it was saved. Your answers are kept on this phone: "
+        "choose a smaller photo and save again.", size=limit_mb))
+    response.status_code = 413
+    return response
 
 
 def _lost_database(error: DBAPIError) -> bool:
@@ -34,7 +50,7 @@ def _unavailable(reason: str, code: int, retry_after: int | None):  # type: igno
         db.session.rollback()
     except DBAPIError:
         db.session.close()
-    if request.accept_mimetypes.best == "application/json" or request.is_json:
+    if _wants_json():
         response = jsonify(ok=False, reason=reason)
     else:
         response = current_app.make_response(render_template("errors/error.html", code=code, reason=reason))
@@ -106,4 +122,6 @@ def init_error_pages(app: Flask) -> None:
         code = error.code or 500
         if code not in PAGES:
             return error
+        if code == 413 and _wants_json():
+            return _too_large()
         return _error_page(code)
