@@ -164,6 +164,29 @@ class DecisionForm(FlaskForm):
     note = TextAreaField(_l("Note to the shopper, or reason for voiding"), validators=[Optional(), Length(max=2000)])
 
 
+class FilterQueueForm(FlaskForm):
+    """The review queue's filters, read from the query string."""
+
+    class Meta:
+        csrf = False
+
+    status = SelectField(_l("Status"), choices=_choices([("submitted", _l("Waiting")), ("returned", _l("Returned")),
+                                                          ("approved", _l("Approved")), ("voided", _l("Voided"))]),
+                         default="submitted")
+    checklist = SelectField(_l("Checklist"), coerce=int, choices=[], validators=[Optional()], validate_choice=False)
+    area = SelectField(_l("Area"), coerce=int, choices=[], validators=[Optional()], validate_choice=False)
+    since = DateField(_l("Submitted from"), validators=[Optional()])
+    until = DateField(_l("Submitted until"), validators=[Optional()])
+    critical = BooleanField(_l("Only visits with a critical failure"))
+    page = IntegerField(validators=[Optional(), NumberRange(min=1)], default=1)
+
+
+class ApproveVisitsForm(FlaskForm):
+    """Several visits of the queue approved at once: each value is a visit id and when it last changed."""
+
+    visits = SelectMultipleField(choices=[], validate_choice=False)
+
+
 class SettingsForm(FlaskForm):
     review_required = BooleanField(_l("Submitted visits wait for head office's review before they count"))
     show_shopper_to_managers = BooleanField(_l("Area managers see who the shopper was"))
