@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
-    BooleanField, DateField, HiddenField, IntegerField, PasswordField, SelectField, SelectMultipleField, StringField,
+    BooleanField, DateField, HiddenField, IntegerField, PasswordField, RadioField, SelectField, SelectMultipleField, StringField,
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
@@ -158,9 +158,11 @@ class BulkAssignmentForm(FlaskForm):
 
 
 class DecisionForm(FlaskForm):
-    decision = SelectField(_l("Decision"), choices=_choices([("approve", _l("Approve")),
-                                                             ("return", _l("Return to the shopper")),
-                                                             ("void", _l("Void"))]))
+    # Radios with nothing chosen beforehand: a reviewer decides on purpose.
+    decision = RadioField(_l("Decision"), choices=_choices([("approve", _l("Approve")),
+                                                            ("return", _l("Return to the shopper")),
+                                                            ("void", _l("Void"))]),
+                          validators=[InputRequired(message=_l("Choose a decision."))])
     note = TextAreaField(_l("Note to the shopper, or reason for voiding"), validators=[Optional(), Length(max=2000)])
 
 

@@ -6,7 +6,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import get_timezone
+from flask_babel import get_locale, get_timezone
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -15,6 +15,7 @@ from audit_app.headoffice import bp
 from audit_app.headoffice.forms import ApproveVisitsForm, DecisionForm, FilterQueueForm, _choices
 from audit_app.headoffice.views import _now, head_office
 from audit_app.i18n import error_text
+from audit_app.manager.wording import report_labels
 from audit_app.services import checklists, people, review
 from audit_app.services import settings as settings_service
 from audit_app.services.errors import NotFoundError, ServiceError
@@ -137,12 +138,11 @@ def review_visit(visit_id: int):
             flash({"approve": _("Visit approved."), "return": _("Visit returned to the shopper."),
                    "void": _("Visit voided.")}[form.decision.data], "success")
             return redirect(url_for("headoffice.review_queue"))
-    elif request.method == "POST":
-        problems = [_("Choose a decision.")]
     try:
-        detail = review.get_visit(db.session, visit_id)
+        detail = review.get_visit(db.session, visit_id, lang=str(get_locale() or "en"), labels=report_labels())
     except NotFoundError:
         abort(404)
     form.decision.choices = [c for c in form.decision.choices if c.value in detail.allowed]
+    refused = request.method == "POST"  # a decision that was recorded redirected above
     return render_template("headoffice/review_visit.html", visit=detail, form=form, problems=problems), \
-        (422 if problems else 200)
+        (422 if refused else 200)

@@ -6,6 +6,7 @@ resubmits a returned visit through `visits.submit_visit`). Every decision is wri
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from fractions import Fraction
@@ -15,11 +16,14 @@ from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session
 
 import scoring
-from scoring import round_half_up
-from audit_app.models import Answer, Area, Assignment, Checklist, ChecklistVersion, Store, User, Visit, VisitScore
-from audit_app.services import audit
+from audit_app.models import (
+    Answer, Area, Assignment, Checklist, ChecklistVersion, Photo, Store, User, Visit, VisitScore,
+)
+from audit_app.services import audit, scorecards
 from audit_app.services.definitions import checklist_from_definition
 from audit_app.services.errors import N_, NotFoundError, ServiceError
+from reports.context import DEFAULT_LABELS, answer_text, percent_text
+from scoring import round_half_up
 
 TRANSITIONS: dict[str, dict[str, str]] = {
     "approve": {"submitted": "approved"},
@@ -150,6 +154,17 @@ class AnswerLine:
     earned: str
     possible: str
     note: str
+    photo_ids: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class CriticalLine:
+    """A failed critical question: its text, its section and what the failure does to the score."""
+
+    question: str
+    section: str
+    effect: str  # zero_section | zero_visit | cap
+    cap: str = ""  # the cap in percent, for effect == "cap"
 
 
 @dataclass(frozen=True)
@@ -165,27 +180,28 @@ class VisitDetail:
     review_note: str
     percent: float | None
     grade: str | None
-    critical_failures: tuple[str, ...]
+    critical_failures: tuple[CriticalLine, ...]
     lines: tuple[AnswerLine, ...]
     allowed: tuple[str, ...]
-
-
-def _answer_words(value: Any, is_na: bool) -> str:
-    if is_na:
-        return "N/A"
-    if value is None:
-        return "—"
-    if isinstance(value, list):
-        return ", ".join(str(v) for v in value)
-    return str(value)
+    rescored: scorecards.Rescored | None = None
 
 
 def _points(value: Fraction) -> str:
     return str(round_half_up(value, 2)) if value.denominator != 1 else str(value.numerator)
 
 
-def get_visit(session: Session, visit_id: int) -> VisitDetail:
-    """A visit with every answer, its points and the current score; raises NotFoundError."""
+def _stored_answer(answer: Answer | None) -> Any:
+    if answer is None:
+        return None
+    return scoring.NA if answer.is_na else answer.value
+
+
+def get_visit(session: Session, visit_id: int, *, lang: str = "en",
+              labels: Mapping[str, str] = DEFAULT_LABELS) -> VisitDetail:
+    """A visit with every answer worded (photos by their ids), its points, its critical failures by question
+    and the current score (and, when a re-score made it, under which version); raises NotFoundError.
+
+    Texts come from the version that made the current score, so a re-scored visit reads as it was scored."""
     visit = session.get(Visit, visit_id)
     if visit is None:
         raise NotFoundError("No such visit.")
@@ -195,27 +211,44 @@ def get_visit(session: Session, visit_id: int) -> VisitDetail:
     checklist = session.get(Checklist, version.checklist_id)
     score = session.scalar(select(VisitScore).where(VisitScore.visit_id == visit.id, VisitScore.is_current.is_(True)))
     answers = {a.question_key: a for a in session.scalars(select(Answer).where(Answer.visit_id == visit.id))}
-    definition = checklist_from_definition(version.definition)
-    card = scoring.card_from_data(score.card) if score is not None else None
+    photos: dict[str, list[int]] = {}
+    for photo_id, key in session.execute(select(Photo.id, Photo.question_key).where(Photo.visit_id == visit.id)
+                                         .order_by(Photo.id)):
+        photos.setdefault(key, []).append(photo_id)
+    scored_version = session.get(ChecklistVersion, score.checklist_version_id) if score is not None else version
+    definition = checklist_from_definition(scored_version.definition)
+    card = scoring.card_from_data(score.card) if score is not None and score.card else None
     results = {r.key: r for section in card.sections for r in section.questions} if card else {}
     lines = []
     for section, question in definition.questions():
         answer = answers.get(question.key)
         result = results.get(question.key)
+        value = result.answer if result is not None else _stored_answer(answer)
         lines.append(AnswerLine(
-            section=str(section.title), question=str(question.text), key=question.key,
-            answer=_answer_words(answer.value if answer else None, bool(answer and answer.is_na)),
+            section=section.title.get(lang), question=question.text.get(lang), key=question.key,
+            answer=answer_text(question, value, lang, labels),
             comment=answer.comment if answer else "",
             earned=_points(result.earned) if result and result.excluded is None else "",
             possible=_points(result.possible) if result and result.excluded is None else "",
-            note=str(result.excluded or "") if result else "",
+            note=(labels.get(f"excluded.{result.excluded}") or DEFAULT_LABELS.get(f"excluded.{result.excluded}", "")
+                  if result and result.excluded else ""),
+            photo_ids=tuple(photos.get(question.key, ())),
         ))
-    failures = tuple(f"{f.question_key}: {f.effect}" for f in card.critical_failures) if card else ()
+    failures = []
+    for failure in card.critical_failures if card else ():
+        try:
+            text = definition.question(failure.question_key).text.get(lang)
+        except KeyError:
+            text = failure.question_key
+        section_title = next((str(s.title.get(lang)) for s in definition.sections if s.key == failure.section_key),
+                             failure.section_key)
+        failures.append(CriticalLine(text, section_title, failure.effect,
+                                     percent_text(failure.cap) if failure.cap is not None else ""))
     allowed = tuple(action for action, moves in TRANSITIONS.items() if visit.status in moves)
     return VisitDetail(visit.id, visit.status, store.name, shopper.name, checklist.title, version.number,
                        visit.started_at, visit.submitted_at, visit.review_note or "",
-                       score.percent if score else None, score.grade if score else None, failures, tuple(lines),
-                       allowed)
+                       score.percent if score else None, score.grade if score else None, tuple(failures),
+                       tuple(lines), allowed, scorecards.rescored(session, visit, score))
 
 
 def decide(session: Session, actor: User, visit_id: int, action: str, *, now: datetime, note: str = "") -> Visit:
