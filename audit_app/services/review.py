@@ -221,6 +221,8 @@ def get_visit(session: Session, visit_id: int, *, lang: str = "en",
     results = {r.key: r for section in card.sections for r in section.questions} if card else {}
     lines = []
     for section, question in definition.questions():
+        if question.type == "note":  # instructions to the shopper: nothing to review
+            continue
         answer = answers.get(question.key)
         result = results.get(question.key)
         value = result.answer if result is not None else _stored_answer(answer)
