@@ -15,7 +15,7 @@ from audit_app.extensions import db
 from audit_app.headoffice import bp, editor
 from audit_app.routing import query_id
 from audit_app.headoffice.forms import (
-    ActionForm, AreaForm, AssignmentForm, BulkAssignmentForm, ChecklistSettingsForm, CsvImportForm, DecisionForm,
+    ActionForm, AreaForm, AssignmentForm, BulkAssignmentForm, ChecklistSettingsForm, CsvImportForm,
     ImportChecklistForm, MoveForm, NewChecklistForm, PersonForm, QuestionForm, RegionForm, RemoveForm, ReorderForm,
     SectionForm, SettingsForm, StoreForm, WhatIfForm, _choices,
 )
@@ -52,7 +52,7 @@ def home():
     return render_template("headoffice/home.html", period_days=PERIOD_DAYS,
                            areas=scorecards.list_area_rows(db.session, None, since),
                            checklists=checklists.list_checklists(db.session),
-                           waiting=len(review.list_visits(db.session)))
+                           waiting=review.count_visits(db.session))
 
 
 # --- checklists and versions -------------------------------------------------------------------
@@ -717,47 +717,6 @@ def cancel_assignment(assignment_id: int):
     else:
         flash(_("Assignment cancelled."), "success")
     return redirect(url_for("headoffice.assignments"))
-
-
-# --- review ------------------------------------------------------------------------------------
-
-
-@bp.route("/review")
-@head_office
-def review_queue():
-    status = request.args.get("status", "submitted")
-    statuses = {"submitted": ("submitted",), "returned": ("returned",), "approved": ("approved",),
-                "voided": ("voided",)}.get(status, ("submitted",))
-    return render_template("headoffice/review_queue.html", rows=review.list_visits(db.session, statuses),
-                           status=statuses[0], settings=settings_service.get_settings(db.session))
-
-
-@bp.route("/visits/<int:visit_id>", methods=["GET", "POST"])
-@head_office
-def review_visit(visit_id: int):
-    form = DecisionForm()
-    problems: list[str] = []
-    if form.validate_on_submit():
-        try:
-            review.decide(db.session, current_user, visit_id, form.decision.data, note=form.note.data or "",
-                          now=_now())
-        except NotFoundError:
-            abort(404)
-        except ServiceError as error:
-            problems = [str(error)]
-        else:
-            flash({"approve": _("Visit approved."), "return": _("Visit returned to the shopper."),
-                   "void": _("Visit voided.")}[form.decision.data], "success")
-            return redirect(url_for("headoffice.review_queue"))
-    elif request.method == "POST":
-        problems = [_("Choose a decision.")]
-    try:
-        detail = review.get_visit(db.session, visit_id)
-    except NotFoundError:
-        abort(404)
-    form.decision.choices = [c for c in form.decision.choices if c.value in detail.allowed]
-    return render_template("headoffice/review_visit.html", visit=detail, form=form, problems=problems), \
-        (422 if problems else 200)
 
 
 # --- settings and the audit log ----------------------------------------------------------------

@@ -788,6 +788,7 @@ class VisitPage:
     card: CardView | None
     photos: tuple[PhotoInfo, ...]
     review_note: str
+    rescored: scorecards.Rescored | None = None
 
 
 def visit_photos(session: Session, visit_id: int) -> tuple[PhotoInfo, ...]:
@@ -823,8 +824,9 @@ def get_visit_page(
         refs: dict[str, list[PhotoRef]] = defaultdict(list)
         for photo in photos:
             refs[photo.question_key].append(photo_ref(photo))
-        card = card_view(definition_for(session, version.id), scoring.card_from_data(score.card), lang=lang,
-                         labels=labels, comments=comments, photos=refs)
+        # The card's texts come from the version that made it: a re-score may have used a later one.
+        card = card_view(definition_for(session, score.checklist_version_id), scoring.card_from_data(score.card),
+                         lang=lang, labels=labels, comments=comments, photos=refs)
     shopper = None
     if shows_shopper(session, user):
         shopper = session.scalar(select(User.name).where(User.id == visit.shopper_id))
@@ -838,7 +840,7 @@ def get_visit_page(
         latitude=visit.latitude, longitude=visit.longitude, accuracy_m=visit.location_accuracy_m,
         shopper_name=shopper, checklist_title=checklist.title, version_number=version.number,
         version_published_at=version.published_at, scored_at=score.scored_at if score else None, card=card,
-        photos=photos, review_note=visit.review_note or "",
+        photos=photos, review_note=visit.review_note or "", rescored=scorecards.rescored(session, visit, score),
     )
 
 

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 import scoring
 from audit_app.models import Checklist, ChecklistVersion, Store, User, Visit, VisitScore
 from audit_app.services import audit, scorecards
-from audit_app.services.checklists import _UniqueKeyLoader
+from audit_app.services.checklists import _UniqueKeyLoader, retire_replaced_versions
 from audit_app.services.definitions import checklist_from_definition
 from audit_app.services.errors import NotFoundError, ServiceError
 from audit_app.services.visits import visit_answers
@@ -367,7 +367,8 @@ def _swap(items: list[Any], index: int, step: int) -> None:
 
 
 def publish_draft(session: Session, actor: User, version_id: int, *, now: datetime) -> VersionInfo:
-    """Make a draft the checklist's newest published version: new visits use it, existing ones keep theirs."""
+    """Make a draft the checklist's published version: new visits use it, existing ones keep theirs, and the
+    version it replaces is retired (both logged)."""
     draft = _load_draft(session, version_id)
     validate(draft.definition)
     draft.status = "published"
@@ -377,6 +378,7 @@ def publish_draft(session: Session, actor: User, version_id: int, *, now: dateti
     audit.record(session, actor=actor, action="checklist.publish", entity_type="checklist_version",
                  entity_id=draft.id, now=now, before={"status": "draft"},
                  after={"key": checklist.key, "number": draft.number, "status": "published"})
+    retire_replaced_versions(session, draft, now=now, actor=actor)
     session.commit()
     return _info(session, draft)
 
