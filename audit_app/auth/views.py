@@ -10,7 +10,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from audit_app.auth import bp
 from audit_app.auth.forms import ChangePasswordForm, ChooseLanguageForm, SignInForm, SignOutForm
 from audit_app.extensions import db, limiter
-from audit_app.i18n import LANGUAGES
+from audit_app.i18n import LANGUAGES, message_text
 from audit_app.services import users as user_service
 
 # A language picked before signing in, kept apart from the session's language so that only a real choice (and
@@ -112,8 +112,8 @@ def change_password():
             flash(_("Your password has been changed. You are still signed in here and signed out everywhere else."),
                   "info")
             return redirect(url_for("auth.index"))
-        form.current.errors = [problems["current"]] if "current" in problems else []
-        form.new.errors = [problems["new"]] if "new" in problems else []
+        form.current.errors = [message_text(problems["current"])] if "current" in problems else []
+        form.new.errors = [message_text(problems["new"])] if "new" in problems else []
         status = 422
     elif request.method == "POST":
         status = 422

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 import scoring
 from audit_app.models import Area, ChecklistVersion, Region, Store, User, Visit, VisitScore
 from audit_app.services import dashboards, scorecards
-from audit_app.services.errors import PermissionDeniedError
+from audit_app.services.errors import N_, PermissionDeniedError
 from reports.context import DEFAULT_LABELS, answer_text, percent_text, points_text
 
 
@@ -51,7 +51,7 @@ def export_visits(
     for area managers when head office hides shoppers from them. `headers` words the fixed columns.
     """
     if user.role not in ("head_office", "area_manager"):
-        raise PermissionDeniedError("Exports are for area managers and head office.")
+        raise PermissionDeniedError(N_("Exports are for area managers and head office."))
     statuses = scorecards.statuses_for(session)
     options = dashboards.list_checklist_options(session, scope.area_ids, statuses)
     chosen = dashboards.choose_checklist(options, checklist_id)

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
 
 from audit_app.extensions import db
-from tests.conftest import ScorecardWorld, World, make_scorecard_world
+from audit_app.models import Assignment, User
+from tests.conftest import (
+    PASSWORD, ScorecardWorld, World, csrf_token_from, make_assignment, make_published_checklist, make_scorecard_world,
+    make_submitted_visit,
+)
 
 
 @pytest.fixture
@@ -35,3 +43,73 @@ def test_every_manager_page_answers_in_japanese(sw: ScorecardWorld, login) -> No
     area = client.get(pages["area"]).get_data(as_text=True)
     assert "平均は各訪問のスコア（％）の平均です" in area
     assert "セクション加重方式" in client.get(pages["visit"]).get_data(as_text=True)
+
+
+def _post(client: FlaskClient, path: str, data: dict[str, Any]) -> Any:
+    return client.post(path, data={**data, "csrf_token": csrf_token_from(client, path)}, follow_redirects=True)
+
+
+def _japanese(*people: User) -> None:
+    for person in people:
+        person.locale = "ja"
+    db.session.commit()
+
+
+def test_cancelling_a_started_assignment_is_refused_in_japanese(world: World, login: Any) -> None:
+    _japanese(world.head)
+    version = make_published_checklist()
+    assignment = make_assignment(world.shopper, world.store, version.checklist_id)
+    assignment.status = "started"
+    db.session.commit()
+    client = login(world.head)
+    html = _post(client, f"/head-office/assignments/{assignment.id}/cancel", {}).get_data(as_text=True)
+    assert "取り消せるのは、まだ開始されていない割り当てだけです。" in html
+    assert "Only an assignment" not in html
+
+
+def test_an_assignment_window_that_ends_before_it_starts_is_refused_in_japanese(world: World, login: Any) -> None:
+    _japanese(world.head)
+    version = make_published_checklist()
+    client = login(world.head)
+    response = _post(client, "/head-office/assignments", {
+        "which": "one", "one-shopper_id": world.shopper.id, "one-store_id": world.store.id,
+        "one-checklist_id": version.checklist_id, "one-window_start": "2026-12-10", "one-window_end": "2026-12-01"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "期間の終了日は開始日と同じか、それより後にしてください。" in html
+    assert db.session.scalar(select(func.count(Assignment.id))) == 0
+
+
+def test_a_weak_new_password_is_refused_in_japanese(world: World, login: Any) -> None:
+    _japanese(world.shopper)
+    client = login(world.shopper)
+    response = _post(client, "/account/password", {"current": PASSWORD, "new": "password123",
+                                                   "confirm": "password123"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "攻撃者" in html and "attacker" not in html
+
+
+def test_a_new_person_with_several_problems_is_told_each_in_japanese(world: World, login: Any) -> None:
+    _japanese(world.head)
+    client = login(world.head)
+    response = _post(client, "/head-office/people/new", {"email": "not-an-address", "name": "Kana", "role": "shopper",
+                                                         "locale": "ja", "region": "", "password": "short"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "メールアドレスの形式ではありません。" in html or "メールアドレスの形式ではありません" in html
+    assert "文字以上" in html and "does not look like" not in html
+
+
+def test_a_review_refusal_names_the_status_in_japanese(world: World, login: Any) -> None:
+    _japanese(world.head)
+    version = make_published_checklist()
+    visit = make_submitted_visit(world.shopper, world.store, version.checklist_id,
+                                 {"greeted": "yes", "helpful": 4, "queue_wait": 90})
+    visit.status = "voided"
+    db.session.commit()
+    client = login(world.head)
+    response = client.post(f"/head-office/visits/{visit.id}", data={
+        "decision": "approve", "csrf_token": csrf_token_from(client, f"/head-office/visits/{visit.id}")})
+    assert response.status_code == 422
+    assert "「無効」の訪問は承認できません。" in response.get_data(as_text=True)

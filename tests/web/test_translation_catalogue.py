@@ -78,3 +78,28 @@ def test_every_message_of_the_code_and_templates_has_a_japanese_translation(
 def test_the_committed_message_template_lists_what_the_code_marks_today(extracted: Catalog) -> None:
     committed = read_catalogue(TRANSLATIONS / "messages.pot")
     assert msgids(committed) == msgids(extracted), "run `make extract-messages` and commit messages.pot"
+
+
+def test_services_leave_translation_to_the_web_edge() -> None:
+    """Services mark their messages with N_ and never import Flask-Babel (nor translate with it)."""
+    offenders = [path.name for path in sorted((ROOT / "audit_app" / "services").glob("*.py"))
+                 if re.search(r"^\s*(from|import) flask_babel", path.read_text(encoding="utf-8"), re.MULTILINE)]
+    assert offenders == []
+
+
+def test_a_service_error_reads_in_english_and_in_japanese(app) -> None:  # type: ignore[no-untyped-def]
+    from flask_babel import force_locale
+
+    from audit_app.i18n import error_text
+    from audit_app.services.errors import N_, ServiceError, message
+
+    error = ServiceError([message(N_("that does not look like an e-mail address")),
+                          message(N_("you cannot change your own role"))])
+    assert str(error) == "That does not look like an e-mail address; you cannot change your own role."
+    single = ServiceError(N_("The code %(code)s is already used."), code="A1")
+    with app.test_request_context():
+        with force_locale("ja"):
+            assert error_text(error) == "メールアドレスの形式ではありません。自分自身の役割は変更できません。"
+            assert error_text(single) == "コード A1 はすでに使われています。"
+        with force_locale("en"):
+            assert error_text(single) == "The code A1 is already used."
