@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import re
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from audit_app.extensions import db
@@ -113,3 +117,29 @@ def test_a_review_refusal_names_the_status_in_japanese(world: World, login: Any)
         "decision": "approve", "csrf_token": csrf_token_from(client, f"/head-office/visits/{visit.id}")})
     assert response.status_code == 422
     assert "「無効」の訪問は承認できません。" in response.get_data(as_text=True)
+
+
+def test_the_store_page_charts_name_months_in_japanese(sw: ScorecardWorld, login) -> None:
+    html = login(sw.world.manager).get(f"/manager/stores/{sw.world.store.id}").get_data(as_text=True)
+    svg = html[html.index("<svg"):]
+    assert re.search(r">\d{1,2}月<", svg) or re.search(r">\d{4}年\d{1,2}月<", svg)
+    assert not re.search(r">(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)<", svg)
+
+
+def test_the_csv_is_in_japanese_for_a_japanese_reader(sw: ScorecardWorld, login) -> None:
+    raw = login(sw.world.manager).get(f"/manager/areas/{sw.world.area.id}/visits.csv?days=365").get_data()
+    rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
+    header = list(rows[0])
+    assert "店舗" in header and "Store" not in header
+    assert {row["状態"] for row in rows} == {"提出済み"}
+    assert {row["チェックリスト"] for row in rows} == {"店舗訪問"}
+    assert {row["評価"] for row in rows} <= {"良好", "不十分"} and rows
+
+
+def test_the_pdf_scorecard_is_in_japanese_for_a_japanese_reader(sw: ScorecardWorld, login) -> None:
+    response = login(sw.world.manager).get(f"/manager/stores/{sw.world.store.id}/scorecard.pdf")
+    assert response.status_code == 200
+    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(response.get_data())).pages)
+    assert "店舗訪問" in text and "Store visit" not in text
+    assert "良好" in text or "不十分" in text
+    assert "Good" not in text and "Poor" not in text
