@@ -22,6 +22,7 @@ from audit_app.headoffice.forms import (
 from audit_app.services import assignments, checklists, history, org, people, review, rubrics, scorecards
 from audit_app.services import settings as settings_service
 from audit_app.services.definitions import checklist_from_definition
+from audit_app.i18n import error_text
 from audit_app.services.errors import NotFoundError, ServiceError
 from audit_app.shopper.forms import read_section
 
@@ -72,7 +73,7 @@ def checklists_page():
             by_field, problems = editor.map_problems(error.problems, "", {"key": "key", "title": "title"})
             problems += editor.apply_errors(form, by_field)
         except ServiceError as error:
-            form.key.errors = [str(error)]
+            form.key.errors = [error_text(error)]
         else:
             flash(_("Checklist created with a draft version 1."), "success")
             return redirect(url_for("headoffice.version", version_id=info.id))
@@ -83,7 +84,7 @@ def checklists_page():
             problems = [f"{p.path}: {p.message}" if p.path else p.message for p in error.problems]
             import_form.yaml_text.errors = [_("The YAML was not imported; fix the problems listed above.")]
         except ServiceError as error:
-            import_form.yaml_text.errors = [str(error)]
+            import_form.yaml_text.errors = [error_text(error)]
         else:
             flash(_("Imported as draft version %(n)d.", n=info.number), "success")
             return redirect(url_for("headoffice.version", version_id=info.id))
@@ -156,7 +157,7 @@ def _version_action(version_id: int, call: Any, message: str, target: str = "ver
     try:
         result = call()
     except ServiceError as error:
-        flash(str(error), "error")
+        flash(error_text(error), "error")
         return redirect(url_for("headoffice.version", version_id=version_id))
     flash(message, "success")
     if target == "checklist":
@@ -203,7 +204,7 @@ def rescore(version_id: int):
     try:
         count = rubrics.rescore_history(db.session, current_user, version_id, now=_now())
     except ServiceError as error:
-        flash(str(error), "error")
+        flash(error_text(error), "error")
     else:
         flash(_("%(n)d visit(s) re-scored under this version. Their earlier scores are kept.", n=count), "success")
     return redirect(url_for("headoffice.version", version_id=version_id))
@@ -232,7 +233,7 @@ def edit_settings(version_id: int):
         try:
             grades = editor.parse_grades(form.grades.data)
         except editor.LineError as error:
-            form.grades.errors = [str(error)]
+            form.grades.errors = [error_text(error)]
         else:
             change = rubrics.settings_edit(title=editor.text_value(form.title_en.data, form.title_ja.data),
                                            description=editor.keep_translations(data.get("description"),
@@ -244,7 +245,7 @@ def edit_settings(version_id: int):
                 by_field, problems = editor.settings_problems(error.problems)
                 problems += editor.apply_errors(form, by_field)
             except ServiceError as error:
-                problems = [str(error)]
+                problems = [error_text(error)]
             else:
                 flash(_("Checklist settings saved."), "success")
                 return redirect(url_for("headoffice.version", version_id=version_id))
@@ -286,7 +287,7 @@ def edit_section(version_id: int, section: int | None):
             by_field, problems = editor.section_problems(found, index)
             problems += editor.apply_errors(form, by_field)
         except ServiceError as error:
-            problems = [str(error)]
+            problems = [error_text(error)]
         else:
             flash(_("Section saved."), "success")
             return redirect(url_for("headoffice.version", version_id=version_id) + f"#section-{section or 0}")
@@ -347,7 +348,7 @@ def edit_question(version_id: int, section: int, question: int | None):
                 by_field, problems = editor.question_problems(error.problems, section, index)
                 problems += editor.apply_errors(form, by_field)
             except ServiceError as error:
-                problems = [str(error)]
+                problems = [error_text(error)]
             else:
                 flash(_("Question saved."), "success")
                 return redirect(url_for("headoffice.version", version_id=version_id) + f"#q-{data['key']}")
@@ -408,7 +409,7 @@ def _edit(version_id: int, change: Any) -> bool:
             flash(f"{problem.path}: {problem.message}" if problem.path else problem.message, "error")
         return False
     except ServiceError as error:
-        flash(str(error), "error")
+        flash(error_text(error), "error")
         return False
     return True
 
@@ -434,7 +435,7 @@ def preview(version_id: int):
         try:
             card = scoring.score(checklist, answers)
         except scoring.AnswerError as error:
-            problems[error.question_key] = str(error)
+            problems[error.question_key] = error_text(error)
     return render_template("headoffice/preview.html", version=info, checklist=checklist, form=form,
                            answers=answers, raw=raw, card=card, problems=problems), (422 if problems else 200)
 
@@ -480,7 +481,7 @@ def edit_store(store_id: int | None):
                               area_id=form.area_id.data, city=form.city.data or "", address=form.address.data or "",
                               timezone=form.timezone.data.strip(), now=_now())
         except ServiceError as error:
-            problems = [str(error)]
+            problems = [error_text(error)]
         else:
             flash(_("Store saved."), "success")
             return redirect(url_for("headoffice.stores"))
@@ -498,7 +499,7 @@ def set_active(kind: str, item_id: int):
     except NotFoundError:
         abort(404)
     except ServiceError as error:
-        flash(str(error), "error")
+        flash(error_text(error), "error")
     else:
         flash(_("Reactivated.") if active else _("Deactivated."), "success")
     back = {"region": "headoffice.places", "area": "headoffice.places", "store": "headoffice.stores",
@@ -551,7 +552,7 @@ def places():
                     people.save_area(db.session, current_user, area_id=None, code=form.code.data,
                                      name=form.name.data, region_id=form.region_id.data, now=_now())
             except ServiceError as error:
-                problems = [str(error)]
+                problems = [error_text(error)]
             else:
                 flash(_("Saved."), "success")
                 return redirect(url_for("headoffice.places"))
@@ -584,7 +585,7 @@ def edit_place(kind: str, item_id: int):
                 people.save_area(db.session, current_user, area_id=item_id, code=form.code.data, name=form.name.data,
                                  region_id=form.region_id.data, now=_now())
         except ServiceError as error:
-            problems = [str(error)]
+            problems = [error_text(error)]
         else:
             flash(_("Saved."), "success")
             return redirect(url_for("headoffice.places"))
@@ -624,7 +625,7 @@ def edit_person(user_id: int | None):
                                role=form.role.data, locale=form.locale.data, area_codes=list(form.areas.data or []),
                                region_code=form.region.data or "", password=form.password.data or "", now=_now())
         except ServiceError as error:
-            problems = [str(error)]
+            problems = [error_text(error)]
         else:
             flash(_("Saved."), "success")
             return redirect(url_for("headoffice.people"))
@@ -675,7 +676,7 @@ def assignments_page():
                                               window_start=single.window_start.data,
                                               window_end=single.window_end.data, now=_now())
             except ServiceError as error:
-                problems = [str(error)]
+                problems = [error_text(error)]
             else:
                 flash(_("Assignment created."), "success")
                 return redirect(url_for("headoffice.assignments"))
@@ -694,7 +695,7 @@ def assignments_page():
                     return redirect(url_for("headoffice.assignments"))
                 plan = assignments.plan_area(db.session, area_id=bulk.area_id.data, shopper_ids=chosen)
             except ServiceError as error:
-                problems = [str(error)]
+                problems = [error_text(error)]
         else:
             problems = [_("Check the fields of the bulk assignment.")]
     elif request.method == "POST":
@@ -713,7 +714,7 @@ def cancel_assignment(assignment_id: int):
     except NotFoundError:
         abort(404)
     except ServiceError as error:
-        flash(str(error), "error")
+        flash(error_text(error), "error")
     else:
         flash(_("Assignment cancelled."), "success")
     return redirect(url_for("headoffice.assignments"))

@@ -206,7 +206,7 @@ def store(store_id: int):
         trend_svg = charts.trend_chart([(p.at.date(), float(p.percent)) for p in page.trend],
                                        [(d, float(v)) for d, v in page.area_trend],
                                        store_label=labels["this_store"], reference_label=labels["area_monthly_mean"],
-                                       width=WEB_CHART_WIDTH)
+                                       width=WEB_CHART_WIDTH, lang=_lang())
     if page.sections and any(s.store is not None for s in page.sections):
         sections_svg = charts.sections_chart(
             [(s.title, None if s.store is None else float(s.store), None if s.area is None else float(s.area))
