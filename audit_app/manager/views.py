@@ -64,8 +64,9 @@ def _pdf_args(period: dashboards.Period, checklist: int | None) -> dict[str, Any
             "branding": _branding(), "upload_dir": config.upload_dir, "format_date": format_date, "now": _now()}
 
 
-def _download(data: bytes, filename: str, mimetype: str) -> Response:
-    response = Response(data, mimetype=mimetype)
+def _download(data: bytes, filename: str, content_type: str) -> Response:
+    # content_type, not mimetype: Flask appends a charset to a text mimetype, which named utf-8 twice.
+    response = Response(data, content_type=content_type)
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     response.headers["Cache-Control"] = "private, no-store"
     return response

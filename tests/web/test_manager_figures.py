@@ -133,3 +133,19 @@ def _token(client) -> str:  # type: ignore[no-untyped-def]
     from tests.conftest import csrf_token_from
 
     return csrf_token_from(client, "/manager/")
+
+
+def test_csv_downloads_have_distinct_descriptive_names_and_one_charset(sw: ScorecardWorld, login) -> None:
+    client = login(sw.world.head)
+    stamp = f"{sw.now:%Y%m%d}"
+    store = client.get(f"/manager/stores/{sw.world.store.id}/visits.csv")
+    area = client.get(f"/manager/areas/{sw.world.area.id}/visits.csv")
+    region = client.get(f"/manager/regions/{sw.world.region.id}/visits.csv")
+    names = []
+    for response in (store, area, region):
+        assert response.status_code == 200
+        assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
+        names.append(re.search(r'filename="([^"]+)"', response.headers["Content-Disposition"]).group(1))
+    assert names == [f"visits-store-{sw.world.store.code}-90d-{stamp}.csv",
+                     f"visits-area-{sw.world.area.code}-90d-{stamp}.csv",
+                     f"visits-region-{sw.world.region.code}-90d-{stamp}.csv"]
