@@ -6,6 +6,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -19,7 +20,7 @@ from audit_app.headoffice.forms import (
     ImportChecklistForm, MoveForm, NewChecklistForm, PersonForm, QuestionForm, RegionForm, RemoveForm, ReorderForm,
     SectionForm, SettingsForm, StoreForm, WhatIfForm, _choices,
 )
-from audit_app.services import assignments, checklists, history, org, people, review, rubrics, scorecards
+from audit_app.services import assignments, checklists, dashboards, history, org, people, review, rubrics
 from audit_app.services import settings as settings_service
 from audit_app.services.definitions import checklist_from_definition
 from audit_app.i18n import error_text
@@ -49,9 +50,10 @@ def _refuse_unless_valid(form: Any) -> None:
 @bp.route("/")
 @head_office
 def home():
-    since = scorecards.period_start(_now().date(), PERIOD_DAYS)
+    period = dashboards.make_period(_now(), PERIOD_DAYS)
     return render_template("headoffice/home.html", period_days=PERIOD_DAYS,
-                           areas=scorecards.list_area_rows(db.session, None, since),
+                           areas=dashboards.list_area_summaries(db.session, None, period=period,
+                                                                lang=str(get_locale() or "en")),
                            checklists=checklists.list_checklists(db.session),
                            waiting=review.count_visits(db.session))
 

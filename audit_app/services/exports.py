@@ -145,5 +145,18 @@ def export_visits(
             cells.append(_cell(question, result.answer if result is not None else None, lang, labels))
         writer.writerow(cells)
     data = out.getvalue().encode("utf-8-sig")
-    stamp = period.end.strftime("%Y%m%d")
-    return CsvExport(filename=f"visits-{scope.kind}-{scope.id}-{period.days}d-{stamp}.csv", data=data, rows=len(rows))
+    return CsvExport(filename=_filename(session, scope, period, store_ids), data=data, rows=len(rows))
+
+
+def _filename(session: Session, scope: dashboards.Scope, period: dashboards.Period,
+              store_ids: Sequence[int] | None) -> str:
+    """`visits-store-TKC01-90d-20261201.csv`, `visits-area-TKC-...`, `visits-region-KANTO-...`: what the file
+    covers, by the codes people know, so that downloads never overwrite one another."""
+    if store_ids is not None and len(store_ids) == 1:
+        kind, code = "store", session.scalar(select(Store.code).where(Store.id == store_ids[0]))
+    elif scope.kind == "region":
+        kind, code = "region", session.scalar(select(Region.code).where(Region.id == scope.id))
+    else:
+        kind, code = "area", session.scalar(select(Area.code).where(Area.id == scope.id))
+    safe = re.sub(r"[^A-Za-z0-9_-]+", "-", code or str(scope.id)).strip("-") or str(scope.id)
+    return f"visits-{kind}-{safe}-{period.days}d-{period.end:%Y%m%d}.csv"

@@ -445,6 +445,7 @@ _QUESTION_FIELDS: tuple[tuple[str, str, Callable[[Any], str]], ...] = (
     ("critical", "critical", _critical_words),
     ("show_if", "show if", lambda v: f"{v['question']} is {v.get('equals', v.get('in'))}" if v else "always shown"),
     ("kpi", "KPI", str),
+    ("audience", "who sees the answer", lambda v: "head office only" if v == "head_office" else "everyone"),
 )
 
 
@@ -489,7 +490,7 @@ def diff_definitions(old: Definition, new: Definition) -> list[str]:
         for field, label, words in _QUESTION_FIELDS:
             was, now = before.get(field), question.get(field)
             if was != now:
-                said = [words(v) if v is not None or field in ("critical", "show_if") else "—" for v in (was, now)]
+                said = [words(v) if v is not None or field in ("critical", "show_if", "audience") else "—" for v in (was, now)]
                 lines.append(f"Question {key}: {label} changed from {said[0]} to {said[1]}.")
     for key, (_, question) in old_questions.items():
         if key not in new_questions:
