@@ -215,18 +215,24 @@ def save_answers(
 ) -> Visit:
     """Store answers for a draft visit (question key -> value, scoring.NA, or None to clear), all or nothing.
 
-    A photo answer is the SHA-256 of a photo already stored with the visit for that question.
+    A photo answer is the SHA-256 of a photo already stored with the visit for that question. Starts a
+    transaction of its own (the caller's session must hold nothing unsaved).
     Raises InvalidAnswerError naming the first question whose answer the checklist cannot take.
     """
-    visit = own_draft(session, user, visit_id)
+    visit = _claim_draft(session, user, visit_id, now)
     definition = _definition(session.get(ChecklistVersion, visit.checklist_version_id))
     comments = comments or {}
     stored_photos = _stored_photos(session, visit.id)
     for key in [*answers, *comments]:
-        question = _question(definition, key)
+        try:
+            question = _question(definition, key)
+        except InvalidAnswerError:
+            session.rollback()
+            raise
         problem = answer_problem(question, answers.get(key)) or _photo_problem(question, answers.get(key),
                                                                                stored_photos)
         if problem:
+            session.rollback()
             raise InvalidAnswerError(key, problem)
     _write_answers(session, visit.id, answers, comments, now)
     session.commit()
