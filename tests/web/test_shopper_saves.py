@@ -237,3 +237,22 @@ def test_na_is_a_change_like_any_other_answer(shopper: FlaskClient, world: World
     assert response.get_json()["ok"] is True
     assert _stored(visit.id)["sco_help"].is_na is True
     assert response.get_json()["bases"]["sco_help"] == visit_pages.answer_token(scoring.NA)
+
+
+# --- 6. one section save is one transaction ------------------------------------------------------------------
+
+def test_a_save_that_fails_half_way_stores_neither_the_photo_nor_the_answers(
+        shopper: FlaskClient, photo_visit: Visit, monkeypatch: pytest.MonkeyPatch) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    def database_gone(*args: object, **kwargs: object) -> None:
+        raise OperationalError("INSERT INTO answers ...", {}, Exception("server closed the connection"))
+
+    monkeypatch.setattr(visits, "_write_answers", database_gone)
+    response = _post(shopper, f"/shopper/visits/{photo_visit.id}/sections/0",
+                     {"q-paid": "yes", "f-receipt": (io.BytesIO(_jpeg()), "r.jpg")},
+                     content_type="multipart/form-data", headers=JSON)
+    assert response.status_code == 503
+    db.session.rollback()
+    assert db.session.scalar(select(func.count()).select_from(Photo)) == 0
+    assert _stored(photo_visit.id) == {}
