@@ -21,7 +21,7 @@ TOKEN_LENGTH = 16
 
 
 def _token(canonical: Any) -> str:
-    text = json.dumps(canonical, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    text = json.dumps(canonical, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:TOKEN_LENGTH]
 
 
@@ -36,7 +36,7 @@ def answer_token(value: Any) -> str:
     if value is None:
         return _token(None)
     if isinstance(value, (list, tuple)):
-        value = sorted(value, key=lambda item: json.dumps(item, sort_keys=True))
+        value = sorted(value, key=lambda item: json.dumps(item, sort_keys=True, default=str))
     return _token({"v": value})
 
 

@@ -172,7 +172,8 @@ def _upsert(session: Session):  # type: ignore[no-untyped-def]
 def _write_answers(session: Session, visit_id: int, values: Mapping[str, Any], comments: Mapping[str, str],
                    now: datetime) -> None:
     """Insert or update answer rows in place (one statement per kind of change), so two first saves of one
-    question never collide on the (visit, question) unique key."""
+    question never collide on the (visit, question) unique key. The caller has claimed the visit (and set its
+    updated_at) with _claim_draft."""
     groups: dict[tuple[bool, bool], list[dict[str, Any]]] = {}
     for key in sorted(set(values) | set(comments)):
         has_value, has_comment = key in values, key in comments
@@ -192,7 +193,6 @@ def _write_answers(session: Session, visit_id: int, values: Mapping[str, Any], c
             changed["comment"] = statement.excluded.comment
         session.execute(statement.on_conflict_do_update(index_elements=["visit_id", "question_key"], set_=changed),
                         rows)
-    session.execute(update(Visit).where(Visit.id == visit_id).values(updated_at=now))
 
 
 def _stored_photos(session: Session, visit_id: int) -> set[tuple[str, str]]:
