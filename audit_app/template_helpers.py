@@ -17,6 +17,7 @@ from flask_login import current_user
 
 import scoring
 from audit_app.i18n import LANGUAGES
+from audit_app.services import visit_pages
 
 NAV = {
     "shopper": [("shopper.home", _l("My visits"))],
@@ -86,6 +87,8 @@ def init_template_helpers(app: Flask) -> None:
     app.add_template_filter(localise, "t")
     app.add_template_filter(when, "when")
     app.add_template_test(lambda value: value is scoring.NA, "not_applicable")
+    app.add_template_filter(visit_pages.answer_token, "answer_token")
+    app.add_template_filter(visit_pages.comment_token, "comment_token")
 
     @app.context_processor
     def layout_context() -> dict[str, Any]:

@@ -320,7 +320,7 @@
     function isPhoto(key) { return blocks[key].getAttribute("data-type") === "photo"; }
     function signature(key) {
       var parts = [];
-      $all('[name="q-' + key + '"], [name="na-' + key + '"]', blocks[key]).forEach(function (el) {
+      $all('[name="q-' + key + '"], [name="na-' + key + '"], [name="remove-' + key + '"]', blocks[key]).forEach(function (el) {
         if (isPhoto(key) && el.name.indexOf("q-") === 0) return;
         if (el.type === "radio" || el.type === "checkbox") { if (el.checked) parts.push(el.name + "=" + el.value); }
         else if (el.value !== "") parts.push(el.name + "=" + el.value);
@@ -384,12 +384,20 @@
       var img = blocks[key].querySelector(".photo-preview");
       var label = blocks[key].querySelector(".photo-button");
       if (!img) return;
+      var remove = blocks[key].querySelector("[data-photo-remove]");
       if (photo) {
-        img.src = photo.thumb_url; img.hidden = false; img.alt = messages.photo || ""; img.removeAttribute("data-state");
+        if (img.getAttribute("src") !== photo.thumb_url) img.src = photo.thumb_url;
+        img.hidden = false; img.alt = messages.photo || ""; img.removeAttribute("data-state");
         if (label && messages.retake) label.textContent = messages.retake;
       } else {
         img.removeAttribute("src"); img.hidden = true; img.alt = "";
         if (label && messages.take) label.textContent = messages.take;
+      }
+      if (remove) {
+        // What is removed is gone: the box goes with it, so a later save cannot remove a newer photo.
+        remove.checked = false;
+        remove.closest("label").hidden = !photo;
+        remove.disabled = !photo;
       }
     }
     function showCounts(sections) {
