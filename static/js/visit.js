@@ -12,6 +12,7 @@
   var SUBMIT = "storecheck:submit:";     // + visit uuid -> {url, fields, next}
   var COUNT = "storecheck:count:";       // + visit uuid + ":" + section -> {answered, total} shown while waiting
   var WATCH = "storecheck:watch:";       // + visit uuid + ":" + question key -> when the running stopwatch started
+  var SENT = "storecheck:sent:";         // + visit uuid, for one page load: the review reloaded after sending
   var LEGACY = "storecheck:pending:";    // saves kept by an older version of this file: sent once, then dropped
 
   function $all(selector, root) { return Array.prototype.slice.call((root || document).querySelectorAll(selector)); }
@@ -111,7 +112,7 @@
         });
       },
       /* Drops an entry that was sent, unless it changed while it was on its way (then it is sent again). */
-      sent: function (id, rev, bases, commentBases, conflicts) {
+      sent: function (id, rev, bases, commentBases, conflicts, changed) {
         return this.get(id).then(function (entry) {
           if (!entry) return;
           if (entry.rev === rev) {
@@ -120,7 +121,7 @@
           // Changed meanwhile: what was sent is now stored, so its newer fields build on the new tokens.
           entry.fields = entry.fields.map(function (f) {
             var m = /^(b|bc)-(.+)$/.exec(f[0]);
-            if (!m || (conflicts && m[2] in conflicts)) return f;
+            if (!m || (conflicts && m[2] in conflicts) || (changed || []).indexOf(m[2]) === -1) return f;
             var fresh = (m[1] === "b" ? bases : commentBases) || {};
             return m[2] in fresh ? [f[0], fresh[m[2]]] : f;
           });
@@ -198,7 +199,7 @@
                 return outbox.remove(entry.id).then(function () { return true; });
               }
               drop(COUNT + entry.visit + ":" + entry.section);
-              return outbox.sent(entry.id, entry.rev, body.bases, body.comment_bases, body.conflicts).then(function () {
+              return outbox.sent(entry.id, entry.rev, body.bases, body.comment_bases, body.conflicts, entry.changed).then(function () {
                 listeners.forEach(function (listen) { listen(entry, body); });
                 return true;
               });
@@ -441,8 +442,12 @@
       if (entry.section !== index) { showCounts(countsWithLocal()); return; }
       waitingHere = false;
       var conflicts = body.conflicts || {}, problems = body.problems || {};
-      Object.keys(body.bases || {}).forEach(function (k) { var b = named("b-" + k); if (b) b.value = body.bases[k]; });
-      Object.keys(body.comment_bases || {}).forEach(function (k) { var b = named("bc-" + k); if (b) b.value = body.comment_bases[k]; });
+      // New tokens for what this page sent and for conflicts (their stored value is shown below). A question this
+      // page left alone keeps the token of what it shows, so changing it later still finds another screen's change.
+      var mine = entry.changed || [];
+      function ours(k) { return mine.indexOf(k) !== -1 || k in conflicts; }
+      Object.keys(body.bases || {}).forEach(function (k) { var b = named("b-" + k); if (b && ours(k)) b.value = body.bases[k]; });
+      Object.keys(body.comment_bases || {}).forEach(function (k) { var b = named("bc-" + k); if (b && ours(k)) b.value = body.comment_bases[k]; });
       keys.forEach(function (k) {
         setProblem(k, problems[k] || null, "error");
         setProblem(k, conflicts[k] || null, "conflict");
@@ -519,7 +524,8 @@
       // Without an outbox (no storage on this phone) an online save goes straight to the server.
       var files = {};
       Object.keys(picked).forEach(function (k) { files["f-" + k] = { blob: picked[k], filename: picked[k].name || "photo.jpg" }; });
-      var entry = { id: id, visit: visit, section: index, url: form.action, fields: payloadFields(), files: files, rev: -1 };
+      var entry = { id: id, visit: visit, section: index, url: form.action, fields: payloadFields(), files: files, rev: -1,
+                    changed: changedKeys() };
       var sentPicks = Object.keys(picked);
       var before = {}; keys.forEach(function (k) { before[k] = [signature(k), commentOf(k)]; });
       return post(form.action, formDataOf(entry.fields, files)).then(function (response) {
@@ -587,10 +593,11 @@
     form.addEventListener("change", function (event) {
       if (event.target.matches('[name^="q-"], [name^="na-"]')) applyShowIf();
       if (event.target.type === "file") return;          // handled by its own listener below
+      say("");                                           // "Saved" only once this change is saved
       clearTimeout(timer); timer = setTimeout(save, 500);
     });
     form.addEventListener("input", function (event) {
-      if (event.target.tagName === "TEXTAREA" || event.target.type === "text" || !event.target.type) { clearTimeout(timer); timer = setTimeout(save, 1200); }
+      if (event.target.tagName === "TEXTAREA" || event.target.type === "text" || !event.target.type) { say(""); clearTimeout(timer); timer = setTimeout(save, 1200); }
     });
     form.addEventListener("submit", function (event) {
       var go = event.submitter ? event.submitter.value : "next";
@@ -619,6 +626,7 @@
       input.addEventListener("change", function () {
         if (!input.files || !input.files[0]) return;
         picked[key] = input.files[0];
+        say("");
         if (img) { img.src = URL.createObjectURL(input.files[0]); img.hidden = false; img.alt = messages.photo || ""; img.setAttribute("data-state", "local"); }
         photoState(key, navigator.onLine ? messages.photoSending : "");
         save();
@@ -664,6 +672,9 @@
       var summary = document.querySelector("[data-answered-summary]");
       if (summary && touched && messages.summary) summary.textContent = fill(messages.summary, { a: answered, t: total });
     }
+    try {
+      if (sessionStorage.getItem(SENT + visit)) { sentThisPage = true; sessionStorage.removeItem(SENT + visit); }
+    } catch (e) { /* no session storage */ }
     outbox.all().then(function (entries) {
       mark(entries); showBanner(entries);
       if (entries.some(function (e) { return e.visit === visit; }) && navigator.onLine) flush();
@@ -672,7 +683,10 @@
       // Once what was waiting has reached the server, the server's own review is the truth.
       if (entry.visit !== visit) return;
       outbox.all().then(function (entries) {
-        if (!entries.some(function (e) { return e.visit === visit; })) window.location.reload();
+        if (!entries.some(function (e) { return e.visit === visit; })) {
+          try { sessionStorage.setItem(SENT + visit, "1"); } catch (e) { /* the banner then stays quiet */ }
+          window.location.reload();
+        }
         else mark(entries);
       });
     });
