@@ -213,3 +213,51 @@ def test_a_double_tapped_start_makes_one_visit(page: Any, live_server: str, worl
     assert db.session.scalar(select(func.count()).select_from(Visit)) == 1
     page.goto(f"{live_server}/shopper/")
     assert page.get_by_text("Journey").count() == 1  # once, under In progress
+
+
+def test_a_photo_this_phone_cannot_keep_offline_is_said_beside_it(page: Any, context: Any, live_server: str,
+                                                                  world: World, journey: Any,
+                                                                  receipt: Path) -> None:
+    visit = _started(world, journey)
+    page.add_init_script("Object.defineProperty(window, 'indexedDB', {value: undefined})")  # no IndexedDB here
+    _sign_in(page, live_server, world.shopper.email)
+    page.goto(f"{live_server}/shopper/visits/{visit.id}/sections/1")
+    context.set_offline(True)
+    page.locator("#q-receipt input[type=file]").set_input_files(str(receipt))
+    state = page.locator("#q-receipt [data-photo-state].is-error")
+    state.wait_for()
+    assert "could not keep the photo" in state.inner_text()
+    assert not page.locator("#q-receipt img.photo-preview").is_visible()
+    _choose(page, "litter", "No")  # answers without a photo are still kept on the phone
+    page.locator("[data-save-status]", has_text="Saved on this phone").wait_for()
+    context.set_offline(False)
+    page.evaluate("() => window.dispatchEvent(new Event('online'))")
+    page.wait_for_function("() => !Object.keys(localStorage).some(k => k.startsWith('storecheck:outbox:'))")
+    stored = _answers(visit.id)
+    assert stored["litter"].value == "no" and "receipt" not in stored
+
+
+def test_the_offline_page_speaks_the_shoppers_language(page: Any, context: Any, live_server: str,
+                                                      world: World) -> None:
+    from tests.conftest import make_user
+
+    shopper = make_user("hanako@test.example", locale="ja")
+    visit = make_visit(shopper, world.store)
+    _sign_in_ja(page, live_server, shopper.email)
+    page.goto(f"{live_server}/shopper/visits/{visit.id}/sections/0")
+    page.wait_for_function(
+        "async () => { if (!navigator.serviceWorker.controller) return false;"
+        " const c = await caches.open('storecheck-pages-v1'); return !!(await c.match('/shopper/__offline__')); }",
+        timeout=15000)
+    context.set_offline(True)
+    page.goto(f"{live_server}/shopper/visits/{visit.id}/never-kept")
+    assert page.locator("html").get_attribute("lang") == "ja"
+    assert "オフライン" in page.locator("h1").inner_text()
+
+
+def _sign_in_ja(page: Any, base: str, email: str) -> None:
+    page.goto(f"{base}/login")
+    page.locator("input[type=email]").fill(email)
+    page.locator("input[type=password]").fill(PASSWORD)
+    page.locator("form[action='/login'] button[type=submit]").click()
+    page.locator("h1").wait_for()
