@@ -505,7 +505,8 @@
           waitingHere = true;
           return true;
         }, function () {
-          if (!Object.keys(files).length) return false;
+          // Online, the save goes straight to the server instead (photo included).
+          if (!Object.keys(files).length || navigator.onLine) return false;
           // This phone cannot keep the photo: say so beside it and keep the question as it was.
           Object.keys(files).forEach(function (name) {
             var k = name.slice(2);

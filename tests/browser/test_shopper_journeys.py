@@ -16,6 +16,7 @@ import scoring
 from audit_app.extensions import db
 from audit_app.models import Answer, Photo, Visit, VisitScore
 from audit_app.services import checklists, visits
+from tests.browser.conftest import axe_violations
 from tests.conftest import NOW, PASSWORD, World, make_assignment, make_visit
 
 # Two sections: the second holds a required photo and a negatively worded question.
@@ -109,7 +110,8 @@ def _wait_for_offline_copies(page: Any, count: int) -> None:
 
 
 def test_a_visit_half_done_offline_is_sent_whole_on_reconnect(page: Any, context: Any, live_server: str,
-                                                              world: World, journey: Any, receipt: Path) -> None:
+                                                              world: World, journey: Any, receipt: Path,
+                                                              axe_source: str) -> None:
     _sign_in(page, live_server, world.shopper.email)
     page.get_by_role("button", name="Start visit").click()
     page.get_by_text("Section 1 of 2").wait_for()
@@ -128,6 +130,7 @@ def test_a_visit_half_done_offline_is_sent_whole_on_reconnect(page: Any, context
     banner = page.locator("[data-sync-banner]")
     banner.filter(has_text="2 changes waiting to be sent").wait_for()
     assert "when you are back online" in banner.inner_text()
+    assert axe_violations(page, axe_source) == []
     page.get_by_role("button", name="Save and review").click()
 
     page.get_by_role("heading", name="Review and submit").wait_for()  # the copy kept on the phone
@@ -136,6 +139,7 @@ def test_a_visit_half_done_offline_is_sent_whole_on_reconnect(page: Any, context
     marked.first.wait_for()
     assert sorted(marked.evaluate_all("els => els.map(e => e.dataset.missingKey)")) == ["litter", "receipt"]
     assert "Every required question is answered on this phone" in page.locator("#missing-h").inner_text()
+    assert axe_violations(page, axe_source) == []
     db.session.rollback()
     visit = db.session.scalar(select(Visit))
     assert "receipt" not in _answers(visit.id)  # nothing has reached the server yet
@@ -145,6 +149,7 @@ def test_a_visit_half_done_offline_is_sent_whole_on_reconnect(page: Any, context
     assert "Every required question is answered." in page.content()  # the server's own review now
     page.get_by_role("button", name="Submit visit").click()
     page.get_by_role("heading", name="Visit submitted").wait_for()
+    assert axe_violations(page, axe_source) == []
 
     stored = _answers(visit.id)
     photo = db.session.scalar(select(Photo).where(Photo.visit_id == visit.id))
@@ -261,3 +266,16 @@ def _sign_in_ja(page: Any, base: str, email: str) -> None:
     page.locator("input[type=password]").fill(PASSWORD)
     page.locator("form[action='/login'] button[type=submit]").click()
     page.locator("h1").wait_for()
+
+
+def test_without_indexeddb_a_photo_taken_online_is_still_stored(page: Any, live_server: str, world: World,
+                                                                journey: Any, receipt: Path) -> None:
+    visit = _started(world, journey)
+    page.add_init_script("Object.defineProperty(window, 'indexedDB', {value: undefined})")
+    _sign_in(page, live_server, world.shopper.email)
+    page.goto(f"{live_server}/shopper/visits/{visit.id}/sections/1")
+    page.locator("#q-receipt input[type=file]").set_input_files(str(receipt))
+    _wait_saved(page)
+    stored = _answers(visit.id)
+    photo = db.session.scalar(select(Photo).where(Photo.visit_id == visit.id))
+    assert photo is not None and stored["receipt"].value == photo.sha256
