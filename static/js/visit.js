@@ -12,6 +12,7 @@
   var SUBMIT = "storecheck:submit:";     // + visit uuid -> {url, fields, next}
   var COUNT = "storecheck:count:";       // + visit uuid + ":" + section -> {answered, total} shown while waiting
   var WATCH = "storecheck:watch:";       // + visit uuid + ":" + question key -> when the running stopwatch started
+  var CONFLICT = "storecheck:conflict:"; // + visit uuid + ":" + section -> {key: text} until that section is shown
   var SENT = "storecheck:sent:";         // + visit uuid, for one page load: the review reloaded after sending
   var LEGACY = "storecheck:pending:";    // saves kept by an older version of this file: sent once, then dropped
 
@@ -157,8 +158,11 @@
       text = bannerText.offline; kind = "waiting";
     } else if (problemsElsewhere) {
       text = problemsElsewhere; kind = "problem";
-    } else if (sentThisPage) {
-      text = bannerText.sent; kind = "sent";
+    } else {
+      var elsewhere = keysWith(CONFLICT + (pageVisit || "")).map(function (k) { return +k.split(":").pop() + 1; })
+        .sort(function (a, b) { return a - b; });
+      if (elsewhere.length) { text = fill(bannerText.conflicts, { s: elsewhere.join(", ") }); kind = "problem"; }
+      if (sentThisPage) { text = bannerText.sent + (text ? " " + text : ""); kind = kind || "sent"; }
     }
     banner.hidden = !text;
     banner.textContent = text;
@@ -199,6 +203,8 @@
                 return outbox.remove(entry.id).then(function () { return true; });
               }
               drop(COUNT + entry.visit + ":" + entry.section);
+              // Kept until the section is on screen, which shows each conflict beside its question.
+              if (Object.keys(body.conflicts || {}).length) store(CONFLICT + entry.id, body.conflicts);
               return outbox.sent(entry.id, entry.rev, body.bases, body.comment_bases, body.conflicts, entry.changed).then(function () {
                 listeners.forEach(function (listen) { listen(entry, body); });
                 return true;
@@ -441,6 +447,7 @@
       }
       if (entry.section !== index) { showCounts(countsWithLocal()); return; }
       waitingHere = false;
+      drop(CONFLICT + id);
       var conflicts = body.conflicts || {}, problems = body.problems || {};
       // New tokens for what this page sent and for conflicts (their stored value is shown below). A question this
       // page left alone keeps the token of what it shows, so changing it later still finds another screen's change.
@@ -584,6 +591,13 @@
         waitingHere = true;
       }
       remember();
+      // Conflicts found while another page was open: this page, fresh from the server, shows the kept answers.
+      var earlier = load(CONFLICT + id);
+      if (earlier && !waiting) {
+        Object.keys(earlier).forEach(function (k) { setProblem(k, earlier[k], "conflict"); });
+        drop(CONFLICT + id);
+        say(messages.conflicts);
+      }
       applyShowIf();
       showCounts(countsWithLocal());
       refreshBanner();

@@ -129,6 +129,9 @@ def test_a_visit_half_done_offline_is_sent_whole_on_reconnect(page: Any, context
     page.locator("#q-receipt [data-photo-state]", has_text="Photo kept on this phone").wait_for()
     banner = page.locator("[data-sync-banner]")
     banner.filter(has_text="2 changes waiting to be sent").wait_for()
+    # The progress bar and the section list count what is answered on this phone.
+    assert page.locator("[data-progress-text]").inner_text() == "4 of 4 answered"
+    assert page.locator('[data-section-count="1"]').inner_text() == "2/2 ✓"
     assert "when you are back online" in banner.inner_text()
     assert axe_violations(page, axe_source) == []
     page.get_by_role("button", name="Save and review").click()
@@ -279,3 +282,24 @@ def test_without_indexeddb_a_photo_taken_online_is_still_stored(page: Any, live_
     stored = _answers(visit.id)
     photo = db.session.scalar(select(Photo).where(Photo.visit_id == visit.id))
     assert photo is not None and stored["receipt"].value == photo.sha256
+
+
+def test_a_change_queued_offline_that_another_screen_overtook_comes_back_as_a_conflict(
+        page: Any, context: Any, live_server: str, world: World) -> None:
+    visit = make_visit(world.shopper, world.store)
+    visits.save_answers(db.session, world.shopper, visit.id, {"greeted": "yes"}, NOW)
+    _sign_in(page, live_server, world.shopper.email)
+    page.goto(f"{live_server}/shopper/visits/{visit.id}/sections/0")
+    context.set_offline(True)
+    _choose(page, "greeted", "No")
+    page.locator("[data-save-status]", has_text="Saved on this phone").wait_for()
+    # Meanwhile another phone changes the same answer.
+    visits.save_answers(db.session, world.shopper, visit.id, {"greeted": "yes", "helpful": 2}, NOW)
+    visits.save_answers(db.session, world.shopper, visit.id, {"greeted": None}, NOW)
+    context.set_offline(False)
+    conflict = page.locator("#q-greeted .conflict")
+    conflict.wait_for(timeout=15000)
+    assert "another screen" in conflict.inner_text()
+    assert not page.locator("#q-greeted input[value=no]").is_checked()  # the stored answer (none) is shown
+    assert "greeted" not in {k for k, a in _answers(visit.id).items() if a.value is not None}
+    page.locator("[data-sync-banner]", has_text="All sent").wait_for()
