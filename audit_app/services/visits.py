@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Iterable, Mapping
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -16,7 +15,7 @@ from scoring.questions import fraction_earned
 from audit_app.models import Answer, Area, Assignment, Checklist, ChecklistVersion, Store, User, Visit
 from audit_app.services import audit, scorecards
 from audit_app.services.definitions import checklist_from_definition
-from audit_app.services.errors import NotFoundError, PermissionDeniedError, ServiceError
+from audit_app.services.errors import N_, Message, NotFoundError, PermissionDeniedError, ServiceError, message
 
 
 class VisitError(ServiceError):
@@ -25,13 +24,13 @@ class VisitError(ServiceError):
 
 class IncompleteVisitError(VisitError):
     def __init__(self, missing: tuple[str, ...]):
-        super().__init__(_l("Some required questions are not answered yet."))
+        super().__init__(N_("Some required questions are not answered yet."))
         self.missing = missing
 
 
 class InvalidAnswerError(VisitError):
-    def __init__(self, question_key: str, message: str):
-        super().__init__(message)
+    def __init__(self, question_key: str, problem: Message):
+        super().__init__(problem)
         self.question_key = question_key
 
 
@@ -47,7 +46,7 @@ def _latest_published(session: Session, checklist_id: int) -> ChecklistVersion:
         .limit(1)
     )
     if version is None:
-        raise VisitError(_l("This checklist has no published version yet."))
+        raise VisitError(N_("This checklist has no published version yet."))
     return version
 
 
@@ -63,26 +62,26 @@ def start_visit(
     existing = session.scalar(select(Visit).where(Visit.client_uuid == client_uuid))
     if existing is not None:
         if existing.shopper_id != user.id:
-            raise PermissionDeniedError("This visit belongs to someone else.")
+            raise PermissionDeniedError(N_("This visit belongs to someone else."))
         return existing
     if user.role != "shopper":
-        raise PermissionDeniedError("Only shoppers start visits.")
+        raise PermissionDeniedError(N_("Only shoppers start visits."))
     assignment = None
     if assignment_id is not None:
         assignment = session.get(Assignment, assignment_id)
         if assignment is None:
-            raise NotFoundError("No such assignment.")
+            raise NotFoundError(N_("No such assignment."))
         if assignment.shopper_id != user.id:
-            raise PermissionDeniedError("This assignment belongs to someone else.")
+            raise PermissionDeniedError(N_("This assignment belongs to someone else."))
         if assignment.status in ("done", "cancelled"):
-            raise VisitError(_l("This assignment is already closed."))
+            raise VisitError(N_("This assignment is already closed."))
         store_id, checklist_id = assignment.store_id, assignment.checklist_id
     else:
         checklist = session.get(Checklist, checklist_id) if checklist_id is not None else None
         if checklist is None or session.get(Store, store_id) is None:
-            raise NotFoundError(_l("No such store or checklist."))
+            raise NotFoundError(N_("No such store or checklist."))
         if not checklist.allow_unassigned:
-            raise PermissionDeniedError(_l("This checklist is only filled in on assigned visits."))
+            raise PermissionDeniedError(N_("This checklist is only filled in on assigned visits."))
     version = _latest_published(session, checklist_id)
     visit = Visit(
         client_uuid=client_uuid, store_id=store_id, shopper_id=user.id, checklist_version_id=version.id,
@@ -102,17 +101,42 @@ def start_visit(
     return visit
 
 
-def answer_problem(question: scoring.Question, value: Any) -> str | None:
-    """Why `value` cannot be the answer to `question` (plain words), or None when it can."""
+def answer_problem(question: scoring.Question, value: Any) -> Message | None:
+    """Why `value` cannot be the answer to `question` (plain words, translated where shown), or None when it can."""
     if value is None:
         return None
     if value is scoring.NA:
-        return None if question.allow_na else "This question cannot be answered N/A."
+        return None if question.allow_na else message(N_("This question cannot be answered N/A."))
     try:
         fraction_earned(question, value)
-    except ValueError as error:
-        return str(error)
+    except ValueError:
+        return expected_answer(question)
     return None
+
+
+def expected_answer(question: scoring.Question) -> Message:
+    """What an answer to `question` looks like, said to the shopper whose answer it cannot take."""
+    qtype = str(question.type)
+    if qtype == "scale":
+        return message(N_("Choose a whole number from %(low)s to %(high)s."), low=question.min, high=question.max)
+    if qtype in ANSWER_SHAPES:
+        return message(ANSWER_SHAPES[qtype])
+    return message(N_("This answer cannot be taken; please answer the question again."))
+
+
+ANSWER_SHAPES = {
+    "yes_no": N_("Answer yes or no."),
+    "choice": N_("Choose one of the options."),
+    "multi": N_("Choose from the options, each at most once."),
+    "number": N_("Enter a number, for example 3 or 2.5."),
+    "duration": N_("Enter the time in seconds (95) or minutes:seconds (1:35)."),
+    "nps": N_("Choose a whole number from 0 to 10."),
+    "text": N_("Enter text."),
+    "photo": N_("Add a photo."),
+    "date": N_("Enter a date, for example 2026-11-20."),
+    "time": N_("Enter a time, for example 14:30."),
+    "note": N_("This is a note for you; it takes no answer."),
+}
 
 
 def _write_answers(session: Session, visit: Visit, values: Mapping[str, Any], comments: Mapping[str, str],
@@ -166,13 +190,13 @@ def save_section(
     visit = own_draft(session, user, visit_id)
     definition = _definition(session.get(ChecklistVersion, visit.checklist_version_id))
     if not 0 <= section_index < len(definition.sections):
-        raise NotFoundError("No such section.")
+        raise NotFoundError(N_("No such section."))
     section_keys = {q.key for q in definition.sections[section_index].questions}
-    problems: dict[str, str] = {}
+    problems: dict[str, Message] = {}
     valid: dict[str, Any] = {}
     for key, value in answers.items():
         if key not in section_keys:
-            problems[key] = "This question is not in this section."
+            problems[key] = message(N_("This question is not in this section."))
             continue
         problem = answer_problem(definition.question(key), value)
         if problem:
@@ -188,7 +212,8 @@ def _question(definition: scoring.Checklist, key: str) -> scoring.Question:
     try:
         return definition.question(key)
     except KeyError:
-        raise InvalidAnswerError(key, f"There is no question '{key}' in this checklist.") from None
+        raise InvalidAnswerError(key, message(N_("There is no question %(key)s in this checklist."),
+                                              key=key)) from None
 
 
 def submit_visit(
@@ -208,16 +233,16 @@ def submit_visit(
     claimed = session.execute(update(Visit).where(Visit.id == visit_id).values(updated_at=now))
     if claimed.rowcount == 0:
         session.rollback()
-        raise NotFoundError("No such visit.")
+        raise NotFoundError(N_("No such visit."))
     visit = session.scalars(
         select(Visit).where(Visit.id == visit_id).execution_options(populate_existing=True)
     ).one()
     if visit.shopper_id != user_id:
         session.rollback()
-        raise PermissionDeniedError("This visit belongs to someone else.")
+        raise PermissionDeniedError(N_("This visit belongs to someone else."))
     if visit.client_uuid != client_uuid:
         session.rollback()
-        raise VisitError(_l("This form belongs to a different visit. Please reload the page."))
+        raise VisitError(N_("This form belongs to a different visit. Please reload the page."))
     if visit.status not in ("draft", "returned"):
         session.rollback()
         return visit
@@ -253,7 +278,11 @@ def score_visit(session: Session, visit: Visit, version: ChecklistVersion) -> sc
     try:
         return scoring.score(_definition(version), visit_answers(session, visit.id))
     except scoring.AnswerError as error:
-        raise InvalidAnswerError(error.question_key, str(error)) from None
+        question = next((q for s in _definition(version).sections for q in s.questions
+                         if q.key == error.question_key), None)
+        raise InvalidAnswerError(error.question_key, expected_answer(question) if question is not None else
+                                 message(N_("There is no question %(key)s in this checklist."),
+                                         key=error.question_key)) from None
 
 
 def own_draft(session: Session, user: User, visit_id: int) -> Visit:
@@ -261,11 +290,11 @@ def own_draft(session: Session, user: User, visit_id: int) -> Visit:
     VisitError (already submitted)."""
     visit = session.get(Visit, visit_id)
     if visit is None:
-        raise NotFoundError("No such visit.")
+        raise NotFoundError(N_("No such visit."))
     if visit.shopper_id != user.id:
-        raise PermissionDeniedError("This visit belongs to someone else.")
+        raise PermissionDeniedError(N_("This visit belongs to someone else."))
     if visit.status not in ("draft", "returned"):
-        raise VisitError(_l("This visit has been submitted and can no longer be changed."))
+        raise VisitError(N_("This visit has been submitted and can no longer be changed."))
     return visit
 
 

@@ -14,6 +14,7 @@ from wtforms.fields.choices import SelectChoice
 from audit_app.authz import role_required
 from audit_app.config import PROJECT_ROOT
 from audit_app.extensions import allow_photo_upload, db
+from audit_app.i18n import error_text, message_text
 from audit_app.services import photos, scorecards, visit_pages, visits
 from audit_app.services.errors import NotFoundError, PermissionDeniedError
 from audit_app.shopper import bp
@@ -64,7 +65,7 @@ def start_visit(assignment_id: int):
         visit = visits.start_visit(db.session, _shopper(), client_uuid=form.client_uuid.data,
                                    assignment_id=assignment_id, now=_now(), location=form.location())
     except visits.VisitError as error:
-        flash(str(error), "error")
+        flash(error_text(error), "error")
         return redirect(url_for("shopper.home"))
     return redirect(url_for("shopper.visit", visit_id=visit.id))
 
@@ -87,7 +88,7 @@ def new_visit():
                                        store_id=form.store_id.data, checklist_id=form.checklist_id.data,
                                        now=_now(), location=form.location())
         except (NotFoundError, PermissionDeniedError, visits.VisitError) as error:
-            form.form_errors.append(str(error))
+            form.form_errors.append(error_text(error))
         else:
             return redirect(url_for("shopper.visit", visit_id=visit.id))
     status = 422 if request.method == "POST" else 200
@@ -144,17 +145,17 @@ def visit_section(visit_id: int, index: int):
                 photo = photos.add_photo(db.session, _shopper(), visit_id, key, upload.read(),
                                          upload_dir=upload_dir, now=_now())
             except photos.PhotoError as error:
-                problems[key] = str(error)
+                problems[key] = error_text(error)
             else:
                 posted.values[key] = photo.sha256
         values = {k: v for k, v in posted.values.items() if k not in problems}
         try:
-            problems.update(visits.save_section(db.session, _shopper(), visit_id, index, values,
-                                                posted.comments, _now()))
+            refused = visits.save_section(db.session, _shopper(), visit_id, index, values, posted.comments, _now())
+            problems.update({key: message_text(problem) for key, problem in refused.items()})
         except visits.VisitError as error:
             if _wants_json():
-                return jsonify(ok=False, message=str(error)), 409
-            flash(str(error), "error")
+                return jsonify(ok=False, message=error_text(error)), 409
+            flash(error_text(error), "error")
             return redirect(url_for("shopper.visit", visit_id=visit_id))
         form = _load_form(visit_id)
         if _wants_json():
@@ -198,7 +199,7 @@ def submit(visit_id: int):
         return render_template("shopper/review.html", form=form, missing=visit_pages.missing_answers(form),
                                action=action, refused=True), 422
     except visits.VisitError as error:
-        flash(str(error), "error")
+        flash(error_text(error), "error")
         return redirect(url_for("shopper.review", visit_id=visit_id))
     flash(_("Visit submitted. Thank you!"), "info")
     return redirect(url_for("shopper.visit", visit_id=visit_id))
