@@ -185,3 +185,18 @@ def test_statuses_read_in_japanese_on_the_head_office_overview(world: World, log
     make_published_checklist()
     html = login(world.head).get("/head-office/").get_data(as_text=True)
     assert "公開中" in html and ">published<" not in html
+
+
+def test_checklist_problems_from_the_editor_and_a_yaml_import_read_in_japanese(world: World, login: Any) -> None:
+    _japanese(world.head)
+    client = login(world.head)
+    created = _post(client, "/head-office/checklists", {"new-key": "Bad Key", "new-title": "Visit",
+                                                         "new-channel": "in_store"})
+    assert created.status_code == 422
+    assert "はキーとして使えません" in created.get_data(as_text=True)
+    yaml_text = ("key: rated\ntitle: Rated\nchannel: in_store\ngrades: [{min: 0, label: All}]\n"
+                 "sections:\n  - key: s\n    title: S\n    questions:\n      - {key: q, type: rating, text: Q}\n")
+    imported = _post(client, "/head-office/checklists", {"import-yaml_text": yaml_text})
+    html = imported.get_data(as_text=True)
+    assert imported.status_code == 422
+    assert "質問の種類 &#39;rating&#39; は不明です" in html and "unknown question type" not in html
