@@ -6,6 +6,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -14,6 +15,7 @@ from audit_app.authz import role_required
 from audit_app.extensions import db
 from audit_app.headoffice import bp, editor
 from audit_app.headoffice.problems import problem_line
+from audit_app.manager.wording import report_labels
 from audit_app.headoffice.forms import (
     ActionForm, AreaForm, AssignmentForm, BulkAssignmentForm, ChecklistSettingsForm, CsvImportForm, DecisionForm,
     ImportChecklistForm, MoveForm, NewChecklistForm, PersonForm, QuestionForm, RegionForm, RemoveForm, ReorderForm,
@@ -32,6 +34,10 @@ head_office = role_required("head_office")
 
 def _now() -> datetime:
     return datetime.now(timezone.utc)
+
+
+def _lang() -> str:
+    return str(get_locale() or "en")
 
 
 def _version_or_404(version_id: int) -> rubrics.VersionInfo:
@@ -753,7 +759,7 @@ def review_visit(visit_id: int):
     elif request.method == "POST":
         problems = [_("Choose a decision.")]
     try:
-        detail = review.get_visit(db.session, visit_id)
+        detail = review.get_visit(db.session, visit_id, lang=_lang(), labels=report_labels())
     except NotFoundError:
         abort(404)
     form.decision.choices = [c for c in form.decision.choices if c.value in detail.allowed]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from fractions import Fraction
-from typing import Any
+from typing import Any, Mapping
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -18,8 +18,9 @@ import scoring
 from scoring import round_half_up
 from audit_app.models import Answer, Assignment, Checklist, ChecklistVersion, Store, User, Visit, VisitScore
 from audit_app.services import audit
-from audit_app.services.definitions import checklist_from_definition
+from audit_app.services.definitions import checklist_from_definition, grade_text
 from audit_app.services.errors import N_, VISIT_STATUSES, NotFoundError, ServiceError
+from reports.context import answer_text
 
 TRANSITIONS: dict[str, dict[str, str]] = {
     "approve": {"submitted": "approved"},
@@ -106,8 +107,12 @@ def _points(value: Fraction) -> str:
     return str(round_half_up(value, 2)) if value.denominator != 1 else str(value.numerator)
 
 
-def get_visit(session: Session, visit_id: int) -> VisitDetail:
-    """A visit with every answer, its points and the current score; raises NotFoundError."""
+def get_visit(session: Session, visit_id: int, *, lang: str = "en",
+              labels: Mapping[str, str] | None = None) -> VisitDetail:
+    """A visit with every answer, its points and the current score; raises NotFoundError.
+
+    Checklist texts, the grade and the checklist's title are in `lang` where the checklist has them; with `labels`
+    (the reader's wording, see reports.context) answers and exclusions read as on the manager's visit page."""
     visit = session.get(Visit, visit_id)
     if visit is None:
         raise NotFoundError(N_("No such visit."))
@@ -124,20 +129,25 @@ def get_visit(session: Session, visit_id: int) -> VisitDetail:
     for section, question in definition.questions():
         answer = answers.get(question.key)
         result = results.get(question.key)
+        if labels is None or answer is None or (answer.value is None and not answer.is_na):
+            words = _answer_words(answer.value if answer else None, bool(answer and answer.is_na))
+        else:
+            words = answer_text(question, scoring.NA if answer.is_na else answer.value, lang, labels)
+        excluded = str(result.excluded or "") if result else ""
         lines.append(AnswerLine(
-            section=str(section.title), question=str(question.text), key=question.key,
-            answer=_answer_words(answer.value if answer else None, bool(answer and answer.is_na)),
-            comment=answer.comment if answer else "",
+            section=section.title.get(lang), question=question.text.get(lang), key=question.key,
+            answer=words, comment=answer.comment if answer else "",
             earned=_points(result.earned) if result and result.excluded is None else "",
             possible=_points(result.possible) if result and result.excluded is None else "",
-            note=str(result.excluded or "") if result else "",
+            note=labels.get(f"excluded.{excluded}", excluded) if labels is not None and excluded else excluded,
         ))
     failures = tuple(f"{f.question_key}: {f.effect}" for f in card.critical_failures) if card else ()
     allowed = tuple(action for action, moves in TRANSITIONS.items() if visit.status in moves)
-    return VisitDetail(visit.id, visit.status, store.name, shopper.name, checklist.title, version.number,
+    title = definition.title.get(lang) if lang != "en" else checklist.title
+    grade = grade_text(definition, score.grade, lang) or None if score else None
+    return VisitDetail(visit.id, visit.status, store.name, shopper.name, title, version.number,
                        visit.started_at, visit.submitted_at, visit.review_note or "",
-                       score.percent if score else None, score.grade if score else None, failures, tuple(lines),
-                       allowed)
+                       score.percent if score else None, grade, failures, tuple(lines), allowed)
 
 
 def decide(session: Session, actor: User, visit_id: int, action: str, *, now: datetime, note: str = "") -> Visit:

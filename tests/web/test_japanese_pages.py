@@ -200,3 +200,16 @@ def test_checklist_problems_from_the_editor_and_a_yaml_import_read_in_japanese(w
     html = imported.get_data(as_text=True)
     assert imported.status_code == 422
     assert "質問の種類 &#39;rating&#39; は不明です" in html and "unknown question type" not in html
+
+
+def test_the_review_page_shows_the_visit_in_japanese(world: World, login: Any) -> None:
+    from tests.conftest import scorecard_answers, scorecard_checklist_data
+
+    _japanese(world.head)
+    version = make_published_checklist(scorecard_checklist_data())
+    visit = make_submitted_visit(world.shopper, world.store, version.checklist_id, scorecard_answers(3))
+    html = login(world.head).get(f"/head-office/visits/{visit.id}").get_data(as_text=True)
+    assert "店舗訪問 v1" in html and "Store visit" not in html
+    assert "良好" in html and ">Good<" not in html
+    assert "スタッフ" in html and "はい" in html
+    assert ">unscored<" not in html
