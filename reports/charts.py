@@ -30,6 +30,9 @@ matplotlib.rcParams.update({
     "font.size": 9,
     "svg.fonttype": "none",       # text stays text: smaller files, selectable, rendered with the page's fonts
     "svg.hashsalt": "storecheck",  # stable ids, so the same data gives the same SVG
+    # Every label is people's text (store names, section titles): "$5 and $10" is money, never mathtext.
+    "text.parse_math": False,
+    "text.usetex": False,
     "axes.spines.top": False,
     "axes.spines.right": False,
     "axes.edgecolor": "#5b6675",

@@ -15,13 +15,13 @@ from audit_app.authz import role_required
 from audit_app.extensions import db
 from audit_app.headoffice import bp, editor
 from audit_app.headoffice.problems import problem_line
-from audit_app.manager.wording import report_labels
+from audit_app.routing import query_id
 from audit_app.headoffice.forms import (
-    ActionForm, AreaForm, AssignmentForm, BulkAssignmentForm, ChecklistSettingsForm, CsvImportForm, DecisionForm,
+    ActionForm, AreaForm, AssignmentForm, BulkAssignmentForm, ChecklistSettingsForm, CsvImportForm,
     ImportChecklistForm, MoveForm, NewChecklistForm, PersonForm, QuestionForm, RegionForm, RemoveForm, ReorderForm,
     SectionForm, SettingsForm, StoreForm, WhatIfForm, _choices,
 )
-from audit_app.services import assignments, checklists, history, org, people, review, rubrics, scorecards
+from audit_app.services import assignments, checklists, dashboards, history, org, people, review, rubrics
 from audit_app.services import settings as settings_service
 from audit_app.services.definitions import checklist_from_definition
 from audit_app.i18n import error_text
@@ -55,11 +55,12 @@ def _refuse_unless_valid(form: Any) -> None:
 @bp.route("/")
 @head_office
 def home():
-    since = scorecards.period_start(_now().date(), PERIOD_DAYS)
+    period = dashboards.make_period(_now(), PERIOD_DAYS)
     return render_template("headoffice/home.html", period_days=PERIOD_DAYS,
-                           areas=scorecards.list_area_rows(db.session, None, since),
+                           areas=dashboards.list_area_summaries(db.session, None, period=period,
+                                                                lang=str(get_locale() or "en")),
                            checklists=checklists.list_checklists(db.session),
-                           waiting=len(review.list_visits(db.session)))
+                           waiting=review.count_visits(db.session))
 
 
 # --- checklists and versions -------------------------------------------------------------------
@@ -126,7 +127,7 @@ def set_unassigned(checklist_id: int):
 @bp.route("/checklists/<int:checklist_id>/diff")
 @head_office
 def diff(checklist_id: int):
-    old_id, new_id = request.args.get("old", type=int), request.args.get("new", type=int)
+    old_id, new_id = query_id("old"), query_id("new")
     if old_id is None or new_id is None:
         abort(400)
     try:
@@ -726,47 +727,6 @@ def cancel_assignment(assignment_id: int):
     return redirect(url_for("headoffice.assignments"))
 
 
-# --- review ------------------------------------------------------------------------------------
-
-
-@bp.route("/review")
-@head_office
-def review_queue():
-    status = request.args.get("status", "submitted")
-    statuses = {"submitted": ("submitted",), "returned": ("returned",), "approved": ("approved",),
-                "voided": ("voided",)}.get(status, ("submitted",))
-    return render_template("headoffice/review_queue.html", rows=review.list_visits(db.session, statuses),
-                           status=statuses[0], settings=settings_service.get_settings(db.session))
-
-
-@bp.route("/visits/<int:visit_id>", methods=["GET", "POST"])
-@head_office
-def review_visit(visit_id: int):
-    form = DecisionForm()
-    problems: list[str] = []
-    if form.validate_on_submit():
-        try:
-            review.decide(db.session, current_user, visit_id, form.decision.data, note=form.note.data or "",
-                          now=_now())
-        except NotFoundError:
-            abort(404)
-        except ServiceError as error:
-            problems = [error_text(error)]
-        else:
-            flash({"approve": _("Visit approved."), "return": _("Visit returned to the shopper."),
-                   "void": _("Visit voided.")}[form.decision.data], "success")
-            return redirect(url_for("headoffice.review_queue"))
-    elif request.method == "POST":
-        problems = [_("Choose a decision.")]
-    try:
-        detail = review.get_visit(db.session, visit_id, lang=_lang(), labels=report_labels())
-    except NotFoundError:
-        abort(404)
-    form.decision.choices = [c for c in form.decision.choices if c.value in detail.allowed]
-    return render_template("headoffice/review_visit.html", visit=detail, form=form, problems=problems), \
-        (422 if problems else 200)
-
-
 # --- settings and the audit log ----------------------------------------------------------------
 
 
@@ -788,7 +748,7 @@ def settings():
 @head_office
 def audit_log():
     kind = request.args.get("kind", "")
-    actor_id = request.args.get("actor", type=int)
+    actor_id = query_id("actor")
     since = _date_arg("since")
     until = _date_arg("until")
     return render_template("headoffice/audit_log.html",

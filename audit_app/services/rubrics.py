@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 import scoring
 from audit_app.models import Checklist, ChecklistVersion, Store, User, Visit, VisitScore
 from audit_app.services import audit, scorecards
-from audit_app.services.checklists import _UniqueKeyLoader
+from audit_app.services.checklists import _UniqueKeyLoader, retire_replaced_versions
 from audit_app.services.definitions import checklist_from_definition
 from audit_app.services.errors import N_, Listing, Message, NotFoundError, ServiceError, message
 from audit_app.services.visits import visit_answers
@@ -367,7 +367,8 @@ def _swap(items: list[Any], index: int, step: int) -> None:
 
 
 def publish_draft(session: Session, actor: User, version_id: int, *, now: datetime) -> VersionInfo:
-    """Make a draft the checklist's newest published version: new visits use it, existing ones keep theirs."""
+    """Make a draft the checklist's published version: new visits use it, existing ones keep theirs, and the
+    version it replaces is retired (both logged)."""
     draft = _load_draft(session, version_id)
     validate(draft.definition)
     draft.status = "published"
@@ -377,6 +378,7 @@ def publish_draft(session: Session, actor: User, version_id: int, *, now: dateti
     audit.record(session, actor=actor, action="checklist.publish", entity_type="checklist_version",
                  entity_id=draft.id, now=now, before={"status": "draft"},
                  after={"key": checklist.key, "number": draft.number, "status": "published"})
+    retire_replaced_versions(session, draft, now=now, actor=actor)
     session.commit()
     return _info(session, draft)
 
@@ -445,6 +447,10 @@ def _show_if_words(value: Any) -> Message:
                    value=value.get("equals", value.get("in")))
 
 
+def _audience_words(value: Any) -> Message:
+    return message(N_("head office only")) if value == "head_office" else message(N_("everyone"))
+
+
 _QUESTION_FIELDS: tuple[tuple[str, str, Callable[[Any], Any]], ...] = (
     ("type", N_("type"), str),
     ("text", N_("text"), _text),
@@ -460,6 +466,7 @@ _QUESTION_FIELDS: tuple[tuple[str, str, Callable[[Any], Any]], ...] = (
     ("critical", N_("critical"), _critical_words),
     ("show_if", N_("show if"), _show_if_words),
     ("kpi", N_("KPI"), str),
+    ("audience", N_("who sees the answer"), _audience_words),
 )
 
 
@@ -517,7 +524,8 @@ def diff_definitions(old: Definition, new: Definition) -> list[Message]:
         for field, label, words in _QUESTION_FIELDS:
             was, now = before.get(field), question.get(field)
             if was != now:
-                said = [words(v) if v is not None or field in ("critical", "show_if") else "—" for v in (was, now)]
+                said = [words(v) if v is not None or field in ("critical", "show_if", "audience") else "—"
+                        for v in (was, now)]
                 lines.append(message(N_("Question %(key)s: %(field)s changed from %(old)s to %(new)s."), key=key,
                                      field=message(label), old=said[0], new=said[1]))
     for key, (_, question) in old_questions.items():
