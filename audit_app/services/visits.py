@@ -301,6 +301,8 @@ def save_section(
     Raises NotFoundError, PermissionDeniedError, VisitError (submitted visit or no such section).
     """
     bases, comment_bases = bases or {}, comment_bases or {}
+    if photos and upload_dir is None:
+        raise TypeError("save_section needs upload_dir to store photos")
     problems: dict[str, Any] = {}
     cleaned: dict[str, photo_store.CleanImage] = {}
     for key, data in (photos or {}).items():
@@ -339,7 +341,8 @@ def save_section(
         if key not in values:
             continue
         try:
-            photo_store.store_photo(session, visit.id, key, clean, upload_dir=upload_dir, now=now)
+            photo_store.store_photo(session, visit.id, key, clean, upload_dir=upload_dir,  # type: ignore[arg-type]
+                                    now=now)
         except photo_store.PhotoError as error:
             problems[key] = error
             del values[key]
