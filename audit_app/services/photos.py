@@ -13,12 +13,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from PIL import Image, ImageOps, UnidentifiedImageError
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from audit_app.models import Photo, User
-from audit_app.services.errors import ServiceError
+from audit_app.services.errors import N_, ServiceError
 
 MAX_BYTES = 15 * 1024 * 1024
 MAX_PIXELS = 40_000_000  # a 40-megapixel phone photo; anything larger is refused before decoding
@@ -77,10 +76,11 @@ def clean_image(data: bytes) -> CleanImage:
     Raises PhotoError in plain words for an empty, oversized, unreadable, non-image or too-large-in-pixels file.
     """
     if not data:
-        raise PhotoError(_l("The photo is empty. Please take it again."))
+        raise PhotoError(N_("The photo is empty. Please take it again."))
     if len(data) > MAX_BYTES:
-        raise PhotoError(_l("The photo is larger than %(mb)s MB. Please take a smaller one.", mb=MAX_BYTES // (1024 * 1024)))
-    too_big = _l("This image has too many pixels to be a photo. Please take it again.")
+        raise PhotoError(N_("The photo is larger than %(mb)s MB. Please take a smaller one."),
+                         mb=MAX_BYTES // (1024 * 1024))
+    too_big = N_("This image has too many pixels to be a photo. Please take it again.")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -88,11 +88,11 @@ def clean_image(data: bytes) -> CleanImage:
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise PhotoError(too_big) from None
     except (UnidentifiedImageError, OSError, ValueError):
-        raise PhotoError(_l("This file is not a photo we can read (use JPEG, PNG or WebP).")) from None
+        raise PhotoError(N_("This file is not a photo we can read (use JPEG, PNG or WebP).")) from None
     try:
         with probe:
             if probe.format not in ACCEPTED_FORMATS:
-                raise PhotoError(_l("This file is not a photo we can read (use JPEG, PNG or WebP)."))
+                raise PhotoError(N_("This file is not a photo we can read (use JPEG, PNG or WebP)."))
             width, height = probe.size
             if width * height > MAX_PIXELS:
                 raise PhotoError(too_big)
@@ -102,7 +102,7 @@ def clean_image(data: bytes) -> CleanImage:
     except PhotoError:
         raise
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
-        raise PhotoError(_l("This file is not a photo we can read (use JPEG, PNG or WebP).")) from None
+        raise PhotoError(N_("This file is not a photo we can read (use JPEG, PNG or WebP).")) from None
     image.thumbnail((LONG_EDGE, LONG_EDGE))
     out = io.BytesIO()
     image.save(out, "JPEG", quality=85, optimize=True)
@@ -139,7 +139,7 @@ def store_photo(session: Session, visit_id: int, question_key: str, clean: Clean
             _write_atomically(full, clean.data)
     except OSError as error:
         log.error("photo for visit %s not stored: %s", visit_id, error)
-        raise PhotoError(_l("The photo could not be saved on the server. Your other answers are saved; "
+        raise PhotoError(N_("The photo could not be saved on the server. Your other answers are saved; "
                             "please add the photo again later.")) from None
     photo = Photo(visit_id=visit_id, question_key=question_key, filename=full.name, sha256=clean.sha256,
                   content_type="image/jpeg", width=clean.width, height=clean.height,
@@ -173,7 +173,7 @@ def add_photo(
     try:
         visits.own_draft(session, user, visit_id)
     except visits.VisitError as error:
-        raise PhotoError(str(error)) from None
+        raise PhotoError(error.message, **error.params) from None
     photo = store_photo(session, visit_id, question_key, clean_image(data), upload_dir=upload_dir, now=now)
     session.commit()
     return photo

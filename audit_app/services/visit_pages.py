@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 import scoring
 from audit_app.models import Answer, Checklist, ChecklistVersion, Photo, Store, User, Visit
 from audit_app.services.definitions import checklist_from_definition
-from audit_app.services.errors import NotFoundError, PermissionDeniedError
+from audit_app.services.errors import N_, NotFoundError, PermissionDeniedError
 
 ANSWERLESS = ("note",)
 TOKEN_LENGTH = 16
@@ -113,10 +113,10 @@ def load_visit_form(session: Session, user: User, visit_id: int) -> VisitForm:
         .where(Visit.id == visit_id)
     ).one_or_none()
     if row is None:
-        raise NotFoundError("No such visit.")
+        raise NotFoundError(N_("No such visit."))
     visit, store_name, store_city, version, _title = row
     if visit.shopper_id != user.id:
-        raise PermissionDeniedError("This visit belongs to someone else.")
+        raise PermissionDeniedError(N_("This visit belongs to someone else."))
     definition = checklist_from_definition(version.definition)
     stored = list(session.scalars(select(Answer).where(Answer.visit_id == visit.id)))
     answers = {a.question_key: (scoring.NA if a.is_na else a.value) for a in stored

@@ -7,7 +7,6 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
@@ -18,7 +17,7 @@ from scoring.questions import fraction_earned
 from audit_app.models import Answer, Area, Assignment, Checklist, ChecklistVersion, Photo, Store, User, Visit
 from audit_app.services import audit, photos as photo_store, scorecards
 from audit_app.services.definitions import checklist_from_definition
-from audit_app.services.errors import N_, NotFoundError, PermissionDeniedError, ServiceError
+from audit_app.services.errors import N_, Message, NotFoundError, PermissionDeniedError, ServiceError, message
 from audit_app.services.visit_pages import answer_token, comment_token
 
 OPEN_STATUSES = ("draft", "returned")
@@ -35,13 +34,13 @@ class VisitError(ServiceError):
 
 class IncompleteVisitError(VisitError):
     def __init__(self, missing: tuple[str, ...]):
-        super().__init__(_l("Some required questions are not answered yet."))
+        super().__init__(N_("Some required questions are not answered yet."))
         self.missing = missing
 
 
 class InvalidAnswerError(VisitError):
-    def __init__(self, question_key: str, message: str):
-        super().__init__(message)
+    def __init__(self, question_key: str, problem: Message):
+        super().__init__(problem)
         self.question_key = question_key
 
 
@@ -57,7 +56,7 @@ def _latest_published(session: Session, checklist_id: int) -> ChecklistVersion:
         .limit(1)
     )
     if version is None:
-        raise VisitError(_l("This checklist has no published version yet."))
+        raise VisitError(N_("This checklist has no published version yet."))
     return version
 
 
@@ -84,20 +83,20 @@ def start_visit(
         is_theirs = existing.shopper_id == user_id
         session.rollback()
         if not is_theirs:
-            raise PermissionDeniedError("This visit belongs to someone else.")
+            raise PermissionDeniedError(N_("This visit belongs to someone else."))
         return existing
     if role != "shopper":
         session.rollback()
-        raise PermissionDeniedError("Only shoppers start visits.")
+        raise PermissionDeniedError(N_("Only shoppers start visits."))
     assignment = None
     if assignment_id is not None:
         assignment = session.get(Assignment, assignment_id, populate_existing=True)
         if assignment is None:
             session.rollback()
-            raise NotFoundError("No such assignment.")
+            raise NotFoundError(N_("No such assignment."))
         if assignment.shopper_id != user_id:
             session.rollback()
-            raise PermissionDeniedError("This assignment belongs to someone else.")
+            raise PermissionDeniedError(N_("This assignment belongs to someone else."))
         if assignment.status == "cancelled":
             session.rollback()
             raise VisitError(N_("This assignment has been cancelled."))
@@ -113,10 +112,10 @@ def start_visit(
         checklist = session.get(Checklist, checklist_id) if checklist_id is not None else None
         if checklist is None or session.get(Store, store_id) is None:
             session.rollback()
-            raise NotFoundError(_l("No such store or checklist."))
+            raise NotFoundError(N_("No such store or checklist."))
         if not checklist.allow_unassigned:
             session.rollback()
-            raise PermissionDeniedError(_l("This checklist is only filled in on assigned visits."))
+            raise PermissionDeniedError(N_("This checklist is only filled in on assigned visits."))
     try:
         version = _latest_published(session, checklist_id)
     except VisitError:
@@ -151,17 +150,42 @@ def _open_visit_of(session: Session, assignment_id: int) -> Visit | None:
                                               Visit.status.in_(OPEN_STATUSES)).order_by(Visit.id).limit(1))
 
 
-def answer_problem(question: scoring.Question, value: Any) -> str | None:
-    """Why `value` cannot be the answer to `question` (plain words), or None when it can."""
+def answer_problem(question: scoring.Question, value: Any) -> Message | None:
+    """Why `value` cannot be the answer to `question` (plain words, translated where shown), or None when it can."""
     if value is None:
         return None
     if value is scoring.NA:
-        return None if question.allow_na else "This question cannot be answered N/A."
+        return None if question.allow_na else message(N_("This question cannot be answered N/A."))
     try:
         fraction_earned(question, value)
-    except ValueError as error:
-        return str(error)
+    except ValueError:
+        return expected_answer(question)
     return None
+
+
+def expected_answer(question: scoring.Question) -> Message:
+    """What an answer to `question` looks like, said to the shopper whose answer it cannot take."""
+    qtype = str(question.type)
+    if qtype == "scale":
+        return message(N_("Choose a whole number from %(low)s to %(high)s."), low=question.min, high=question.max)
+    if qtype in ANSWER_SHAPES:
+        return message(ANSWER_SHAPES[qtype])
+    return message(N_("This answer cannot be taken; please answer the question again."))
+
+
+ANSWER_SHAPES = {
+    "yes_no": N_("Answer yes or no."),
+    "choice": N_("Choose one of the options."),
+    "multi": N_("Choose from the options, each at most once."),
+    "number": N_("Enter a number, for example 3 or 2.5."),
+    "duration": N_("Enter the time in seconds (95) or minutes:seconds (1:35)."),
+    "nps": N_("Choose a whole number from 0 to 10."),
+    "text": N_("Enter text."),
+    "photo": N_("Add a photo."),
+    "date": N_("Enter a date, for example 2026-11-20."),
+    "time": N_("Enter a time, for example 14:30."),
+    "note": N_("This is a note for you; it takes no answer."),
+}
 
 
 def _upsert(session: Session):  # type: ignore[no-untyped-def]
@@ -200,12 +224,12 @@ def _stored_photos(session: Session, visit_id: int) -> set[tuple[str, str]]:
         select(Photo.question_key, Photo.sha256).where(Photo.visit_id == visit_id))}
 
 
-def _photo_problem(question: scoring.Question, value: Any, stored_photos: set[tuple[str, str]]) -> str | None:
+def _photo_problem(question: scoring.Question, value: Any, stored_photos: set[tuple[str, str]]) -> Message | None:
     """A photo answer names a photo stored with this visit for this question; anything else is refused."""
     if question.type != "photo" or value is None or value is scoring.NA:
         return None
     if not isinstance(value, str) or (question.key, value) not in stored_photos:
-        return PHOTO_NOT_STORED
+        return message(PHOTO_NOT_STORED)
     return None
 
 
@@ -241,7 +265,8 @@ def save_answers(
 
 @dataclass(frozen=True)
 class SectionSave:
-    """What a section save did. Problems and conflicts are English message ids (or service errors) by key."""
+    """What a section save did, by question key. Problems are Messages or PhotoErrors, conflicts English message
+    ids (marked with N_): both are translated where they are shown."""
 
     problems: dict[str, Any] = field(default_factory=dict)  # not stored: the answer cannot be taken
     conflicts: dict[str, str] = field(default_factory=dict)  # not stored: changed on another screen meanwhile
@@ -275,13 +300,13 @@ def _claim_draft(session: Session, user: User, visit_id: int, now: datetime) -> 
     ).one_or_none()
     if visit is None:
         session.rollback()
-        raise NotFoundError("No such visit.")
+        raise NotFoundError(N_("No such visit."))
     if visit.shopper_id != user_id:
         session.rollback()
-        raise PermissionDeniedError("This visit belongs to someone else.")
+        raise PermissionDeniedError(N_("This visit belongs to someone else."))
     if visit.status not in OPEN_STATUSES:
         session.rollback()
-        raise VisitError(_l("This visit has been submitted and can no longer be changed."))
+        raise VisitError(N_("This visit has been submitted and can no longer be changed."))
     return visit
 
 
@@ -314,7 +339,7 @@ def save_section(
     definition = _definition(session.get(ChecklistVersion, visit.checklist_version_id))
     if not 0 <= section_index < len(definition.sections):
         session.rollback()
-        raise NotFoundError("No such section.")
+        raise NotFoundError(N_("No such section."))
     questions = {q.key: q for q in definition.sections[section_index].questions}
     rows = {a.question_key: a for a in session.scalars(
         select(Answer).where(Answer.visit_id == visit.id).execution_options(populate_existing=True))}
@@ -335,7 +360,7 @@ def save_section(
     for key, clean in cleaned.items():
         question = questions.get(key)
         if question is None or question.type != "photo":
-            problems[key] = N_("This question is not in this section.")
+            problems[key] = message(N_("This question is not in this section."))
             continue
         decide(key, clean.sha256)
         if key not in values:
@@ -351,7 +376,7 @@ def save_section(
             continue
         question = questions.get(key)
         if question is None:
-            problems[key] = N_("This question is not in this section.")
+            problems[key] = message(N_("This question is not in this section."))
             continue
         problem = answer_problem(question, value) or _photo_problem(question, value, stored_photos)
         if problem:
@@ -385,7 +410,8 @@ def _question(definition: scoring.Checklist, key: str) -> scoring.Question:
     try:
         return definition.question(key)
     except KeyError:
-        raise InvalidAnswerError(key, f"There is no question '{key}' in this checklist.") from None
+        raise InvalidAnswerError(key, message(N_("There is no question %(key)s in this checklist."),
+                                              key=key)) from None
 
 
 def submit_visit(
@@ -405,16 +431,16 @@ def submit_visit(
     claimed = session.execute(update(Visit).where(Visit.id == visit_id).values(updated_at=now))
     if claimed.rowcount == 0:
         session.rollback()
-        raise NotFoundError("No such visit.")
+        raise NotFoundError(N_("No such visit."))
     visit = session.scalars(
         select(Visit).where(Visit.id == visit_id).execution_options(populate_existing=True)
     ).one()
     if visit.shopper_id != user_id:
         session.rollback()
-        raise PermissionDeniedError("This visit belongs to someone else.")
+        raise PermissionDeniedError(N_("This visit belongs to someone else."))
     if visit.client_uuid != client_uuid:
         session.rollback()
-        raise VisitError(_l("This form belongs to a different visit. Please reload the page."))
+        raise VisitError(N_("This form belongs to a different visit. Please reload the page."))
     if visit.status not in ("draft", "returned"):
         session.rollback()
         return visit
@@ -461,7 +487,11 @@ def score_visit(session: Session, visit: Visit, version: ChecklistVersion) -> sc
     try:
         return scoring.score(_definition(version), visit_answers(session, visit.id))
     except scoring.AnswerError as error:
-        raise InvalidAnswerError(error.question_key, str(error)) from None
+        question = next((q for s in _definition(version).sections for q in s.questions
+                         if q.key == error.question_key), None)
+        raise InvalidAnswerError(error.question_key, expected_answer(question) if question is not None else
+                                 message(N_("There is no question %(key)s in this checklist."),
+                                         key=error.question_key)) from None
 
 
 def own_draft(session: Session, user: User, visit_id: int) -> Visit:
@@ -469,11 +499,11 @@ def own_draft(session: Session, user: User, visit_id: int) -> Visit:
     VisitError (already submitted)."""
     visit = session.get(Visit, visit_id)
     if visit is None:
-        raise NotFoundError("No such visit.")
+        raise NotFoundError(N_("No such visit."))
     if visit.shopper_id != user.id:
-        raise PermissionDeniedError("This visit belongs to someone else.")
+        raise PermissionDeniedError(N_("This visit belongs to someone else."))
     if visit.status not in OPEN_STATUSES:
-        raise VisitError(_l("This visit has been submitted and can no longer be changed."))
+        raise VisitError(N_("This visit has been submitted and can no longer be changed."))
     return visit
 
 

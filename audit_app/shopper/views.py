@@ -15,8 +15,8 @@ from audit_app.authz import role_required
 import scoring
 from audit_app.config import PROJECT_ROOT
 from audit_app.extensions import allow_photo_upload, db
-from audit_app.services import photos, scorecards, visit_pages, visits
-from audit_app.i18n import error_text
+from audit_app.services import scorecards, visit_pages, visits
+from audit_app.i18n import error_text, message_text
 from audit_app.services.errors import NotFoundError, PermissionDeniedError, ServiceError
 from audit_app.shopper import bp
 from audit_app.shopper.forms import (NA_VALUE, SaveSectionForm, StartUnassignedVisitForm, VisitActionForm,
@@ -92,7 +92,7 @@ def new_visit():
                                        store_id=form.store_id.data, checklist_id=form.checklist_id.data,
                                        now=_now(), location=form.location())
         except (NotFoundError, PermissionDeniedError, visits.VisitError) as error:
-            form.form_errors.append(str(error))
+            form.form_errors.append(error_text(error))
         else:
             return redirect(url_for("shopper.visit", visit_id=visit.id))
     status = 422 if request.method == "POST" else 200
@@ -157,7 +157,7 @@ def visit_section(visit_id: int, index: int):
             flash(error_text(error), "error")
             return redirect(url_for("shopper.visit", visit_id=visit_id))
         problems.update({key: _problem_text(problem) for key, problem in saved.problems.items()})
-        conflicts = {key: _(message) for key, message in saved.conflicts.items()}
+        conflicts = {key: message_text(text) for key, text in saved.conflicts.items()}
         form = _load_form(visit_id)
         if _wants_json():
             return jsonify(_section_json(form, index, problems, conflicts, saved))
@@ -185,7 +185,7 @@ def _render_section(form: visit_pages.VisitForm, index: int, action: SaveSection
 
 
 def _problem_text(problem: Any) -> str:
-    return error_text(problem) if isinstance(problem, ServiceError) else _(str(problem))
+    return error_text(problem) if isinstance(problem, ServiceError) else message_text(problem)
 
 
 def _json_value(value: Any) -> Any:
@@ -243,7 +243,7 @@ def submit(visit_id: int):
         return render_template("shopper/review.html", form=form, missing=visit_pages.missing_answers(form),
                                action=action, refused=True), 422
     except visits.VisitError as error:
-        flash(str(error), "error")
+        flash(error_text(error), "error")
         return redirect(url_for("shopper.review", visit_id=visit_id))
     flash(_("Visit submitted. Thank you!"), "info")
     return redirect(url_for("shopper.visit", visit_id=visit_id))
