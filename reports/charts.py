@@ -97,12 +97,13 @@ def _text_width(text: str) -> float:
     return sum(2.0 if ord(ch) >= 0x2E80 else 1.0 for ch in text)
 
 
-def _fixed_layout(figure: Figure, *, labels: Sequence[str] = (), legend_on_top: bool = False) -> None:
+def _fixed_layout(figure: Figure, *, labels: Sequence[str] = (), legend_on_top: bool = False,
+                  legend_rows: int = 1) -> None:
     """Margins computed from the labels instead of constrained layout, which draws every figure twice."""
     width_in, height_in = figure.get_size_inches()
     longest = max((_text_width(t) for t in labels), default=4.0)
     left = min(0.5, (0.25 + longest * 0.068) / width_in)
-    top = 1 - (0.42 if legend_on_top else 0.12) / height_in
+    top = 1 - ((0.24 + 0.19 * legend_rows) if legend_on_top else 0.12) / height_in
     figure.subplots_adjust(left=left, right=0.97, bottom=0.38 / height_in, top=top)
 
 
@@ -118,14 +119,38 @@ def _percent_axis(ax, axis: str = "y") -> None:  # type: ignore[no-untyped-def]
     ax.set_axisbelow(True)
 
 
+GradeBands = Sequence[tuple[float, str]]  # (lowest percent, colour) per grade band, highest first
+
+
+def _band_colour(bands: GradeBands, value: float | None, default: str) -> str:
+    """The colour of the grade band `value` reaches (the checklist's own bands), else `default`."""
+    if value is not None:
+        for low, colour in bands:
+            if value >= low:
+                return colour
+    return default
+
+
+def _shade_bands(ax, bands: GradeBands, axis: str = "y") -> None:  # type: ignore[no-untyped-def]
+    """Faint stripes of the grade bands behind the data, so a point's colour zone is its grade."""
+    upper = 100.0
+    for low, colour in bands:
+        span = ax.axhspan if axis == "y" else ax.axvspan
+        span(low, upper, color=colour, alpha=0.13, linewidth=0, zorder=0)
+        upper = low
+
+
 def trend_figure(
     points: Sequence[tuple[date, float]], reference: Sequence[tuple[date, float]], *, store_label: str,
     reference_label: str, size: tuple[float, float] = (6.4, 2.1), colour: str = STORE_COLOUR,
+    bands: GradeBands = (),
 ) -> Figure:
-    """Visit scores over time (markers joined by a line) against a reference line such as the area's monthly mean."""
+    """Visit scores over time (markers joined by a line) against a reference line such as the area's monthly mean,
+    over faint stripes of the checklist's grade bands."""
     figure = Figure(figsize=size)
     _fixed_layout(figure, labels=("100",))
     ax = figure.add_subplot()
+    _shade_bands(ax, bands)
     if reference:
         ax.plot([p[0] for p in reference], [p[1] for p in reference], color=REFERENCE_COLOUR, linestyle="--",
                 linewidth=1.4, marker="s", markersize=3, label=reference_label)
@@ -143,17 +168,19 @@ def trend_figure(
 
 def sections_figure(
     rows: Sequence[tuple[str, float | None, float | None]], *, store_label: str, reference_label: str,
-    colour: str = STORE_COLOUR, width: float = 6.4,
+    colour: str = STORE_COLOUR, width: float = 6.4, bands: GradeBands = (),
 ) -> Figure:
     """Horizontal bars of a store's section percents, each with a tick for the reference (area) value; the
-    store's number is printed in a column on the right, so it never collides with the bars or ticks."""
+    store's number is printed in a column on the right, so it never collides with the bars or ticks. With
+    `bands`, each bar has the colour of the grade band it reaches (as the heat map's cells)."""
     rows = [r for r in rows if r[1] is not None or r[2] is not None]
     height = 0.9 + 0.26 * max(1, len(rows))
     figure = Figure(figsize=(width, height))
     _fixed_layout(figure, labels=[r[0] for r in rows], legend_on_top=True)
     ax = figure.add_subplot()
     positions = list(range(len(rows)))[::-1]
-    ax.barh(positions, [r[1] if r[1] is not None else 0 for r in rows], height=0.62, color=colour,
+    ax.barh(positions, [r[1] if r[1] is not None else 0 for r in rows], height=0.62,
+            color=[_band_colour(bands, r[1], colour) for r in rows], edgecolor="#1c2430", linewidth=0.5,
             label=store_label)
     for y, (_, value, _ref) in zip(positions, rows):
         ax.text(104, y, "—" if value is None else f"{value:.1f}", va="center", ha="left", fontsize=8,
@@ -172,14 +199,24 @@ def sections_figure(
     return figure
 
 
+def _legend_columns(names: Sequence[str], width: float) -> int:
+    """As many legend columns as fit the figure's width (a name is about 0.075 in per character at 8 pt)."""
+    widest = max((_text_width(n) for n in names), default=1.0) * 0.075 + 0.45
+    return max(1, min(len(names), int(width * 0.94 // widest)))
+
+
 def compare_figure(section_titles: Sequence[str], series: Sequence[tuple[str, Sequence[float | None]]],
-                   width: float = 6.4) -> Figure:
-    """Grouped horizontal bars: one group per section, one bar per store (colour and hatching differ)."""
+                   width: float = 6.4, bands: GradeBands = ()) -> Figure:
+    """Grouped horizontal bars: one group per section, one bar per store (colour and hatching differ), over faint
+    stripes of the grade bands. The legend wraps into as many rows as the store names need."""
     groups = max(1, len(section_titles))
     n = max(1, len(series))
-    figure = Figure(figsize=(width, 1.0 + groups * (0.22 * n + 0.3)))
-    _fixed_layout(figure, labels=section_titles, legend_on_top=True)
+    columns = _legend_columns([name for name, _ in series], width)
+    rows = -(-n // columns)
+    figure = Figure(figsize=(width, 0.8 + 0.19 * rows + groups * (0.22 * n + 0.3)))
+    _fixed_layout(figure, labels=section_titles, legend_on_top=True, legend_rows=rows)
     ax = figure.add_subplot()
+    _shade_bands(ax, bands, "x")
     bar = 0.8 / n
     for index, (name, values) in enumerate(series):
         ys = [groups - 1 - g + 0.4 - bar * (index + 0.5) for g in range(len(section_titles))]
@@ -188,7 +225,7 @@ def compare_figure(section_titles: Sequence[str], series: Sequence[tuple[str, Se
                 edgecolor="white", linewidth=0.4, label=name)
     ax.set_yticks([groups - 1 - g for g in range(len(section_titles))], list(section_titles))
     _percent_axis(ax, "x")
-    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False, ncols=min(n, 3), fontsize=8)
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False, ncols=columns, fontsize=8)
     return figure
 
 
@@ -218,27 +255,31 @@ def clear_cache() -> None:
 
 def trend_chart(points: Sequence[tuple[date, float]], reference: Sequence[tuple[date, float]], *, store_label: str,
                 reference_label: str, fmt: Format = "svg", id_prefix: str = "trend",
-                colour: str = STORE_COLOUR, width: float = 6.4) -> str:
-    """`trend_figure` rendered (see `render`); the same data gives the cached result."""
-    key = ("trend", tuple(points), tuple(reference), store_label, reference_label, fmt, id_prefix, colour, width)
+                colour: str = STORE_COLOUR, width: float = 6.4, bands: GradeBands = ()) -> str:
+    """`trend_figure` rendered (see `render`); the same data gives the cached result. Narrow figures are
+    relatively taller, so that a phone showing one at its width keeps the text legible."""
+    key = ("trend", tuple(points), tuple(reference), store_label, reference_label, fmt, id_prefix, colour, width,
+           tuple(bands))
     return _memo(key, lambda: render(trend_figure(points, reference, store_label=store_label,
                                                   reference_label=reference_label, colour=colour,
-                                                  size=(width, width * 0.33)),
+                                                  size=(width, max(width * 0.33, 1.9)), bands=bands),
                                      fmt, id_prefix=id_prefix))
 
 
 def sections_chart(rows: Sequence[tuple[str, float | None, float | None]], *, store_label: str,
                    reference_label: str, fmt: Format = "svg", id_prefix: str = "sections",
-                   colour: str = STORE_COLOUR, width: float = 6.4) -> str:
+                   colour: str = STORE_COLOUR, width: float = 6.4, bands: GradeBands = ()) -> str:
     """`sections_figure` rendered (see `render`); the same data gives the cached result."""
-    key = ("sections", tuple(rows), store_label, reference_label, fmt, id_prefix, colour, width)
+    key = ("sections", tuple(rows), store_label, reference_label, fmt, id_prefix, colour, width, tuple(bands))
     return _memo(key, lambda: render(sections_figure(rows, store_label=store_label, reference_label=reference_label,
-                                                     colour=colour, width=width), fmt, id_prefix=id_prefix))
+                                                     colour=colour, width=width, bands=bands), fmt,
+                                     id_prefix=id_prefix))
 
 
 def compare_chart(section_titles: Sequence[str], series: Sequence[tuple[str, Sequence[float | None]]], *,
-                  fmt: Format = "svg", id_prefix: str = "compare", width: float = 6.4) -> str:
+                  fmt: Format = "svg", id_prefix: str = "compare", width: float = 6.4, bands: GradeBands = ()) -> str:
     """`compare_figure` rendered (see `render`); the same data gives the cached result."""
     key = ("compare", tuple(section_titles), tuple((name, tuple(values)) for name, values in series), fmt, id_prefix,
-           width)
-    return _memo(key, lambda: render(compare_figure(section_titles, series, width=width), fmt, id_prefix=id_prefix))
+           width, tuple(bands))
+    return _memo(key, lambda: render(compare_figure(section_titles, series, width=width, bands=bands), fmt,
+                                     id_prefix=id_prefix))

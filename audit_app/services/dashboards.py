@@ -28,7 +28,7 @@ from audit_app.services import scorecards
 from audit_app.services.definitions import checklist_from_definition
 from audit_app.services.errors import NotFoundError, PermissionDeniedError, ServiceError
 from audit_app.services.settings import get_settings
-from reports.context import CardView, GradeScale, PhotoRef, card_view, grade_scale
+from reports.context import CardView, GradeScale, PhotoRef, card_view, for_managers, grade_scale
 
 PERIOD_CHOICES = (30, 90, 180, 365)
 DEFAULT_PERIOD_DAYS = 90
@@ -969,6 +969,8 @@ def get_visit_page(
             refs[photo.question_key].append(photo_ref(photo))
         card = card_view(definition_for(session, version.id), scoring.card_from_data(score.card), lang=lang,
                          labels=labels, comments=comments, photos=refs)
+        if user.role != "head_office":
+            card = for_managers(card)
     shopper = None
     if shows_shopper(session, user):
         shopper = session.scalar(select(User.name).where(User.id == visit.shopper_id))
