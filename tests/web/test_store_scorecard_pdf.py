@@ -74,3 +74,13 @@ def test_the_store_pdf_shows_the_stores_own_period_mean_on_page_1(visit: Any, wo
     mean = scoring.format_percent(sum(percents) / 2)
     first = _pdf_text(login(world.manager), world.store.id)[0]
     assert "this store's period mean" in first.casefold() and f"{mean}%" in first
+
+
+def test_the_csv_has_the_head_office_question_for_head_office_only(visit: Any, world: World, login) -> None:
+    manager = login(world.manager).get(f"/manager/stores/{world.store.id}/visits.csv").get_data(as_text=True)
+    assert "Queue wait" in manager and "staff_description" not in manager and STAFF_NOTE not in manager
+
+
+def test_head_office_csv_keeps_the_head_office_question(visit: Any, world: World, login) -> None:
+    head = login(world.head).get(f"/manager/stores/{world.store.id}/visits.csv").get_data(as_text=True)
+    assert "staff_description" in head and STAFF_NOTE in head
