@@ -24,6 +24,7 @@ os.environ.setdefault("MPLCONFIGDIR", str(Path(__file__).resolve().parent.parent
 import matplotlib  # noqa: E402
 from matplotlib.dates import AutoDateLocator, ConciseDateFormatter  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
 
 matplotlib.rcParams.update({
     "font.family": ["Noto Sans CJK JP", "DejaVu Sans"],
@@ -97,11 +98,39 @@ def _text_width(text: str) -> float:
     return sum(2.0 if ord(ch) >= 0x2E80 else 1.0 for ch in text)
 
 
+def _label_limit(width: float) -> float:
+    """How wide (in `_text_width` units) a label may be before it wraps: about 40 % of the figure's width."""
+    return max(10.0, width * 0.42 / 0.068 - 2)
+
+
+def _wrap_label(text: str, limit: float, lines: int = 3) -> str:
+    """A label broken into lines of at most `limit` (by words; text without spaces, such as Japanese, by
+    characters), so that a narrow chart shows every section name whole instead of cutting it off."""
+    if _text_width(text) <= limit:
+        return text
+    pieces = text.split(" ") if " " in text else list(text)
+    joiner = " " if " " in text else ""
+    out: list[str] = []
+    line = ""
+    for piece in pieces:
+        candidate = f"{line}{joiner}{piece}" if line else piece
+        if line and _text_width(candidate) > limit:
+            out.append(line)
+            line = piece
+        else:
+            line = candidate
+    out.append(line)
+    if len(out) > lines:
+        out = out[:lines]
+        out[-1] = out[-1].rstrip() + "…"
+    return "\n".join(out)
+
+
 def _fixed_layout(figure: Figure, *, labels: Sequence[str] = (), legend_on_top: bool = False,
                   legend_rows: int = 1) -> None:
     """Margins computed from the labels instead of constrained layout, which draws every figure twice."""
     width_in, height_in = figure.get_size_inches()
-    longest = max((_text_width(t) for t in labels), default=4.0)
+    longest = max((_text_width(line) for t in labels for line in t.split("\n")), default=4.0)
     left = min(0.5, (0.25 + longest * 0.068) / width_in)
     top = 1 - ((0.24 + 0.19 * legend_rows) if legend_on_top else 0.12) / height_in
     figure.subplots_adjust(left=left, right=0.97, bottom=0.38 / height_in, top=top)
@@ -148,7 +177,7 @@ def trend_figure(
     """Visit scores over time (markers joined by a line) against a reference line such as the area's monthly mean,
     over faint stripes of the checklist's grade bands."""
     figure = Figure(figsize=size)
-    _fixed_layout(figure, labels=("100",))
+    _fixed_layout(figure, labels=("% 100",))  # room for the "%" axis label beside the ticks
     ax = figure.add_subplot()
     _shade_bands(ax, bands)
     if reference:
@@ -173,10 +202,13 @@ def sections_figure(
     """Horizontal bars of a store's section percents, each with a tick for the reference (area) value; the
     store's number is printed in a column on the right, so it never collides with the bars or ticks. With
     `bands`, each bar has the colour of the grade band it reaches (as the heat map's cells)."""
-    rows = [r for r in rows if r[1] is not None or r[2] is not None]
-    height = 0.9 + 0.26 * max(1, len(rows))
+    limit = _label_limit(width)
+    rows = [(_wrap_label(r[0], limit), r[1], r[2]) for r in rows if r[1] is not None or r[2] is not None]
+    most_lines = max((r[0].count("\n") + 1 for r in rows), default=1)
+    columns = _legend_columns([store_label, reference_label], width)
+    height = 0.9 + 0.19 * (2 // columns - 1) + (0.26 + 0.15 * (most_lines - 1)) * max(1, len(rows))
     figure = Figure(figsize=(width, height))
-    _fixed_layout(figure, labels=[r[0] for r in rows], legend_on_top=True)
+    _fixed_layout(figure, labels=[r[0] for r in rows], legend_on_top=True, legend_rows=2 // columns)
     ax = figure.add_subplot()
     positions = list(range(len(rows)))[::-1]
     ax.barh(positions, [r[1] if r[1] is not None else 0 for r in rows], height=0.62,
@@ -195,7 +227,14 @@ def sections_figure(
     ax.set_ylim(-0.6, len(rows) - 0.4)
     ax.grid(axis="x", color="#d9dee5", linewidth=0.6)
     ax.set_axisbelow(True)
-    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False, ncols=2, fontsize=8)
+    # The bars' colours are grades, so the legend shows a plain bar for "this store".
+    handles, labels = ax.get_legend_handles_labels()
+    plain = [Patch(facecolor=colour if not bands else "#ffffff", edgecolor="#1c2430", linewidth=0.5)
+             if label == store_label else handle for handle, label in zip(handles, labels)]
+    # Centred on the figure, not the axes (which the labels push to the right), so it is never cut off.
+    ax.legend(plain, labels, loc="lower center", bbox_to_anchor=(0.5, figure.subplotpars.top),
+              bbox_transform=figure.transFigure, frameon=False, ncols=columns,
+              fontsize=8)
     return figure
 
 
@@ -209,6 +248,11 @@ def compare_figure(section_titles: Sequence[str], series: Sequence[tuple[str, Se
                    width: float = 6.4, bands: GradeBands = ()) -> Figure:
     """Grouped horizontal bars: one group per section, one bar per store (colour and hatching differ), over faint
     stripes of the grade bands. The legend wraps into as many rows as the store names need."""
+    # Sections no store has a figure for (an unscored evidence section) are left out; long names wrap.
+    keep = [i for i in range(len(section_titles)) if any(v[i] is not None for _, v in series if i < len(v))]
+    limit = _label_limit(width)
+    section_titles = [_wrap_label(section_titles[i], limit) for i in keep]
+    series = [(name, [values[i] for i in keep]) for name, values in series]
     groups = max(1, len(section_titles))
     n = max(1, len(series))
     columns = _legend_columns([name for name, _ in series], width)
@@ -225,7 +269,8 @@ def compare_figure(section_titles: Sequence[str], series: Sequence[tuple[str, Se
                 edgecolor="white", linewidth=0.4, label=name)
     ax.set_yticks([groups - 1 - g for g in range(len(section_titles))], list(section_titles))
     _percent_axis(ax, "x")
-    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False, ncols=columns, fontsize=8)
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, figure.subplotpars.top), bbox_transform=figure.transFigure,
+              frameon=False, ncols=columns, fontsize=8)
     return figure
 
 

@@ -1029,9 +1029,10 @@ def get_comparison(
     lang: str = "en",
 ) -> Comparison:
     """Two to six stores side by side for one period and checklist: overall and section means of visit percents.
-    Raises DashboardError for too few or too many stores, NotFoundError, PermissionDeniedError."""
+    One store alone is shown too (its page asks for another to compare it with). Raises DashboardError for no
+    store or too many, NotFoundError, PermissionDeniedError."""
     ids = list(dict.fromkeys(store_ids))
-    if not COMPARE_MIN <= len(ids) <= COMPARE_MAX:
+    if not 1 <= len(ids) <= COMPARE_MAX:
         raise DashboardError(f"Choose between {COMPARE_MIN} and {COMPARE_MAX} stores to compare.")
     infos = []
     for sid in ids:

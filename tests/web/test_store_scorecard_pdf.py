@@ -32,7 +32,8 @@ def _checklist() -> dict[str, Any]:
 def visit(app: Flask, world: World) -> Any:
     now = datetime.now(timezone.utc).replace(microsecond=0)
     version = make_published_checklist(_checklist())
-    make_submitted_visit(world.shopper, world.store, version.checklist_id, {**scorecard_answers(3), "bag_charge": "yes"},
+    make_submitted_visit(world.shopper, world.store, version.checklist_id,
+                         {**scorecard_answers(3), "bag_charge": "yes"},
                          at=now - timedelta(days=30))
     # Quality 2: no bag offered, so the bag-charge question was never asked.
     return make_submitted_visit(world.shopper, world.store, version.checklist_id,
