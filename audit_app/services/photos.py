@@ -17,7 +17,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from audit_app.models import Photo, User
-from audit_app.services import visits
 from audit_app.services.errors import N_, ServiceError
 
 MAX_BYTES = 15 * 1024 * 1024
@@ -122,18 +121,11 @@ def photo_paths(upload_dir: Path, sha256: str) -> tuple[Path, Path]:
     return folder / f"{sha256}.jpg", folder / f"{sha256}.thumb.jpg"
 
 
-def add_photo(
-    session: Session, user: User, visit_id: int, question_key: str, data: bytes, *, upload_dir: Path,
-    now: datetime,
-) -> Photo:
-    """Store a photo for a question of the shopper's own draft visit. Raises PhotoError, NotFoundError,
-    PermissionDeniedError."""
-
-    try:
-        visits.own_draft(session, user, visit_id)
-    except visits.VisitError as error:
-        raise PhotoError(error.message, **error.params) from None
-    clean = clean_image(data)
+def store_photo(session: Session, visit_id: int, question_key: str, clean: CleanImage, *, upload_dir: Path,
+                now: datetime) -> Photo:
+    """Write a cleaned photo's files and add its row to the session, without committing (the caller's
+    transaction decides). The same picture for the same question returns the row already stored.
+    Raises PhotoError when the files cannot be written."""
     existing = session.scalar(select(Photo).where(Photo.visit_id == visit_id, Photo.sha256 == clean.sha256,
                                                   Photo.question_key == question_key))
     if existing is not None:
@@ -153,5 +145,35 @@ def add_photo(
                   content_type="image/jpeg", width=clean.width, height=clean.height,
                   size_bytes=len(clean.data), taken_at=clean.taken_at, created_at=now)
     session.add(photo)
+    session.flush()
+    return photo
+
+
+def discard_unused_files(session: Session, upload_dir: Path, sha256s: list[str]) -> None:
+    """Delete the files of photos no row names any more (a removed photo); one still used elsewhere stays."""
+    for sha256 in sha256s:
+        if session.scalar(select(Photo.id).where(Photo.sha256 == sha256).limit(1)) is not None:
+            continue
+        for path in photo_paths(upload_dir, sha256):
+            try:
+                path.unlink(missing_ok=True)
+            except OSError as error:
+                log.warning("removed photo's file %s not deleted: %s", path.name, error)
+    session.rollback()
+
+
+def add_photo(
+    session: Session, user: User, visit_id: int, question_key: str, data: bytes, *, upload_dir: Path,
+    now: datetime,
+) -> Photo:
+    """Store a photo for a question of the shopper's own draft visit (without answering the question).
+    Raises PhotoError, NotFoundError, PermissionDeniedError."""
+    from audit_app.services import visits  # visits saves sections with photos through this module
+
+    try:
+        visits.own_draft(session, user, visit_id)
+    except visits.VisitError as error:
+        raise PhotoError(error.message, **error.params) from None
+    photo = store_photo(session, visit_id, question_key, clean_image(data), upload_dir=upload_dir, now=now)
     session.commit()
     return photo
