@@ -9,6 +9,7 @@ from typing import Any
 from flask_babel import gettext as _
 
 import scoring
+from audit_app.headoffice.problems import problem_line, problem_text
 
 
 class LineError(ValueError):
@@ -180,6 +181,8 @@ def question_from_form(form: Any, old: dict[str, Any] | None = None) -> tuple[di
         question["show_if"] = show_if
     if form.kpi.data:
         question["kpi"] = form.kpi.data
+    if form.head_office_only.data:
+        question["audience"] = "head_office"
     return question, errors
 
 
@@ -206,13 +209,14 @@ def fill_question_form(form: Any, question: dict[str, Any]) -> None:
     values = show_if.get("in", [show_if["equals"]] if "equals" in show_if else [])
     form.show_if_values.data = ", ".join(str(v) for v in values)
     form.kpi.data = question.get("kpi", "")
+    form.head_office_only.data = question.get("audience") == "head_office"
 
 
 _QUESTION_FIELD = {
     "key": "key", "type": "type", "text": "text_en", "help": "help_en", "weight": "weight", "required": "required",
     "allow_na": "allow_na", "good": "good", "min": "min", "max": "max", "min_label": "min_label",
     "max_label": "max_label", "unit": "unit", "options": "options", "bands": "bands", "critical": "critical_effect",
-    "kpi": "kpi",
+    "kpi": "kpi", "audience": "head_office_only",
 }
 _PART = re.compile(r"\.?([A-Za-z_]+)|\[(\d+)\]")
 
@@ -237,9 +241,9 @@ def map_problems(problems: list[scoring.Problem], prefix: str, fields: dict[str,
         parts = _parts(problem.path)
         if parts[:len(target)] != target or len(parts) == len(target):
             if parts == target:
-                by_field.setdefault("__all__", []).append(problem.message)
+                by_field.setdefault("__all__", []).append(problem_text(problem.message))
             else:
-                others.append(f"{problem.path}: {problem.message}" if problem.path else problem.message)
+                others.append(problem_line(problem))
             continue
         rest = parts[len(target):]
         head = rest[0]
@@ -250,9 +254,9 @@ def map_problems(problems: list[scoring.Problem], prefix: str, fields: dict[str,
         else:
             name = fields.get(str(head), "")
         if not name:
-            others.append(f"{problem.path}: {problem.message}")
+            others.append(problem_line(problem))
             continue
-        message = problem.message
+        message = problem_text(problem.message)
         if head == "options":
             message = _with_index(message, rest[1:], _("Option"))
         elif head == "bands":
@@ -281,10 +285,11 @@ def settings_problems(problems: list[scoring.Problem]) -> tuple[dict[str, list[s
         parts = _parts(problem.path)
         name = names.get(str(parts[0])) if parts else None
         if name:
-            message = _with_index(problem.message, parts[1:], _("Grade")) if name == "grades" else problem.message
+            message = problem_text(problem.message)
+            message = _with_index(message, parts[1:], _("Grade")) if name == "grades" else message
             by_field.setdefault(name, []).append(message)
         else:
-            others.append(f"{problem.path}: {problem.message}" if problem.path else problem.message)
+            others.append(problem_line(problem))
     return by_field, others
 
 
@@ -311,6 +316,7 @@ def outline(definition: dict[str, Any]) -> list[dict[str, Any]]:
                 "weight": question.get("weight", 0), "required": question.get("required", False),
                 "allow_na": question.get("allow_na", False), "critical": (question.get("critical") or {}).get("effect"),
                 "show_if": (question.get("show_if") or {}).get("question"),
+                "head_office_only": question.get("audience") == "head_office",
                 "bands": bands_text(question.get("bands", [])).replace("\n", "; "),
             })
         sections.append({"index": i, "key": section["key"], "title": text_parts(section["title"])[0],

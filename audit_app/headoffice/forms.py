@@ -86,6 +86,9 @@ class QuestionForm(FlaskForm):
     show_if_values = StringField(_l("…has one of these answers"), validators=[Optional()],
                                  description=_l("Separate several answers with commas."))
     kpi = SelectField(_l("KPI"), choices=_choices([("", "—")] + [(k, k) for k in KPIS]), validate_choice=False)
+    head_office_only = BooleanField(_l("For head office only"),
+                                    description=_l("Left out of the store's PDF scorecard and of the pages area "
+                                                   "managers see. It carries no points and cannot be critical."))
 
 
 class MoveForm(FlaskForm):

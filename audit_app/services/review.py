@@ -20,8 +20,8 @@ from audit_app.models import (
     Answer, Area, Assignment, Checklist, ChecklistVersion, Photo, Store, User, Visit, VisitScore,
 )
 from audit_app.services import audit, scorecards
-from audit_app.services.definitions import checklist_from_definition
-from audit_app.services.errors import N_, NotFoundError, ServiceError
+from audit_app.services.definitions import checklist_from_definition, grade_text
+from audit_app.services.errors import N_, VISIT_STATUSES, NotFoundError, ServiceError
 from reports.context import DEFAULT_LABELS, answer_text, percent_text
 from scoring import round_half_up
 
@@ -213,7 +213,7 @@ def get_visit(session: Session, visit_id: int, *, lang: str = "en",
     Texts come from the version that made the current score, so a re-scored visit reads as it was scored."""
     visit = session.get(Visit, visit_id)
     if visit is None:
-        raise NotFoundError("No such visit.")
+        raise NotFoundError(N_("No such visit."))
     store = session.get(Store, visit.store_id)
     shopper = session.get(User, visit.shopper_id)
     version = session.get(ChecklistVersion, visit.checklist_version_id)
@@ -256,9 +256,12 @@ def get_visit(session: Session, visit_id: int, *, lang: str = "en",
         failures.append(CriticalLine(text, section_title, failure.effect,
                                      percent_text(failure.cap) if failure.cap is not None else ""))
     allowed = tuple(action for action, moves in TRANSITIONS.items() if visit.status in moves)
-    return VisitDetail(visit.id, visit.status, store.name, shopper.name, checklist.title, version.number,
+    # The checklist's title and the grade in `lang` where the checklist has them (checklists.title is English).
+    title = definition.title.get(lang) if lang != "en" else checklist.title
+    grade = (grade_text(definition, score.grade, lang) or None) if score else None
+    return VisitDetail(visit.id, visit.status, store.name, shopper.name, title, version.number,
                        visit.started_at, visit.submitted_at, visit.review_note or "",
-                       score.percent if score else None, score.grade if score else None, tuple(failures),
+                       score.percent if score else None, grade, tuple(failures),
                        tuple(lines), allowed, scorecards.rescored(session, visit, score))
 
 
@@ -269,16 +272,19 @@ def decide(session: Session, actor: User, visit_id: int, action: str, *, now: da
     """
     visit = session.get(Visit, visit_id)
     if visit is None:
-        raise NotFoundError("No such visit.")
+        raise NotFoundError(N_("No such visit."))
     moves = TRANSITIONS.get(action)
     if moves is None:
-        raise ReviewError(f"Unknown review decision {action}.")
+        raise ReviewError(N_("Unknown review decision %(action)s."), action=action)
     if visit.status not in moves:
-        done = {"approve": "approved", "return": "returned", "void": "voided"}[action]
-        raise ReviewError(f"A visit that is {visit.status} cannot be {done}.")
+        refusal = {"approve": N_("A visit that is %(status)s cannot be approved."),
+                   "return": N_("A visit that is %(status)s cannot be returned."),
+                   "void": N_("A visit that is %(status)s cannot be voided.")}[action]
+        raise ReviewError(refusal, status=VISIT_STATUSES.get(visit.status, visit.status))
     note = note.strip()
     if action in ("return", "void") and not note:
-        raise ReviewError("Say what the shopper should fix." if action == "return" else "Give a reason for voiding.")
+        raise ReviewError(N_("Say what the shopper should fix.") if action == "return"
+                          else N_("Give a reason for voiding."))
     before = visit.status
     visit.status = moves[before]
     visit.updated_at = now

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime
 from fractions import Fraction
 
 from sqlalchemy import ColumnElement, ScalarSelect, Select, func, select, union_all, update
@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 import scoring
 from audit_app.models import (
-    Area, Checklist, ChecklistVersion, Region, SectionScore, Store, User, Visit, VisitScore,
+    Area, Checklist, ChecklistVersion, SectionScore, Store, User, Visit, VisitScore,
 )
 from audit_app.services.settings import ProgrammeSettings, get_settings
 
@@ -216,51 +216,6 @@ def list_store_rows(
 
 
 @dataclass(frozen=True)
-class AreaRow:
-    id: int
-    code: str
-    name: str
-    region_name: str
-    stores: int
-    visits: int
-    mean_percent: float | None  # mean of visit percents over the period
-
-
-def list_area_rows(
-    session: Session, area_ids: set[int] | None, since: datetime, statuses: tuple[str, ...] | None = None
-) -> list[AreaRow]:
-    """Areas with store count, counted visits since `since`, and the mean of those visits' percents."""
-    statuses = statuses if statuses is not None else statuses_for(session)
-    q = (
-        select(Area.id, Area.code, Area.name, Region.name, func.count(func.distinct(Store.id)))
-        .join(Region, Area.region_id == Region.id)
-        .join(Store, Store.area_id == Area.id)
-        .where(Store.is_active.is_(True))
-        .group_by(Area.id, Area.code, Area.name, Region.name)
-        .order_by(Region.name, Area.name)
-    )
-    if area_ids is not None:
-        q = q.where(Area.id.in_(area_ids))
-    areas = session.execute(q).all()
-    stats_q = (
-        select(Store.area_id, func.count(Visit.id), func.avg(VisitScore.percent))
-        .join(Visit, Visit.store_id == Store.id)
-        .join(VisitScore, (VisitScore.visit_id == Visit.id) & VisitScore.is_current.is_(True))
-        .where(Visit.status.in_(statuses), Visit.submitted_at >= since)
-        .group_by(Store.area_id)
-    )
-    if area_ids is not None:
-        stats_q = stats_q.where(Store.area_id.in_(area_ids))
-    stats = {area_id: (n, avg) for area_id, n, avg in session.execute(stats_q)}
-    return [
-        AreaRow(id=aid, code=code, name=name, region_name=region, stores=n_stores,
-                visits=stats.get(aid, (0, None))[0],
-                mean_percent=float(stats[aid][1]) if aid in stats and stats[aid][1] is not None else None)
-        for aid, code, name, region, n_stores in areas
-    ]
-
-
-@dataclass(frozen=True)
 class VisitRow:
     id: int
     store_id: int
@@ -301,13 +256,3 @@ def list_visit_rows(
         q = q.where(Visit.shopper_id == shopper_id)
     q = q.order_by(func.coalesce(Visit.submitted_at, Visit.started_at).desc(), Visit.id.desc()).limit(limit)
     return [VisitRow(*row) for row in session.execute(q)]
-
-
-def period_start(today: date, days: int) -> datetime:
-    """Midnight UTC `days` days before `today`."""
-    return datetime.combine(today - timedelta(days=days), datetime.min.time(), tzinfo=timezone.utc)
-
-
-def store_ids_in_areas(session: Session, area_ids: set[int]) -> list[int]:
-    """Active stores of the given areas."""
-    return list(session.scalars(select(Store.id).where(Store.area_id.in_(area_ids), Store.is_active.is_(True))))

@@ -193,3 +193,35 @@ def test_editing_a_question_keeps_translations_the_form_does_not_show(world: Wor
     question = rubrics.get_version(db.session, draft).definition["sections"][0]["questions"][1]
     assert question["max_label"] == {"en": "Very", "ja": "とても"}
     assert question["text"] == "How helpful were they?"
+
+
+def test_a_question_marked_for_head_office_only_is_saved_shown_and_exported(world: World, login: Any) -> None:
+    v1, draft = _draft(world)
+    client = login(world.head)
+    note = {"key": "staff_notes", "type": "text", "text_en": "Describe the member of staff", "required": "",
+            "head_office_only": "y", "critical_effect": "", "kpi": ""}
+    assert _post(client, f"/head-office/versions/{draft}/sections/0/questions/new", note).status_code == 302
+    saved = rubrics.get_version(db.session, draft).definition["sections"][0]["questions"][-1]
+    assert saved["key"] == "staff_notes" and saved["audience"] == "head_office"
+    assert "head office only" in client.get(f"/head-office/versions/{draft}").get_data(as_text=True)
+    form = client.get(f"/head-office/versions/{draft}/sections/0/questions/2").get_data(as_text=True)
+    assert re.search(r'<input[^>]*checked[^>]*name="head_office_only"|<input[^>]*name="head_office_only"[^>]*checked',
+                     form)
+    exported = client.get(f"/head-office/versions/{draft}/export.yaml").get_data(as_text=True)
+    assert "audience: head_office" in exported
+    _post(client, f"/head-office/versions/{draft}/publish", {})
+    response = _post(client, "/head-office/checklists", {"import-yaml_text": exported})
+    imported = int(response.headers["Location"].rsplit("/", 1)[1])
+    back = rubrics.get_version(db.session, imported).definition["sections"][0]["questions"][-1]
+    assert back["audience"] == "head_office"
+
+
+def test_a_scored_question_cannot_be_for_head_office_only(world: World, login: Any) -> None:
+    _, draft = _draft(world)
+    before = rubrics.get_version(db.session, draft).definition
+    client = login(world.head)
+    response = _post(client, f"/head-office/versions/{draft}/sections/1/questions/new",
+                     {**QUESTION, "head_office_only": "y"})
+    assert response.status_code == 422
+    assert "must carry no points" in _error_of(response.get_data(as_text=True), "head_office_only")
+    assert rubrics.get_version(db.session, draft).definition == before
