@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from audit_app.models import Area, Store, User
 from audit_app.services import audit
-from audit_app.services.errors import ServiceError
+from audit_app.services.errors import N_, Listing, Message, ServiceError, message
 
 STORE_COLUMNS = ("code", "name", "area_code", "city", "address", "timezone")
 REQUIRED_COLUMNS = ("code", "name", "area_code")
@@ -24,12 +24,13 @@ class ImportReport:
     created: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
-    rejected: list[tuple[int, str]] = field(default_factory=list)  # (line number, reason)
+    # (line number, reason): a Message or a Listing of them; str() is English, message_text the reader's language
+    rejected: list[tuple[int, Message | Listing]] = field(default_factory=list)
 
 
 class ImportRejectedError(ServiceError):
     def __init__(self, report: ImportReport):
-        super().__init__(f"{len(report.rejected)} row(s) were rejected; nothing was imported.")
+        super().__init__(N_("%(n)s row(s) were rejected; nothing was imported."), n=len(report.rejected))
         self.report = report
 
 
@@ -42,11 +43,11 @@ def read_csv_rows(csv_text: str, required: tuple[str, ...]) -> list[dict[str, st
         header = [h.strip() for h in (reader.fieldnames or [])]
         rows = list(reader)
     except csv.Error as error:  # e.g. a field longer than the csv module's limit
-        report.rejected.append((max(reader.line_num, 1), f"not readable as CSV: {error}"))
+        report.rejected.append((max(reader.line_num, 1), message(N_("not readable as CSV: %(error)s"), error=str(error))))
         raise ImportRejectedError(report) from None
     missing = [c for c in required if c not in header]
     if missing:
-        report.rejected.append((1, f"missing column(s): {', '.join(missing)}"))
+        report.rejected.append((1, message(N_("missing column(s): %(columns)s"), columns=", ".join(missing))))
         raise ImportRejectedError(report)
     return rows
 
@@ -68,19 +69,19 @@ def import_stores(session: Session, csv_text: str, *, now: datetime, actor: User
         code, name, area_code = row.get("code", ""), row.get("name", ""), row.get("area_code", "")
         tz = row.get("timezone") or "UTC"
         if not code or not name or not area_code:
-            report.rejected.append((line, "code, name and area_code are all required"))
+            report.rejected.append((line, message(N_("code, name and area_code are all required"))))
             continue
         if code in seen:
-            report.rejected.append((line, f"store code {code} appears twice in the file"))
+            report.rejected.append((line, message(N_("store code %(code)s appears twice in the file"), code=code)))
             continue
         seen.add(code)
         if area_code not in areas:
-            report.rejected.append((line, f"unknown area code {area_code}"))
+            report.rejected.append((line, message(N_("unknown area code %(code)s"), code=area_code)))
             continue
         try:
             ZoneInfo(tz)
         except (ZoneInfoNotFoundError, ValueError):
-            report.rejected.append((line, f"unknown time zone {tz}"))
+            report.rejected.append((line, message(N_("unknown time zone %(zone)s"), zone=tz)))
             continue
         values = {"name": name, "area_id": areas[area_code].id, "city": row.get("city", ""),
                   "address": row.get("address", ""), "timezone": tz}

@@ -213,3 +213,14 @@ def test_the_review_page_shows_the_visit_in_japanese(world: World, login: Any) -
     assert "良好" in html and ">Good<" not in html
     assert "スタッフ" in html and "はい" in html
     assert ">unscored<" not in html
+
+
+def test_rejected_import_lines_read_in_japanese(world: World, login: Any) -> None:
+    _japanese(world.head)
+    client = login(world.head)
+    stores = _post(client, "/head-office/stores/import", {"csv_text": "code,name,area_code\nS9,Nowhere,ZZ\n"})
+    assert stores.status_code == 422
+    assert "エリアコード ZZ は不明です" in stores.get_data(as_text=True)
+    people_csv = "email,name,role,password\nbad@test.example,Bad,pirate,short\n"
+    people = _post(client, "/head-office/people/import", {"csv_text": people_csv}).get_data(as_text=True)
+    assert "役割 &#39;pirate&#39; は不明です" in people and "unknown role" not in people
