@@ -224,3 +224,14 @@ def test_rejected_import_lines_read_in_japanese(world: World, login: Any) -> Non
     people_csv = "email,name,role,password\nbad@test.example,Bad,pirate,short\n"
     people = _post(client, "/head-office/people/import", {"csv_text": people_csv}).get_data(as_text=True)
     assert "役割 &#39;pirate&#39; は不明です" in people and "unknown role" not in people
+
+
+def test_manager_pages_name_the_checklist_in_japanese(sw: ScorecardWorld, login) -> None:
+    client = login(sw.world.manager)
+    visit = sw.visits[-3][3]
+    for path in ("/manager/", f"/manager/areas/{sw.world.area.id}", f"/manager/stores/{sw.world.store.id}",
+                 f"/manager/visits/{visit.id}",
+                 f"/manager/compare?stores={sw.world.store.id}&stores={sw.extra_store.id}"):
+        html = client.get(path).get_data(as_text=True)
+        assert "店舗訪問" in html, path
+        assert "Store visit" not in html, path
