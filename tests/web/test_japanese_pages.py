@@ -235,3 +235,14 @@ def test_manager_pages_name_the_checklist_in_japanese(sw: ScorecardWorld, login)
         html = client.get(path).get_data(as_text=True)
         assert "店舗訪問" in html, path
         assert "Store visit" not in html, path
+
+
+def test_head_office_checklist_pages_name_the_checklist_in_japanese(world: World, login: Any) -> None:
+    from tests.conftest import scorecard_checklist_data
+
+    _japanese(world.head)
+    version = make_published_checklist(scorecard_checklist_data())
+    client = login(world.head)
+    for path in ("/head-office/", "/head-office/checklists", f"/head-office/checklists/{version.checklist_id}"):
+        html = client.get(path).get_data(as_text=True)
+        assert "店舗訪問" in html and "Store visit" not in html, path
