@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 import scoring
 from audit_app.models import Checklist, ChecklistVersion, Store, User, Visit, VisitScore
 from audit_app.services import audit, scorecards
-from audit_app.services.checklists import _UniqueKeyLoader, retire_replaced_versions
+from audit_app.services.checklists import YamlTextError, load_yaml_text, retire_replaced_versions
 from audit_app.services.definitions import checklist_from_definition
 from audit_app.services.errors import N_, Listing, Message, NotFoundError, ServiceError, message
 from audit_app.services.visits import visit_answers
@@ -180,12 +180,9 @@ def import_yaml(session: Session, actor: User, text: str, *, now: datetime) -> V
     Raises RubricProblemsError (YAML or schema problems), RubricError when that checklist already has a draft.
     """
     try:
-        # Checked: a SafeLoader subclass: builds no objects.
-        data = yaml.load(text, Loader=_UniqueKeyLoader)  # nosec B506
-    except yaml.YAMLError as error:
+        data = load_yaml_text(text)
+    except YamlTextError as error:
         raise RubricProblemsError([scoring.Problem("", f"not valid YAML: {error}")]) from None
-    except RecursionError:  # PyYAML composes recursively: deep nesting exhausts the stack
-        raise RubricProblemsError([scoring.Problem("", "not valid YAML: nested too deeply")]) from None
     if not isinstance(data, dict):
         raise RubricProblemsError([scoring.Problem("", "the top level must be a mapping (`key: value` lines)")])
     definition = validate(data)
