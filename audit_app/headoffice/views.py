@@ -21,7 +21,7 @@ from audit_app.headoffice.forms import (
     ImportChecklistForm, MoveForm, NewChecklistForm, PersonForm, QuestionForm, RegionForm, RemoveForm, ReorderForm,
     SectionForm, SettingsForm, StoreForm, WhatIfForm, _choices,
 )
-from audit_app.services import assignments, checklists, dashboards, history, org, people, review, rubrics
+from audit_app.services import assignments, checklists, dashboards, history, org, people, review, rubrics, visits
 from audit_app.services import settings as settings_service
 from audit_app.services.definitions import checklist_from_definition
 from audit_app.i18n import error_text
@@ -40,6 +40,11 @@ def _lang() -> str:
     return str(get_locale() or "en")
 
 
+def _titles(rows: Any) -> dict[int, Any]:
+    """Checklists' titles in every language they are written in (checklists.title keeps the English one)."""
+    return visits.checklist_titles(db.session, [row.id for row in rows])
+
+
 def _version_or_404(version_id: int) -> rubrics.VersionInfo:
     try:
         return rubrics.get_version(db.session, version_id)
@@ -56,10 +61,11 @@ def _refuse_unless_valid(form: Any) -> None:
 @head_office
 def home():
     period = dashboards.make_period(_now(), PERIOD_DAYS)
+    rows = checklists.list_checklists(db.session)
     return render_template("headoffice/home.html", period_days=PERIOD_DAYS,
                            areas=dashboards.list_area_summaries(db.session, None, period=period,
                                                                 lang=str(get_locale() or "en")),
-                           checklists=checklists.list_checklists(db.session),
+                           checklists=rows, titles=_titles(rows),
                            waiting=review.count_visits(db.session))
 
 
@@ -95,7 +101,8 @@ def checklists_page():
         else:
             flash(_("Imported as draft version %(n)d.", n=info.number), "success")
             return redirect(url_for("headoffice.version", version_id=info.id))
-    return render_template("headoffice/checklists.html", checklists=checklists.list_checklists(db.session),
+    rows = checklists.list_checklists(db.session)
+    return render_template("headoffice/checklists.html", checklists=rows, titles=_titles(rows),
                            form=form, import_form=import_form, problems=problems), \
         (422 if request.method == "POST" else 200)
 
@@ -107,7 +114,8 @@ def checklist(checklist_id: int):
         record, versions = rubrics.get_checklist(db.session, checklist_id)
     except NotFoundError:
         abort(404)
-    return render_template("headoffice/checklist.html", checklist=record, versions=versions, action=ActionForm())
+    return render_template("headoffice/checklist.html", checklist=record, versions=versions, action=ActionForm(),
+                           titles=visits.checklist_titles(db.session, [checklist_id]))
 
 
 @bp.route("/checklists/<int:checklist_id>/unassigned", methods=["POST"])

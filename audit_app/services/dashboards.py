@@ -134,6 +134,23 @@ def list_checklist_options(session: Session, area_ids: Sequence[int], statuses: 
     return _ordered_options(rows, counts)
 
 
+def localised_options(session: Session, options: Sequence[ChecklistOption], lang: str) -> tuple[ChecklistOption, ...]:
+    """The options with each checklist's title in `lang`, from its newest version in use (checklists.title keeps
+    the English one only); the order stays as it was."""
+    if lang == "en" or not options:
+        return tuple(options)
+    from audit_app.services.visits import checklist_titles
+
+    titles = checklist_titles(session, [o.id for o in options])
+    return tuple(replace(o, title=_in_lang(titles.get(o.id), lang) or o.title) for o in options)
+
+
+def _in_lang(text: object, lang: str) -> str:
+    if isinstance(text, Mapping):
+        return str(text.get(lang) or text.get("en") or "")
+    return str(text or "")
+
+
 def choose_checklist(options: Sequence[ChecklistOption], wanted: int | None) -> ChecklistOption | None:
     for option in options:
         if option.id == wanted:
@@ -405,7 +422,7 @@ def get_dashboard(
     if user.role not in ("head_office", "area_manager"):
         raise PermissionDeniedError(N_("Scorecards are for area managers and head office."))
     statuses = scorecards.statuses_for(session)
-    options = tuple(list_checklist_options(session, scope.area_ids, statuses))
+    options = localised_options(session, list_checklist_options(session, scope.area_ids, statuses), lang)
     chosen = choose_checklist(options, checklist_id)
     stores = session.execute(
         select(Store.id, Store.code, Store.name, Store.area_id, Area.name)
@@ -535,7 +552,7 @@ def _ordered_options(titles: Sequence[tuple[int, str]], counts: Mapping[int, int
     return sorted(options, key=lambda o: (-o.visits, o.title))
 
 
-def default_checklists(session: Session, area_ids: Sequence[int], statuses: tuple[str, ...]
+def default_checklists(session: Session, area_ids: Sequence[int], statuses: tuple[str, ...], lang: str = "en"
                        ) -> dict[int, ChecklistOption | None]:
     """Per area, the checklist its dashboard shows when none is chosen (`choose_checklist(..., None)`)."""
     counts: dict[int, dict[int, int]] = defaultdict(dict)
@@ -548,7 +565,9 @@ def default_checklists(session: Session, area_ids: Sequence[int], statuses: tupl
     ):
         counts[area_id][checklist_id] = n
     titles = session.execute(select(Checklist.id, Checklist.title).order_by(Checklist.title)).all()
-    return {aid: choose_checklist(_ordered_options(titles, counts[aid]), None) for aid in area_ids}
+    chosen = {aid: choose_checklist(_ordered_options(titles, counts[aid]), None) for aid in area_ids}
+    named = {o.id: o for o in localised_options(session, list({c.id: c for c in chosen.values() if c}.values()), lang)}
+    return {aid: named[c.id] if c is not None else None for aid, c in chosen.items()}
 
 
 def _summary_areas(session: Session, area_ids: Collection[int] | None) -> list[tuple[int, str, str, str, int]]:
@@ -571,7 +590,7 @@ def list_area_summaries(session: Session, area_ids: Collection[int] | None, *, p
     their dashboard opens with, the counted visits and the mean of their percents (the dashboard's area average)."""
     statuses = scorecards.statuses_for(session)
     areas = _summary_areas(session, area_ids)
-    chosen = default_checklists(session, [a[0] for a in areas], statuses)
+    chosen = default_checklists(session, [a[0] for a in areas], statuses, lang)
     by_area: dict[int, list[Fraction | None]] = defaultdict(list)
     for checklist_id in {c.id for c in chosen.values() if c is not None}:
         wanted = [aid for aid, c in chosen.items() if c is not None and c.id == checklist_id]
@@ -595,7 +614,7 @@ def list_store_summaries(session: Session, area_ids: Collection[int] | None, *, 
     if area_ids is not None:
         q = q.where(Store.area_id.in_(list(area_ids)))
     stores = session.execute(q).all()
-    chosen = default_checklists(session, sorted({s[3] for s in stores}), statuses)
+    chosen = default_checklists(session, sorted({s[3] for s in stores}), statuses, lang)
     latest: dict[int, list[tuple[int, Fraction | None, str | None, datetime]]] = {}
     counts: dict[int, int] = defaultdict(int)
     for checklist_id in {c.id for c in chosen.values() if c is not None}:
@@ -870,7 +889,7 @@ def get_store_page(
         recurring = recurring_failures(session, history, lang)
         kpis = kpis_for(session, [f for f in own if f.submitted_at >= period.start])
     visits = _visit_lines(session, store_id, statuses,
-                          board.checklist.id if board.checklist is not None else None, period)
+                          board.checklist.id if board.checklist is not None else None, period, lang)
     return StorePage(
         store=info, dashboard=board, line=line, area_mean=board.scope_mean, sections=sections, trend=trend,
         area_trend=area_trend, recurring=recurring, recurring_window=RECURRING_WINDOW, kpis=kpis, visits=visits,
@@ -879,9 +898,9 @@ def get_store_page(
 
 
 def _visit_lines(session: Session, store_id: int, statuses: tuple[str, ...], checklist_id: int | None,
-                 period: Period) -> tuple[VisitLine, ...]:
+                 period: Period, lang: str = "en") -> tuple[VisitLine, ...]:
     q = (
-        select(Visit.id, Visit.submitted_at, Visit.status, Checklist.title, ChecklistVersion.number,
+        select(Visit.id, Visit.submitted_at, Visit.status, Checklist.title, ChecklistVersion.id,
                VisitScore.percent_exact, VisitScore.grade, VisitScore.critical_failures)
         .join(ChecklistVersion, Visit.checklist_version_id == ChecklistVersion.id)
         .join(Checklist, ChecklistVersion.checklist_id == Checklist.id)
@@ -893,8 +912,13 @@ def _visit_lines(session: Session, store_id: int, statuses: tuple[str, ...], che
     )
     if checklist_id is not None:
         q = q.where(ChecklistVersion.checklist_id == checklist_id)
-    return tuple(VisitLine(vid, at, status, status in statuses, title, number, _fraction(pct), grade, crit or 0)
-                 for vid, at, status, title, number, pct, grade, crit in session.execute(q))
+    rows = session.execute(q.add_columns(ChecklistVersion.number)).all()
+    # Each version's title in `lang` (parsed once per version, not per visit).
+    titles = {version_id: definition_for(session, version_id).title.get(lang) if lang != "en" else title
+              for _, _, _, title, version_id, *_ in rows}
+    return tuple(VisitLine(vid, at, status, status in statuses, titles[version_id], number, _fraction(pct), grade,
+                           crit or 0)
+                 for vid, at, status, _, version_id, pct, grade, crit, number in rows)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -984,7 +1008,8 @@ def get_visit_page(
         is_counted=visit.status in scorecards.statuses_for(session),
         started_at=visit.started_at, submitted_at=visit.submitted_at, minutes=minutes,
         latitude=visit.latitude, longitude=visit.longitude, accuracy_m=visit.location_accuracy_m,
-        shopper_name=shopper, checklist_title=checklist.title, version_number=version.number,
+        shopper_name=shopper, version_number=version.number,
+        checklist_title=definition_for(session, version.id).title.get(lang) if lang != "en" else checklist.title,
         version_published_at=version.published_at, scored_at=score.scored_at if score else None, card=card,
         photos=photos, review_note=visit.review_note or "", rescored=scorecards.rescored(session, visit, score),
         grades=grade_scale(definition_for(session, version.id), lang),
@@ -1042,7 +1067,8 @@ def get_comparison(
         _check_store(session, user, sid)
         infos.append(store_info(session, sid))
     statuses = scorecards.statuses_for(session)
-    options = tuple(list_checklist_options(session, sorted({i.area_id for i in infos}), statuses))
+    options = localised_options(session, list_checklist_options(session, sorted({i.area_id for i in infos}), statuses),
+                                lang)
     chosen = choose_checklist(options, checklist_id)
     if chosen is None:
         return Comparison(period, options, None, (), tuple(CompareStore(i.id, i.code, i.name, i.area_name, None, 0, ())
