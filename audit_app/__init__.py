@@ -23,6 +23,7 @@ def create_app(config: Config | None = None) -> Flask:
 
         n = config.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
+    register_routing(app)
     register_extensions(app)
     register_i18n(app)
     register_blueprints(app)
@@ -34,10 +35,17 @@ def create_app(config: Config | None = None) -> Flask:
     return app
 
 
+def register_routing(app: Flask) -> None:
+    from audit_app.routing import init_routing
+
+    init_routing(app)
+
+
 def register_extensions(app: Flask) -> None:
     from audit_app import models  # noqa: F401  (registers the tables with the metadata)
     from audit_app.auth.session import init_login
     from audit_app.database import configure_engine
+    from audit_app import ratelimit_storage  # noqa: F401  (registers the storecheck-db:// rate-limit storage)
     from audit_app.extensions import csrf, db, limiter, migrate
 
     db.init_app(app)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from functools import reduce
+from typing import Any, Mapping
+
 from flask import Flask, has_request_context, request, session
-from flask_babel import gettext
+from flask_babel import get_locale, gettext
 from flask_login import current_user
 
 from audit_app.extensions import babel
-from audit_app.services.errors import ServiceError
+from audit_app.services.errors import Listing, Message, ServiceError
 
 LANGUAGES = {"en": "English", "ja": "日本語"}
 
@@ -25,11 +28,42 @@ def select_locale() -> str | None:
 
 def init_i18n(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
+    app.add_template_filter(message_text, "message_text")
 
 
-def error_text(error: ServiceError) -> str:
-    """A service's refusal in the reader's language: its message id translated, then its parameters filled."""
-    message = str(error.message)
-    if not message:
+def message_text(message: Any, params: Mapping[str, Any] | None = None) -> str:
+    """A message in the reader's language: a message id (with `params`), a `Message`, or a list of Messages
+    (phrases, each translated, joined into one sentence). Parameters that are Messages themselves are translated too."""
+    if isinstance(message, Message):
+        return message_text(message.id, message.params)
+    if isinstance(message, (list, tuple)):  # phrases: one sentence, as `services.errors.english` writes it
+        joined = gettext("; ").join(message_text(part) for part in message)
+        return gettext("%(problems)s.", problems=joined[:1].upper() + joined[1:])
+    text = str(message)
+    if not text:
         return ""
-    return gettext(message, **error.params) if error.params else gettext(message)
+    if not params:
+        return gettext(text)
+    return gettext(text, **{k: _param_text(v) for k, v in params.items()})
+
+
+def _param_text(value: Any) -> Any:
+    """A parameter in the reader's language: Messages translated, a Listing's parts joined, checklist text
+    ({"en": ..., "ja": ...}) in the reader's language when it is written in it."""
+    if isinstance(value, (Message, list, tuple)):
+        return message_text(value)
+    if isinstance(value, Listing):
+        parts = [_param_text(part) for part in value.parts]
+        return reduce(lambda first, rest: gettext("%(first)s; %(next)s", first=first, next=rest), parts) if parts else ""
+    if isinstance(value, Mapping):
+        lang = str(get_locale() or "en")
+        return str(value.get(lang) or value.get("en", ""))
+    return value
+
+
+def error_text(error: BaseException) -> str:
+    """A service's refusal in the reader's language: its message id translated, then its parameters filled.
+    Anything else (a plain exception) shows its own text."""
+    if isinstance(error, ServiceError):
+        return message_text(error.message, error.params)
+    return str(error)

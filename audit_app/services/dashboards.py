@@ -26,7 +26,7 @@ from audit_app.models import (
 )
 from audit_app.services import scorecards
 from audit_app.services.definitions import checklist_from_definition
-from audit_app.services.errors import NotFoundError, PermissionDeniedError, ServiceError
+from audit_app.services.errors import N_, NotFoundError, PermissionDeniedError, ServiceError
 from audit_app.services.settings import get_settings
 from reports.context import CardView, GradeScale, PhotoRef, card_view, for_managers, grade_scale
 
@@ -84,9 +84,9 @@ def get_area_scope(session: Session, user: User, area_id: int) -> Scope:
     PermissionDeniedError."""
     area = session.get(Area, area_id)
     if area is None:
-        raise NotFoundError("No such area.")
+        raise NotFoundError(N_("No such area."))
     if user.role != "head_office" and area.id not in managed_area_ids(session, user):
-        raise PermissionDeniedError("This area is not one of yours.")
+        raise PermissionDeniedError(N_("This area is not one of yours."))
     region = session.get(Region, area.region_id)
     return Scope("area", area.id, area.name, region.id, region.name, (area.id,))
 
@@ -95,9 +95,9 @@ def get_region_scope(session: Session, user: User, region_id: int) -> Scope:
     """A whole region, for head office. Raises NotFoundError, PermissionDeniedError."""
     region = session.get(Region, region_id)
     if region is None:
-        raise NotFoundError("No such region.")
+        raise NotFoundError(N_("No such region."))
     if user.role != "head_office":
-        raise PermissionDeniedError("Regions are for head office.")
+        raise PermissionDeniedError(N_("Regions are for head office."))
     area_ids = tuple(session.scalars(select(Area.id).where(Area.region_id == region.id).order_by(Area.name)))
     return Scope("region", region.id, region.name, region.id, region.name, area_ids)
 
@@ -148,7 +148,7 @@ def definition_for(session: Session, version_id: int) -> scoring.Checklist:
         return memo[version_id]
     version = session.get(ChecklistVersion, version_id)
     if version is None:
-        raise NotFoundError("No such checklist version.")
+        raise NotFoundError(N_("No such checklist version."))
     memo[version_id] = checklist_from_definition(version.definition)
     return memo[version_id]
 
@@ -403,7 +403,7 @@ def get_dashboard(
     previous visit and the previous period, rank in area, visits, critical failures, section means (heat map),
     and area and region means. All means are of visit percents."""
     if user.role not in ("head_office", "area_manager"):
-        raise PermissionDeniedError("Scorecards are for area managers and head office.")
+        raise PermissionDeniedError(N_("Scorecards are for area managers and head office."))
     statuses = scorecards.statuses_for(session)
     options = tuple(list_checklist_options(session, scope.area_ids, statuses))
     chosen = choose_checklist(options, checklist_id)
@@ -709,16 +709,16 @@ def store_info(session: Session, store_id: int) -> StoreInfo:
         .where(Store.id == store_id)
     ).one_or_none()
     if row is None:
-        raise NotFoundError("No such store.")
+        raise NotFoundError(N_("No such store."))
     return StoreInfo(*row)
 
 
 def _check_store(session: Session, user: User, store_id: int) -> Store:
     store = session.get(Store, store_id)
     if store is None:
-        raise NotFoundError("No such store.")
+        raise NotFoundError(N_("No such store."))
     if not can_see_store(session, user, store):
-        raise PermissionDeniedError("This store is not in your areas.")
+        raise PermissionDeniedError(N_("This store is not in your areas."))
     return store
 
 
@@ -935,6 +935,7 @@ class VisitPage:
     card: CardView | None
     photos: tuple[PhotoInfo, ...]
     review_note: str
+    rescored: scorecards.Rescored | None = None
     grades: GradeScale = GradeScale()
 
 
@@ -957,7 +958,7 @@ def get_visit_page(
     timings, proof of visit and rubric version. Drafts are the shopper's own: NotFoundError for everyone else."""
     visit = session.get(Visit, visit_id)
     if visit is None or visit.status == "draft":
-        raise NotFoundError("No such visit.")
+        raise NotFoundError(N_("No such visit."))
     _check_store(session, user, visit.store_id)
     info = store_info(session, visit.store_id)
     version = session.get(ChecklistVersion, visit.checklist_version_id)
@@ -971,8 +972,9 @@ def get_visit_page(
         refs: dict[str, list[PhotoRef]] = defaultdict(list)
         for photo in photos:
             refs[photo.question_key].append(photo_ref(photo))
-        card = card_view(definition_for(session, version.id), scoring.card_from_data(score.card), lang=lang,
-                         labels=labels, comments=comments, photos=refs)
+        # The card's texts come from the version that made it: a re-score may have used a later one.
+        card = card_view(definition_for(session, score.checklist_version_id), scoring.card_from_data(score.card),
+                         lang=lang, labels=labels, comments=comments, photos=refs)
         if user.role != "head_office":
             card = for_managers(card)
     shopper = None
@@ -988,7 +990,7 @@ def get_visit_page(
         latitude=visit.latitude, longitude=visit.longitude, accuracy_m=visit.location_accuracy_m,
         shopper_name=shopper, checklist_title=checklist.title, version_number=version.number,
         version_published_at=version.published_at, scored_at=score.scored_at if score else None, card=card,
-        photos=photos, review_note=visit.review_note or "",
+        photos=photos, review_note=visit.review_note or "", rescored=scorecards.rescored(session, visit, score),
         grades=grade_scale(definition_for(session, version.id), lang),
     )
 
@@ -1037,7 +1039,8 @@ def get_comparison(
     store or too many, NotFoundError, PermissionDeniedError."""
     ids = list(dict.fromkeys(store_ids))
     if not 1 <= len(ids) <= COMPARE_MAX:
-        raise DashboardError(f"Choose between {COMPARE_MIN} and {COMPARE_MAX} stores to compare.")
+        raise DashboardError(N_("Choose between %(low)s and %(high)s stores to compare."), low=COMPARE_MIN,
+                             high=COMPARE_MAX)
     infos = []
     for sid in ids:
         _check_store(session, user, sid)

@@ -1,6 +1,7 @@
 """CSV export of counted visits for a dashboard's filter: one row per visit, one column per question.
 
-UTF-8 with a byte-order mark and CRLF line ends, so Excel opens it with Japanese text intact.
+UTF-8 with a byte-order mark and CRLF line ends, so Excel opens it with Japanese text intact. Every cell that a
+spreadsheet would read as a formula is neutralised (see `neutralise_cell`).
 """
 
 from __future__ import annotations
@@ -18,8 +19,33 @@ from sqlalchemy.orm import Session
 import scoring
 from audit_app.models import Area, ChecklistVersion, Region, Store, User, Visit, VisitScore
 from audit_app.services import dashboards, scorecards
-from audit_app.services.errors import PermissionDeniedError
+from audit_app.services.definitions import grade_text
+from audit_app.services.errors import N_, PermissionDeniedError
 from reports.context import DEFAULT_LABELS, answer_text, percent_text, points_text
+
+
+# A spreadsheet starts a formula at any of these (tab and carriage return too: Excel drops them and reads on).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# A plain decimal number, negative or not, is read as that number and never as a formula: it stays as it is.
+_PLAIN_NUMBER = re.compile(r"[+-]?\d+(\.\d+)?")
+
+
+def neutralise_cell(value: str) -> str:
+    """A cell a spreadsheet shows as text: one starting with a formula character gets a leading apostrophe
+    (OWASP's advice against CSV injection), except a plain decimal number such as "-12" or "-3.5"."""
+    if value.startswith(FORMULA_STARTS) and not _PLAIN_NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
+class _SafeWriter:
+    """csv.writer whose every cell goes through neutralise_cell: every CSV the app writes uses it."""
+
+    def __init__(self, out: io.StringIO) -> None:
+        self._writer = csv.writer(out, lineterminator="\r\n")
+
+    def writerow(self, cells: Sequence[object]) -> None:
+        self._writer.writerow([neutralise_cell("" if cell is None else str(cell)) for cell in cells])
 
 
 @dataclass(frozen=True)
@@ -53,7 +79,7 @@ def export_visits(
     `headers` words the fixed columns.
     """
     if user.role not in ("head_office", "area_manager"):
-        raise PermissionDeniedError("Exports are for area managers and head office.")
+        raise PermissionDeniedError(N_("Exports are for area managers and head office."))
     statuses = scorecards.statuses_for(session)
     options = dashboards.list_checklist_options(session, scope.area_ids, statuses)
     chosen = dashboards.choose_checklist(options, checklist_id)
@@ -91,13 +117,16 @@ def export_visits(
                     seen.add(question.key)
                     questions.append((question.key, question.text.get(lang)))
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
+    writer = _SafeWriter(out)
     fixed = ["visit", "store_code", "store", "area", "region"] + (["shopper"] if with_shopper else []) + [
         "started_at", "submitted_at", "status", "checklist", "version", "overall", "grade", "critical_failures"]
     writer.writerow([headers.get(name, name) for name in fixed]
                     + [f"{headers.get('section', 'Section %')}: {h.title}" for h in heads]
                     + [f"{text} [{key}]" for key, text in questions])
-    title = chosen.title if chosen is not None else ""
+    title = ""
+    if chosen is not None:
+        newest = dashboards.latest_version_id(session, chosen.id)
+        title = dashboards.definition_for(session, newest).title.get(lang) if newest is not None else chosen.title
     for (vid, code, store, area, region, shopper, started, submitted, status, version_id, number, score_id, pct,
          grade, crit, card_data) in rows:
         definition = dashboards.definition_for(session, version_id)
@@ -106,8 +135,9 @@ def export_visits(
         # Section percents from the stored card, which the visit's section score rows were written from.
         own = {s.key: s.earned / s.possible * 100 if s.possible else None for s in card.sections}
         cells = [str(vid), code, store, area, region] + ([shopper] if with_shopper else []) + [
-            started.strftime("%Y-%m-%d %H:%M"), submitted.strftime("%Y-%m-%d %H:%M") if submitted else "", status,
-            title, str(number), percent_text(Fraction(pct)) if pct is not None else "", grade or "", str(crit)]
+            started.strftime("%Y-%m-%d %H:%M"), submitted.strftime("%Y-%m-%d %H:%M") if submitted else "",
+            labels.get(f"status.{status}", status), title, str(number),
+            percent_text(Fraction(pct)) if pct is not None else "", grade_text(definition, grade, lang), str(crit)]
         cells += [percent_text(own[h.key]) if own.get(h.key) is not None else "" for h in heads]
         for key, _ in questions:
             result = results.get(key)

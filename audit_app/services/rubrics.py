@@ -21,9 +21,9 @@ from sqlalchemy.orm import Session
 import scoring
 from audit_app.models import Checklist, ChecklistVersion, Store, User, Visit, VisitScore
 from audit_app.services import audit, scorecards
-from audit_app.services.checklists import _UniqueKeyLoader
+from audit_app.services.checklists import YamlTextError, load_yaml_text, retire_replaced_versions
 from audit_app.services.definitions import checklist_from_definition
-from audit_app.services.errors import NotFoundError, ServiceError
+from audit_app.services.errors import N_, Listing, Message, NotFoundError, ServiceError, message
 from audit_app.services.visits import visit_answers
 
 Definition = dict[str, Any]
@@ -80,7 +80,7 @@ def get_version(session: Session, version_id: int) -> VersionInfo:
     """One version with its definition; raises NotFoundError."""
     version = session.get(ChecklistVersion, version_id)
     if version is None:
-        raise NotFoundError("No such checklist version.")
+        raise NotFoundError(N_("No such checklist version."))
     return _info(session, version)
 
 
@@ -88,7 +88,7 @@ def get_checklist(session: Session, checklist_id: int) -> tuple[Checklist, list[
     """A checklist and its versions, newest first; raises NotFoundError."""
     checklist = session.get(Checklist, checklist_id)
     if checklist is None:
-        raise NotFoundError("No such checklist.")
+        raise NotFoundError(N_("No such checklist."))
     counts = dict(session.execute(
         select(Visit.checklist_version_id, func.count(Visit.id)).join(ChecklistVersion)
         .where(ChecklistVersion.checklist_id == checklist_id).group_by(Visit.checklist_version_id)
@@ -101,7 +101,7 @@ def get_checklist(session: Session, checklist_id: int) -> tuple[Checklist, list[
 def _load_draft(session: Session, version_id: int) -> ChecklistVersion:
     version = session.get(ChecklistVersion, version_id)
     if version is None:
-        raise NotFoundError("No such checklist version.")
+        raise NotFoundError(N_("No such checklist version."))
     if version.status != "draft":
         raise NotADraftError()
     return version
@@ -133,7 +133,7 @@ def create_checklist(session: Session, actor: User, *, key: str, title: str, cha
     """A new checklist with a draft version 1; raises RubricError for a key in use, RubricProblemsError."""
     definition = validate(starter_definition(key, title, channel))
     if session.scalar(select(Checklist.id).where(Checklist.key == key)) is not None:
-        raise RubricError(f"A checklist with the key {key} already exists.")
+        raise RubricError(N_("A checklist with the key %(key)s already exists."), key=key)
     record = Checklist(key=key, title=title, channel=channel, allow_unassigned=False, created_at=now)
     session.add(record)
     session.flush()
@@ -161,9 +161,9 @@ def start_draft(session: Session, actor: User, version_id: int, *, now: datetime
     """A new draft copying `version_id`'s definition; raises RubricError when the checklist has a draft already."""
     source = session.get(ChecklistVersion, version_id)
     if source is None:
-        raise NotFoundError("No such checklist version.")
+        raise NotFoundError(N_("No such checklist version."))
     if _existing_draft(session, source.checklist_id) is not None:
-        raise RubricError("This checklist already has a draft: edit or discard it first.")
+        raise RubricError(N_("This checklist already has a draft: edit or discard it first."))
     draft = ChecklistVersion(checklist_id=source.checklist_id, number=_next_number(session, source.checklist_id),
                              definition=copy.deepcopy(source.definition), status="draft", created_at=now)
     session.add(draft)
@@ -180,12 +180,9 @@ def import_yaml(session: Session, actor: User, text: str, *, now: datetime) -> V
     Raises RubricProblemsError (YAML or schema problems), RubricError when that checklist already has a draft.
     """
     try:
-        # Checked: a SafeLoader subclass: builds no objects.
-        data = yaml.load(text, Loader=_UniqueKeyLoader)  # nosec B506
-    except yaml.YAMLError as error:
+        data = load_yaml_text(text)
+    except YamlTextError as error:
         raise RubricProblemsError([scoring.Problem("", f"not valid YAML: {error}")]) from None
-    except RecursionError:  # PyYAML composes recursively: deep nesting exhausts the stack
-        raise RubricProblemsError([scoring.Problem("", "not valid YAML: nested too deeply")]) from None
     if not isinstance(data, dict):
         raise RubricProblemsError([scoring.Problem("", "the top level must be a mapping (`key: value` lines)")])
     definition = validate(data)
@@ -196,7 +193,7 @@ def import_yaml(session: Session, actor: User, text: str, *, now: datetime) -> V
         session.add(record)
         session.flush()
     elif _existing_draft(session, record.id) is not None:
-        raise RubricError("This checklist already has a draft: discard it before importing another.")
+        raise RubricError(N_("This checklist already has a draft: discard it before importing another."))
     draft = ChecklistVersion(checklist_id=record.id, number=_next_number(session, record.id), definition=definition,
                              status="draft", created_at=now)
     session.add(draft)
@@ -319,7 +316,7 @@ def move_edit(section: int, question: int | None, step: int) -> Callable[[Defini
             else:
                 neighbour.insert(0, moving)
         else:
-            raise RubricError("That is already at the edge.")
+            raise RubricError(N_("That is already at the edge."))
         return data
     return change
 
@@ -329,7 +326,7 @@ def reorder_edit(section: int | None, order: list[int]) -> Callable[[Definition]
     def change(data: Definition) -> Definition:
         items = data["sections"] if section is None else _at(data["sections"], section)["questions"]
         if sorted(order) != list(range(len(items))):
-            raise RubricError("The new order must name every item once.")
+            raise RubricError(N_("The new order must name every item once."))
         items[:] = [items[i] for i in order]
         return data
     return change
@@ -351,7 +348,7 @@ def remove_edit(section: int, question: int | None) -> Callable[[Definition], De
 
 def _at(items: list[Any], index: int) -> Any:
     if not 0 <= index < len(items):
-        raise RubricError("That item no longer exists; reload the page.")
+        raise RubricError(N_("That item no longer exists; reload the page."))
     return items[index]
 
 
@@ -359,7 +356,7 @@ def _swap(items: list[Any], index: int, step: int) -> None:
     _at(items, index)
     target = index + step
     if not 0 <= target < len(items):
-        raise RubricError("That is already at the edge.")
+        raise RubricError(N_("That is already at the edge."))
     items[index], items[target] = items[target], items[index]
 
 
@@ -367,7 +364,8 @@ def _swap(items: list[Any], index: int, step: int) -> None:
 
 
 def publish_draft(session: Session, actor: User, version_id: int, *, now: datetime) -> VersionInfo:
-    """Make a draft the checklist's newest published version: new visits use it, existing ones keep theirs."""
+    """Make a draft the checklist's published version: new visits use it, existing ones keep theirs, and the
+    version it replaces is retired (both logged)."""
     draft = _load_draft(session, version_id)
     validate(draft.definition)
     draft.status = "published"
@@ -377,6 +375,7 @@ def publish_draft(session: Session, actor: User, version_id: int, *, now: dateti
     audit.record(session, actor=actor, action="checklist.publish", entity_type="checklist_version",
                  entity_id=draft.id, now=now, before={"status": "draft"},
                  after={"key": checklist.key, "number": draft.number, "status": "published"})
+    retire_replaced_versions(session, draft, now=now, actor=actor)
     session.commit()
     return _info(session, draft)
 
@@ -385,9 +384,9 @@ def retire_version(session: Session, actor: User, version_id: int, *, now: datet
     """Stop new visits on a published version (visits already made keep it). Raises RubricError."""
     version = session.get(ChecklistVersion, version_id)
     if version is None:
-        raise NotFoundError("No such checklist version.")
+        raise NotFoundError(N_("No such checklist version."))
     if version.status != "published":
-        raise RubricError("Only a published version can be retired.")
+        raise RubricError(N_("Only a published version can be retired."))
     version.status = "retired"
     audit.record(session, actor=actor, action="checklist.retire", entity_type="checklist_version",
                  entity_id=version.id, now=now, before={"status": "published"},
@@ -403,108 +402,145 @@ def _t(text: Any) -> str:
     return _english(text) if text is not None else ""
 
 
-def _bands_words(bands: list[dict[str, Any]]) -> str:
+def _text(text: Any) -> Any:
+    """Checklist text as a message parameter: shown in the reader's language when the checklist has it."""
+    return text if text is not None else ""
+
+
+def _bands_words(bands: list[dict[str, Any]]) -> Listing:
     parts = []
     for band in bands:
         if "max" in band:
-            parts.append(f"≤ {band['max']} → {band['fraction']}")
+            parts.append(message(N_("≤ %(limit)s → %(fraction)s"), limit=band["max"], fraction=band["fraction"]))
         elif "min" in band:
-            parts.append(f"≥ {band['min']} → {band['fraction']}")
+            parts.append(message(N_("≥ %(limit)s → %(fraction)s"), limit=band["min"], fraction=band["fraction"]))
         else:
-            parts.append(f"otherwise → {band['fraction']}")
-    return "; ".join(parts)
+            parts.append(message(N_("otherwise → %(fraction)s"), fraction=band["fraction"]))
+    return Listing(tuple(parts))
 
 
-def _options_words(options: list[dict[str, Any]]) -> str:
-    return "; ".join(f"{o['key']} ({_t(o['text'])}) → {o['fraction']}" for o in options)
+def _options_words(options: list[dict[str, Any]]) -> Listing:
+    return Listing(tuple(message(N_("%(key)s (%(text)s) → %(fraction)s"), key=o["key"], text=_text(o["text"]),
+                                 fraction=o["fraction"]) for o in options))
 
 
-def _critical_words(critical: dict[str, Any] | None) -> str:
+def _critical_words(critical: dict[str, Any] | None) -> Message:
     if not critical:
-        return "not critical"
+        return message(N_("not critical"))
     if critical["effect"] == "cap":
-        return f"critical: caps the visit at {critical['cap']}%"
-    return {"zero_section": "critical: zeroes its section", "zero_visit": "critical: zeroes the visit"}[
-        critical["effect"]]
+        return message(N_("critical: caps the visit at %(cap)s%%"), cap=critical["cap"])
+    return {"zero_section": message(N_("critical: zeroes its section")),
+            "zero_visit": message(N_("critical: zeroes the visit"))}[critical["effect"]]
 
 
-_QUESTION_FIELDS: tuple[tuple[str, str, Callable[[Any], str]], ...] = (
-    ("type", "type", str),
-    ("text", "text", _t),
-    ("help", "help", _t),
-    ("weight", "weight", str),
-    ("required", "required", lambda v: "yes" if v else "no"),
-    ("allow_na", "N/A allowed", lambda v: "yes" if v else "no"),
-    ("good", "good answer", str),
-    ("min", "scale minimum", str),
-    ("max", "scale maximum", str),
-    ("options", "options", _options_words),
-    ("bands", "bands", _bands_words),
-    ("critical", "critical", _critical_words),
-    ("show_if", "show if", lambda v: f"{v['question']} is {v.get('equals', v.get('in'))}" if v else "always shown"),
-    ("kpi", "KPI", str),
-    ("audience", "who sees the answer", lambda v: "head office only" if v == "head_office" else "everyone"),
+def _yes_no(value: Any) -> Message:
+    return message(N_("yes")) if value else message(N_("no"))
+
+
+def _show_if_words(value: Any) -> Message:
+    if not value:
+        return message(N_("always shown"))
+    return message(N_("%(question)s is %(value)s"), question=value["question"],
+                   value=value.get("equals", value.get("in")))
+
+
+def _audience_words(value: Any) -> Message:
+    return message(N_("head office only")) if value == "head_office" else message(N_("everyone"))
+
+
+_QUESTION_FIELDS: tuple[tuple[str, str, Callable[[Any], Any]], ...] = (
+    ("type", N_("type"), str),
+    ("text", N_("text"), _text),
+    ("help", N_("help"), _text),
+    ("weight", N_("weight"), str),
+    ("required", N_("required"), _yes_no),
+    ("allow_na", N_("N/A allowed"), _yes_no),
+    ("good", N_("good answer"), str),
+    ("min", N_("scale minimum"), str),
+    ("max", N_("scale maximum"), str),
+    ("options", N_("options"), _options_words),
+    ("bands", N_("bands"), _bands_words),
+    ("critical", N_("critical"), _critical_words),
+    ("show_if", N_("show if"), _show_if_words),
+    ("kpi", N_("KPI"), str),
+    ("audience", N_("who sees the answer"), _audience_words),
 )
 
 
-def diff_definitions(old: Definition, new: Definition) -> list[str]:
-    """What changed from `old` to `new`, one plain sentence each (questions are matched by key)."""
-    lines: list[str] = []
+def _grades_words(grades: list[dict[str, Any]]) -> Listing:
+    return Listing(tuple(message(N_("%(label)s from %(min)s%%"), label=_text(g["label"]), min=g["min"])
+                         for g in grades))
+
+
+def diff_definitions(old: Definition, new: Definition) -> list[Message]:
+    """What changed from `old` to `new`, one plain sentence each (questions are matched by key). Each is a
+    Message: `str()` gives English, `audit_app.i18n.message_text` the reader's language."""
+    lines: list[Message] = []
     if _t(old["title"]) != _t(new["title"]):
-        lines.append(f"Title changed from “{_t(old['title'])}” to “{_t(new['title'])}”.")
+        lines.append(message(N_("Title changed from “%(old)s” to “%(new)s”."), old=_text(old["title"]),
+                             new=_text(new["title"])))
     if old.get("scoring") != new.get("scoring"):
-        lines.append(f"Scoring method changed from {old.get('scoring')} to {new.get('scoring')}.")
-    old_grades = "; ".join(f"{_t(g['label'])} from {g['min']}%" for g in old["grades"])
-    new_grades = "; ".join(f"{_t(g['label'])} from {g['min']}%" for g in new["grades"])
-    if old_grades != new_grades:
-        lines.append(f"Grades changed from {old_grades} to {new_grades}.")
+        lines.append(message(N_("Scoring method changed from %(old)s to %(new)s."), old=old.get("scoring"),
+                             new=new.get("scoring")))
+    old_grades, new_grades = _grades_words(old["grades"]), _grades_words(new["grades"])
+    if str(old_grades) != str(new_grades):
+        lines.append(message(N_("Grades changed from %(old)s to %(new)s."), old=old_grades, new=new_grades))
     old_sections = {s["key"]: s for s in old["sections"]}
     new_sections = {s["key"]: s for s in new["sections"]}
     for key, section in new_sections.items():
         if key not in old_sections:
-            lines.append(f"Section “{_t(section['title'])}” ({key}) added with {len(section['questions'])} "
-                         f"question(s).")
+            lines.append(message(N_("Section “%(title)s” (%(key)s) added with %(n)s question(s)."),
+                                 title=_text(section["title"]), key=key, n=len(section["questions"])))
             continue
         before = old_sections[key]
         if _t(before["title"]) != _t(section["title"]):
-            lines.append(f"Section {key} renamed from “{_t(before['title'])}” to “{_t(section['title'])}”.")
+            lines.append(message(N_("Section %(key)s renamed from “%(old)s” to “%(new)s”."), key=key,
+                                 old=_text(before["title"]), new=_text(section["title"])))
         if before.get("weight") != section.get("weight"):
-            lines.append(f"Section “{_t(section['title'])}” weight changed from {before.get('weight', '—')} "
-                         f"to {section.get('weight', '—')}.")
+            lines.append(message(N_("Section “%(title)s” weight changed from %(old)s to %(new)s."),
+                                 title=_text(section["title"]), old=before.get("weight", "—"),
+                                 new=section.get("weight", "—")))
     for key, section in old_sections.items():
         if key not in new_sections:
-            lines.append(f"Section “{_t(section['title'])}” ({key}) removed.")
+            lines.append(message(N_("Section “%(title)s” (%(key)s) removed."), title=_text(section["title"]),
+                                 key=key))
     old_questions = {q["key"]: (s, q) for s in old["sections"] for q in s["questions"]}
     new_questions = {q["key"]: (s, q) for s in new["sections"] for q in s["questions"]}
+    moved = False
     for key, (section, question) in new_questions.items():
         if key not in old_questions:
-            lines.append(f"Question “{_t(question['text'])}” ({key}, {question['type']}) added to section "
-                         f"“{_t(section['title'])}”.")
+            lines.append(message(N_("Question “%(text)s” (%(key)s, %(type)s) added to section “%(section)s”."),
+                                 text=_text(question["text"]), key=key, type=question["type"],
+                                 section=_text(section["title"])))
             continue
         old_section, before = old_questions[key]
         if old_section["key"] != section["key"]:
-            lines.append(f"Question {key} moved from section “{_t(old_section['title'])}” to "
-                         f"“{_t(section['title'])}”.")
+            moved = True
+            lines.append(message(N_("Question %(key)s moved from section “%(old)s” to “%(new)s”."), key=key,
+                                 old=_text(old_section["title"]), new=_text(section["title"])))
         for field, label, words in _QUESTION_FIELDS:
             was, now = before.get(field), question.get(field)
             if was != now:
-                said = [words(v) if v is not None or field in ("critical", "show_if", "audience") else "—" for v in (was, now)]
-                lines.append(f"Question {key}: {label} changed from {said[0]} to {said[1]}.")
+                said = [words(v) if v is not None or field in ("critical", "show_if", "audience") else "—"
+                        for v in (was, now)]
+                lines.append(message(N_("Question %(key)s: %(field)s changed from %(old)s to %(new)s."), key=key,
+                                     field=message(label), old=said[0], new=said[1]))
     for key, (_, question) in old_questions.items():
         if key not in new_questions:
-            lines.append(f"Question “{_t(question['text'])}” ({key}) removed.")
+            lines.append(message(N_("Question “%(text)s” (%(key)s) removed."), text=_text(question["text"]),
+                                 key=key))
     old_order = [k for k in old_questions if k in new_questions]
     new_order = [k for k in new_questions if k in old_questions]
-    if old_order != new_order and not any("moved from section" in line for line in lines):
-        lines.append("The order of questions changed.")
+    if old_order != new_order and not moved:
+        lines.append(message(N_("The order of questions changed.")))
     return lines
 
 
-def diff_versions(session: Session, old_id: int, new_id: int) -> tuple[VersionInfo, VersionInfo, list[str]]:
+def diff_versions(session: Session, old_id: int, new_id: int) -> tuple[VersionInfo, VersionInfo, list[Message]]:
     """Two versions of one checklist and what changed between them; raises NotFoundError, RubricError."""
     old, new = get_version(session, old_id), get_version(session, new_id)
     if old.checklist_id != new.checklist_id:
-        raise RubricError("Both versions must belong to the same checklist.")
+        raise RubricError(N_("Both versions must belong to the same checklist."))
     return old, new, diff_definitions(old.definition, new.definition)
 
 
@@ -613,9 +649,9 @@ def rescore_history(session: Session, actor: User, version_id: int, *, now: date
     """
     version = session.get(ChecklistVersion, version_id)
     if version is None:
-        raise NotFoundError("No such checklist version.")
+        raise NotFoundError(N_("No such checklist version."))
     if version.status != "published":
-        raise RubricError("History can only be re-scored under a published version.")
+        raise RubricError(N_("History can only be re-scored under a published version."))
     checklist = checklist_from_definition(version.definition)
     visits = session.scalars(
         select(Visit).join(ChecklistVersion, Visit.checklist_version_id == ChecklistVersion.id)
@@ -638,7 +674,7 @@ def set_allow_unassigned(session: Session, actor: User, checklist_id: int, allow
     """Let shoppers fill in this checklist without an assignment (or stop them); logged. Raises NotFoundError."""
     checklist = session.get(Checklist, checklist_id)
     if checklist is None:
-        raise NotFoundError("No such checklist.")
+        raise NotFoundError(N_("No such checklist."))
     before = checklist.allow_unassigned
     checklist.allow_unassigned = allowed
     audit.record(session, actor=actor, action="checklist.unassigned", entity_type="checklist", entity_id=checklist.id,

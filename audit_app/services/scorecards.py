@@ -76,6 +76,38 @@ def store_card(
     return row
 
 
+@dataclass(frozen=True)
+class Rescored:
+    """A visit whose current score came from re-scoring its history under a (possibly later) version."""
+
+    version_number: int
+    scored_at: datetime
+    scored_by: str | None
+    original_percent: float | None
+    original_grade: str | None
+    original_version_number: int
+
+
+def rescored(session: Session, visit: Visit, score: VisitScore | None) -> Rescored | None:
+    """How the current score differs from the one the visit got when it was submitted, or None when the current
+    score is that one (a submission scores with nobody's name on it; a re-score names who ran it)."""
+    if score is None or score.scored_by_id is None:
+        return None
+    number = session.scalar(select(ChecklistVersion.number).where(ChecklistVersion.id == score.checklist_version_id))
+    by = session.scalar(select(User.name).where(User.id == score.scored_by_id))
+    original = session.execute(
+        select(VisitScore.percent, VisitScore.grade, ChecklistVersion.number)
+        .join(ChecklistVersion, VisitScore.checklist_version_id == ChecklistVersion.id)
+        .where(VisitScore.visit_id == visit.id, VisitScore.scored_by_id.is_(None))
+        .order_by(VisitScore.scored_at.desc(), VisitScore.id.desc()).limit(1)
+    ).first()
+    pinned = session.scalar(select(ChecklistVersion.number).where(ChecklistVersion.id == visit.checklist_version_id))
+    return Rescored(version_number=number or 0, scored_at=score.scored_at, scored_by=by,
+                    original_percent=original[0] if original else None,
+                    original_grade=original[1] if original else None,
+                    original_version_number=original[2] if original else (pinned or 0))
+
+
 def _nth_counted_visit(n: int, checklist_id: int | None, statuses: tuple[str, ...], end: datetime | None
                        ) -> ScalarSelect[int]:
     """The id of the store's n-th newest (from 0) counted visit with a current score, before `end`, of one

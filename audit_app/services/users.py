@@ -3,22 +3,19 @@
 from __future__ import annotations
 
 import secrets
-from datetime import datetime, timedelta
-from typing import Iterable
+from datetime import datetime
+from typing import Iterable, Protocol
 
 from flask import current_app, has_app_context
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from audit_app.models import ROLES, Area, User
 from audit_app.services import audit
-from audit_app.services.errors import ServiceError
-from audit_app.services.passwords import as_sentence, password_problem
+from audit_app.services.errors import N_, Message, ServiceError, message
+from audit_app.services.passwords import password_problem
 
-MAX_FAILED_LOGINS = 5
-LOCKOUT = timedelta(minutes=5)
 # Checked against when the e-mail is unknown, so a wrong e-mail costs the same time as a wrong password.
 _DUMMY_HASH = generate_password_hash("storecheck-timing-equaliser")
 
@@ -31,8 +28,19 @@ class InvalidCredentialsError(ServiceError):
     pass
 
 
-class AccountLockedError(ServiceError):
-    pass
+class SignInThrottledError(ServiceError):
+    """Too many failed sign-ins from this client (for this e-mail, or from its address): wait and try again.
+    Raised the same way whether or not the e-mail belongs to anyone."""
+
+
+class SignInThrottle(Protocol):
+    """Counts failed sign-ins of one client (its address) and says when it must wait. E-mails are normalised."""
+
+    def is_blocked(self, email: str) -> bool: ...
+
+    def record_failure(self, email: str) -> None: ...
+
+    def record_success(self, email: str) -> None: ...
 
 
 def normalise_email(email: str) -> str:
@@ -63,21 +71,21 @@ def create_user(
     policy refuses (`enforce_policy=False` only for the demo's published password)."""
     email = normalise_email(email)
     if role not in ROLES:
-        raise UserError(f"Unknown role '{role}'. Use one of: {', '.join(ROLES)}.")
+        raise UserError(N_("Unknown role %(role)s. Use one of: %(roles)s."), role=role, roles=", ".join(ROLES))
     if "@" not in email:
-        raise UserError("That does not look like an e-mail address.")
+        raise UserError(N_("That does not look like an e-mail address."))
     problem = password_problem(password, email=email, name=name) if enforce_policy else None
     if problem is not None:
-        raise UserError(as_sentence(problem))
+        raise UserError([problem])
     if session.scalar(select(User.id).where(User.email == email)) is not None:
-        raise UserError(f"A user with the e-mail {email} already exists.")
+        raise UserError(N_("A user with the e-mail %(email)s already exists."), email=email)
     codes = list(area_codes)
     areas = list(session.scalars(select(Area).where(Area.code.in_(codes)))) if codes else []
     missing = sorted(set(codes) - {a.code for a in areas})
     if missing:
-        raise UserError(f"Unknown area code(s): {', '.join(missing)}.")
+        raise UserError(N_("Unknown area code(s): %(codes)s."), codes=", ".join(missing))
     if areas and role != "area_manager":
-        raise UserError("Only area managers are linked to areas.")
+        raise UserError(N_("Only area managers are linked to areas."))
     user = User(
         email=email,
         name=name.strip() or email,
@@ -98,30 +106,30 @@ def create_user(
     return user
 
 
-def authenticate(session: Session, *, email: str, password: str, now: datetime) -> User:
+def authenticate(session: Session, *, email: str, password: str, now: datetime,
+                 throttle: SignInThrottle | None = None) -> User:
     """Return the user whose password matches.
 
-    Raises InvalidCredentialsError (the same for an unknown e-mail and a wrong password) and
-    AccountLockedError after MAX_FAILED_LOGINS failures in a row, for LOCKOUT.
+    Raises InvalidCredentialsError (the same for an unknown e-mail and a wrong password) and SignInThrottledError
+    when `throttle` says this client has failed too often; the throttle counts the same for unknown e-mails, and
+    no account is ever locked for everyone: a client that has not failed still signs in with the right password.
     """
-    user = session.scalar(select(User).where(func.lower(User.email) == normalise_email(email)))
+    email = normalise_email(email)
+    if throttle is not None and throttle.is_blocked(email):
+        raise SignInThrottledError()
+    user = session.scalar(select(User).where(func.lower(User.email) == email))
     if user is None or not user.is_active:
         check_password_hash(_DUMMY_HASH, password)
+        matched = False
+    else:
+        matched = check_password_hash(user.password_hash, password)
+    if not matched:
+        if throttle is not None:
+            throttle.record_failure(email)
         raise InvalidCredentialsError()
-    if user.locked_until is not None and user.locked_until > now:
-        raise AccountLockedError()
-    if not check_password_hash(user.password_hash, password):
-        user.failed_logins += 1
-        if user.failed_logins >= MAX_FAILED_LOGINS:
-            user.locked_until = now + LOCKOUT
-            user.failed_logins = 0
-        session.commit()
-        raise InvalidCredentialsError()
-    if user.failed_logins or user.locked_until:
-        user.failed_logins = 0
-        user.locked_until = None
-        session.commit()
-    return user
+    if throttle is not None:
+        throttle.record_success(email)
+    return user  # type: ignore[return-value]
 
 
 def end_sessions(session: Session, user: User) -> None:
@@ -136,18 +144,20 @@ def set_locale(session: Session, user: User, locale: str) -> None:
     session.commit()
 
 
-def change_password(session: Session, user: User, *, current: str, new: str, now: datetime) -> dict[str, str]:
-    """A person changes their own password. Returns problems by field ("current", "new"), empty on success.
+def change_password(session: Session, user: User, *, current: str, new: str,
+                    now: datetime) -> dict[str, Message | list[Message]]:
+    """A person changes their own password. Returns problems by field ("current", "new"; a Message or a list of
+    phrases, for `audit_app.i18n.message_text`), empty on success.
 
     Success ends every other session of theirs: the caller signs them in again under the new session token."""
-    problems: dict[str, str] = {}
+    problems: dict[str, Message | list[Message]] = {}
     if not check_password_hash(user.password_hash, current):
-        problems["current"] = str(_l("That is not your current password."))
+        problems["current"] = message(N_("That is not your current password."))
     problem = password_problem(new, email=user.email, name=user.name)
     if problem is not None:
-        problems["new"] = as_sentence(problem)
+        problems["new"] = [problem]
     elif new == current:
-        problems["new"] = str(_l("The new password is the same as the current one."))
+        problems["new"] = message(N_("The new password is the same as the current one."))
     if problems:
         return problems
     user.password_hash = hash_password(new)

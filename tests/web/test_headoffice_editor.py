@@ -115,6 +115,21 @@ def test_publishing_makes_the_version_read_only_and_the_diff_lists_the_change(wo
     assert "Question “How long until someone greeted you?” (greeting_time, duration) added to section" in diff
 
 
+def test_after_publishing_the_previous_version_shows_retired_on_the_checklist_and_version_pages(
+        world: World, login: Any) -> None:
+    v1, draft = _draft(world)
+    client = login(world.head)
+    assert _post(client, f"/head-office/versions/{draft}/publish", {}).status_code == 302
+    checklist_id = rubrics.get_version(db.session, v1).checklist_id
+    page = client.get(f"/head-office/checklists/{checklist_id}").get_data(as_text=True)
+    rows = {m.group(1): m.group(2) for m in re.finditer(
+        r'>Version (\d+)</a></th>\s*<td><span class="badge badge-\w+">(\w+)</span>', page)}
+    assert rows == {"1": "retired", "2": "published"}
+    old = client.get(f"/head-office/versions/{v1}").get_data(as_text=True)
+    assert 'class="badge badge-retired">retired<' in old and "badge-published" not in old
+    assert "Retire</button>" not in old
+
+
 def test_the_preview_scores_answers_as_the_shopper_form_posts_them(world: World, login: Any) -> None:
     _, draft = _draft(world)
     client = login(world.head)
