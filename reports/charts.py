@@ -200,8 +200,8 @@ def _shade_bands(ax, bands: GradeBands, axis: str = "y") -> None:  # type: ignor
 
 def trend_figure(
     points: Sequence[tuple[date, float]], reference: Sequence[tuple[date, float]], *, store_label: str,
-    reference_label: str, size: tuple[float, float] = (6.4, 2.1), colour: str = STORE_COLOUR, lang: str = "en",
-    bands: GradeBands = (),
+    reference_label: str, size: tuple[float, float] = (6.4, 2.1), colour: str = STORE_COLOUR,
+    bands: GradeBands = (), lang: str = "en",
 ) -> Figure:
     """Visit scores over time (markers joined by a line) against a reference line such as the area's monthly mean,
     over faint stripes of the checklist's grade bands. The date axis is written in `lang` (English or Japanese)."""
@@ -329,14 +329,14 @@ def clear_cache() -> None:
 
 def trend_chart(points: Sequence[tuple[date, float]], reference: Sequence[tuple[date, float]], *, store_label: str,
                 reference_label: str, fmt: Format = "svg", id_prefix: str = "trend",
-                colour: str = STORE_COLOUR, width: float = 6.4, lang: str = "en", bands: GradeBands = ()) -> str:
+                colour: str = STORE_COLOUR, width: float = 6.4, bands: GradeBands = (), lang: str = "en") -> str:
     """`trend_figure` rendered (see `render`); the same data gives the cached result. Narrow figures are
     relatively taller, so that a phone showing one at its width keeps the text legible."""
     key = ("trend", tuple(points), tuple(reference), store_label, reference_label, fmt, id_prefix, colour, width,
-           lang, tuple(bands))
+           tuple(bands), lang)
     return _memo(key, lambda: render(trend_figure(points, reference, store_label=store_label,
                                                   reference_label=reference_label, colour=colour,
-                                                  size=(width, max(width * 0.33, 1.9)), lang=lang, bands=bands),
+                                                  size=(width, max(width * 0.33, 1.9)), bands=bands, lang=lang),
                                      fmt, id_prefix=id_prefix))
 
 
