@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from typing import Any, Mapping
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from babel.dates import format_date as babel_format_date
 
 from flask import Flask, request
 from flask_babel import format_date, format_datetime, get_locale
@@ -54,13 +57,28 @@ def localise(text: Any) -> str:
     return str(text)
 
 
-def when(value: date | datetime | None, with_time: bool = False) -> str:
-    """A date (or date and time, without seconds) in the reader's language."""
+def when(value: date | datetime | None, with_time: bool = False, tz: str | None = None) -> str:
+    """A date (or date and time, without seconds) in the reader's language; a time in the time zone `tz` (an IANA
+    name such as a store's) when given and known, else in the app's."""
     if value is None:
         return "—"
     if isinstance(value, datetime) and with_time:
+        zone = _zone(tz)
+        if zone is not None:
+            aware = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+            local = aware.astimezone(zone)
+            return f"{babel_format_date(local.date(), 'medium', locale=get_locale())} {local:%H:%M}"
         return f"{format_date(value, 'medium')} {format_datetime(value, 'HH:mm')}"
     return format_date(value, "medium")
+
+
+def _zone(name: str | None) -> ZoneInfo | None:
+    if not name:
+        return None
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
 
 
 def init_template_helpers(app: Flask) -> None:

@@ -79,6 +79,7 @@ class VisitForm:
     submitted_at: datetime | None
     store_name: str
     store_city: str
+    store_timezone: str
     checklist_title: scoring.Text
     version_number: int
     definition: scoring.Checklist
@@ -106,7 +107,7 @@ def load_visit_form(session: Session, user: User, visit_id: int) -> VisitForm:
     """The shopper's own visit with its answers, visibility and progress. Raises NotFoundError,
     PermissionDeniedError."""
     row = session.execute(
-        select(Visit, Store.name, Store.city, ChecklistVersion, Checklist.title)
+        select(Visit, Store.name, Store.city, Store.timezone, ChecklistVersion, Checklist.title)
         .join(Store, Visit.store_id == Store.id)
         .join(ChecklistVersion, Visit.checklist_version_id == ChecklistVersion.id)
         .join(Checklist, ChecklistVersion.checklist_id == Checklist.id)
@@ -114,7 +115,7 @@ def load_visit_form(session: Session, user: User, visit_id: int) -> VisitForm:
     ).one_or_none()
     if row is None:
         raise NotFoundError(N_("No such visit."))
-    visit, store_name, store_city, version, _title = row
+    visit, store_name, store_city, store_timezone, version, _title = row
     if visit.shopper_id != user.id:
         raise PermissionDeniedError(N_("This visit belongs to someone else."))
     definition = checklist_from_definition(version.definition)
@@ -141,7 +142,8 @@ def load_visit_form(session: Session, user: User, visit_id: int) -> VisitForm:
     return VisitForm(
         visit_id=visit.id, client_uuid=visit.client_uuid, status=visit.status, review_note=visit.review_note,
         started_at=visit.started_at, submitted_at=visit.submitted_at,
-        store_name=store_name, store_city=store_city, checklist_title=definition.title,
+        store_name=store_name, store_city=store_city, store_timezone=store_timezone or "",
+        checklist_title=definition.title,
         version_number=version.number, definition=definition, answers=answers, comments=comments, photos=photos,
         hidden=hidden, progress=tuple(progress), missing_required=card.missing_required, card=card,
     )
