@@ -3,8 +3,8 @@
 Sign-in throttling and the photo upload limits count in this table when no RATELIMIT_STORAGE_URL (Redis) is
 configured, so that several gunicorn workers share one count instead of each keeping its own.
 
-Revision ID: 0005_rate_limits
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-12-01 23:00:00
 
 """
@@ -13,8 +13,8 @@ from alembic import op
 
 
 # revision identifiers, used by Alembic.
-revision = '0005_rate_limits'
-down_revision = '0004'
+revision = '0006'
+down_revision = '0005'
 branch_labels = None
 depends_on = None
 
