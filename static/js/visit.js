@@ -631,6 +631,17 @@
         });
       });
     });
+    // Leaving by a link (the section list, the header) first keeps what was just typed.
+    document.addEventListener("click", function (event) {
+      var link = event.target.closest && event.target.closest("a[href]");
+      if (!link || link.target || event.defaultPrevented || event.button !== 0 || event.metaKey || event.ctrlKey) return;
+      if (link.origin !== location.origin || link.pathname === location.pathname || !changedKeys().length) return;
+      event.preventDefault();
+      save().then(function () { window.location.href = link.href; }, function () { window.location.href = link.href; });
+    });
+    document.addEventListener("visibilitychange", function () {
+      if (document.visibilityState === "hidden" && changedKeys().length) save();
+    });
     $all("[data-stopwatch]", form).forEach(function (box) {
       var block = box.closest(".question");
       stopwatch(box, messages.stopwatch || { start: "Start", stop: "Stop", reset: "Reset" }, visit, block ? block.getAttribute("data-key") : box.querySelector("input").name);
@@ -683,6 +694,8 @@
         if (local) touched = true;
         answered += a; total += t;
         cell.textContent = a + "/" + t;
+        var badge = document.querySelector('[data-missing-badge="' + i + '"]');
+        if (badge && local) badge.hidden = a >= t;
       });
       var summary = document.querySelector("[data-answered-summary]");
       if (summary && touched && messages.summary) summary.textContent = fill(messages.summary, { a: answered, t: total });
