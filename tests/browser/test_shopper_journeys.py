@@ -98,6 +98,7 @@ def test_a_photo_stays_stored_when_a_comment_is_typed_after_it(page: Any, live_s
     photo = db.session.scalar(select(Photo).where(Photo.visit_id == visit.id))
     assert photo is not None and stored["receipt"].value == photo.sha256
     assert stored["litter"].comment == "Clean floor"
+    assert not page.locator("[data-sync-banner]").is_visible()  # online, nothing ever waited
     page.reload()
     assert page.locator("#q-receipt img.photo-preview").is_visible()
 
