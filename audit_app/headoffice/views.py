@@ -14,6 +14,7 @@ import scoring
 from audit_app.authz import role_required
 from audit_app.extensions import db
 from audit_app.headoffice import bp, editor
+from audit_app.headoffice.problems import problem_line
 from audit_app.routing import query_id
 from audit_app.headoffice.forms import (
     ActionForm, AreaForm, AssignmentForm, BulkAssignmentForm, ChecklistSettingsForm, CsvImportForm,
@@ -33,6 +34,10 @@ head_office = role_required("head_office")
 
 def _now() -> datetime:
     return datetime.now(timezone.utc)
+
+
+def _lang() -> str:
+    return str(get_locale() or "en")
 
 
 def _version_or_404(version_id: int) -> rubrics.VersionInfo:
@@ -83,7 +88,7 @@ def checklists_page():
         try:
             info = rubrics.import_yaml(db.session, current_user, import_form.yaml_text.data, now=_now())
         except rubrics.RubricProblemsError as error:
-            problems = [f"{p.path}: {p.message}" if p.path else p.message for p in error.problems]
+            problems = [problem_line(p) for p in error.problems]
             import_form.yaml_text.errors = [_("The YAML was not imported; fix the problems listed above.")]
         except ServiceError as error:
             import_form.yaml_text.errors = [error_text(error)]
@@ -408,7 +413,7 @@ def _edit(version_id: int, change: Any) -> bool:
         rubrics.edit_draft(db.session, current_user, version_id, change, now=_now())
     except rubrics.RubricProblemsError as error:
         for problem in error.problems:
-            flash(f"{problem.path}: {problem.message}" if problem.path else problem.message, "error")
+            flash(problem_line(problem), "error")
         return False
     except ServiceError as error:
         flash(error_text(error), "error")

@@ -19,7 +19,7 @@ KINDS = ("checklist", "visit", "store", "user", "area", "region", "assignment", 
 class Entry:
     id: int
     at: datetime
-    actor: str
+    actor: str  # "" when the system did it (the demo seed, a background job)
     action: str
     entity_type: str
     entity_id: str
@@ -41,5 +41,5 @@ def list_entries(session: Session, *, kind: str = "", actor_id: int | None = Non
         q = q.where(AuditLog.at >= datetime.combine(since, time.min, tzinfo=timezone.utc))
     if until:
         q = q.where(AuditLog.at < datetime.combine(until + timedelta(days=1), time.min, tzinfo=timezone.utc))
-    return [Entry(e.id, e.at, name or "system", e.action, e.entity_type, e.entity_id, e.before, e.after, e.detail)
+    return [Entry(e.id, e.at, name or "", e.action, e.entity_type, e.entity_id, e.before, e.after, e.detail)
             for e, name in session.execute(q)]

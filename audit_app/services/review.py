@@ -20,7 +20,7 @@ from audit_app.models import (
     Answer, Area, Assignment, Checklist, ChecklistVersion, Photo, Store, User, Visit, VisitScore,
 )
 from audit_app.services import audit, scorecards
-from audit_app.services.definitions import checklist_from_definition
+from audit_app.services.definitions import checklist_from_definition, grade_text
 from audit_app.services.errors import N_, VISIT_STATUSES, NotFoundError, ServiceError
 from reports.context import DEFAULT_LABELS, answer_text, percent_text
 from scoring import round_half_up
@@ -108,9 +108,18 @@ def _queue_joins(q: Select[Any]) -> Select[Any]:
 
 
 def count_visits(session: Session, wanted: QueueFilter = QueueFilter()) -> int:
-    """How many visits the queue holds for `wanted` (every page together)."""
-    q = _queue_where(_queue_joins(select(func.count(Visit.id)).select_from(Visit)), wanted)
-    return session.scalar(q) or 0
+    """How many visits the queue holds for `wanted` (every page together).
+
+    Joins only what a filter needs (every visit has its store and version): an unfiltered count of a status is
+    read from `ix_visits_status_submitted_at` alone."""
+    q = select(func.count(Visit.id)).select_from(Visit)
+    if wanted.area_id is not None:
+        q = q.join(Store, Visit.store_id == Store.id)
+    if wanted.checklist_id is not None:
+        q = q.join(ChecklistVersion, Visit.checklist_version_id == ChecklistVersion.id)
+    if wanted.critical_only:
+        q = q.join(VisitScore, (VisitScore.visit_id == Visit.id) & VisitScore.is_current.is_(True))
+    return session.scalar(_queue_where(q, wanted)) or 0
 
 
 def list_queue(session: Session, wanted: QueueFilter = QueueFilter(), *, page: int = 1,
@@ -247,9 +256,12 @@ def get_visit(session: Session, visit_id: int, *, lang: str = "en",
         failures.append(CriticalLine(text, section_title, failure.effect,
                                      percent_text(failure.cap) if failure.cap is not None else ""))
     allowed = tuple(action for action, moves in TRANSITIONS.items() if visit.status in moves)
-    return VisitDetail(visit.id, visit.status, store.name, shopper.name, checklist.title, version.number,
+    # The checklist's title and the grade in `lang` where the checklist has them (checklists.title is English).
+    title = definition.title.get(lang) if lang != "en" else checklist.title
+    grade = (grade_text(definition, score.grade, lang) or None) if score else None
+    return VisitDetail(visit.id, visit.status, store.name, shopper.name, title, version.number,
                        visit.started_at, visit.submitted_at, visit.review_note or "",
-                       score.percent if score else None, score.grade if score else None, tuple(failures),
+                       score.percent if score else None, grade, tuple(failures),
                        tuple(lines), allowed, scorecards.rescored(session, visit, score))
 
 

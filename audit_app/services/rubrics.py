@@ -21,9 +21,9 @@ from sqlalchemy.orm import Session
 import scoring
 from audit_app.models import Checklist, ChecklistVersion, Store, User, Visit, VisitScore
 from audit_app.services import audit, scorecards
-from audit_app.services.checklists import _UniqueKeyLoader, retire_replaced_versions
+from audit_app.services.checklists import YamlTextError, load_yaml_text, retire_replaced_versions
 from audit_app.services.definitions import checklist_from_definition
-from audit_app.services.errors import N_, NotFoundError, ServiceError
+from audit_app.services.errors import N_, Listing, Message, NotFoundError, ServiceError, message
 from audit_app.services.visits import visit_answers
 
 Definition = dict[str, Any]
@@ -180,12 +180,9 @@ def import_yaml(session: Session, actor: User, text: str, *, now: datetime) -> V
     Raises RubricProblemsError (YAML or schema problems), RubricError when that checklist already has a draft.
     """
     try:
-        # Checked: a SafeLoader subclass: builds no objects.
-        data = yaml.load(text, Loader=_UniqueKeyLoader)  # nosec B506
-    except yaml.YAMLError as error:
+        data = load_yaml_text(text)
+    except YamlTextError as error:
         raise RubricProblemsError([scoring.Problem("", f"not valid YAML: {error}")]) from None
-    except RecursionError:  # PyYAML composes recursively: deep nesting exhausts the stack
-        raise RubricProblemsError([scoring.Problem("", "not valid YAML: nested too deeply")]) from None
     if not isinstance(data, dict):
         raise RubricProblemsError([scoring.Problem("", "the top level must be a mapping (`key: value` lines)")])
     definition = validate(data)
@@ -405,104 +402,141 @@ def _t(text: Any) -> str:
     return _english(text) if text is not None else ""
 
 
-def _bands_words(bands: list[dict[str, Any]]) -> str:
+def _text(text: Any) -> Any:
+    """Checklist text as a message parameter: shown in the reader's language when the checklist has it."""
+    return text if text is not None else ""
+
+
+def _bands_words(bands: list[dict[str, Any]]) -> Listing:
     parts = []
     for band in bands:
         if "max" in band:
-            parts.append(f"≤ {band['max']} → {band['fraction']}")
+            parts.append(message(N_("≤ %(limit)s → %(fraction)s"), limit=band["max"], fraction=band["fraction"]))
         elif "min" in band:
-            parts.append(f"≥ {band['min']} → {band['fraction']}")
+            parts.append(message(N_("≥ %(limit)s → %(fraction)s"), limit=band["min"], fraction=band["fraction"]))
         else:
-            parts.append(f"otherwise → {band['fraction']}")
-    return "; ".join(parts)
+            parts.append(message(N_("otherwise → %(fraction)s"), fraction=band["fraction"]))
+    return Listing(tuple(parts))
 
 
-def _options_words(options: list[dict[str, Any]]) -> str:
-    return "; ".join(f"{o['key']} ({_t(o['text'])}) → {o['fraction']}" for o in options)
+def _options_words(options: list[dict[str, Any]]) -> Listing:
+    return Listing(tuple(message(N_("%(key)s (%(text)s) → %(fraction)s"), key=o["key"], text=_text(o["text"]),
+                                 fraction=o["fraction"]) for o in options))
 
 
-def _critical_words(critical: dict[str, Any] | None) -> str:
+def _critical_words(critical: dict[str, Any] | None) -> Message:
     if not critical:
-        return "not critical"
+        return message(N_("not critical"))
     if critical["effect"] == "cap":
-        return f"critical: caps the visit at {critical['cap']}%"
-    return {"zero_section": "critical: zeroes its section", "zero_visit": "critical: zeroes the visit"}[
-        critical["effect"]]
+        return message(N_("critical: caps the visit at %(cap)s%%"), cap=critical["cap"])
+    return {"zero_section": message(N_("critical: zeroes its section")),
+            "zero_visit": message(N_("critical: zeroes the visit"))}[critical["effect"]]
 
 
-_QUESTION_FIELDS: tuple[tuple[str, str, Callable[[Any], str]], ...] = (
-    ("type", "type", str),
-    ("text", "text", _t),
-    ("help", "help", _t),
-    ("weight", "weight", str),
-    ("required", "required", lambda v: "yes" if v else "no"),
-    ("allow_na", "N/A allowed", lambda v: "yes" if v else "no"),
-    ("good", "good answer", str),
-    ("min", "scale minimum", str),
-    ("max", "scale maximum", str),
-    ("options", "options", _options_words),
-    ("bands", "bands", _bands_words),
-    ("critical", "critical", _critical_words),
-    ("show_if", "show if", lambda v: f"{v['question']} is {v.get('equals', v.get('in'))}" if v else "always shown"),
-    ("kpi", "KPI", str),
-    ("audience", "who sees the answer", lambda v: "head office only" if v == "head_office" else "everyone"),
+def _yes_no(value: Any) -> Message:
+    return message(N_("yes")) if value else message(N_("no"))
+
+
+def _show_if_words(value: Any) -> Message:
+    if not value:
+        return message(N_("always shown"))
+    return message(N_("%(question)s is %(value)s"), question=value["question"],
+                   value=value.get("equals", value.get("in")))
+
+
+def _audience_words(value: Any) -> Message:
+    return message(N_("head office only")) if value == "head_office" else message(N_("everyone"))
+
+
+_QUESTION_FIELDS: tuple[tuple[str, str, Callable[[Any], Any]], ...] = (
+    ("type", N_("type"), str),
+    ("text", N_("text"), _text),
+    ("help", N_("help"), _text),
+    ("weight", N_("weight"), str),
+    ("required", N_("required"), _yes_no),
+    ("allow_na", N_("N/A allowed"), _yes_no),
+    ("good", N_("good answer"), str),
+    ("min", N_("scale minimum"), str),
+    ("max", N_("scale maximum"), str),
+    ("options", N_("options"), _options_words),
+    ("bands", N_("bands"), _bands_words),
+    ("critical", N_("critical"), _critical_words),
+    ("show_if", N_("show if"), _show_if_words),
+    ("kpi", N_("KPI"), str),
+    ("audience", N_("who sees the answer"), _audience_words),
 )
 
 
-def diff_definitions(old: Definition, new: Definition) -> list[str]:
-    """What changed from `old` to `new`, one plain sentence each (questions are matched by key)."""
-    lines: list[str] = []
+def _grades_words(grades: list[dict[str, Any]]) -> Listing:
+    return Listing(tuple(message(N_("%(label)s from %(min)s%%"), label=_text(g["label"]), min=g["min"])
+                         for g in grades))
+
+
+def diff_definitions(old: Definition, new: Definition) -> list[Message]:
+    """What changed from `old` to `new`, one plain sentence each (questions are matched by key). Each is a
+    Message: `str()` gives English, `audit_app.i18n.message_text` the reader's language."""
+    lines: list[Message] = []
     if _t(old["title"]) != _t(new["title"]):
-        lines.append(f"Title changed from “{_t(old['title'])}” to “{_t(new['title'])}”.")
+        lines.append(message(N_("Title changed from “%(old)s” to “%(new)s”."), old=_text(old["title"]),
+                             new=_text(new["title"])))
     if old.get("scoring") != new.get("scoring"):
-        lines.append(f"Scoring method changed from {old.get('scoring')} to {new.get('scoring')}.")
-    old_grades = "; ".join(f"{_t(g['label'])} from {g['min']}%" for g in old["grades"])
-    new_grades = "; ".join(f"{_t(g['label'])} from {g['min']}%" for g in new["grades"])
-    if old_grades != new_grades:
-        lines.append(f"Grades changed from {old_grades} to {new_grades}.")
+        lines.append(message(N_("Scoring method changed from %(old)s to %(new)s."), old=old.get("scoring"),
+                             new=new.get("scoring")))
+    old_grades, new_grades = _grades_words(old["grades"]), _grades_words(new["grades"])
+    if str(old_grades) != str(new_grades):
+        lines.append(message(N_("Grades changed from %(old)s to %(new)s."), old=old_grades, new=new_grades))
     old_sections = {s["key"]: s for s in old["sections"]}
     new_sections = {s["key"]: s for s in new["sections"]}
     for key, section in new_sections.items():
         if key not in old_sections:
-            lines.append(f"Section “{_t(section['title'])}” ({key}) added with {len(section['questions'])} "
-                         f"question(s).")
+            lines.append(message(N_("Section “%(title)s” (%(key)s) added with %(n)s question(s)."),
+                                 title=_text(section["title"]), key=key, n=len(section["questions"])))
             continue
         before = old_sections[key]
         if _t(before["title"]) != _t(section["title"]):
-            lines.append(f"Section {key} renamed from “{_t(before['title'])}” to “{_t(section['title'])}”.")
+            lines.append(message(N_("Section %(key)s renamed from “%(old)s” to “%(new)s”."), key=key,
+                                 old=_text(before["title"]), new=_text(section["title"])))
         if before.get("weight") != section.get("weight"):
-            lines.append(f"Section “{_t(section['title'])}” weight changed from {before.get('weight', '—')} "
-                         f"to {section.get('weight', '—')}.")
+            lines.append(message(N_("Section “%(title)s” weight changed from %(old)s to %(new)s."),
+                                 title=_text(section["title"]), old=before.get("weight", "—"),
+                                 new=section.get("weight", "—")))
     for key, section in old_sections.items():
         if key not in new_sections:
-            lines.append(f"Section “{_t(section['title'])}” ({key}) removed.")
+            lines.append(message(N_("Section “%(title)s” (%(key)s) removed."), title=_text(section["title"]),
+                                 key=key))
     old_questions = {q["key"]: (s, q) for s in old["sections"] for q in s["questions"]}
     new_questions = {q["key"]: (s, q) for s in new["sections"] for q in s["questions"]}
+    moved = False
     for key, (section, question) in new_questions.items():
         if key not in old_questions:
-            lines.append(f"Question “{_t(question['text'])}” ({key}, {question['type']}) added to section "
-                         f"“{_t(section['title'])}”.")
+            lines.append(message(N_("Question “%(text)s” (%(key)s, %(type)s) added to section “%(section)s”."),
+                                 text=_text(question["text"]), key=key, type=question["type"],
+                                 section=_text(section["title"])))
             continue
         old_section, before = old_questions[key]
         if old_section["key"] != section["key"]:
-            lines.append(f"Question {key} moved from section “{_t(old_section['title'])}” to "
-                         f"“{_t(section['title'])}”.")
+            moved = True
+            lines.append(message(N_("Question %(key)s moved from section “%(old)s” to “%(new)s”."), key=key,
+                                 old=_text(old_section["title"]), new=_text(section["title"])))
         for field, label, words in _QUESTION_FIELDS:
             was, now = before.get(field), question.get(field)
             if was != now:
-                said = [words(v) if v is not None or field in ("critical", "show_if", "audience") else "—" for v in (was, now)]
-                lines.append(f"Question {key}: {label} changed from {said[0]} to {said[1]}.")
+                said = [words(v) if v is not None or field in ("critical", "show_if", "audience") else "—"
+                        for v in (was, now)]
+                lines.append(message(N_("Question %(key)s: %(field)s changed from %(old)s to %(new)s."), key=key,
+                                     field=message(label), old=said[0], new=said[1]))
     for key, (_, question) in old_questions.items():
         if key not in new_questions:
-            lines.append(f"Question “{_t(question['text'])}” ({key}) removed.")
+            lines.append(message(N_("Question “%(text)s” (%(key)s) removed."), text=_text(question["text"]),
+                                 key=key))
     old_order = [k for k in old_questions if k in new_questions]
     new_order = [k for k in new_questions if k in old_questions]
-    if old_order != new_order and not any("moved from section" in line for line in lines):
-        lines.append("The order of questions changed.")
+    if old_order != new_order and not moved:
+        lines.append(message(N_("The order of questions changed.")))
     return lines
 
 
-def diff_versions(session: Session, old_id: int, new_id: int) -> tuple[VersionInfo, VersionInfo, list[str]]:
+def diff_versions(session: Session, old_id: int, new_id: int) -> tuple[VersionInfo, VersionInfo, list[Message]]:
     """Two versions of one checklist and what changed between them; raises NotFoundError, RubricError."""
     old, new = get_version(session, old_id), get_version(session, new_id)
     if old.checklist_id != new.checklist_id:

@@ -177,7 +177,7 @@ def test_rescoring_history_adds_current_scores_and_keeps_the_old_ones(world: Wor
 def _diff(old: dict[str, Any], change: Any) -> list[str]:
     import copy
 
-    return rubrics.diff_definitions(old, rubrics.validate(change(copy.deepcopy(old))))
+    return [str(line) for line in rubrics.diff_definitions(old, rubrics.validate(change(copy.deepcopy(old))))]
 
 
 def test_the_diff_names_added_removed_and_changed_questions_in_plain_words() -> None:
