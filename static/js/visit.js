@@ -669,6 +669,8 @@
         picked[key] = input.files[0];
         say("");
         if (img) { img.src = URL.createObjectURL(input.files[0]); img.hidden = false; img.alt = messages.photo || ""; img.setAttribute("data-state", "local"); }
+        var label = box.querySelector(".photo-button");
+        if (label && messages.retake) label.textContent = messages.retake;
         photoState(key, navigator.onLine ? messages.photoSending : "");
         save();
       });
