@@ -8,12 +8,13 @@ from fractions import Fraction
 from typing import Any, Mapping
 
 from flask import Flask, request
-from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import format_date, format_datetime, get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 import scoring
 from audit_app.i18n import LANGUAGES
+from audit_app.services.words import LABELS, Label, Words
 
 NAV = {
     "shopper": [("shopper.home", _l("My visits"))],
@@ -21,6 +22,52 @@ NAV = {
     "head_office": [("headoffice.home", _l("Overview")), ("manager.home", _l("Stores")),
                     ("headoffice.checklists", _l("Checklists")), ("headoffice.review_queue", _l("Review"))],
 }
+
+
+def audit_value(value: Any, field: str) -> str:
+    """A value from the audit log in words: statuses, roles, languages and yes/no translated, lists joined."""
+    if value is None or value == "" or value == []:
+        return "—"
+    if isinstance(value, bool):
+        return gettext("Yes") if value else gettext("No")
+    if field == "status":
+        return label(value, "status")
+    if field == "role":
+        return label(value, "role")
+    if field == "locale":
+        return LANGUAGES.get(value, value)
+    if field == "percent" and isinstance(value, (int, float)):
+        return f"{percent(value)}%"
+    if field == "window" and isinstance(value, list):
+        return " – ".join(str(v) for v in value)
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+def words(value: Any) -> str:
+    """A service's `Words` (or `Label`) in the reader's language; anything else as it is."""
+    if isinstance(value, Label):
+        return label(value.value, value.kind)
+    if isinstance(value, Words):
+        text = gettext(value.message)
+        if not value.params:
+            return text
+        return text % {k: words(v) if isinstance(v, (Words, Label)) else v for k, v in value.params.items()}
+    return str(value)
+
+
+def label(value: Any, kind: str) -> str:
+    """The words for a stored key of one kind (see LABELS), translated; an unknown key is shown as it is."""
+    if value is None or value == "":
+        return "—"
+    english = LABELS[kind].get(str(value))
+    return gettext(english) if english else str(value)
+
+
+def label_choices(kind: str, values: Any) -> list[tuple[str, Any]]:
+    """(value, words) pairs for a form's choices, translated when the form is shown."""
+    return [(value, _l(LABELS[kind][value]) if value in LABELS[kind] else value) for value in values]
 
 
 def percent(value: float | Fraction | None) -> str:
@@ -67,6 +114,9 @@ def init_template_helpers(app: Flask) -> None:
     app.add_template_filter(signed, "signed")
     app.add_template_filter(localise, "t")
     app.add_template_filter(when, "when")
+    app.add_template_filter(label, "label")
+    app.add_template_filter(audit_value, "audit_value")
+    app.add_template_filter(words, "words")
     app.add_template_test(lambda value: value is scoring.NA, "not_applicable")
 
     @app.context_processor
@@ -78,4 +128,5 @@ def init_template_helpers(app: Flask) -> None:
             "current_locale": str(get_locale() or "en"),
             "brand_name": app.config["STORECHECK_CONFIG"].brand_name,
             "current_path": request.full_path.rstrip("?") if request else "/",
+            "app_timezone": app.config["STORECHECK_CONFIG"].default_timezone,
         }

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -18,6 +20,7 @@ from audit_app.headoffice.forms import (
     ImportChecklistForm, MoveForm, NewChecklistForm, PersonForm, QuestionForm, RegionForm, RemoveForm, ReorderForm,
     SectionForm, SettingsForm, StoreForm, WhatIfForm, _choices,
 )
+from audit_app.manager.wording import report_labels
 from audit_app.services import assignments, checklists, history, org, people, review, rubrics, scorecards
 from audit_app.services import settings as settings_service
 from audit_app.services.definitions import checklist_from_definition
@@ -122,7 +125,7 @@ def diff(checklist_id: int):
     if old_id is None or new_id is None:
         abort(400)
     try:
-        old, new, lines = rubrics.diff_versions(db.session, old_id, new_id)
+        old, new, lines = rubrics.diff_versions(db.session, old_id, new_id, lang=str(get_locale() or "en"))
     except NotFoundError:
         abort(404)
     except ServiceError:
@@ -136,7 +139,7 @@ def diff(checklist_id: int):
 @head_office
 def version(version_id: int):
     info = _version_or_404(version_id)
-    return render_template("headoffice/version.html", version=info, outline=editor.outline(info.definition),
+    return render_template("headoffice/version.html", version=info, outline=editor.outline(info.definition, str(get_locale() or "en")),
                            action=ActionForm(), definition=info.definition)
 
 
@@ -751,7 +754,7 @@ def review_visit(visit_id: int):
     elif request.method == "POST":
         problems = [_("Choose a decision.")]
     try:
-        detail = review.get_visit(db.session, visit_id)
+        detail = review.get_visit(db.session, visit_id, lang=str(get_locale() or "en"), labels=report_labels())
     except NotFoundError:
         abort(404)
     form.decision.choices = [c for c in form.decision.choices if c.value in detail.allowed]
@@ -785,9 +788,13 @@ def audit_log():
     until = _date_arg("until")
     return render_template("headoffice/audit_log.html",
                            entries=history.list_entries(db.session, kind=kind, actor_id=actor_id, since=since,
-                                                        until=until),
+                                                        until=until, day_zone=_app_zone()),
                            kinds=history.KINDS, kind=kind, actor_id=actor_id, since=since, until=until,
                            actors=people.list_people(db.session, role="head_office"))
+
+
+def _app_zone() -> ZoneInfo:
+    return ZoneInfo(current_app.config["STORECHECK_CONFIG"].default_timezone)
 
 
 def _date_arg(name: str) -> Any:

@@ -823,8 +823,9 @@ def get_visit_page(
         refs: dict[str, list[PhotoRef]] = defaultdict(list)
         for photo in photos:
             refs[photo.question_key].append(photo_ref(photo))
-        card = card_view(definition_for(session, version.id), scoring.card_from_data(score.card), lang=lang,
-                         labels=labels, comments=comments, photos=refs)
+        # Worded with the version the score was made under: a re-scored visit's card asks that version's questions.
+        card = card_view(definition_for(session, score.checklist_version_id), scoring.card_from_data(score.card),
+                         lang=lang, labels=labels, comments=comments, photos=refs)
     shopper = None
     if shows_shopper(session, user):
         shopper = session.scalar(select(User.name).where(User.id == visit.shopper_id))

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from fractions import Fraction
-from typing import Any
+from collections.abc import Mapping
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -20,6 +20,7 @@ from audit_app.models import Answer, Assignment, Checklist, ChecklistVersion, St
 from audit_app.services import audit
 from audit_app.services.definitions import checklist_from_definition
 from audit_app.services.errors import NotFoundError, ServiceError
+from reports.context import DEFAULT_LABELS, answer_text, effect_text
 
 TRANSITIONS: dict[str, dict[str, str]] = {
     "approve": {"submitted": "approved"},
@@ -75,6 +76,12 @@ class AnswerLine:
 
 
 @dataclass(frozen=True)
+class CriticalLine:
+    question: str
+    effect: str
+
+
+@dataclass(frozen=True)
 class VisitDetail:
     id: int
     status: str
@@ -87,27 +94,28 @@ class VisitDetail:
     review_note: str
     percent: float | None
     grade: str | None
-    critical_failures: tuple[str, ...]
+    critical_failures: tuple[CriticalLine, ...]
     lines: tuple[AnswerLine, ...]
     allowed: tuple[str, ...]
 
 
-def _answer_words(value: Any, is_na: bool) -> str:
-    if is_na:
-        return "N/A"
-    if value is None:
-        return "—"
-    if isinstance(value, list):
-        return ", ".join(str(v) for v in value)
-    return str(value)
+def _question_text(definition: scoring.Checklist, key: str, lang: str) -> str:
+    try:
+        return definition.question(key).text.get(lang)
+    except KeyError:
+        return key
 
 
 def _points(value: Fraction) -> str:
     return str(round_half_up(value, 2)) if value.denominator != 1 else str(value.numerator)
 
 
-def get_visit(session: Session, visit_id: int) -> VisitDetail:
-    """A visit with every answer, its points and the current score; raises NotFoundError."""
+def get_visit(session: Session, visit_id: int, *, lang: str = "en",
+              labels: Mapping[str, str] = DEFAULT_LABELS) -> VisitDetail:
+    """A visit with every answer, its points and the current score, worded in `lang` with `labels` (answers as
+    option texts and yes/no words, exclusions and critical effects in words); raises NotFoundError.
+
+    Questions are those of the version the current score was made under (a re-scored visit's newer version)."""
     visit = session.get(Visit, visit_id)
     if visit is None:
         raise NotFoundError("No such visit.")
@@ -117,22 +125,27 @@ def get_visit(session: Session, visit_id: int) -> VisitDetail:
     checklist = session.get(Checklist, version.checklist_id)
     score = session.scalar(select(VisitScore).where(VisitScore.visit_id == visit.id, VisitScore.is_current.is_(True)))
     answers = {a.question_key: a for a in session.scalars(select(Answer).where(Answer.visit_id == visit.id))}
-    definition = checklist_from_definition(version.definition)
+    scored_under = session.get(ChecklistVersion, score.checklist_version_id) if score is not None else version
+    definition = checklist_from_definition(scored_under.definition)
     card = scoring.card_from_data(score.card) if score is not None else None
     results = {r.key: r for section in card.sections for r in section.questions} if card else {}
     lines = []
     for section, question in definition.questions():
         answer = answers.get(question.key)
         result = results.get(question.key)
+        value = None
+        if answer is not None:
+            value = scoring.NA if answer.is_na else answer.value
         lines.append(AnswerLine(
-            section=str(section.title), question=str(question.text), key=question.key,
-            answer=_answer_words(answer.value if answer else None, bool(answer and answer.is_na)),
+            section=section.title.get(lang), question=question.text.get(lang), key=question.key,
+            answer="—" if value is None else answer_text(question, value, lang, labels),
             comment=answer.comment if answer else "",
             earned=_points(result.earned) if result and result.excluded is None else "",
             possible=_points(result.possible) if result and result.excluded is None else "",
-            note=str(result.excluded or "") if result else "",
+            note=labels.get(f"excluded.{result.excluded}", "") if result and result.excluded else "",
         ))
-    failures = tuple(f"{f.question_key}: {f.effect}" for f in card.critical_failures) if card else ()
+    failures = tuple(CriticalLine(_question_text(definition, f.question_key, lang), effect_text(f, labels))
+                     for f in card.critical_failures) if card else ()
     allowed = tuple(action for action, moves in TRANSITIONS.items() if visit.status in moves)
     return VisitDetail(visit.id, visit.status, store.name, shopper.name, checklist.title, version.number,
                        visit.started_at, visit.submitted_at, visit.review_note or "",

@@ -23,8 +23,9 @@ from audit_app.models import Checklist, ChecklistVersion, Store, User, Visit, Vi
 from audit_app.services import audit, scorecards
 from audit_app.services.checklists import _UniqueKeyLoader
 from audit_app.services.definitions import checklist_from_definition
-from audit_app.services.errors import NotFoundError, ServiceError
+from audit_app.services.errors import N_, NotFoundError, ServiceError
 from audit_app.services.visits import visit_answers
+from audit_app.services.words import Label, Words, words
 
 Definition = dict[str, Any]
 # Visits whose stored score stands (or may stand again): what-if and re-scoring look at these.
@@ -399,11 +400,15 @@ def retire_version(session: Session, actor: User, version_id: int, *, now: datet
 # --- diff --------------------------------------------------------------------------------------
 
 
-def _t(text: Any) -> str:
-    return _english(text) if text is not None else ""
+def _t(text: Any, lang: str = "en") -> str:
+    if text is None:
+        return ""
+    if isinstance(text, str):
+        return text
+    return str(text.get(lang) or text.get("en", ""))
 
 
-def _bands_words(bands: list[dict[str, Any]]) -> str:
+def _bands_words(bands: list[dict[str, Any]], lang: str) -> Any:
     parts = []
     for band in bands:
         if "max" in band:
@@ -411,100 +416,140 @@ def _bands_words(bands: list[dict[str, Any]]) -> str:
         elif "min" in band:
             parts.append(f"≥ {band['min']} → {band['fraction']}")
         else:
-            parts.append(f"otherwise → {band['fraction']}")
-    return "; ".join(parts)
+            parts.append(words(N_("otherwise → %(f)s"), f=band["fraction"]))
+    return _joined(parts)
 
 
-def _options_words(options: list[dict[str, Any]]) -> str:
-    return "; ".join(f"{o['key']} ({_t(o['text'])}) → {o['fraction']}" for o in options)
+def _joined(parts: list[Any]) -> Any:
+    """Parts separated by "; " (a Words, so that each part can be translated)."""
+    if not parts:
+        return "—"
+    names = {f"p{i}": part for i, part in enumerate(parts)}
+    return Words("; ".join(f"%({name})s" for name in names), names)
 
 
-def _critical_words(critical: dict[str, Any] | None) -> str:
+def _options_words(options: list[dict[str, Any]], lang: str) -> Any:
+    return _joined([f"{_t(o['text'], lang)} → {o['fraction']}" for o in options])
+
+
+def _critical_words(critical: dict[str, Any] | None, lang: str) -> Any:
     if not critical:
-        return "not critical"
+        return words(N_("not critical"))
     if critical["effect"] == "cap":
-        return f"critical: caps the visit at {critical['cap']}%"
-    return {"zero_section": "critical: zeroes its section", "zero_visit": "critical: zeroes the visit"}[
-        critical["effect"]]
+        return words(N_("critical: caps the visit at %(cap)s%%"), cap=critical["cap"])
+    return Label("effect", critical["effect"])
 
 
-_QUESTION_FIELDS: tuple[tuple[str, str, Callable[[Any], str]], ...] = (
-    ("type", "type", str),
-    ("text", "text", _t),
-    ("help", "help", _t),
-    ("weight", "weight", str),
-    ("required", "required", lambda v: "yes" if v else "no"),
-    ("allow_na", "N/A allowed", lambda v: "yes" if v else "no"),
-    ("good", "good answer", str),
-    ("min", "scale minimum", str),
-    ("max", "scale maximum", str),
-    ("options", "options", _options_words),
-    ("bands", "bands", _bands_words),
-    ("critical", "critical", _critical_words),
-    ("show_if", "show if", lambda v: f"{v['question']} is {v.get('equals', v.get('in'))}" if v else "always shown"),
-    ("kpi", "KPI", str),
+def _yes_no(value: Any, lang: str) -> Any:
+    return words(N_("yes")) if value else words(N_("no"))
+
+
+def _question_named(texts: dict[str, Any], lang: str) -> Callable[[Any, str], Any]:
+    def show_if(value: Any, _lang: str) -> Any:
+        if not value:
+            return words(N_("always shown"))
+        answers = value.get("in", [value.get("equals")])
+        return words(N_("“%(q)s” is answered %(a)s"), q=_t(texts.get(value["question"], value["question"]), lang),
+                     a=", ".join(str(a) for a in answers))
+    return show_if
+
+
+_QUESTION_FIELDS: tuple[tuple[str, str, Callable[[Any, str], Any]], ...] = (
+    ("type", N_("type"), lambda v, lang: Label("question_type", v)),
+    ("text", N_("text"), _t),
+    ("help", N_("help"), _t),
+    ("weight", N_("weight"), lambda v, lang: str(v)),
+    ("required", N_("required"), _yes_no),
+    ("allow_na", N_("N/A allowed"), _yes_no),
+    ("good", N_("good answer"), lambda v, lang: words(N_("yes")) if v == "yes" else words(N_("no"))),
+    ("min", N_("scale minimum"), lambda v, lang: str(v)),
+    ("max", N_("scale maximum"), lambda v, lang: str(v)),
+    ("options", N_("options"), _options_words),
+    ("bands", N_("bands"), _bands_words),
+    ("critical", N_("critical"), _critical_words),
+    ("show_if", N_("show if"), None),  # type: ignore[arg-type]  (worded with the checklist's texts, below)
+    ("kpi", N_("KPI"), lambda v, lang: Label("kpi", v)),
 )
 
 
-def diff_definitions(old: Definition, new: Definition) -> list[str]:
-    """What changed from `old` to `new`, one plain sentence each (questions are matched by key)."""
-    lines: list[str] = []
+def diff_definitions(old: Definition, new: Definition, lang: str = "en") -> list[Words]:
+    """What changed from `old` to `new`, one plain sentence each (questions are matched by key and named by their
+    text in `lang`, falling back to English). Each line is an untranslated `Words`; `str()` gives English."""
+    lines: list[Words] = []
     if _t(old["title"]) != _t(new["title"]):
-        lines.append(f"Title changed from “{_t(old['title'])}” to “{_t(new['title'])}”.")
+        lines.append(words(N_("Title changed from “%(old)s” to “%(new)s”."), old=_t(old["title"], lang),
+                           new=_t(new["title"], lang)))
     if old.get("scoring") != new.get("scoring"):
-        lines.append(f"Scoring method changed from {old.get('scoring')} to {new.get('scoring')}.")
-    old_grades = "; ".join(f"{_t(g['label'])} from {g['min']}%" for g in old["grades"])
-    new_grades = "; ".join(f"{_t(g['label'])} from {g['min']}%" for g in new["grades"])
-    if old_grades != new_grades:
-        lines.append(f"Grades changed from {old_grades} to {new_grades}.")
+        lines.append(words(N_("Scoring method changed from %(old)s to %(new)s."),
+                           old=Label("method", old.get("scoring")), new=Label("method", new.get("scoring"))))
+
+    def grades(definition: Definition) -> Any:
+        return _joined([words(N_("%(label)s from %(min)s%%"), label=_t(g["label"], lang), min=g["min"])
+                        for g in definition["grades"]])
+
+    if [(_t(g["label"]), g["min"]) for g in old["grades"]] != [(_t(g["label"]), g["min"]) for g in new["grades"]]:
+        lines.append(words(N_("Grades changed from %(old)s to %(new)s."), old=grades(old), new=grades(new)))
     old_sections = {s["key"]: s for s in old["sections"]}
     new_sections = {s["key"]: s for s in new["sections"]}
     for key, section in new_sections.items():
+        title = _t(section["title"], lang)
         if key not in old_sections:
-            lines.append(f"Section “{_t(section['title'])}” ({key}) added with {len(section['questions'])} "
-                         f"question(s).")
+            lines.append(words(N_("Section “%(s)s” added with %(n)d question(s)."), s=title,
+                               n=len(section["questions"])))
             continue
         before = old_sections[key]
         if _t(before["title"]) != _t(section["title"]):
-            lines.append(f"Section {key} renamed from “{_t(before['title'])}” to “{_t(section['title'])}”.")
+            lines.append(words(N_("Section “%(old)s” renamed to “%(new)s”."), old=_t(before["title"], lang),
+                               new=title))
         if before.get("weight") != section.get("weight"):
-            lines.append(f"Section “{_t(section['title'])}” weight changed from {before.get('weight', '—')} "
-                         f"to {section.get('weight', '—')}.")
+            lines.append(words(N_("Section “%(s)s” weight changed from %(old)s to %(new)s."), s=title,
+                               old=before.get("weight", "—"), new=section.get("weight", "—")))
     for key, section in old_sections.items():
         if key not in new_sections:
-            lines.append(f"Section “{_t(section['title'])}” ({key}) removed.")
+            lines.append(words(N_("Section “%(s)s” removed."), s=_t(section["title"], lang)))
     old_questions = {q["key"]: (s, q) for s in old["sections"] for q in s["questions"]}
     new_questions = {q["key"]: (s, q) for s in new["sections"] for q in s["questions"]}
+    texts = {key: question["text"] for key, (_, question) in {**old_questions, **new_questions}.items()}
+    show_if = _question_named(texts, lang)
     for key, (section, question) in new_questions.items():
+        name = _t(question["text"], lang)
         if key not in old_questions:
-            lines.append(f"Question “{_t(question['text'])}” ({key}, {question['type']}) added to section "
-                         f"“{_t(section['title'])}”.")
+            lines.append(words(N_("Question “%(q)s” (%(type)s) added to section “%(s)s”."), q=name,
+                               type=Label("question_type", question["type"]), s=_t(section["title"], lang)))
             continue
         old_section, before = old_questions[key]
         if old_section["key"] != section["key"]:
-            lines.append(f"Question {key} moved from section “{_t(old_section['title'])}” to "
-                         f"“{_t(section['title'])}”.")
-        for field, label, words in _QUESTION_FIELDS:
-            was, now = before.get(field), question.get(field)
+            lines.append(words(N_("Question “%(q)s” moved from section “%(old)s” to “%(new)s”."), q=name,
+                               old=_t(old_section["title"], lang), new=_t(section["title"], lang)))
+        if _t(before["text"]) != _t(question["text"]):
+            name = _t(before["text"], lang)
+        for field_name, field_label, wording in _QUESTION_FIELDS:
+            was, now = before.get(field_name), question.get(field_name)
             if was != now:
-                said = [words(v) if v is not None or field in ("critical", "show_if") else "—" for v in (was, now)]
-                lines.append(f"Question {key}: {label} changed from {said[0]} to {said[1]}.")
+                wording = wording or show_if
+                said = [wording(v, lang) if v is not None or field_name in ("critical", "show_if") else "—"
+                        for v in (was, now)]
+                lines.append(words(N_("Question “%(q)s”: %(field)s changed from “%(old)s” to “%(new)s”."), q=name,
+                                   field=words(field_label), old=said[0], new=said[1]))
     for key, (_, question) in old_questions.items():
         if key not in new_questions:
-            lines.append(f"Question “{_t(question['text'])}” ({key}) removed.")
+            lines.append(words(N_("Question “%(q)s” removed."), q=_t(question["text"], lang)))
     old_order = [k for k in old_questions if k in new_questions]
     new_order = [k for k in new_questions if k in old_questions]
-    if old_order != new_order and not any("moved from section" in line for line in lines):
-        lines.append("The order of questions changed.")
+    moved = any(line.message.startswith("Question “%(q)s” moved") for line in lines)
+    if old_order != new_order and not moved:
+        lines.append(words(N_("The order of questions changed.")))
     return lines
 
 
-def diff_versions(session: Session, old_id: int, new_id: int) -> tuple[VersionInfo, VersionInfo, list[str]]:
-    """Two versions of one checklist and what changed between them; raises NotFoundError, RubricError."""
+def diff_versions(session: Session, old_id: int, new_id: int, lang: str = "en"
+                  ) -> tuple[VersionInfo, VersionInfo, list[Words]]:
+    """Two versions of one checklist and what changed between them (see diff_definitions); raises NotFoundError,
+    RubricError."""
     old, new = get_version(session, old_id), get_version(session, new_id)
     if old.checklist_id != new.checklist_id:
         raise RubricError("Both versions must belong to the same checklist.")
-    return old, new, diff_definitions(old.definition, new.definition)
+    return old, new, diff_definitions(old.definition, new.definition, lang)
 
 
 # --- what-if and re-scoring --------------------------------------------------------------------

@@ -70,7 +70,7 @@ def test_the_queue_lists_submitted_visits_and_the_detail_shows_answers_and_point
     detail = review.get_visit(db.session, visit.id)
     assert detail.allowed == ("approve", "return", "void")
     greeted = next(line for line in detail.lines if line.key == "greeted")
-    assert (greeted.answer, greeted.earned, greeted.possible) == ("yes", "2", "2")
+    assert (greeted.answer, greeted.earned, greeted.possible) == ("Yes", "2", "2")
     review.decide(db.session, world.head, visit.id, "void", now=NOW, note="Visited the wrong store")
     assert review.list_visits(db.session) == []
     assert review.get_visit(db.session, visit.id).allowed == ()
