@@ -7,6 +7,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from typing import Any, Mapping
 
+from babel import dates as babel_dates
 from flask import Flask, request
 from flask_babel import format_date, format_datetime, get_locale, gettext
 from flask_babel import lazy_gettext as _l
@@ -15,6 +16,7 @@ from flask_login import current_user
 import scoring
 from audit_app.i18n import LANGUAGES
 from audit_app.services.words import LABELS, Label, Words
+from audit_app.services.zones import local_time, utc_offset
 
 NAV = {
     "shopper": [("shopper.home", _l("My visits"))],
@@ -100,10 +102,20 @@ def localise(text: Any) -> str:
     return str(text)
 
 
-def when(value: date | datetime | None, with_time: bool = False) -> str:
-    """A date (or date and time, without seconds) in the reader's language."""
+def when(value: date | datetime | None, with_time: bool = False, tz: str | None = None) -> str:
+    """A date (or date and time, without seconds) in the reader's language.
+
+    With `tz` (a store's time zone) a timestamp is shown in that zone, and a time says its offset ("08:30 UTC+9");
+    without it, in the app's DEFAULT_TIMEZONE."""
     if value is None:
         return "—"
+    if isinstance(value, datetime) and tz:
+        local = local_time(value, tz)
+        locale = str(get_locale() or "en")
+        day = babel_dates.format_date(local.date(), "medium", locale=locale)
+        if not with_time:
+            return day
+        return f"{day} {local:%H:%M} {utc_offset(local)}"
     if isinstance(value, datetime) and with_time:
         return f"{format_date(value, 'medium')} {format_datetime(value, 'HH:mm')}"
     return format_date(value, "medium")

@@ -17,6 +17,7 @@ from audit_app.manager.forms import CompareStoresForm, FilterScorecardsForm
 from audit_app.manager.wording import csv_headers, report_labels
 from audit_app.services import dashboards, exports, jobs, pdf_jobs, scorecards
 from audit_app.services.errors import NotFoundError, PermissionDeniedError
+from audit_app.services.zones import local_time
 from reports import charts
 from reports.context import PhotoRef
 
@@ -203,7 +204,8 @@ def store(store_id: int):
     labels = report_labels()
     trend_svg = sections_svg = None
     if page.trend:
-        trend_svg = charts.trend_chart([(p.at.date(), float(p.percent)) for p in page.trend],
+        trend_svg = charts.trend_chart([(local_time(p.at, page.store.timezone).date(), float(p.percent))
+                                        for p in page.trend],
                                        [(d, float(v)) for d, v in page.area_trend],
                                        store_label=labels["this_store"], reference_label=labels["area_monthly_mean"],
                                        width=WEB_CHART_WIDTH)

@@ -492,6 +492,7 @@ class StoreInfo:
     area_name: str
     region_id: int
     region_name: str
+    timezone: str = "UTC"  # its visits' times are shown in it
 
 
 @dataclass(frozen=True)
@@ -557,7 +558,8 @@ class StorePage:
 
 def store_info(session: Session, store_id: int) -> StoreInfo:
     row = session.execute(
-        select(Store.id, Store.code, Store.name, Store.city, Area.id, Area.name, Region.id, Region.name)
+        select(Store.id, Store.code, Store.name, Store.city, Area.id, Area.name, Region.id, Region.name,
+                Store.timezone)
         .join(Area, Store.area_id == Area.id).join(Region, Area.region_id == Region.id)
         .where(Store.id == store_id)
     ).one_or_none()
@@ -869,7 +871,8 @@ class Comparison:
 
 def visible_stores(session: Session, user: User) -> list[StoreInfo]:
     """The active stores a reader may pick from: head office all, an area manager those of their areas."""
-    q = (select(Store.id, Store.code, Store.name, Store.city, Area.id, Area.name, Region.id, Region.name)
+    q = (select(Store.id, Store.code, Store.name, Store.city, Area.id, Area.name, Region.id, Region.name,
+                Store.timezone)
          .join(Area, Store.area_id == Area.id).join(Region, Area.region_id == Region.id)
          .where(Store.is_active.is_(True)).order_by(Region.name, Area.name, Store.name))
     if user.role != "head_office":

@@ -45,13 +45,15 @@ class QueueRow:
     percent: float | None
     grade: str | None
     critical_failures: int
+    store_timezone: str = "UTC"
 
 
 def list_visits(session: Session, statuses: tuple[str, ...] = ("submitted",), limit: int = 200) -> list[QueueRow]:
     """Visits in the given statuses, oldest submission first (the review queue by default)."""
     q = (
         select(Visit.id, Store.name, User.name, Checklist.title, ChecklistVersion.number, Visit.status,
-               Visit.submitted_at, VisitScore.percent, VisitScore.grade, VisitScore.critical_failures)
+               Visit.submitted_at, VisitScore.percent, VisitScore.grade, VisitScore.critical_failures,
+               Store.timezone)
         .join(Store, Visit.store_id == Store.id)
         .join(User, Visit.shopper_id == User.id)
         .join(ChecklistVersion, Visit.checklist_version_id == ChecklistVersion.id)
@@ -60,7 +62,8 @@ def list_visits(session: Session, statuses: tuple[str, ...] = ("submitted",), li
         .where(Visit.status.in_(statuses))
         .order_by(Visit.submitted_at, Visit.id).limit(limit)
     )
-    return [QueueRow(*row[:9], critical_failures=row[9] or 0) for row in session.execute(q)]
+    return [QueueRow(*row[:9], critical_failures=row[9] or 0, store_timezone=row[10])
+            for row in session.execute(q)]
 
 
 @dataclass(frozen=True)
@@ -97,6 +100,7 @@ class VisitDetail:
     critical_failures: tuple[CriticalLine, ...]
     lines: tuple[AnswerLine, ...]
     allowed: tuple[str, ...]
+    store_timezone: str = "UTC"
 
 
 def _question_text(definition: scoring.Checklist, key: str, lang: str) -> str:
@@ -150,7 +154,7 @@ def get_visit(session: Session, visit_id: int, *, lang: str = "en",
     return VisitDetail(visit.id, visit.status, store.name, shopper.name, checklist.title, version.number,
                        visit.started_at, visit.submitted_at, visit.review_note or "",
                        score.percent if score else None, score.grade if score else None, failures, tuple(lines),
-                       allowed)
+                       allowed, store.timezone)
 
 
 def decide(session: Session, actor: User, visit_id: int, action: str, *, now: datetime, note: str = "") -> Visit:

@@ -130,6 +130,7 @@ class StoreRow:
     latest_grade: str | None
     latest_at: datetime | None
     previous_percent: float | None
+    timezone: str = "UTC"  # the store's, in which its visits' times are shown
 
     @property
     def change(self) -> float | None:
@@ -144,7 +145,7 @@ def list_store_rows(
     """Stores with their visit count and their two latest counted scores (all stores when ids is None)."""
     statuses = statuses if statuses is not None else statuses_for(session)
     stores_q = (
-        select(Store.id, Store.code, Store.name, Store.city, Area.name)
+        select(Store.id, Store.code, Store.name, Store.city, Area.name, Store.timezone)
         .join(Area, Store.area_id == Area.id)
         .where(Store.is_active.is_(True))
         .order_by(Area.name, Store.name)
@@ -168,7 +169,7 @@ def list_store_rows(
         mine = latest.setdefault(store_id, {})
         mine[len(mine) + 1] = (percent, grade, at, counts.get(store_id, 0))
     rows = []
-    for sid, code, name, city, area_name in stores:
+    for sid, code, name, city, area_name, zone in stores:
         found = latest.get(sid, {})
         first = found.get(1)
         second = found.get(2)
@@ -178,7 +179,7 @@ def list_store_rows(
             latest_percent=first[0] if first else None,
             latest_grade=first[1] if first else None,
             latest_at=first[2] if first else None,
-            previous_percent=second[0] if second else None,
+            previous_percent=second[0] if second else None, timezone=zone,
         ))
     return rows
 
@@ -242,6 +243,7 @@ class VisitRow:
     grade: str | None
     critical_failures: int
     checklist_id: int
+    store_timezone: str = "UTC"
 
 
 def _visit_rows_query():  # type: ignore[no-untyped-def]
@@ -249,7 +251,7 @@ def _visit_rows_query():  # type: ignore[no-untyped-def]
         select(
             Visit.id, Visit.store_id, Store.name, Checklist.title, ChecklistVersion.number, Visit.status,
             Visit.started_at, Visit.submitted_at, VisitScore.percent, VisitScore.grade,
-            VisitScore.critical_failures, Checklist.id,
+            VisitScore.critical_failures, Checklist.id, Store.timezone,
         )
         .join(Store, Visit.store_id == Store.id)
         .join(ChecklistVersion, Visit.checklist_version_id == ChecklistVersion.id)

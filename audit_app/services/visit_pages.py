@@ -61,6 +61,7 @@ class VisitForm:
     progress: tuple[SectionProgress, ...]
     missing_required: tuple[str, ...]
     card: scoring.ScoreCard = field(repr=False)
+    store_timezone: str = "UTC"  # the visit's times are shown in it
 
     def section(self, index: int) -> scoring.Section:
         return self.definition.sections[index]
@@ -78,7 +79,7 @@ def load_visit_form(session: Session, user: User, visit_id: int) -> VisitForm:
     """The shopper's own visit with its answers, visibility and progress. Raises NotFoundError,
     PermissionDeniedError."""
     row = session.execute(
-        select(Visit, Store.name, Store.city, ChecklistVersion, Checklist.title)
+        select(Visit, Store.name, Store.city, ChecklistVersion, Checklist.title, Store.timezone)
         .join(Store, Visit.store_id == Store.id)
         .join(ChecklistVersion, Visit.checklist_version_id == ChecklistVersion.id)
         .join(Checklist, ChecklistVersion.checklist_id == Checklist.id)
@@ -86,7 +87,7 @@ def load_visit_form(session: Session, user: User, visit_id: int) -> VisitForm:
     ).one_or_none()
     if row is None:
         raise NotFoundError("No such visit.")
-    visit, store_name, store_city, version, _title = row
+    visit, store_name, store_city, version, _title, store_timezone = row
     if visit.shopper_id != user.id:
         raise PermissionDeniedError("This visit belongs to someone else.")
     definition = checklist_from_definition(version.definition)
@@ -114,6 +115,7 @@ def load_visit_form(session: Session, user: User, visit_id: int) -> VisitForm:
         store_name=store_name, store_city=store_city, checklist_title=definition.title,
         version_number=version.number, definition=definition, answers=answers, comments=comments, photos=photos,
         hidden=hidden, progress=tuple(progress), missing_required=card.missing_required, card=card,
+        store_timezone=store_timezone,
     )
 
 
