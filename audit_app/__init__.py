@@ -23,6 +23,7 @@ def create_app(config: Config | None = None) -> Flask:
 
         n = config.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
+    register_routing(app)
     register_extensions(app)
     register_i18n(app)
     register_blueprints(app)
@@ -32,6 +33,12 @@ def create_app(config: Config | None = None) -> Flask:
     register_template_helpers(app)
     register_cli(app)
     return app
+
+
+def register_routing(app: Flask) -> None:
+    from audit_app.routing import init_routing
+
+    init_routing(app)
 
 
 def register_extensions(app: Flask) -> None:

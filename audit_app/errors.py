@@ -6,6 +6,7 @@ import errno
 
 from flask import Flask, current_app, g, jsonify, render_template, request
 from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
@@ -16,6 +17,21 @@ from audit_app.services.errors import NotFoundError, PermissionDeniedError
 PAGES = {400, 403, 404, 405, 413, 429, 500}
 # The disk (or the user's quota, or a file size limit) is full: nothing more can be written.
 NO_SPACE = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+
+
+def _wants_json() -> bool:
+    """The phone's autosave and other script requests: they get JSON they can act on, never an HTML page."""
+    return request.accept_mimetypes.best == "application/json" or request.is_json
+
+
+def _too_large():  # type: ignore[no-untyped-def]
+    """413 for a script: nothing of the request was read or saved, and the message says what to do."""
+    limit_mb = max(1, round((current_app.config.get("MAX_CONTENT_LENGTH") or 0) / (1024 * 1024)))
+    response = jsonify(ok=False, reason="too_large", message=_(
+        "This save is larger than %(size)s MB, so nothing of it was saved. Your answers are kept on this phone: "
+        "choose a smaller photo and save again.", size=limit_mb))
+    response.status_code = 413
+    return response
 
 
 def _lost_database(error: DBAPIError) -> bool:
@@ -34,7 +50,7 @@ def _unavailable(reason: str, code: int, retry_after: int | None):  # type: igno
         db.session.rollback()
     except DBAPIError:
         db.session.close()
-    if request.accept_mimetypes.best == "application/json" or request.is_json:
+    if _wants_json():
         response = jsonify(ok=False, reason=reason)
     else:
         response = current_app.make_response(render_template("errors/error.html", code=code, reason=reason))
@@ -44,19 +60,46 @@ def _unavailable(reason: str, code: int, retry_after: int | None):  # type: igno
     return response
 
 
+def _forget_user() -> None:
+    g._login_user = current_app.login_manager.anonymous_user()
+
+
+def _error_page(code: int, reason: str | None = None):  # type: ignore[no-untyped-def]
+    """The error page, rendered on a clean database session.
+
+    The request may have failed inside a write (an integrity error, an aborted PostgreSQL transaction): the session
+    then refuses every query until it is rolled back, and the page's header (the signed-in person's name) would
+    crash the error page itself, leaving a bare 500 without security headers or a request-log line. Nothing of a
+    failed request is kept anyway: every change commits in one transaction.
+    """
+    try:
+        db.session.rollback()
+    except DBAPIError:
+        db.session.close()
+        _forget_user()
+    try:
+        return render_template("errors/error.html", code=code, reason=reason), code
+    except DBAPIError:
+        # The person could not be loaded again (the database went away meanwhile): the page without them.
+        current_app.logger.warning("error page rendered without the signed-in person", exc_info=True)
+        db.session.close()
+        _forget_user()
+        return render_template("errors/error.html", code=code, reason=reason), code
+
+
 def init_error_pages(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError):  # type: ignore[no-untyped-def]
-        return render_template("errors/error.html", code=400, reason="csrf"), 400
+        return _error_page(400, "csrf")
 
     # A service's "no such thing" and "not yours" are the same pages as the authz helpers' 404 and 403.
     @app.errorhandler(NotFoundError)
     def service_not_found(error: NotFoundError):  # type: ignore[no-untyped-def]
-        return render_template("errors/error.html", code=404, reason=None), 404
+        return _error_page(404)
 
     @app.errorhandler(PermissionDeniedError)
     def service_forbidden(error: PermissionDeniedError):  # type: ignore[no-untyped-def]
-        return render_template("errors/error.html", code=403, reason=None), 403
+        return _error_page(403)
 
     # Nothing was half-written: every change commits in one transaction, so the user can simply retry.
     @app.errorhandler(DBAPIError)
@@ -79,4 +122,6 @@ def init_error_pages(app: Flask) -> None:
         code = error.code or 500
         if code not in PAGES:
             return error
-        return render_template("errors/error.html", code=code, reason=None), code
+        if code == 413 and _wants_json():
+            return _too_large()
+        return _error_page(code)

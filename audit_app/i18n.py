@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any, Mapping
+
 from flask import Flask, has_request_context, request, session
 from flask_babel import gettext
 from flask_login import current_user
 
 from audit_app.extensions import babel
-from audit_app.services.errors import ServiceError
+from audit_app.services.errors import Message, ServiceError
 
 LANGUAGES = {"en": "English", "ja": "日本語"}
 
@@ -25,11 +27,29 @@ def select_locale() -> str | None:
 
 def init_i18n(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
+    app.add_template_filter(message_text, "message_text")
 
 
-def error_text(error: ServiceError) -> str:
-    """A service's refusal in the reader's language: its message id translated, then its parameters filled."""
-    message = str(error.message)
-    if not message:
+def message_text(message: Any, params: Mapping[str, Any] | None = None) -> str:
+    """A message in the reader's language: a message id (with `params`), a `Message`, or a list of Messages
+    (phrases, each translated, joined into one sentence). Parameters that are Messages themselves are translated too."""
+    if isinstance(message, Message):
+        return message_text(message.id, message.params)
+    if isinstance(message, (list, tuple)):  # phrases: one sentence, as `services.errors.english` writes it
+        joined = gettext("; ").join(message_text(part) for part in message)
+        return gettext("%(problems)s.", problems=joined[:1].upper() + joined[1:])
+    text = str(message)
+    if not text:
         return ""
-    return gettext(message, **error.params) if error.params else gettext(message)
+    if not params:
+        return gettext(text)
+    return gettext(text, **{k: message_text(v) if isinstance(v, (Message, list, tuple)) else v
+                            for k, v in params.items()})
+
+
+def error_text(error: BaseException) -> str:
+    """A service's refusal in the reader's language: its message id translated, then its parameters filled.
+    Anything else (a plain exception) shows its own text."""
+    if isinstance(error, ServiceError):
+        return message_text(error.message, error.params)
+    return str(error)

@@ -15,6 +15,7 @@ from flask_login import current_user
 
 import scoring
 from audit_app.i18n import LANGUAGES
+from audit_app.services import visit_pages
 from audit_app.services.words import LABELS, Label, Words
 from audit_app.services.zones import local_time, utc_offset
 
@@ -130,6 +131,8 @@ def init_template_helpers(app: Flask) -> None:
     app.add_template_filter(audit_value, "audit_value")
     app.add_template_filter(words, "words")
     app.add_template_test(lambda value: value is scoring.NA, "not_applicable")
+    app.add_template_filter(visit_pages.answer_token, "answer_token")
+    app.add_template_filter(visit_pages.comment_token, "comment_token")
 
     @app.context_processor
     def layout_context() -> dict[str, Any]:

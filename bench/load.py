@@ -562,9 +562,11 @@ class Shopper:
             if re.search(r"\shidden\s*$", attributes):
                 continue
             question = self.definition.question(key)
+            # The tokens of what the page shows, as a browser posts them back with the form.
+            fields += [(f"b-{key}", hidden_value(page_html, f"b-{key}")),
+                       (f"bc-{key}", hidden_value(page_html, f"bc-{key}"))]
             if kind == "photo":
-                stored = hidden_value(page_html, f"q-{key}")
-                fields.append((f"q-{key}", stored))
+                stored = f'name="remove-{key}"' in page_html  # a stored photo offers "Remove photo"
                 if question.required and not stored:
                     files.append((f"f-{key}", "receipt.jpg", RECEIPT))
             else:

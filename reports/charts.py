@@ -30,6 +30,9 @@ matplotlib.rcParams.update({
     "font.size": 9,
     "svg.fonttype": "none",       # text stays text: smaller files, selectable, rendered with the page's fonts
     "svg.hashsalt": "storecheck",  # stable ids, so the same data gives the same SVG
+    # Every label is people's text (store names, section titles): "$5 and $10" is money, never mathtext.
+    "text.parse_math": False,
+    "text.usetex": False,
     "axes.spines.top": False,
     "axes.spines.right": False,
     "axes.edgecolor": "#5b6675",
@@ -46,6 +49,32 @@ SERIES_COLOURS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E0
 HATCHES = ("", "//", "..", "xx", "\\\\", "--")
 
 _ID = re.compile(r'\bid="([^"]+)"')
+
+# Date axes in Japanese: 2026年11月, 12月, 2027年1月 ... (matplotlib's %b would name months in English).
+_JA_DATES = {
+    "formats": ["%Y年", "%m月", "%d日", "%H:%M", "%H:%M", "%S.%f"],
+    "zero_formats": ["", "%Y年%m月", "%m月", "%m月%d日", "%H:%M", "%H:%M"],
+}
+_LEADING_ZERO = re.compile(r"(?<![\d.:])0(\d)")
+
+
+class _JapaneseDateFormatter(ConciseDateFormatter):
+    """ConciseDateFormatter with Japanese month and day names, written without leading zeros (11月, 1月)."""
+
+    def __init__(self, locator: AutoDateLocator) -> None:
+        super().__init__(locator, show_offset=False, **_JA_DATES)
+
+    def format_ticks(self, values):  # type: ignore[no-untyped-def]
+        return [_LEADING_ZERO.sub(r"\1", label) for label in super().format_ticks(values)]
+
+    def __call__(self, x, pos=None):  # type: ignore[no-untyped-def]
+        return _LEADING_ZERO.sub(r"\1", super().__call__(x, pos))
+
+
+def _date_formatter(locator: AutoDateLocator, lang: str) -> ConciseDateFormatter:
+    if lang.split("-", 1)[0] == "ja":
+        return _JapaneseDateFormatter(locator)
+    return ConciseDateFormatter(locator, show_offset=False)
 
 
 def render(figure: Figure, fmt: Format = "svg", *, id_prefix: str = "c", dpi: int = 150) -> str:
@@ -120,9 +149,10 @@ def _percent_axis(ax, axis: str = "y") -> None:  # type: ignore[no-untyped-def]
 
 def trend_figure(
     points: Sequence[tuple[date, float]], reference: Sequence[tuple[date, float]], *, store_label: str,
-    reference_label: str, size: tuple[float, float] = (6.4, 2.1), colour: str = STORE_COLOUR,
+    reference_label: str, size: tuple[float, float] = (6.4, 2.1), colour: str = STORE_COLOUR, lang: str = "en",
 ) -> Figure:
-    """Visit scores over time (markers joined by a line) against a reference line such as the area's monthly mean."""
+    """Visit scores over time (markers joined by a line) against a reference line such as the area's monthly mean.
+    The date axis is written in `lang` (English or Japanese)."""
     figure = Figure(figsize=size)
     _fixed_layout(figure, labels=("100",))
     ax = figure.add_subplot()
@@ -136,7 +166,7 @@ def trend_figure(
     ax.set_ylabel("%")
     locator = AutoDateLocator(maxticks=7)
     ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(ConciseDateFormatter(locator, show_offset=False))
+    ax.xaxis.set_major_formatter(_date_formatter(locator, lang))
     ax.legend(loc="lower left", frameon=False, ncols=2, fontsize=8)
     return figure
 
@@ -218,12 +248,13 @@ def clear_cache() -> None:
 
 def trend_chart(points: Sequence[tuple[date, float]], reference: Sequence[tuple[date, float]], *, store_label: str,
                 reference_label: str, fmt: Format = "svg", id_prefix: str = "trend",
-                colour: str = STORE_COLOUR, width: float = 6.4) -> str:
+                colour: str = STORE_COLOUR, width: float = 6.4, lang: str = "en") -> str:
     """`trend_figure` rendered (see `render`); the same data gives the cached result."""
-    key = ("trend", tuple(points), tuple(reference), store_label, reference_label, fmt, id_prefix, colour, width)
+    key = ("trend", tuple(points), tuple(reference), store_label, reference_label, fmt, id_prefix, colour, width,
+           lang)
     return _memo(key, lambda: render(trend_figure(points, reference, store_label=store_label,
                                                   reference_label=reference_label, colour=colour,
-                                                  size=(width, width * 0.33)),
+                                                  size=(width, width * 0.33), lang=lang),
                                      fmt, id_prefix=id_prefix))
 
 

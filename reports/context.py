@@ -99,6 +99,87 @@ def points_text(value: Fraction) -> str:
 
 
 # ---------------------------------------------------------------------------------------------------------------
+# Grade colours
+
+TONES = ("a", "b", "c", "d")  # best to worst; the CSS classes score-a.., heat-a.. and the chart colours
+# (background, text) per tone: the same in static/css (score-*, heat-*), the PDF and the charts.
+TONE_COLOURS: dict[str, tuple[str, str]] = {
+    "a": ("#1f7a3a", "#ffffff"),
+    "b": ("#a8d5a2", "#12461f"),
+    "c": ("#f6c76b", "#4a2f00"),
+    "d": ("#e8867c", "#4a0d08"),
+    "none": ("#f4f6f9", "#5b6675"),
+}
+
+
+@dataclass(frozen=True)
+class GradeBand:
+    min: Fraction
+    label: str  # in the reader's language
+    key: str  # the English label, as stored with each visit score
+    tone: str  # one of TONES
+
+
+@dataclass(frozen=True)
+class GradeScale:
+    """A checklist's grade bands (highest `min` first) and the colour tone of each, so that every page, chart
+    and PDF colours a score by the grade it earns, never by fixed thresholds."""
+
+    bands: tuple[GradeBand, ...] = ()
+
+    def band_for(self, percent: Fraction | float | None, grade: str | None = None) -> GradeBand | None:
+        """The band a stored grade label names (a visit keeps the grade of the version it was scored with),
+        else the band `percent` reaches; None without either or without bands."""
+        if grade is not None:
+            for band in self.bands:
+                if grade in (band.key, band.label):
+                    return band
+        if percent is None:
+            return None
+        exact = percent if isinstance(percent, Fraction) else Fraction(Decimal(repr(percent)))
+        for band in self.bands:
+            if exact >= band.min:
+                return band
+        return None
+
+    def tone(self, percent: Fraction | float | None, grade: str | None = None) -> str:
+        """"a" (best) .. "d" (worst) for the grade of this score; "none" when there is no score or scale."""
+        band = self.band_for(percent, grade)
+        return band.tone if band is not None else "none"
+
+    def label(self, percent: Fraction | float | None, grade: str | None = None) -> str | None:
+        band = self.band_for(percent, grade)
+        return band.label if band is not None else None
+
+    def key_rows(self) -> tuple[tuple[GradeBand, str], ...]:
+        """Each band with the range of percents it covers ("90–100", "75–89.9"), for a colour key."""
+        rows = []
+        upper: Fraction | None = None
+        for band in self.bands:
+            low = percent_text(band.min)
+            high = "100" if upper is None else percent_text(upper - Fraction(1, 10))
+            rows.append((band, f"{low.removesuffix('.0')}–{high.removesuffix('.0')}"))
+            upper = band.min
+        return tuple(rows)
+
+
+def tone_of(index: int, count: int) -> str:
+    """Spread `count` grade bands over the four tones: the best always "a", the worst always "d"."""
+    if count <= 1:
+        return TONES[0]
+    return TONES[round(index * (len(TONES) - 1) / (count - 1))]
+
+
+def grade_scale(definition: scoring.Checklist | None, lang: str) -> GradeScale:
+    """The colour scale of a checklist version's grade bands, labels in `lang` (empty scale for None)."""
+    if definition is None:
+        return GradeScale()
+    count = len(definition.grades)
+    return GradeScale(tuple(GradeBand(g.min, g.label.get(lang), str(g.label), tone_of(i, count))
+                            for i, g in enumerate(definition.grades)))
+
+
+# ---------------------------------------------------------------------------------------------------------------
 # One visit's explained card
 
 

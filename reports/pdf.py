@@ -66,7 +66,8 @@ def scorecard_html(context: ScorecardContext, *, chart_format: charts.Format = "
     trend = sections = None
     if context.trend:
         trend = charts.trend_chart(context.trend, context.area_trend, store_label=labels["this_store"],
-                                   reference_label=labels["area_monthly_mean"], fmt=chart_format, colour=colour)
+                                   reference_label=labels["area_monthly_mean"], fmt=chart_format, colour=colour,
+                                   lang=context.lang)
     if context.sections:
         sections = charts.sections_chart(context.sections, store_label=labels["this_store"],
                                          reference_label=labels["area_average"], fmt=chart_format, colour=colour)

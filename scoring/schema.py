@@ -33,12 +33,14 @@ Method = Literal["weighted_sections", "points"]
 Effect = Literal["zero_section", "zero_visit", "cap"]
 Kpi = Literal["csat", "ces", "nps", "fcr", "greeting_time", "queue_wait", "response_time", "hold_time"]
 YesNo = Literal["yes", "no"]
+Audience = Literal["all", "head_office"]
 
 QUESTION_TYPES: tuple[str, ...] = get_args(QuestionType)
 CHANNELS: tuple[str, ...] = get_args(Channel)
 METHODS: tuple[str, ...] = get_args(Method)
 EFFECTS: tuple[str, ...] = get_args(Effect)
 KPIS: tuple[str, ...] = get_args(Kpi)
+AUDIENCES: tuple[str, ...] = get_args(Audience)
 
 # Types that earn points unless given weight 0; number/duration join them when they have bands.
 _SCORED_BY_DEFAULT = frozenset({"yes_no", "scale", "choice", "multi"})
@@ -494,6 +496,15 @@ class Question(_Model):
     critical: Critical | None = None
     show_if: ShowIf | None = None
     kpi: Annotated[Kpi, PlainValidator(_one_of("kpi", KPIS))] | None = None
+    # `head_office`: the answer is for head office only (a staff description, a note to head office): left out of
+    # the store's scorecard and everything else shown to stores. Such a question carries no points, so the store's
+    # card still adds up without it.
+    audience: Annotated[Audience, PlainValidator(_one_of("audience", AUDIENCES))] = "all"
+
+    @property
+    def is_for_stores(self) -> bool:
+        """Whether stores (and their scorecards) see this question and its answer."""
+        return self.audience != "head_office"
 
     @property
     def is_scored(self) -> bool:
@@ -623,6 +634,20 @@ class Question(_Model):
         if kpi == "csat" and bounds_valid and (info.data["min"], info.data["max"]) != (1, 5):
             raise _problem("kpi `csat` needs a scale from 1 to 5")
         return kpi
+
+    @field_validator("audience")
+    @classmethod
+    def _head_office_questions_carry_no_points(cls, audience: str, info: ValidationInfo) -> str:
+        if audience != "head_office":
+            return audience
+        if info.data.get("critical") is not None:
+            raise _problem("a question for head office only cannot be critical: stores would lose points for an "
+                           "answer they never see")
+        weight = info.data.get("weight")
+        if weight is not None and weight > 0:
+            raise _problem("a question for head office only must carry no points (weight 0): the store's "
+                           "scorecard leaves it out, and its score must still add up")
+        return audience
 
 
 def _why_cannot_fail(qtype: str, options: Sequence[Option], bands: Sequence[Band]) -> str | None:
@@ -1081,6 +1106,8 @@ def _question_to_data(question: Question) -> dict[str, object]:
         data["show_if"] = show_if
     if question.kpi is not None:
         data["kpi"] = question.kpi
+    if question.audience != "all":
+        data["audience"] = question.audience
     return data
 
 

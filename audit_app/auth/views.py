@@ -10,8 +10,12 @@ from flask_login import current_user, login_required, login_user, logout_user
 from audit_app.auth import bp
 from audit_app.auth.forms import ChangePasswordForm, ChooseLanguageForm, SignInForm, SignOutForm
 from audit_app.extensions import db, limiter
+from audit_app.i18n import LANGUAGES, message_text
 from audit_app.services import users as user_service
 
+# A language picked before signing in, kept apart from the session's language so that only a real choice (and
+# not a language left in the cookie by whoever signed in last) is carried into the account.
+SIGN_IN_LOCALE = "sign_in_locale"
 HOME_ENDPOINTS = {
     "shopper": "shopper.home",
     "area_manager": "manager.home",
@@ -55,8 +59,12 @@ def login():
         except user_service.InvalidCredentialsError:
             form.form_errors.append(_("That e-mail and password do not match. Please try again."))
         else:
+            chosen = session.get(SIGN_IN_LOCALE)
             session.clear()
             login_user(user)
+            if chosen in LANGUAGES and chosen != user.locale:
+                # Chosen on the sign-in page just now: it wins over the saved choice, and becomes it.
+                user_service.set_locale(db.session, user, chosen)
             session["locale"] = user.locale
             return redirect(_safe_next(form.next.data) or url_for("auth.index"))
         status = 401
@@ -84,6 +92,8 @@ def choose_language():
         session["locale"] = form.locale.data
         if current_user.is_authenticated:
             user_service.set_locale(db.session, current_user._get_current_object(), form.locale.data)
+        else:
+            session[SIGN_IN_LOCALE] = form.locale.data
     return redirect(_safe_next(form.next.data) or url_for("auth.index"))
 
 
@@ -102,8 +112,8 @@ def change_password():
             flash(_("Your password has been changed. You are still signed in here and signed out everywhere else."),
                   "info")
             return redirect(url_for("auth.index"))
-        form.current.errors = [problems["current"]] if "current" in problems else []
-        form.new.errors = [problems["new"]] if "new" in problems else []
+        form.current.errors = [message_text(problems["current"])] if "current" in problems else []
+        form.new.errors = [message_text(problems["new"])] if "new" in problems else []
         status = 422
     elif request.method == "POST":
         status = 422

@@ -180,6 +180,8 @@ def question_from_form(form: Any, old: dict[str, Any] | None = None) -> tuple[di
         question["show_if"] = show_if
     if form.kpi.data:
         question["kpi"] = form.kpi.data
+    if form.head_office_only.data:
+        question["audience"] = "head_office"
     return question, errors
 
 
@@ -206,13 +208,14 @@ def fill_question_form(form: Any, question: dict[str, Any]) -> None:
     values = show_if.get("in", [show_if["equals"]] if "equals" in show_if else [])
     form.show_if_values.data = ", ".join(str(v) for v in values)
     form.kpi.data = question.get("kpi", "")
+    form.head_office_only.data = question.get("audience") == "head_office"
 
 
 _QUESTION_FIELD = {
     "key": "key", "type": "type", "text": "text_en", "help": "help_en", "weight": "weight", "required": "required",
     "allow_na": "allow_na", "good": "good", "min": "min", "max": "max", "min_label": "min_label",
     "max_label": "max_label", "unit": "unit", "options": "options", "bands": "bands", "critical": "critical_effect",
-    "kpi": "kpi",
+    "kpi": "kpi", "audience": "head_office_only",
 }
 _PART = re.compile(r"\.?([A-Za-z_]+)|\[(\d+)\]")
 
@@ -322,6 +325,7 @@ def outline(definition: dict[str, Any], lang: str = "en") -> list[dict[str, Any]
                 "allow_na": question.get("allow_na", False), "critical": critical.get("effect"),
                 "critical_cap": critical.get("cap"),
                 "show_if": texts.get(shown_if, shown_if) if shown_if else None,
+                "head_office_only": question.get("audience") == "head_office",
                 "bands": bands_text(question.get("bands", [])).replace("\n", "; "),
             })
         sections.append({"index": i, "key": section["key"], "title": shown_text(section["title"], lang),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
-    BooleanField, DateField, HiddenField, IntegerField, PasswordField, SelectField, SelectMultipleField, StringField,
+    BooleanField, DateField, HiddenField, IntegerField, PasswordField, RadioField, SelectField, SelectMultipleField, StringField,
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
@@ -87,6 +87,9 @@ class QuestionForm(FlaskForm):
     show_if_values = StringField(_l("…has one of these answers"), validators=[Optional()],
                                  description=_l("Separate several answers with commas."))
     kpi = SelectField(_l("KPI"), choices=_choices([("", "—")] + label_choices("kpi", KPIS)), validate_choice=False)
+    head_office_only = BooleanField(_l("For head office only"),
+                                    description=_l("Left out of the store's PDF scorecard and of the pages area "
+                                                   "managers see. It carries no points and cannot be critical."))
 
 
 class MoveForm(FlaskForm):
@@ -159,10 +162,35 @@ class BulkAssignmentForm(FlaskForm):
 
 
 class DecisionForm(FlaskForm):
-    decision = SelectField(_l("Decision"), choices=_choices([("approve", _l("Approve")),
-                                                             ("return", _l("Return to the shopper")),
-                                                             ("void", _l("Void"))]))
+    # Radios with nothing chosen beforehand: a reviewer decides on purpose.
+    decision = RadioField(_l("Decision"), choices=_choices([("approve", _l("Approve")),
+                                                            ("return", _l("Return to the shopper")),
+                                                            ("void", _l("Void"))]),
+                          validators=[InputRequired(message=_l("Choose a decision."))])
     note = TextAreaField(_l("Note to the shopper, or reason for voiding"), validators=[Optional(), Length(max=2000)])
+
+
+class FilterQueueForm(FlaskForm):
+    """The review queue's filters, read from the query string."""
+
+    class Meta:
+        csrf = False
+
+    status = SelectField(_l("Status"), choices=_choices([("submitted", _l("Waiting")), ("returned", _l("Returned")),
+                                                          ("approved", _l("Approved")), ("voided", _l("Voided"))]),
+                         default="submitted")
+    checklist = SelectField(_l("Checklist"), coerce=int, choices=[], validators=[Optional()], validate_choice=False)
+    area = SelectField(_l("Area"), coerce=int, choices=[], validators=[Optional()], validate_choice=False)
+    since = DateField(_l("Submitted from"), validators=[Optional()])
+    until = DateField(_l("Submitted until"), validators=[Optional()])
+    critical = BooleanField(_l("Only visits with a critical failure"))
+    page = IntegerField(validators=[Optional(), NumberRange(min=1)], default=1)
+
+
+class ApproveVisitsForm(FlaskForm):
+    """Several visits of the queue approved at once: each value is a visit id and when it last changed."""
+
+    visits = SelectMultipleField(choices=[], validate_choice=False)
 
 
 class SettingsForm(FlaskForm):

@@ -15,15 +15,16 @@ import scoring
 from audit_app.authz import role_required
 from audit_app.extensions import db
 from audit_app.headoffice import bp, editor
+from audit_app.routing import query_id
 from audit_app.headoffice.forms import (
-    ActionForm, AreaForm, AssignmentForm, BulkAssignmentForm, ChecklistSettingsForm, CsvImportForm, DecisionForm,
+    ActionForm, AreaForm, AssignmentForm, BulkAssignmentForm, ChecklistSettingsForm, CsvImportForm,
     ImportChecklistForm, MoveForm, NewChecklistForm, PersonForm, QuestionForm, RegionForm, RemoveForm, ReorderForm,
     SectionForm, SettingsForm, StoreForm, WhatIfForm, _choices,
 )
-from audit_app.manager.wording import report_labels
-from audit_app.services import assignments, checklists, history, org, people, review, rubrics, scorecards
+from audit_app.services import assignments, checklists, dashboards, history, org, people, review, rubrics
 from audit_app.services import settings as settings_service
 from audit_app.services.definitions import checklist_from_definition
+from audit_app.i18n import error_text
 from audit_app.services.errors import NotFoundError, ServiceError
 from audit_app.shopper.forms import read_section
 
@@ -50,11 +51,12 @@ def _refuse_unless_valid(form: Any) -> None:
 @bp.route("/")
 @head_office
 def home():
-    since = scorecards.period_start(_now().date(), PERIOD_DAYS)
+    period = dashboards.make_period(_now(), PERIOD_DAYS)
     return render_template("headoffice/home.html", period_days=PERIOD_DAYS,
-                           areas=scorecards.list_area_rows(db.session, None, since),
+                           areas=dashboards.list_area_summaries(db.session, None, period=period,
+                                                                lang=str(get_locale() or "en")),
                            checklists=checklists.list_checklists(db.session),
-                           waiting=len(review.list_visits(db.session)))
+                           waiting=review.count_visits(db.session))
 
 
 # --- checklists and versions -------------------------------------------------------------------
@@ -74,7 +76,7 @@ def checklists_page():
             by_field, problems = editor.map_problems(error.problems, "", {"key": "key", "title": "title"})
             problems += editor.apply_errors(form, by_field)
         except ServiceError as error:
-            form.key.errors = [str(error)]
+            form.key.errors = [error_text(error)]
         else:
             flash(_("Checklist created with a draft version 1."), "success")
             return redirect(url_for("headoffice.version", version_id=info.id))
@@ -85,7 +87,7 @@ def checklists_page():
             problems = [f"{p.path}: {p.message}" if p.path else p.message for p in error.problems]
             import_form.yaml_text.errors = [_("The YAML was not imported; fix the problems listed above.")]
         except ServiceError as error:
-            import_form.yaml_text.errors = [str(error)]
+            import_form.yaml_text.errors = [error_text(error)]
         else:
             flash(_("Imported as draft version %(n)d.", n=info.number), "success")
             return redirect(url_for("headoffice.version", version_id=info.id))
@@ -121,7 +123,7 @@ def set_unassigned(checklist_id: int):
 @bp.route("/checklists/<int:checklist_id>/diff")
 @head_office
 def diff(checklist_id: int):
-    old_id, new_id = request.args.get("old", type=int), request.args.get("new", type=int)
+    old_id, new_id = query_id("old"), query_id("new")
     if old_id is None or new_id is None:
         abort(400)
     try:
@@ -158,7 +160,7 @@ def _version_action(version_id: int, call: Any, message: str, target: str = "ver
     try:
         result = call()
     except ServiceError as error:
-        flash(str(error), "error")
+        flash(error_text(error), "error")
         return redirect(url_for("headoffice.version", version_id=version_id))
     flash(message, "success")
     if target == "checklist":
@@ -205,7 +207,7 @@ def rescore(version_id: int):
     try:
         count = rubrics.rescore_history(db.session, current_user, version_id, now=_now())
     except ServiceError as error:
-        flash(str(error), "error")
+        flash(error_text(error), "error")
     else:
         flash(_("%(n)d visit(s) re-scored under this version. Their earlier scores are kept.", n=count), "success")
     return redirect(url_for("headoffice.version", version_id=version_id))
@@ -234,7 +236,7 @@ def edit_settings(version_id: int):
         try:
             grades = editor.parse_grades(form.grades.data)
         except editor.LineError as error:
-            form.grades.errors = [str(error)]
+            form.grades.errors = [error_text(error)]
         else:
             change = rubrics.settings_edit(title=editor.text_value(form.title_en.data, form.title_ja.data),
                                            description=editor.keep_translations(data.get("description"),
@@ -246,7 +248,7 @@ def edit_settings(version_id: int):
                 by_field, problems = editor.settings_problems(error.problems)
                 problems += editor.apply_errors(form, by_field)
             except ServiceError as error:
-                problems = [str(error)]
+                problems = [error_text(error)]
             else:
                 flash(_("Checklist settings saved."), "success")
                 return redirect(url_for("headoffice.version", version_id=version_id))
@@ -288,7 +290,7 @@ def edit_section(version_id: int, section: int | None):
             by_field, problems = editor.section_problems(found, index)
             problems += editor.apply_errors(form, by_field)
         except ServiceError as error:
-            problems = [str(error)]
+            problems = [error_text(error)]
         else:
             flash(_("Section saved."), "success")
             return redirect(url_for("headoffice.version", version_id=version_id) + f"#section-{section or 0}")
@@ -349,7 +351,7 @@ def edit_question(version_id: int, section: int, question: int | None):
                 by_field, problems = editor.question_problems(error.problems, section, index)
                 problems += editor.apply_errors(form, by_field)
             except ServiceError as error:
-                problems = [str(error)]
+                problems = [error_text(error)]
             else:
                 flash(_("Question saved."), "success")
                 return redirect(url_for("headoffice.version", version_id=version_id) + f"#q-{data['key']}")
@@ -410,7 +412,7 @@ def _edit(version_id: int, change: Any) -> bool:
             flash(f"{problem.path}: {problem.message}" if problem.path else problem.message, "error")
         return False
     except ServiceError as error:
-        flash(str(error), "error")
+        flash(error_text(error), "error")
         return False
     return True
 
@@ -436,7 +438,7 @@ def preview(version_id: int):
         try:
             card = scoring.score(checklist, answers)
         except scoring.AnswerError as error:
-            problems[error.question_key] = str(error)
+            problems[error.question_key] = error_text(error)
     return render_template("headoffice/preview.html", version=info, checklist=checklist, form=form,
                            answers=answers, raw=raw, card=card, problems=problems), (422 if problems else 200)
 
@@ -482,7 +484,7 @@ def edit_store(store_id: int | None):
                               area_id=form.area_id.data, city=form.city.data or "", address=form.address.data or "",
                               timezone=form.timezone.data.strip(), now=_now())
         except ServiceError as error:
-            problems = [str(error)]
+            problems = [error_text(error)]
         else:
             flash(_("Store saved."), "success")
             return redirect(url_for("headoffice.stores"))
@@ -500,7 +502,7 @@ def set_active(kind: str, item_id: int):
     except NotFoundError:
         abort(404)
     except ServiceError as error:
-        flash(str(error), "error")
+        flash(error_text(error), "error")
     else:
         flash(_("Reactivated.") if active else _("Deactivated."), "success")
     back = {"region": "headoffice.places", "area": "headoffice.places", "store": "headoffice.stores",
@@ -553,7 +555,7 @@ def places():
                     people.save_area(db.session, current_user, area_id=None, code=form.code.data,
                                      name=form.name.data, region_id=form.region_id.data, now=_now())
             except ServiceError as error:
-                problems = [str(error)]
+                problems = [error_text(error)]
             else:
                 flash(_("Saved."), "success")
                 return redirect(url_for("headoffice.places"))
@@ -586,7 +588,7 @@ def edit_place(kind: str, item_id: int):
                 people.save_area(db.session, current_user, area_id=item_id, code=form.code.data, name=form.name.data,
                                  region_id=form.region_id.data, now=_now())
         except ServiceError as error:
-            problems = [str(error)]
+            problems = [error_text(error)]
         else:
             flash(_("Saved."), "success")
             return redirect(url_for("headoffice.places"))
@@ -626,7 +628,7 @@ def edit_person(user_id: int | None):
                                role=form.role.data, locale=form.locale.data, area_codes=list(form.areas.data or []),
                                region_code=form.region.data or "", password=form.password.data or "", now=_now())
         except ServiceError as error:
-            problems = [str(error)]
+            problems = [error_text(error)]
         else:
             flash(_("Saved."), "success")
             return redirect(url_for("headoffice.people"))
@@ -677,7 +679,7 @@ def assignments_page():
                                               window_start=single.window_start.data,
                                               window_end=single.window_end.data, now=_now())
             except ServiceError as error:
-                problems = [str(error)]
+                problems = [error_text(error)]
             else:
                 flash(_("Assignment created."), "success")
                 return redirect(url_for("headoffice.assignments"))
@@ -696,7 +698,7 @@ def assignments_page():
                     return redirect(url_for("headoffice.assignments"))
                 plan = assignments.plan_area(db.session, area_id=bulk.area_id.data, shopper_ids=chosen)
             except ServiceError as error:
-                problems = [str(error)]
+                problems = [error_text(error)]
         else:
             problems = [_("Check the fields of the bulk assignment.")]
     elif request.method == "POST":
@@ -715,51 +717,10 @@ def cancel_assignment(assignment_id: int):
     except NotFoundError:
         abort(404)
     except ServiceError as error:
-        flash(str(error), "error")
+        flash(error_text(error), "error")
     else:
         flash(_("Assignment cancelled."), "success")
     return redirect(url_for("headoffice.assignments"))
-
-
-# --- review ------------------------------------------------------------------------------------
-
-
-@bp.route("/review")
-@head_office
-def review_queue():
-    status = request.args.get("status", "submitted")
-    statuses = {"submitted": ("submitted",), "returned": ("returned",), "approved": ("approved",),
-                "voided": ("voided",)}.get(status, ("submitted",))
-    return render_template("headoffice/review_queue.html", rows=review.list_visits(db.session, statuses),
-                           status=statuses[0], settings=settings_service.get_settings(db.session))
-
-
-@bp.route("/visits/<int:visit_id>", methods=["GET", "POST"])
-@head_office
-def review_visit(visit_id: int):
-    form = DecisionForm()
-    problems: list[str] = []
-    if form.validate_on_submit():
-        try:
-            review.decide(db.session, current_user, visit_id, form.decision.data, note=form.note.data or "",
-                          now=_now())
-        except NotFoundError:
-            abort(404)
-        except ServiceError as error:
-            problems = [str(error)]
-        else:
-            flash({"approve": _("Visit approved."), "return": _("Visit returned to the shopper."),
-                   "void": _("Visit voided.")}[form.decision.data], "success")
-            return redirect(url_for("headoffice.review_queue"))
-    elif request.method == "POST":
-        problems = [_("Choose a decision.")]
-    try:
-        detail = review.get_visit(db.session, visit_id, lang=str(get_locale() or "en"), labels=report_labels())
-    except NotFoundError:
-        abort(404)
-    form.decision.choices = [c for c in form.decision.choices if c.value in detail.allowed]
-    return render_template("headoffice/review_visit.html", visit=detail, form=form, problems=problems), \
-        (422 if problems else 200)
 
 
 # --- settings and the audit log ----------------------------------------------------------------
@@ -783,7 +744,7 @@ def settings():
 @head_office
 def audit_log():
     kind = request.args.get("kind", "")
-    actor_id = request.args.get("actor", type=int)
+    actor_id = query_id("actor")
     since = _date_arg("since")
     until = _date_arg("until")
     return render_template("headoffice/audit_log.html",

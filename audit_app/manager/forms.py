@@ -7,6 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import Field, IntegerField, StringField
 from wtforms.validators import AnyOf, NumberRange, Optional
 
+from audit_app.routing import MAX_ID, is_id, parse_id
 from audit_app.services.dashboards import COMPARE_MAX, DEFAULT_PERIOD_DAYS, PERIOD_CHOICES, SORT_KEYS
 
 
@@ -22,7 +23,7 @@ def period_choices() -> list[tuple[int, str]]:
 
 class FilterScorecardsForm(_GetForm):
     days = IntegerField(_l("Period"), validators=[Optional(), AnyOf(PERIOD_CHOICES)])
-    checklist = IntegerField(_l("Checklist"), validators=[Optional(), NumberRange(min=1)])
+    checklist = IntegerField(_l("Checklist"), validators=[Optional(), NumberRange(min=1, max=MAX_ID)])
     sort = StringField(validators=[Optional(), AnyOf(SORT_KEYS)])
     order = StringField(validators=[Optional(), AnyOf(("asc", "desc"))])
 
@@ -50,4 +51,7 @@ class CompareStoresForm(FilterScorecardsForm):
         super().__init__(formdata, *args, **kwargs)
         raw = formdata.getlist("stores") if formdata is not None else []
         # Shape only: whole numbers, at most a few more than can be compared (the service says how many).
-        self.store_ids = [int(v) for v in raw[: COMPARE_MAX + 4] if v.isdigit()]
+        ids = [parse_id(v) for v in raw[: COMPARE_MAX + 4]]
+        self.store_ids = [i for i in ids if i is not None and is_id(i)]
+        # A number beyond any id names no store: the page answers 404, as for any store that does not exist.
+        self.names_missing_store = any(i is not None and not is_id(i) for i in ids)

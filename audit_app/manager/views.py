@@ -15,13 +15,13 @@ from audit_app.extensions import db
 from audit_app.manager import bp
 from audit_app.manager.forms import CompareStoresForm, FilterScorecardsForm
 from audit_app.manager.wording import csv_headers, report_labels
-from audit_app.services import dashboards, exports, jobs, pdf_jobs, scorecards
+from audit_app.services import dashboards, exports, jobs, pdf_jobs
 from audit_app.services.errors import NotFoundError, PermissionDeniedError
 from audit_app.services.zones import local_time
 from reports import charts
 from reports.context import PhotoRef
 
-PERIOD_DAYS = 90
+PERIOD_DAYS = dashboards.DEFAULT_PERIOD_DAYS  # the home page shows what each dashboard opens with
 # Narrower than the PDF's charts, so their text stays legible when a phone scales them down.
 WEB_CHART_WIDTH = 5.0
 MANAGERS = ("area_manager", "head_office")
@@ -65,8 +65,9 @@ def _pdf_args(period: dashboards.Period, checklist: int | None) -> dict[str, Any
             "branding": _branding(), "upload_dir": config.upload_dir, "format_date": format_date, "now": _now()}
 
 
-def _download(data: bytes, filename: str, mimetype: str) -> Response:
-    response = Response(data, mimetype=mimetype)
+def _download(data: bytes, filename: str, content_type: str) -> Response:
+    # content_type, not mimetype: Flask appends a charset to a text mimetype, which named utf-8 twice.
+    response = Response(data, content_type=content_type)
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     response.headers["Cache-Control"] = "private, no-store"
     return response
@@ -76,12 +77,11 @@ def _download(data: bytes, filename: str, mimetype: str) -> Response:
 @role_required(*MANAGERS)
 def home():
     area_ids = None if current_user.role == "head_office" else managed_area_ids(db.session, current_user)
-    since = scorecards.period_start(_now().date(), PERIOD_DAYS)
-    areas = scorecards.list_area_rows(db.session, area_ids, since)
-    store_ids = None if area_ids is None else scorecards.store_ids_in_areas(db.session, area_ids)
-    return render_template("manager/home.html", areas=areas, period_days=PERIOD_DAYS,
+    period = dashboards.make_period(_now(), PERIOD_DAYS)
+    return render_template("manager/home.html", period_days=PERIOD_DAYS,
+                           areas=dashboards.list_area_summaries(db.session, area_ids, period=period, lang=_lang()),
                            region_links=_region_links() if current_user.role == "head_office" else [],
-                           stores=scorecards.list_store_rows(db.session, store_ids))
+                           stores=dashboards.list_store_summaries(db.session, area_ids, period=period, lang=_lang()))
 
 
 def _region_links() -> list[tuple[int, str]]:
@@ -208,7 +208,7 @@ def store(store_id: int):
                                         for p in page.trend],
                                        [(d, float(v)) for d, v in page.area_trend],
                                        store_label=labels["this_store"], reference_label=labels["area_monthly_mean"],
-                                       width=WEB_CHART_WIDTH)
+                                       width=WEB_CHART_WIDTH, lang=_lang())
     if page.sections and any(s.store is not None for s in page.sections):
         sections_svg = charts.sections_chart(
             [(s.title, None if s.store is None else float(s.store), None if s.area is None else float(s.area))
@@ -269,6 +269,8 @@ def compare():
     comparison = None
     chart_svg = None
     wanted = form.store_ids
+    if form.names_missing_store:
+        abort(404)
     if wanted:
         try:
             comparison = dashboards.get_comparison(db.session, current_user, wanted, period=period,

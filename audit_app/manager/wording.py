@@ -68,6 +68,11 @@ def report_labels() -> dict[str, str]:
         "kpi.response_time_p90": _("Response time (90th percentile)"),
         "kpi.greeting_within_target": _("Greeted within target"),
         "kpi.fcr": _("Resolved on first contact"),
+        "status.draft": _("Draft"),
+        "status.submitted": _("Submitted"),
+        "status.approved": _("Approved"),
+        "status.returned": _("Returned to shopper"),
+        "status.voided": _("Voided"),
     }
 
 

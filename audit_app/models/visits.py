@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from audit_app.extensions import db
@@ -13,6 +13,7 @@ from audit_app.models._types import UTCDateTime, utcnow
 
 ASSIGNMENT_STATUSES = ("open", "started", "done", "cancelled")
 VISIT_STATUSES = ("draft", "submitted", "approved", "returned", "voided")
+OPEN_VISIT = text("status IN ('draft', 'returned')")  # the visits a shopper can still change
 
 
 class Assignment(db.Model):
@@ -38,6 +39,9 @@ class Visit(db.Model):
         Index("ix_visits_store_id_submitted_at", "store_id", "submitted_at", "id", "status", "checklist_version_id"),
         # Visits in one status oldest first: the review queue.
         Index("ix_visits_status_submitted_at", "status", "submitted_at", "id"),
+        # An assignment has at most one open visit: a second phone or tab resumes it instead of starting another.
+        Index("uq_visits_open_assignment", "assignment_id", unique=True,
+              sqlite_where=OPEN_VISIT, postgresql_where=OPEN_VISIT),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from audit_app.models import Area, Assignment, Checklist, ChecklistVersion, Store, User
 from audit_app.services import audit
-from audit_app.services.errors import NotFoundError, ServiceError
+from audit_app.services.errors import N_, NotFoundError, ServiceError
 
 
 class AssignmentError(ServiceError):
@@ -20,20 +20,20 @@ class AssignmentError(ServiceError):
 def _check(session: Session, *, checklist_id: int, window_start: date, window_end: date) -> Checklist:
     checklist = session.get(Checklist, checklist_id)
     if checklist is None:
-        raise NotFoundError("No such checklist.")
+        raise NotFoundError(N_("No such checklist."))
     published = session.scalar(select(ChecklistVersion.id).where(ChecklistVersion.checklist_id == checklist_id,
                                                                  ChecklistVersion.status == "published").limit(1))
     if published is None:
-        raise AssignmentError("This checklist has no published version yet.")
+        raise AssignmentError(N_("This checklist has no published version yet."))
     if window_end < window_start:
-        raise AssignmentError("The window must end on or after the day it starts.")
+        raise AssignmentError(N_("The window must end on or after the day it starts."))
     return checklist
 
 
 def _shopper(session: Session, shopper_id: int) -> User:
     shopper = session.get(User, shopper_id)
     if shopper is None or shopper.role != "shopper" or not shopper.is_active_user:
-        raise AssignmentError("Choose an active shopper.")
+        raise AssignmentError(N_("Choose an active shopper."))
     return shopper
 
 
@@ -45,7 +45,7 @@ def create_assignment(session: Session, actor: User, *, shopper_id: int, store_i
     _shopper(session, shopper_id)
     store = session.get(Store, store_id)
     if store is None or not store.is_active:
-        raise AssignmentError("Choose an active store.")
+        raise AssignmentError(N_("Choose an active store."))
     assignment = Assignment(shopper_id=shopper_id, store_id=store_id, checklist_id=checklist_id,
                             window_start=window_start, window_end=window_end, status="open", created_at=now,
                             created_by_id=actor.id)
@@ -84,17 +84,17 @@ def plan_area(session: Session, *, area_id: int, shopper_ids: list[int] | None =
     """
     area = session.get(Area, area_id)
     if area is None:
-        raise NotFoundError("No such area.")
+        raise NotFoundError(N_("No such area."))
     q = select(User).where(User.role == "shopper", User.is_active_user.is_(True)).order_by(User.name, User.id)
     q = q.where(User.id.in_(shopper_ids)) if shopper_ids else q.where(User.region_id == area.region_id)
     shoppers = list(session.scalars(q))
     if not shoppers:
-        raise AssignmentError("No active shoppers to assign: give shoppers this region as their home region, "
-                              "or choose them.")
+        raise AssignmentError(N_("No active shoppers to assign: give shoppers this region as their home region, "
+                                 "or choose them."))
     stores = list(session.scalars(select(Store).where(Store.area_id == area_id, Store.is_active.is_(True))
                                   .order_by(Store.name, Store.id)))
     if not stores:
-        raise AssignmentError("This area has no active stores.")
+        raise AssignmentError(N_("This area has no active stores."))
     last = _last_shopper_at(session, [s.id for s in stores])
     load = {s.id: 0 for s in shoppers}
     order = {s.id: i for i, s in enumerate(shoppers)}
@@ -129,9 +129,9 @@ def cancel_assignment(session: Session, actor: User, assignment_id: int, *, now:
     """Cancel an open assignment; raises NotFoundError, AssignmentError once a visit has started."""
     assignment = session.get(Assignment, assignment_id)
     if assignment is None:
-        raise NotFoundError("No such assignment.")
+        raise NotFoundError(N_("No such assignment."))
     if assignment.status != "open":
-        raise AssignmentError("Only an assignment that has not been started can be cancelled.")
+        raise AssignmentError(N_("Only an assignment that has not been started can be cancelled."))
     assignment.status = "cancelled"
     audit.record(session, actor=actor, action="assignment.cancel", entity_type="assignment", entity_id=assignment.id,
                  now=now, before={"status": "open"}, after={"status": "cancelled"})

@@ -222,6 +222,27 @@ class PublishError(ServiceError):
     pass
 
 
+def retire_replaced_versions(session: Session, published: ChecklistVersion, *, now: datetime,
+                             actor: User | None = None) -> list[ChecklistVersion]:
+    """Retire every other published version of `published`'s checklist (inside the caller's transaction).
+
+    One version of a checklist is published at a time: the one new visits use. Each version it replaces becomes
+    retired (visits made with it keep it) and gets an audit entry naming the version that replaced it.
+    """
+    replaced = list(session.scalars(
+        select(ChecklistVersion).where(ChecklistVersion.checklist_id == published.checklist_id,
+                                       ChecklistVersion.status == "published", ChecklistVersion.id != published.id)
+        .order_by(ChecklistVersion.number)
+    ))
+    for old in replaced:
+        old.status = "retired"
+        audit.record(session, actor=actor, action="checklist.retire", entity_type="checklist_version",
+                     entity_id=old.id, now=now, before={"status": "published"},
+                     after={"number": old.number, "status": "retired", "replaced_by": published.number},
+                     detail=f"replaced by version {published.number}")
+    return replaced
+
+
 def publish_checklist(
     session: Session, checklist: scoring.Checklist, *, now: datetime, actor: User | None = None,
 ) -> ChecklistVersion:
@@ -259,6 +280,7 @@ def publish_checklist(
     session.flush()
     audit.record(session, actor=actor, action="checklist.publish", entity_type="checklist_version",
                  entity_id=version.id, now=now, after={"key": checklist.key, "number": version.number})
+    retire_replaced_versions(session, version, now=now, actor=actor)
     session.commit()
     return version
 

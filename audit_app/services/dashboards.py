@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from fractions import Fraction
@@ -26,9 +26,9 @@ from audit_app.models import (
 )
 from audit_app.services import scorecards
 from audit_app.services.definitions import checklist_from_definition
-from audit_app.services.errors import NotFoundError, PermissionDeniedError, ServiceError
+from audit_app.services.errors import N_, NotFoundError, PermissionDeniedError, ServiceError
 from audit_app.services.settings import get_settings
-from reports.context import CardView, PhotoRef, card_view
+from reports.context import CardView, GradeScale, PhotoRef, card_view, grade_scale
 
 PERIOD_CHOICES = (30, 90, 180, 365)
 DEFAULT_PERIOD_DAYS = 90
@@ -84,9 +84,9 @@ def get_area_scope(session: Session, user: User, area_id: int) -> Scope:
     PermissionDeniedError."""
     area = session.get(Area, area_id)
     if area is None:
-        raise NotFoundError("No such area.")
+        raise NotFoundError(N_("No such area."))
     if user.role != "head_office" and area.id not in managed_area_ids(session, user):
-        raise PermissionDeniedError("This area is not one of yours.")
+        raise PermissionDeniedError(N_("This area is not one of yours."))
     region = session.get(Region, area.region_id)
     return Scope("area", area.id, area.name, region.id, region.name, (area.id,))
 
@@ -95,9 +95,9 @@ def get_region_scope(session: Session, user: User, region_id: int) -> Scope:
     """A whole region, for head office. Raises NotFoundError, PermissionDeniedError."""
     region = session.get(Region, region_id)
     if region is None:
-        raise NotFoundError("No such region.")
+        raise NotFoundError(N_("No such region."))
     if user.role != "head_office":
-        raise PermissionDeniedError("Regions are for head office.")
+        raise PermissionDeniedError(N_("Regions are for head office."))
     area_ids = tuple(session.scalars(select(Area.id).where(Area.region_id == region.id).order_by(Area.name)))
     return Scope("region", region.id, region.name, region.id, region.name, area_ids)
 
@@ -131,8 +131,7 @@ def list_checklist_options(session: Session, area_ids: Sequence[int], statuses: 
         .group_by(ChecklistVersion.checklist_id)
     ).all())
     rows = session.execute(select(Checklist.id, Checklist.title).order_by(Checklist.title)).all()
-    options = [ChecklistOption(cid, title, counts.get(cid, 0)) for cid, title in rows]
-    return sorted(options, key=lambda o: (-o.visits, o.title))
+    return _ordered_options(rows, counts)
 
 
 def choose_checklist(options: Sequence[ChecklistOption], wanted: int | None) -> ChecklistOption | None:
@@ -149,7 +148,7 @@ def definition_for(session: Session, version_id: int) -> scoring.Checklist:
         return memo[version_id]
     version = session.get(ChecklistVersion, version_id)
     if version is None:
-        raise NotFoundError("No such checklist version.")
+        raise NotFoundError(N_("No such checklist version."))
     memo[version_id] = checklist_from_definition(version.definition)
     return memo[version_id]
 
@@ -158,6 +157,12 @@ def latest_version_id(session: Session, checklist_id: int) -> int | None:
     """The newest version of a checklist (its texts and section order head the pages)."""
     return session.scalar(select(ChecklistVersion.id).where(ChecklistVersion.checklist_id == checklist_id)
                           .order_by(ChecklistVersion.number.desc()).limit(1))
+
+
+def grades_of(session: Session, checklist_id: int | None, lang: str) -> GradeScale:
+    """The colour scale of a checklist's grade bands, from its newest version (empty for None)."""
+    version_id = latest_version_id(session, checklist_id) if checklist_id is not None else None
+    return grade_scale(definition_for(session, version_id) if version_id is not None else None, lang)
 
 
 @dataclass(frozen=True)
@@ -335,6 +340,7 @@ class Dashboard:
     visits: int
     sort: str
     descending: bool
+    grades: GradeScale = GradeScale()
 
     @property
     def has_visits(self) -> bool:
@@ -397,7 +403,7 @@ def get_dashboard(
     previous visit and the previous period, rank in area, visits, critical failures, section means (heat map),
     and area and region means. All means are of visit percents."""
     if user.role not in ("head_office", "area_manager"):
-        raise PermissionDeniedError("Scorecards are for area managers and head office.")
+        raise PermissionDeniedError(N_("Scorecards are for area managers and head office."))
     statuses = scorecards.statuses_for(session)
     options = tuple(list_checklist_options(session, scope.area_ids, statuses))
     chosen = choose_checklist(options, checklist_id)
@@ -467,6 +473,7 @@ def get_dashboard(
                                    start=period.start, end=period.end)
         region_mean = mean(f.percent for f in region_facts)
     return Dashboard(
+        grades=grades_of(session, chosen.id, lang),
         scope=scope, period=period, checklists=options, checklist=chosen, sections=tuple(heads),
         stores=sort_stores(lines, sort, descending), scope_mean=mean(f.percent for f in current),
         scope_sections=tuple(mean(sections_by_score.get(f.score_id, {}).get(h.key) for f in current) for h in heads),
@@ -476,6 +483,143 @@ def get_dashboard(
 
 def _region_area_ids(session: Session, region_id: int) -> list[int]:
     return list(session.scalars(select(Area.id).where(Area.region_id == region_id)))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Home pages: every area and store at a glance, with the figures their dashboards show
+
+
+@dataclass(frozen=True)
+class AreaSummary:
+    """One area as its dashboard opens (default checklist, same period): the mean of visit percents."""
+
+    id: int
+    code: str
+    name: str
+    region_name: str
+    stores: int
+    checklist: ChecklistOption | None
+    visits: int
+    mean: Fraction | None
+    grades: GradeScale
+
+
+@dataclass(frozen=True)
+class StoreSummary:
+    """One store's latest visit and the one before it, both of its area's default checklist (like with like)."""
+
+    id: int
+    code: str
+    name: str
+    area_id: int
+    area_name: str
+    checklist: ChecklistOption | None
+    latest_percent: Fraction | None
+    latest_grade: str | None
+    latest_at: datetime | None
+    latest_visit_id: int | None
+    previous_percent: Fraction | None
+    visits: int
+    grades: GradeScale
+    timezone: str = "UTC"  # the store's, in which its visits' dates are shown
+
+    @property
+    def change_visit(self) -> Fraction | None:
+        if self.latest_percent is None or self.previous_percent is None:
+            return None
+        return self.latest_percent - self.previous_percent
+
+
+def _ordered_options(titles: Sequence[tuple[int, str]], counts: Mapping[int, int]) -> list[ChecklistOption]:
+    """Checklists most visited first, then by title: the order the filters offer and the default they pick."""
+    options = [ChecklistOption(cid, title, counts.get(cid, 0)) for cid, title in titles]
+    return sorted(options, key=lambda o: (-o.visits, o.title))
+
+
+def default_checklists(session: Session, area_ids: Sequence[int], statuses: tuple[str, ...]
+                       ) -> dict[int, ChecklistOption | None]:
+    """Per area, the checklist its dashboard shows when none is chosen (`choose_checklist(..., None)`)."""
+    counts: dict[int, dict[int, int]] = defaultdict(dict)
+    for area_id, checklist_id, n in session.execute(
+        select(Store.area_id, ChecklistVersion.checklist_id, func.count(Visit.id))
+        .join(Visit, Visit.checklist_version_id == ChecklistVersion.id)
+        .join(Store, Visit.store_id == Store.id)
+        .where(Store.area_id.in_(list(area_ids)), Visit.status.in_(statuses))
+        .group_by(Store.area_id, ChecklistVersion.checklist_id)
+    ):
+        counts[area_id][checklist_id] = n
+    titles = session.execute(select(Checklist.id, Checklist.title).order_by(Checklist.title)).all()
+    return {aid: choose_checklist(_ordered_options(titles, counts[aid]), None) for aid in area_ids}
+
+
+def _summary_areas(session: Session, area_ids: Collection[int] | None) -> list[tuple[int, str, str, str, int]]:
+    q = (
+        select(Area.id, Area.code, Area.name, Region.name, func.count(func.distinct(Store.id)))
+        .join(Region, Area.region_id == Region.id)
+        .join(Store, Store.area_id == Area.id)
+        .where(Store.is_active.is_(True))
+        .group_by(Area.id, Area.code, Area.name, Region.name)
+        .order_by(Region.name, Area.name)
+    )
+    if area_ids is not None:
+        q = q.where(Area.id.in_(list(area_ids)))
+    return [tuple(row) for row in session.execute(q)]  # type: ignore[misc]
+
+
+def list_area_summaries(session: Session, area_ids: Collection[int] | None, *, period: Period, lang: str = "en"
+                        ) -> list[AreaSummary]:
+    """Areas (all when `area_ids` is None) with active stores: store count, and for the checklist and period
+    their dashboard opens with, the counted visits and the mean of their percents (the dashboard's area average)."""
+    statuses = scorecards.statuses_for(session)
+    areas = _summary_areas(session, area_ids)
+    chosen = default_checklists(session, [a[0] for a in areas], statuses)
+    by_area: dict[int, list[Fraction | None]] = defaultdict(list)
+    for checklist_id in {c.id for c in chosen.values() if c is not None}:
+        wanted = [aid for aid, c in chosen.items() if c is not None and c.id == checklist_id]
+        for fact in visit_facts(session, checklist_id=checklist_id, statuses=statuses, area_ids=wanted,
+                                start=period.start, end=period.end):
+            by_area[fact.area_id].append(fact.percent)
+    scales = {c.id: grades_of(session, c.id, lang) for c in chosen.values() if c is not None}
+    return [AreaSummary(aid, code, name, region, n_stores, chosen[aid], len(by_area[aid]), mean(by_area[aid]),
+                        scales[chosen[aid].id] if chosen[aid] is not None else GradeScale())  # type: ignore[union-attr]
+            for aid, code, name, region, n_stores in areas]
+
+
+def list_store_summaries(session: Session, area_ids: Collection[int] | None, *, period: Period, lang: str = "en"
+                         ) -> list[StoreSummary]:
+    """Active stores (of these areas; all when None) as their area dashboard shows them: the latest counted
+    visit in the period of the area's default checklist, the change since the visit before it (same checklist)
+    and the period's visits."""
+    statuses = scorecards.statuses_for(session)
+    q = (select(Store.id, Store.code, Store.name, Area.id, Area.name, Store.timezone)
+         .join(Area, Store.area_id == Area.id).where(Store.is_active.is_(True)).order_by(Area.name, Store.name))
+    if area_ids is not None:
+        q = q.where(Store.area_id.in_(list(area_ids)))
+    stores = session.execute(q).all()
+    chosen = default_checklists(session, sorted({s[3] for s in stores}), statuses)
+    latest: dict[int, list[tuple[int, Fraction | None, str | None, datetime]]] = {}
+    counts: dict[int, int] = defaultdict(int)
+    for checklist_id in {c.id for c in chosen.values() if c is not None}:
+        wanted = [aid for aid, c in chosen.items() if c is not None and c.id == checklist_id]
+        latest.update(_latest_two(session, Store.area_id.in_(wanted) & Store.is_active.is_(True), checklist_id,
+                                  statuses, period.end))
+        for fact in visit_facts(session, checklist_id=checklist_id, statuses=statuses, area_ids=wanted,
+                                start=period.start, end=period.end):
+            counts[fact.store_id] += 1
+    scales = {c.id: grades_of(session, c.id, lang) for c in chosen.values() if c is not None}
+    rows = []
+    for sid, code, name, aid, aname, zone_name in stores:
+        two = latest.get(sid, [])
+        first = two[0] if two and two[0][3] >= period.start else None
+        second = two[1] if first is not None and len(two) > 1 else None
+        checklist = chosen.get(aid)
+        rows.append(StoreSummary(
+            id=sid, code=code, name=name, area_id=aid, area_name=aname, checklist=checklist,
+            latest_percent=first[1] if first else None, latest_grade=first[2] if first else None,
+            latest_at=first[3] if first else None, latest_visit_id=first[0] if first else None,
+            previous_percent=second[1] if second else None, visits=counts[sid],
+            grades=scales[checklist.id] if checklist is not None else GradeScale(), timezone=zone_name))
+    return rows
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -564,16 +708,16 @@ def store_info(session: Session, store_id: int) -> StoreInfo:
         .where(Store.id == store_id)
     ).one_or_none()
     if row is None:
-        raise NotFoundError("No such store.")
+        raise NotFoundError(N_("No such store."))
     return StoreInfo(*row)
 
 
 def _check_store(session: Session, user: User, store_id: int) -> Store:
     store = session.get(Store, store_id)
     if store is None:
-        raise NotFoundError("No such store.")
+        raise NotFoundError(N_("No such store."))
     if not can_see_store(session, user, store):
-        raise PermissionDeniedError("This store is not in your areas.")
+        raise PermissionDeniedError(N_("This store is not in your areas."))
     return store
 
 
@@ -790,6 +934,8 @@ class VisitPage:
     card: CardView | None
     photos: tuple[PhotoInfo, ...]
     review_note: str
+    rescored: scorecards.Rescored | None = None
+    grades: GradeScale = GradeScale()
 
 
 def visit_photos(session: Session, visit_id: int) -> tuple[PhotoInfo, ...]:
@@ -811,7 +957,7 @@ def get_visit_page(
     timings, proof of visit and rubric version. Drafts are the shopper's own: NotFoundError for everyone else."""
     visit = session.get(Visit, visit_id)
     if visit is None or visit.status == "draft":
-        raise NotFoundError("No such visit.")
+        raise NotFoundError(N_("No such visit."))
     _check_store(session, user, visit.store_id)
     info = store_info(session, visit.store_id)
     version = session.get(ChecklistVersion, visit.checklist_version_id)
@@ -825,7 +971,7 @@ def get_visit_page(
         refs: dict[str, list[PhotoRef]] = defaultdict(list)
         for photo in photos:
             refs[photo.question_key].append(photo_ref(photo))
-        # Worded with the version the score was made under: a re-scored visit's card asks that version's questions.
+        # The card's texts come from the version that made it: a re-score may have used a later one.
         card = card_view(definition_for(session, score.checklist_version_id), scoring.card_from_data(score.card),
                          lang=lang, labels=labels, comments=comments, photos=refs)
     shopper = None
@@ -841,7 +987,8 @@ def get_visit_page(
         latitude=visit.latitude, longitude=visit.longitude, accuracy_m=visit.location_accuracy_m,
         shopper_name=shopper, checklist_title=checklist.title, version_number=version.number,
         version_published_at=version.published_at, scored_at=score.scored_at if score else None, card=card,
-        photos=photos, review_note=visit.review_note or "",
+        photos=photos, review_note=visit.review_note or "", rescored=scorecards.rescored(session, visit, score),
+        grades=grade_scale(definition_for(session, version.id), lang),
     )
 
 
@@ -867,6 +1014,7 @@ class Comparison:
     checklist: ChecklistOption | None
     sections: tuple[SectionHead, ...]
     stores: tuple[CompareStore, ...]
+    grades: GradeScale = GradeScale()
 
 
 def visible_stores(session: Session, user: User) -> list[StoreInfo]:
@@ -888,7 +1036,8 @@ def get_comparison(
     Raises DashboardError for too few or too many stores, NotFoundError, PermissionDeniedError."""
     ids = list(dict.fromkeys(store_ids))
     if not COMPARE_MIN <= len(ids) <= COMPARE_MAX:
-        raise DashboardError(f"Choose between {COMPARE_MIN} and {COMPARE_MAX} stores to compare.")
+        raise DashboardError(N_("Choose between %(low)s and %(high)s stores to compare."), low=COMPARE_MIN,
+                             high=COMPARE_MAX)
     infos = []
     for sid in ids:
         _check_store(session, user, sid)
@@ -910,4 +1059,4 @@ def get_comparison(
         stores.append(CompareStore(
             info.id, info.code, info.name, info.area_name, mean(f.percent for f in own), len(own),
             tuple(mean(by_score.get(f.score_id, {}).get(h.key) for f in own) for h in heads)))
-    return Comparison(period, options, chosen, tuple(heads), tuple(stores))
+    return Comparison(period, options, chosen, tuple(heads), tuple(stores), grades_of(session, chosen.id, lang))

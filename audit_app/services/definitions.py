@@ -19,3 +19,13 @@ def checklist_from_definition(definition: dict[str, Any]) -> scoring.Checklist:
     """The validated checklist for a stored definition (raises scoring.ChecklistError). Keyed by content, so a
     draft edited in place is never served stale."""
     return _parse(json.dumps(definition, sort_keys=True, separators=(",", ":"), ensure_ascii=False))
+
+
+def grade_text(definition: scoring.Checklist, grade: str | None, lang: str) -> str:
+    """A stored grade (the English label its version gave) in `lang`, from that version's grade bands."""
+    if not grade:
+        return ""
+    for band in definition.grades:
+        if band.label.get("en") == grade:
+            return band.label.get(lang)
+    return grade

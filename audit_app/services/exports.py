@@ -1,12 +1,14 @@
 """CSV export of counted visits for a dashboard's filter: one row per visit, one column per question.
 
-UTF-8 with a byte-order mark and CRLF line ends, so Excel opens it with Japanese text intact.
+UTF-8 with a byte-order mark and CRLF line ends, so Excel opens it with Japanese text intact. Every cell that a
+spreadsheet would read as a formula is neutralised (see `neutralise_cell`).
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,9 +20,34 @@ from sqlalchemy.orm import Session
 import scoring
 from audit_app.models import Area, ChecklistVersion, Region, Store, User, Visit, VisitScore
 from audit_app.services import dashboards, scorecards
-from audit_app.services.errors import PermissionDeniedError
+from audit_app.services.definitions import grade_text
+from audit_app.services.errors import N_, PermissionDeniedError
 from audit_app.services.zones import local_time
 from reports.context import DEFAULT_LABELS, answer_text, percent_text, points_text
+
+
+# A spreadsheet starts a formula at any of these (tab and carriage return too: Excel drops them and reads on).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# A plain decimal number, negative or not, is read as that number and never as a formula: it stays as it is.
+_PLAIN_NUMBER = re.compile(r"[+-]?\d+(\.\d+)?")
+
+
+def neutralise_cell(value: str) -> str:
+    """A cell a spreadsheet shows as text: one starting with a formula character gets a leading apostrophe
+    (OWASP's advice against CSV injection), except a plain decimal number such as "-12" or "-3.5"."""
+    if value.startswith(FORMULA_STARTS) and not _PLAIN_NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
+class _SafeWriter:
+    """csv.writer whose every cell goes through neutralise_cell: every CSV the app writes uses it."""
+
+    def __init__(self, out: io.StringIO) -> None:
+        self._writer = csv.writer(out, lineterminator="\r\n")
+
+    def writerow(self, cells: Sequence[object]) -> None:
+        self._writer.writerow([neutralise_cell("" if cell is None else str(cell)) for cell in cells])
 
 
 @dataclass(frozen=True)
@@ -60,7 +87,7 @@ def export_visits(
     for area managers when head office hides shoppers from them. `headers` words the fixed columns.
     """
     if user.role not in ("head_office", "area_manager"):
-        raise PermissionDeniedError("Exports are for area managers and head office.")
+        raise PermissionDeniedError(N_("Exports are for area managers and head office."))
     statuses = scorecards.statuses_for(session)
     options = dashboards.list_checklist_options(session, scope.area_ids, statuses)
     chosen = dashboards.choose_checklist(options, checklist_id)
@@ -96,13 +123,16 @@ def export_visits(
                     seen.add(question.key)
                     questions.append((question.key, question.text.get(lang)))
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
+    writer = _SafeWriter(out)
     fixed = ["visit", "store_code", "store", "area", "region"] + (["shopper"] if with_shopper else []) + [
         "started_at", "submitted_at", "timezone", "status", "checklist", "version", "overall", "grade", "critical_failures"]
     writer.writerow([headers.get(name, name) for name in fixed]
                     + [f"{headers.get('section', 'Section %')}: {h.title}" for h in heads]
                     + [f"{text} [{key}]" for key, text in questions])
-    title = chosen.title if chosen is not None else ""
+    title = ""
+    if chosen is not None:
+        newest = dashboards.latest_version_id(session, chosen.id)
+        title = dashboards.definition_for(session, newest).title.get(lang) if newest is not None else chosen.title
     for (vid, code, store, area, region, shopper, started, submitted, zone_name, status, version_id, number, score_id,
          pct, grade, crit, card_data) in rows:
         definition = dashboards.definition_for(session, version_id)
@@ -111,8 +141,9 @@ def export_visits(
         # Section percents from the stored card, which the visit's section score rows were written from.
         own = {s.key: s.earned / s.possible * 100 if s.possible else None for s in card.sections}
         cells = [str(vid), code, store, area, region] + ([shopper] if with_shopper else []) + [
-            _local(started, zone_name), _local(submitted, zone_name), zone_name or "UTC", status,
-            title, str(number), percent_text(Fraction(pct)) if pct is not None else "", grade or "", str(crit)]
+            _local(started, zone_name), _local(submitted, zone_name), zone_name or "UTC",
+            labels.get(f"status.{status}", status), title, str(number),
+            percent_text(Fraction(pct)) if pct is not None else "", grade_text(definition, grade, lang), str(crit)]
         cells += [percent_text(own[h.key]) if own.get(h.key) is not None else "" for h in heads]
         for key, _ in questions:
             result = results.get(key)
@@ -123,5 +154,18 @@ def export_visits(
             cells.append(_cell(question, result.answer if result is not None else None, lang, labels))
         writer.writerow(cells)
     data = out.getvalue().encode("utf-8-sig")
-    stamp = period.end.strftime("%Y%m%d")
-    return CsvExport(filename=f"visits-{scope.kind}-{scope.id}-{period.days}d-{stamp}.csv", data=data, rows=len(rows))
+    return CsvExport(filename=_filename(session, scope, period, store_ids), data=data, rows=len(rows))
+
+
+def _filename(session: Session, scope: dashboards.Scope, period: dashboards.Period,
+              store_ids: Sequence[int] | None) -> str:
+    """`visits-store-TKC01-90d-20261201.csv`, `visits-area-TKC-...`, `visits-region-KANTO-...`: what the file
+    covers, by the codes people know, so that downloads never overwrite one another."""
+    if store_ids is not None and len(store_ids) == 1:
+        kind, code = "store", session.scalar(select(Store.code).where(Store.id == store_ids[0]))
+    elif scope.kind == "region":
+        kind, code = "region", session.scalar(select(Region.code).where(Region.id == scope.id))
+    else:
+        kind, code = "area", session.scalar(select(Area.code).where(Area.id == scope.id))
+    safe = re.sub(r"[^A-Za-z0-9_-]+", "-", code or str(scope.id)).strip("-") or str(scope.id)
+    return f"visits-{kind}-{safe}-{period.days}d-{period.end:%Y%m%d}.csv"

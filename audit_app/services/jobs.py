@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 from audit_app.config import Config
 from audit_app.models import User
 from audit_app.services import dashboards, pdf_jobs
-from audit_app.services.errors import NotFoundError, PermissionDeniedError, ServiceError
+from audit_app.services.errors import N_, NotFoundError, PermissionDeniedError, ServiceError
 
 QUEUE_NAME = "storecheck"
 KIND_AREA_SCORECARDS = "area_scorecards"
@@ -188,7 +188,7 @@ class RedisJobQueue(JobQueue):
     def __init__(self, config: Config) -> None:
         super().__init__(config)
         if not config.redis_url:
-            raise JobQueueUnavailableError("REDIS_URL is not set.")
+            raise JobQueueUnavailableError(N_("REDIS_URL is not set."))
         self.connection = redis_connection(config.redis_url)
 
     def submit(self, session: Session, record: dict[str, Any], now: datetime) -> None:
@@ -200,7 +200,7 @@ class RedisJobQueue(JobQueue):
                 meta=record, timeout=int(JOB_TIMEOUT.total_seconds()), result_ttl=int(KEEP_FOR.total_seconds()),
                 failure_ttl=int(KEEP_FOR.total_seconds()), description=f"scorecards of area {record['area_id']}")
         except _redis_errors() as error:
-            raise JobQueueUnavailableError("The job queue cannot be reached just now.") from error
+            raise JobQueueUnavailableError(N_("The job queue cannot be reached just now.")) from error
 
     def _fetch(self, job_id: str) -> Any:
         from rq.exceptions import NoSuchJobError
@@ -211,7 +211,7 @@ class RedisJobQueue(JobQueue):
         except NoSuchJobError:
             return None
         except _redis_errors() as error:
-            raise JobQueueUnavailableError("The job queue cannot be reached just now.") from error
+            raise JobQueueUnavailableError(N_("The job queue cannot be reached just now.")) from error
 
     def load(self, job_id: str) -> dict[str, Any] | None:
         job = self._fetch(job_id)
@@ -279,9 +279,9 @@ def get_job(session: Session, user: User, job_id: str, *, queue: JobQueue, now: 
     """
     record = queue.load(job_id) if JOB_ID.fullmatch(job_id) else None
     if record is None:
-        raise NotFoundError("No such job.")
+        raise NotFoundError(N_("No such job."))
     if user.role != "head_office" and record["user_id"] != user.id:
-        raise PermissionDeniedError("This job is not yours.")
+        raise PermissionDeniedError(N_("This job is not yours."))
     dashboards.get_area_scope(session, user, int(record["area_id"]))
     return _state(record, now)
 
@@ -294,10 +294,10 @@ def get_job_zip(session: Session, user: User, job_id: str, *, queue: JobQueue, n
     """
     state = get_job(session, user, job_id, queue=queue, now=now)
     if state.status != "finished" or state.filename is None:
-        raise JobNotReadyError("The scorecards are not ready.")
+        raise JobNotReadyError(N_("The scorecards are not ready."))
     path = zip_path(queue.config, state.id)
     if not path.is_file():
-        raise NotFoundError("The zip is no longer kept. Start the download again.")
+        raise NotFoundError(N_("The zip is no longer kept. Start the download again."))
     return path, state.filename
 
 
@@ -310,7 +310,7 @@ def run_area_scorecards(session: Session, job_id: str, *, queue: JobQueue, now: 
     """
     record = queue.load(job_id)
     if record is None:
-        raise NotFoundError("No such job.")
+        raise NotFoundError(N_("No such job."))
     config = queue.config
     queue.update(job_id, status="running", started_at=now.isoformat())
     user = session.get(User, int(record["user_id"]))
@@ -409,12 +409,12 @@ def run_worker(config: Config, engine: Engine, *, burst: bool = False,
     from rq import Worker
 
     if not config.redis_url:
-        raise JobQueueUnavailableError("Set REDIS_URL to run a worker; without it batches run in the web process.")
+        raise JobQueueUnavailableError(N_("Set REDIS_URL to run a worker; without it batches run in the web process."))
     connection = redis_connection(config.redis_url)
     try:
         connection.ping()
     except _redis_errors() as error:
-        raise JobQueueUnavailableError("Redis does not answer at REDIS_URL.") from error
+        raise JobQueueUnavailableError(N_("Redis does not answer at REDIS_URL.")) from error
     # Database connections must not be shared with the forked children that run the jobs.
     engine.dispose()
     os.register_at_fork(after_in_child=lambda: engine.dispose(close=False))

@@ -11,7 +11,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
+from audit_app.services.errors import N_, Message, message
+from audit_app.services.errors import as_sentence as as_sentence  # re-exported: callers import it from here
 
 MIN_LENGTH = 10
 MAX_LENGTH = 200
@@ -54,27 +55,22 @@ def _personal_words(email: str, name: str) -> set[str]:
     return words | set(PRODUCT_WORDS)
 
 
-def password_problem(password: str, *, email: str = "", name: str = "") -> Any | None:
+def password_problem(password: str, *, email: str = "", name: str = "") -> Message | None:
     """Why `password` is not acceptable for the person with this e-mail and name, in plain words; None if it is.
 
-    The answer is a lower-case phrase, so it can stand alone or join other problems."""
+    The answer is a lower-case phrase (a Message, translated where it is shown), so it can stand alone or join
+    other problems."""
     if len(password) < MIN_LENGTH:
-        return _l("passwords need at least %(count)s characters", count=MIN_LENGTH)
+        return message(N_("passwords need at least %(count)s characters"), count=MIN_LENGTH)
     if len(password) > MAX_LENGTH:
-        return _l("passwords can have at most %(count)s characters", count=MAX_LENGTH)
+        return message(N_("passwords can have at most %(count)s characters"), count=MAX_LENGTH)
     lowered = password.lower()
     if len(set(lowered)) < MIN_DISTINCT:
-        return _l("that password repeats a few characters; use a phrase of several words instead")
+        return message(N_("that password repeats a few characters; use a phrase of several words instead"))
     core = _core(password)
     if not core or core in COMMON_WORDS or _is_run(core) or _is_run(re.sub(r"[\W_]+", "", lowered)):
-        return _l("that password is one of the first an attacker would try; use a phrase of several words "
-                  "instead")
+        return message(N_("that password is one of the first an attacker would try; use a phrase of several words "
+                          "instead"))
     if any(word in lowered for word in _personal_words(email, name)):
-        return _l("a password must not contain your name, your e-mail address or the name of this service")
+        return message(N_("a password must not contain your name, your e-mail address or the name of this service"))
     return None
-
-
-def as_sentence(problem: Any) -> str:
-    """A problem phrase as a sentence of its own."""
-    text = str(problem)
-    return text[:1].upper() + text[1:] + ("." if text[-1:].isascii() and text[-1:].isalnum() else "")

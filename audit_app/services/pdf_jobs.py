@@ -91,6 +91,12 @@ def scorecard_context(
     PermissionDeniedError."""
     page = dashboards.get_store_page(session, user, store_id, period=period, checklist_id=checklist_id, lang=lang)
     line = page.line
+    chosen = page.dashboard.checklist
+    newest = dashboards.latest_version_id(session, chosen.id) if chosen is not None else None
+    # Checklist and grade in the reader's language, from the checklist's own texts (checklists.title is English).
+    title = dashboards.definition_for(session, newest).title.get(lang) if newest is not None else (
+        chosen.title if chosen is not None else "")
+    grade = line.latest_grade
     card = None
     version_text = "—"
     if line.latest_visit_id is not None:
@@ -100,12 +106,12 @@ def scorecard_context(
                                          alt=labels.get("photos", "Photo")))
         card = visit_page.card
         if card is not None:
+            grade = card.grade
             # Photos whose files are missing are left out rather than shown broken.
             card = _without_missing_photos(card)
-        version_text = f"{visit_page.checklist_title} v{visit_page.version_number}"
+        version_text = f"{title} v{visit_page.version_number}"
         if visit_page.version_published_at is not None:
             version_text += f" ({format_date(visit_page.version_published_at)})"
-    checklist = page.dashboard.checklist
     rank = (labels.get("rank_value", "{rank} of {count}").format(rank=line.rank, count=line.rank_of)
             if line.rank is not None else "—")
     sections = tuple((s.title, _float(s.store), _float(s.area)) for s in page.sections)
@@ -115,12 +121,12 @@ def scorecard_context(
     period_text = f"{format_date(period.start)} – {format_date(period.end)}"
     return ScorecardContext(
         lang=lang, labels=dict(labels), branding=branding,
-        title=f"{store.name} · {checklist.title if checklist else ''}",
+        title=f"{store.name} · {title}",
         store_name=store.name, store_code=store.code, area_name=store.area_name, region_name=store.region_name,
         period_text=period_text, generated_text=format_date(now),
-        checklist_title=checklist.title if checklist else "", version_text=version_text,
+        checklist_title=title, version_text=version_text,
         latest_date_text=format_date(local_time(line.latest_at, store.timezone).date()) if line.latest_at else "—",
-        overall_text=percent_text(line.latest_percent), grade=line.latest_grade,
+        overall_text=percent_text(line.latest_percent), grade=grade,
         change_text=signed_text(line.change_visit),
         area_average_text=(f"{percent_text(page.area_mean)}%" if page.area_mean is not None else "—"),
         rank_text=rank, visits_in_period=line.visits, sections=sections, trend=trend, area_trend=area_trend,

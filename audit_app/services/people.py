@@ -15,15 +15,19 @@ from sqlalchemy.orm import Session
 from audit_app.i18n import LANGUAGES
 from audit_app.models import ROLES, Area, Region, Store, User, area_managers
 from audit_app.services import audit
-from audit_app.services.errors import NotFoundError, ServiceError
+from audit_app.services.errors import N_, Message, NotFoundError, ServiceError, message
 from audit_app.services.org import ImportRejectedError, ImportReport, read_csv_rows
 from audit_app.services.passwords import MIN_LENGTH as MIN_PASSWORD_LENGTH
-from audit_app.services.passwords import as_sentence, password_problem
+from audit_app.services.passwords import password_problem
 from audit_app.services.users import hash_password, normalise_email
 
 
 class PeopleError(ServiceError):
     pass
+
+
+NOT_FOUND = {Region: N_("No such region."), Area: N_("No such area."), Store: N_("No such store."),
+             User: N_("No such user.")}
 
 
 def _like(text: str) -> str:
@@ -61,10 +65,10 @@ def list_areas(session: Session) -> list[PlaceRow]:
 def _place_values(session: Session, model: type, place_id: int | None, code: str, name: str) -> tuple[str, str]:
     code, name = code.strip(), name.strip()
     if not code or not name:
-        raise PeopleError("A code and a name are both needed.")
+        raise PeopleError(N_("A code and a name are both needed."))
     clash = session.scalar(select(model.id).where(model.code == code))
     if clash is not None and clash != place_id:
-        raise PeopleError(f"The code {code} is already used.")
+        raise PeopleError(N_("The code %(code)s is already used."), code=code)
     return code, name
 
 
@@ -106,13 +110,13 @@ def set_active(session: Session, actor: User, kind: str, item_id: int, active: b
     item = _get(session, model, item_id)
     if not active and kind == "region" and session.scalar(
             select(func.count(Area.id)).where(Area.region_id == item_id, Area.is_active.is_(True))):
-        raise PeopleError("Deactivate the region's areas first.")
+        raise PeopleError(N_("Deactivate the region's areas first."))
     if not active and kind == "area" and session.scalar(
             select(func.count(Store.id)).where(Store.area_id == item_id, Store.is_active.is_(True))):
-        raise PeopleError("Deactivate the area's stores first.")
+        raise PeopleError(N_("Deactivate the area's stores first."))
     if kind == "user":
         if item.id == actor.id and not active:
-            raise PeopleError("You cannot deactivate yourself.")
+            raise PeopleError(N_("You cannot deactivate yourself."))
         before = item.is_active_user
         item.is_active_user = active
         if not active:
@@ -128,7 +132,7 @@ def set_active(session: Session, actor: User, kind: str, item_id: int, active: b
 def _get(session: Session, model: type, item_id: int | None) -> Any:
     item = session.get(model, item_id) if item_id is not None else None
     if item is None:
-        raise NotFoundError(f"No such {model.__name__.lower()}.")
+        raise NotFoundError(NOT_FOUND.get(model, N_("Not found.")))
     return item
 
 
@@ -169,7 +173,7 @@ def list_stores(session: Session, *, search: str = "", area_id: int | None = Non
 def get_store(session: Session, store_id: int) -> StoreRow:
     rows = [r for r in list_stores(session) if r.id == store_id]
     if not rows:
-        raise NotFoundError("No such store.")
+        raise NotFoundError(N_("No such store."))
     return rows[0]
 
 
@@ -181,7 +185,7 @@ def save_store(session: Session, actor: User, *, store_id: int | None, code: str
     try:
         ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
-        raise PeopleError(f"Unknown time zone {timezone} (use a name like Asia/Tokyo).") from None
+        raise PeopleError(N_("Unknown time zone %(zone)s (use a name like Asia/Tokyo)."), zone=timezone) from None
     store = _get(session, Store, store_id) if store_id else Store(is_active=True)
     values = {"code": code, "name": name, "area_id": area_id, "city": city.strip(), "address": address.strip(),
               "timezone": timezone}
@@ -236,28 +240,29 @@ def list_people(session: Session, *, search: str = "", role: str = "") -> list[P
 def get_person(session: Session, user_id: int) -> PersonRow:
     rows = [r for r in list_people(session) if r.id == user_id]
     if not rows:
-        raise NotFoundError("No such person.")
+        raise NotFoundError(N_("No such person."))
     return rows[0]
 
 
 def _person_problems(session: Session, *, role: str, locale: str, area_codes: list[str],
-                     region_code: str) -> tuple[list[Area], Region | None, list[str]]:
+                     region_code: str) -> tuple[list[Area], Region | None, list[Message]]:
     problems = []
     if role not in ROLES:
-        problems.append(f"unknown role {role!r} (use one of: {', '.join(ROLES)})")
+        problems.append(message(N_("unknown role %(role)r (use one of: %(roles)s)"), role=role, roles=", ".join(ROLES)))
     if locale not in LANGUAGES:
-        problems.append(f"unknown language {locale!r} (use one of: {', '.join(LANGUAGES)})")
+        problems.append(message(N_("unknown language %(code)r (use one of: %(codes)s)"), code=locale,
+                                codes=", ".join(LANGUAGES)))
     areas = list(session.scalars(select(Area).where(Area.code.in_(area_codes)))) if area_codes else []
     missing = sorted(set(area_codes) - {a.code for a in areas})
     if missing:
-        problems.append(f"unknown area code(s): {', '.join(missing)}")
+        problems.append(message(N_("unknown area code(s): %(codes)s"), codes=", ".join(missing)))
     if area_codes and role != "area_manager":
-        problems.append("only area managers are linked to areas")
+        problems.append(message(N_("only area managers are linked to areas")))
     region = None
     if region_code:
         region = session.scalar(select(Region).where(Region.code == region_code))
         if region is None:
-            problems.append(f"unknown region code {region_code}")
+            problems.append(message(N_("unknown region code %(code)s"), code=region_code))
     return areas, region, problems
 
 
@@ -269,18 +274,18 @@ def save_person(session: Session, actor: User, *, user_id: int | None, email: st
     areas, region, problems = _person_problems(session, role=role, locale=locale, area_codes=area_codes,
                                                region_code=region_code)
     if "@" not in email:
-        problems.append("that does not look like an e-mail address")
+        problems.append(message(N_("that does not look like an e-mail address")))
     clash = session.scalar(select(User.id).where(func.lower(User.email) == email))
     if clash is not None and clash != user_id:
-        problems.append(f"a user with the e-mail {email} already exists")
+        problems.append(message(N_("a user with the e-mail %(email)s already exists"), email=email))
     if password or not user_id:
         problem = password_problem(password, email=email, name=name)
         if problem is not None:
-            problems.append(str(problem))
+            problems.append(problem)
     if user_id == actor.id and role != actor.role:
-        problems.append("you cannot change your own role")
+        problems.append(message(N_("you cannot change your own role")))
     if problems:
-        raise PeopleError(as_sentence("; ".join(problems)))
+        raise PeopleError(problems)
     if user_id:
         user = _get(session, User, user_id)
         before = {"email": user.email, "name": user.name, "role": user.role, "locale": user.locale,
@@ -349,12 +354,12 @@ def import_people(session: Session, actor: User, csv_text: str, *, now: datetime
             problem = password_problem(password, email=email, name=row.get("name", ""))
             if problem is not None:
                 short_new = user is None and len(password) < MIN_PASSWORD_LENGTH
-                problems.append(f"a new person needs a password of at least {MIN_PASSWORD_LENGTH} characters"
-                                if short_new else str(problem))
+                problems.append(message(N_("a new person needs a password of at least %(count)s characters"),
+                                        count=MIN_PASSWORD_LENGTH) if short_new else problem)
         if user is not None and user.id == actor.id and role != actor.role:
-            problems.append("you cannot change your own role")
+            problems.append(message(N_("you cannot change your own role")))
         if problems:
-            report.rejected.append((line, "; ".join(problems)))
+            report.rejected.append((line, "; ".join(str(problem) for problem in problems)))
             continue
         values = {"name": row.get("name") or email, "role": role, "locale": locale,
                   "region_id": region.id if region else None}

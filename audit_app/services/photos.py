@@ -13,13 +13,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from PIL import Image, ImageOps, UnidentifiedImageError
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from audit_app.models import Photo, User
-from audit_app.services import visits
-from audit_app.services.errors import ServiceError
+from audit_app.services.errors import N_, ServiceError
 
 MAX_BYTES = 15 * 1024 * 1024
 MAX_PIXELS = 40_000_000  # a 40-megapixel phone photo; anything larger is refused before decoding
@@ -78,10 +76,11 @@ def clean_image(data: bytes) -> CleanImage:
     Raises PhotoError in plain words for an empty, oversized, unreadable, non-image or too-large-in-pixels file.
     """
     if not data:
-        raise PhotoError(_l("The photo is empty. Please take it again."))
+        raise PhotoError(N_("The photo is empty. Please take it again."))
     if len(data) > MAX_BYTES:
-        raise PhotoError(_l("The photo is larger than %(mb)s MB. Please take a smaller one.", mb=MAX_BYTES // (1024 * 1024)))
-    too_big = _l("This image has too many pixels to be a photo. Please take it again.")
+        raise PhotoError(N_("The photo is larger than %(mb)s MB. Please take a smaller one."),
+                         mb=MAX_BYTES // (1024 * 1024))
+    too_big = N_("This image has too many pixels to be a photo. Please take it again.")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -89,11 +88,11 @@ def clean_image(data: bytes) -> CleanImage:
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise PhotoError(too_big) from None
     except (UnidentifiedImageError, OSError, ValueError):
-        raise PhotoError(_l("This file is not a photo we can read (use JPEG, PNG or WebP).")) from None
+        raise PhotoError(N_("This file is not a photo we can read (use JPEG, PNG or WebP).")) from None
     try:
         with probe:
             if probe.format not in ACCEPTED_FORMATS:
-                raise PhotoError(_l("This file is not a photo we can read (use JPEG, PNG or WebP)."))
+                raise PhotoError(N_("This file is not a photo we can read (use JPEG, PNG or WebP)."))
             width, height = probe.size
             if width * height > MAX_PIXELS:
                 raise PhotoError(too_big)
@@ -103,7 +102,7 @@ def clean_image(data: bytes) -> CleanImage:
     except PhotoError:
         raise
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
-        raise PhotoError(_l("This file is not a photo we can read (use JPEG, PNG or WebP).")) from None
+        raise PhotoError(N_("This file is not a photo we can read (use JPEG, PNG or WebP).")) from None
     image.thumbnail((LONG_EDGE, LONG_EDGE))
     out = io.BytesIO()
     image.save(out, "JPEG", quality=85, optimize=True)
@@ -122,18 +121,11 @@ def photo_paths(upload_dir: Path, sha256: str) -> tuple[Path, Path]:
     return folder / f"{sha256}.jpg", folder / f"{sha256}.thumb.jpg"
 
 
-def add_photo(
-    session: Session, user: User, visit_id: int, question_key: str, data: bytes, *, upload_dir: Path,
-    now: datetime,
-) -> Photo:
-    """Store a photo for a question of the shopper's own draft visit. Raises PhotoError, NotFoundError,
-    PermissionDeniedError."""
-
-    try:
-        visits.own_draft(session, user, visit_id)
-    except visits.VisitError as error:
-        raise PhotoError(str(error)) from None
-    clean = clean_image(data)
+def store_photo(session: Session, visit_id: int, question_key: str, clean: CleanImage, *, upload_dir: Path,
+                now: datetime) -> Photo:
+    """Write a cleaned photo's files and add its row to the session, without committing (the caller's
+    transaction decides). The same picture for the same question returns the row already stored.
+    Raises PhotoError when the files cannot be written."""
     existing = session.scalar(select(Photo).where(Photo.visit_id == visit_id, Photo.sha256 == clean.sha256,
                                                   Photo.question_key == question_key))
     if existing is not None:
@@ -147,11 +139,41 @@ def add_photo(
             _write_atomically(full, clean.data)
     except OSError as error:
         log.error("photo for visit %s not stored: %s", visit_id, error)
-        raise PhotoError(_l("The photo could not be saved on the server. Your other answers are saved; "
+        raise PhotoError(N_("The photo could not be saved on the server. Your other answers are saved; "
                             "please add the photo again later.")) from None
     photo = Photo(visit_id=visit_id, question_key=question_key, filename=full.name, sha256=clean.sha256,
                   content_type="image/jpeg", width=clean.width, height=clean.height,
                   size_bytes=len(clean.data), taken_at=clean.taken_at, created_at=now)
     session.add(photo)
+    session.flush()
+    return photo
+
+
+def discard_unused_files(session: Session, upload_dir: Path, sha256s: list[str]) -> None:
+    """Delete the files of photos no row names any more (a removed photo); one still used elsewhere stays."""
+    for sha256 in sha256s:
+        if session.scalar(select(Photo.id).where(Photo.sha256 == sha256).limit(1)) is not None:
+            continue
+        for path in photo_paths(upload_dir, sha256):
+            try:
+                path.unlink(missing_ok=True)
+            except OSError as error:
+                log.warning("removed photo's file %s not deleted: %s", path.name, error)
+    session.rollback()
+
+
+def add_photo(
+    session: Session, user: User, visit_id: int, question_key: str, data: bytes, *, upload_dir: Path,
+    now: datetime,
+) -> Photo:
+    """Store a photo for a question of the shopper's own draft visit (without answering the question).
+    Raises PhotoError, NotFoundError, PermissionDeniedError."""
+    from audit_app.services import visits  # visits saves sections with photos through this module
+
+    try:
+        visits.own_draft(session, user, visit_id)
+    except visits.VisitError as error:
+        raise PhotoError(error.message, **error.params) from None
+    photo = store_photo(session, visit_id, question_key, clean_image(data), upload_dir=upload_dir, now=now)
     session.commit()
     return photo

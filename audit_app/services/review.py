@@ -6,21 +6,24 @@ resubmits a returned visit through `visits.submit_visit`). Every decision is wri
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from fractions import Fraction
-from collections.abc import Mapping
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session
 
 import scoring
-from scoring import round_half_up
-from audit_app.models import Answer, Assignment, Checklist, ChecklistVersion, Store, User, Visit, VisitScore
-from audit_app.services import audit
+from audit_app.models import (
+    Answer, Area, Assignment, Checklist, ChecklistVersion, Photo, Store, User, Visit, VisitScore,
+)
+from audit_app.services import audit, scorecards
 from audit_app.services.definitions import checklist_from_definition
-from audit_app.services.errors import NotFoundError, ServiceError
-from reports.context import DEFAULT_LABELS, answer_text, effect_text
+from audit_app.services.errors import N_, VISIT_STATUSES, NotFoundError, ServiceError
+from reports.context import DEFAULT_LABELS, answer_text, percent_text
+from scoring import round_half_up
 
 TRANSITIONS: dict[str, dict[str, str]] = {
     "approve": {"submitted": "approved"},
@@ -37,33 +40,110 @@ class ReviewError(ServiceError):
 class QueueRow:
     id: int
     store_name: str
+    area_name: str
     shopper_name: str
     checklist_title: str
     version_number: int
     status: str
     submitted_at: datetime | None
+    updated_at: datetime
     percent: float | None
     grade: str | None
     critical_failures: int
-    store_timezone: str = "UTC"
+    store_timezone: str = "UTC"  # the visit's times are shown in it
+
+    @property
+    def seen(self) -> str:
+        """What the reviewer saw: the visit and when it last changed (sent back by a bulk approval)."""
+        return f"{self.id}@{self.updated_at.isoformat()}"
 
 
-def list_visits(session: Session, statuses: tuple[str, ...] = ("submitted",), limit: int = 200) -> list[QueueRow]:
-    """Visits in the given statuses, oldest submission first (the review queue by default)."""
-    q = (
-        select(Visit.id, Store.name, User.name, Checklist.title, ChecklistVersion.number, Visit.status,
-               Visit.submitted_at, VisitScore.percent, VisitScore.grade, VisitScore.critical_failures,
-               Store.timezone)
-        .join(Store, Visit.store_id == Store.id)
-        .join(User, Visit.shopper_id == User.id)
-        .join(ChecklistVersion, Visit.checklist_version_id == ChecklistVersion.id)
-        .join(Checklist, ChecklistVersion.checklist_id == Checklist.id)
-        .outerjoin(VisitScore, (VisitScore.visit_id == Visit.id) & VisitScore.is_current.is_(True))
-        .where(Visit.status.in_(statuses))
-        .order_by(Visit.submitted_at, Visit.id).limit(limit)
-    )
-    return [QueueRow(*row[:9], critical_failures=row[9] or 0, store_timezone=row[10])
-            for row in session.execute(q)]
+@dataclass(frozen=True)
+class QueueFilter:
+    """What the review queue shows: one status, optionally one checklist, one area, a submission window
+    (`since` inclusive, `until` exclusive) and only visits with a critical failure."""
+
+    status: str = "submitted"
+    checklist_id: int | None = None
+    area_id: int | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    critical_only: bool = False
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    rows: tuple[QueueRow, ...]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+QUEUE_STATUSES = ("submitted", "returned", "approved", "voided")
+PER_PAGE = 50
+
+
+def _queue_where(q: Select[Any], wanted: QueueFilter) -> Select[Any]:
+    q = q.where(Visit.status == wanted.status)
+    if wanted.checklist_id is not None:
+        q = q.where(ChecklistVersion.checklist_id == wanted.checklist_id)
+    if wanted.area_id is not None:
+        q = q.where(Store.area_id == wanted.area_id)
+    if wanted.since is not None:
+        q = q.where(Visit.submitted_at >= wanted.since)
+    if wanted.until is not None:
+        q = q.where(Visit.submitted_at < wanted.until)
+    if wanted.critical_only:
+        q = q.where(VisitScore.critical_failures > 0)
+    return q
+
+
+def _queue_joins(q: Select[Any]) -> Select[Any]:
+    return (q.join(Store, Visit.store_id == Store.id)
+            .join(ChecklistVersion, Visit.checklist_version_id == ChecklistVersion.id)
+            .outerjoin(VisitScore, (VisitScore.visit_id == Visit.id) & VisitScore.is_current.is_(True)))
+
+
+def count_visits(session: Session, wanted: QueueFilter = QueueFilter()) -> int:
+    """How many visits the queue holds for `wanted` (every page together)."""
+    q = _queue_where(_queue_joins(select(func.count(Visit.id)).select_from(Visit)), wanted)
+    return session.scalar(q) or 0
+
+
+def list_queue(session: Session, wanted: QueueFilter = QueueFilter(), *, page: int = 1,
+               per_page: int = PER_PAGE) -> QueuePage:
+    """One page of the review queue and the true total.
+
+    Waiting and returned visits come with critical failures first, then oldest submission first (the order they
+    should be dealt with); approved and voided ones newest first. A page past the last shows the last. Two queries,
+    whatever the page size.
+    """
+    total = count_visits(session, wanted)
+    per_page = max(1, per_page)
+    page = min(max(1, page), max(1, -(-total // per_page)))
+    if wanted.status in ("submitted", "returned"):
+        order = (case((VisitScore.critical_failures > 0, 0), else_=1), Visit.submitted_at, Visit.id)
+    else:
+        order = (Visit.submitted_at.desc(), Visit.id.desc())
+    q = _queue_where(_queue_joins(
+        select(Visit.id, Store.name, Area.name, User.name, Checklist.title, ChecklistVersion.number, Visit.status,
+               Visit.submitted_at, Visit.updated_at, VisitScore.percent, VisitScore.grade,
+               VisitScore.critical_failures, Store.timezone).select_from(Visit)
+    ).join(Area, Store.area_id == Area.id).join(User, Visit.shopper_id == User.id)
+        .join(Checklist, ChecklistVersion.checklist_id == Checklist.id), wanted)
+    q = q.order_by(*order).limit(per_page).offset((page - 1) * per_page)
+    rows = tuple(QueueRow(*row[:11], critical_failures=row[11] or 0, store_timezone=row[12])
+                 for row in session.execute(q))
+    return QueuePage(rows, total, page, per_page)
+
+
+def list_visits(session: Session, statuses: tuple[str, ...] = ("submitted",), limit: int = PER_PAGE) -> list[QueueRow]:
+    """The first visits of the queue in the first of `statuses` (see `list_queue`)."""
+    return list(list_queue(session, QueueFilter(status=statuses[0]), per_page=limit).rows)
 
 
 @dataclass(frozen=True)
@@ -76,12 +156,17 @@ class AnswerLine:
     earned: str
     possible: str
     note: str
+    photo_ids: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
 class CriticalLine:
+    """A failed critical question: its text, its section and what the failure does to the score."""
+
     question: str
-    effect: str
+    section: str
+    effect: str  # zero_section | zero_visit | cap
+    cap: str = ""  # the cap in percent, for effect == "cap"
 
 
 @dataclass(frozen=True)
@@ -100,61 +185,75 @@ class VisitDetail:
     critical_failures: tuple[CriticalLine, ...]
     lines: tuple[AnswerLine, ...]
     allowed: tuple[str, ...]
-    store_timezone: str = "UTC"
-
-
-def _question_text(definition: scoring.Checklist, key: str, lang: str) -> str:
-    try:
-        return definition.question(key).text.get(lang)
-    except KeyError:
-        return key
+    rescored: scorecards.Rescored | None = None
+    store_timezone: str = "UTC"  # the visit's times are shown in it
 
 
 def _points(value: Fraction) -> str:
     return str(round_half_up(value, 2)) if value.denominator != 1 else str(value.numerator)
 
 
+def _stored_answer(answer: Answer | None) -> Any:
+    if answer is None:
+        return None
+    return scoring.NA if answer.is_na else answer.value
+
+
 def get_visit(session: Session, visit_id: int, *, lang: str = "en",
               labels: Mapping[str, str] = DEFAULT_LABELS) -> VisitDetail:
-    """A visit with every answer, its points and the current score, worded in `lang` with `labels` (answers as
-    option texts and yes/no words, exclusions and critical effects in words); raises NotFoundError.
+    """A visit with every answer worded (photos by their ids), its points, its critical failures by question
+    and the current score (and, when a re-score made it, under which version); raises NotFoundError.
 
-    Questions are those of the version the current score was made under (a re-scored visit's newer version)."""
+    Texts come from the version that made the current score, so a re-scored visit reads as it was scored."""
     visit = session.get(Visit, visit_id)
     if visit is None:
-        raise NotFoundError("No such visit.")
+        raise NotFoundError(N_("No such visit."))
     store = session.get(Store, visit.store_id)
     shopper = session.get(User, visit.shopper_id)
     version = session.get(ChecklistVersion, visit.checklist_version_id)
     checklist = session.get(Checklist, version.checklist_id)
     score = session.scalar(select(VisitScore).where(VisitScore.visit_id == visit.id, VisitScore.is_current.is_(True)))
     answers = {a.question_key: a for a in session.scalars(select(Answer).where(Answer.visit_id == visit.id))}
-    scored_under = session.get(ChecklistVersion, score.checklist_version_id) if score is not None else version
-    definition = checklist_from_definition(scored_under.definition)
-    card = scoring.card_from_data(score.card) if score is not None else None
+    photos: dict[str, list[int]] = {}
+    for photo_id, key in session.execute(select(Photo.id, Photo.question_key).where(Photo.visit_id == visit.id)
+                                         .order_by(Photo.id)):
+        photos.setdefault(key, []).append(photo_id)
+    scored_version = session.get(ChecklistVersion, score.checklist_version_id) if score is not None else version
+    definition = checklist_from_definition(scored_version.definition)
+    card = scoring.card_from_data(score.card) if score is not None and score.card else None
     results = {r.key: r for section in card.sections for r in section.questions} if card else {}
     lines = []
     for section, question in definition.questions():
+        if question.type == "note":  # instructions to the shopper: nothing to review
+            continue
         answer = answers.get(question.key)
         result = results.get(question.key)
-        value = None
-        if answer is not None:
-            value = scoring.NA if answer.is_na else answer.value
+        value = result.answer if result is not None else _stored_answer(answer)
         lines.append(AnswerLine(
             section=section.title.get(lang), question=question.text.get(lang), key=question.key,
-            answer="—" if value is None else answer_text(question, value, lang, labels),
+            answer=answer_text(question, value, lang, labels),
             comment=answer.comment if answer else "",
             earned=_points(result.earned) if result and result.excluded is None else "",
             possible=_points(result.possible) if result and result.excluded is None else "",
-            note=labels.get(f"excluded.{result.excluded}", "") if result and result.excluded else "",
+            note=(labels.get(f"excluded.{result.excluded}") or DEFAULT_LABELS.get(f"excluded.{result.excluded}", "")
+                  if result and result.excluded else ""),
+            photo_ids=tuple(photos.get(question.key, ())),
         ))
-    failures = tuple(CriticalLine(_question_text(definition, f.question_key, lang), effect_text(f, labels))
-                     for f in card.critical_failures) if card else ()
+    failures = []
+    for failure in card.critical_failures if card else ():
+        try:
+            text = definition.question(failure.question_key).text.get(lang)
+        except KeyError:
+            text = failure.question_key
+        section_title = next((str(s.title.get(lang)) for s in definition.sections if s.key == failure.section_key),
+                             failure.section_key)
+        failures.append(CriticalLine(text, section_title, failure.effect,
+                                     percent_text(failure.cap) if failure.cap is not None else ""))
     allowed = tuple(action for action, moves in TRANSITIONS.items() if visit.status in moves)
     return VisitDetail(visit.id, visit.status, store.name, shopper.name, checklist.title, version.number,
                        visit.started_at, visit.submitted_at, visit.review_note or "",
-                       score.percent if score else None, score.grade if score else None, failures, tuple(lines),
-                       allowed, store.timezone)
+                       score.percent if score else None, score.grade if score else None, tuple(failures),
+                       tuple(lines), allowed, scorecards.rescored(session, visit, score), store.timezone)
 
 
 def decide(session: Session, actor: User, visit_id: int, action: str, *, now: datetime, note: str = "") -> Visit:
@@ -164,16 +263,19 @@ def decide(session: Session, actor: User, visit_id: int, action: str, *, now: da
     """
     visit = session.get(Visit, visit_id)
     if visit is None:
-        raise NotFoundError("No such visit.")
+        raise NotFoundError(N_("No such visit."))
     moves = TRANSITIONS.get(action)
     if moves is None:
-        raise ReviewError(f"Unknown review decision {action}.")
+        raise ReviewError(N_("Unknown review decision %(action)s."), action=action)
     if visit.status not in moves:
-        done = {"approve": "approved", "return": "returned", "void": "voided"}[action]
-        raise ReviewError(f"A visit that is {visit.status} cannot be {done}.")
+        refusal = {"approve": N_("A visit that is %(status)s cannot be approved."),
+                   "return": N_("A visit that is %(status)s cannot be returned."),
+                   "void": N_("A visit that is %(status)s cannot be voided.")}[action]
+        raise ReviewError(refusal, status=VISIT_STATUSES.get(visit.status, visit.status))
     note = note.strip()
     if action in ("return", "void") and not note:
-        raise ReviewError("Say what the shopper should fix." if action == "return" else "Give a reason for voiding.")
+        raise ReviewError(N_("Say what the shopper should fix.") if action == "return"
+                          else N_("Give a reason for voiding."))
     before = visit.status
     visit.status = moves[before]
     visit.updated_at = now
@@ -187,3 +289,46 @@ def decide(session: Session, actor: User, visit_id: int, action: str, *, now: da
                  before={"status": before}, after={"status": visit.status}, detail=note)
     session.commit()
     return visit
+
+
+@dataclass(frozen=True)
+class VisitName:
+    id: int
+    store_name: str
+
+
+@dataclass(frozen=True)
+class BulkApproval:
+    approved: tuple[VisitName, ...]
+    skipped: tuple[VisitName, ...]
+
+
+def approve_visits(session: Session, actor: User, seen: dict[int, str], *, now: datetime) -> BulkApproval:
+    """Approve several waiting visits in one transaction, each logged as its own approval.
+
+    `seen` maps each visit id to the `updated_at` (ISO text) the reviewer saw: a visit that changed since then
+    (decided by someone else, resubmitted) or is no longer waiting is skipped, and so is an unknown id. Raises
+    ReviewError when nothing was chosen.
+    """
+    if not seen:
+        raise ReviewError(N_("Choose the visits to approve."))
+    rows = session.execute(
+        select(Visit, Store.name).join(Store, Visit.store_id == Store.id).where(Visit.id.in_(list(seen)))
+        .order_by(Visit.id).with_for_update(of=Visit)
+    ).all()
+    found = {visit.id: (visit, name) for visit, name in rows}
+    approved, skipped = [], []
+    for visit_id in sorted(seen):
+        if visit_id not in found:
+            continue
+        visit, store_name = found[visit_id]
+        if visit.status != "submitted" or visit.updated_at.isoformat() != seen[visit_id]:
+            skipped.append(VisitName(visit.id, store_name))
+            continue
+        visit.status = "approved"
+        visit.updated_at = now
+        audit.record(session, actor=actor, action="visit.approve", entity_type="visit", entity_id=visit.id, now=now,
+                     before={"status": "submitted"}, after={"status": "approved"}, detail="approved with others")
+        approved.append(VisitName(visit.id, store_name))
+    session.commit()
+    return BulkApproval(tuple(approved), tuple(skipped))

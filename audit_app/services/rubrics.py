@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 import scoring
 from audit_app.models import Checklist, ChecklistVersion, Store, User, Visit, VisitScore
 from audit_app.services import audit, scorecards
-from audit_app.services.checklists import _UniqueKeyLoader
+from audit_app.services.checklists import _UniqueKeyLoader, retire_replaced_versions
 from audit_app.services.definitions import checklist_from_definition
 from audit_app.services.errors import N_, NotFoundError, ServiceError
 from audit_app.services.visits import visit_answers
@@ -81,7 +81,7 @@ def get_version(session: Session, version_id: int) -> VersionInfo:
     """One version with its definition; raises NotFoundError."""
     version = session.get(ChecklistVersion, version_id)
     if version is None:
-        raise NotFoundError("No such checklist version.")
+        raise NotFoundError(N_("No such checklist version."))
     return _info(session, version)
 
 
@@ -89,7 +89,7 @@ def get_checklist(session: Session, checklist_id: int) -> tuple[Checklist, list[
     """A checklist and its versions, newest first; raises NotFoundError."""
     checklist = session.get(Checklist, checklist_id)
     if checklist is None:
-        raise NotFoundError("No such checklist.")
+        raise NotFoundError(N_("No such checklist."))
     counts = dict(session.execute(
         select(Visit.checklist_version_id, func.count(Visit.id)).join(ChecklistVersion)
         .where(ChecklistVersion.checklist_id == checklist_id).group_by(Visit.checklist_version_id)
@@ -102,7 +102,7 @@ def get_checklist(session: Session, checklist_id: int) -> tuple[Checklist, list[
 def _load_draft(session: Session, version_id: int) -> ChecklistVersion:
     version = session.get(ChecklistVersion, version_id)
     if version is None:
-        raise NotFoundError("No such checklist version.")
+        raise NotFoundError(N_("No such checklist version."))
     if version.status != "draft":
         raise NotADraftError()
     return version
@@ -134,7 +134,7 @@ def create_checklist(session: Session, actor: User, *, key: str, title: str, cha
     """A new checklist with a draft version 1; raises RubricError for a key in use, RubricProblemsError."""
     definition = validate(starter_definition(key, title, channel))
     if session.scalar(select(Checklist.id).where(Checklist.key == key)) is not None:
-        raise RubricError(f"A checklist with the key {key} already exists.")
+        raise RubricError(N_("A checklist with the key %(key)s already exists."), key=key)
     record = Checklist(key=key, title=title, channel=channel, allow_unassigned=False, created_at=now)
     session.add(record)
     session.flush()
@@ -162,9 +162,9 @@ def start_draft(session: Session, actor: User, version_id: int, *, now: datetime
     """A new draft copying `version_id`'s definition; raises RubricError when the checklist has a draft already."""
     source = session.get(ChecklistVersion, version_id)
     if source is None:
-        raise NotFoundError("No such checklist version.")
+        raise NotFoundError(N_("No such checklist version."))
     if _existing_draft(session, source.checklist_id) is not None:
-        raise RubricError("This checklist already has a draft: edit or discard it first.")
+        raise RubricError(N_("This checklist already has a draft: edit or discard it first."))
     draft = ChecklistVersion(checklist_id=source.checklist_id, number=_next_number(session, source.checklist_id),
                              definition=copy.deepcopy(source.definition), status="draft", created_at=now)
     session.add(draft)
@@ -197,7 +197,7 @@ def import_yaml(session: Session, actor: User, text: str, *, now: datetime) -> V
         session.add(record)
         session.flush()
     elif _existing_draft(session, record.id) is not None:
-        raise RubricError("This checklist already has a draft: discard it before importing another.")
+        raise RubricError(N_("This checklist already has a draft: discard it before importing another."))
     draft = ChecklistVersion(checklist_id=record.id, number=_next_number(session, record.id), definition=definition,
                              status="draft", created_at=now)
     session.add(draft)
@@ -320,7 +320,7 @@ def move_edit(section: int, question: int | None, step: int) -> Callable[[Defini
             else:
                 neighbour.insert(0, moving)
         else:
-            raise RubricError("That is already at the edge.")
+            raise RubricError(N_("That is already at the edge."))
         return data
     return change
 
@@ -330,7 +330,7 @@ def reorder_edit(section: int | None, order: list[int]) -> Callable[[Definition]
     def change(data: Definition) -> Definition:
         items = data["sections"] if section is None else _at(data["sections"], section)["questions"]
         if sorted(order) != list(range(len(items))):
-            raise RubricError("The new order must name every item once.")
+            raise RubricError(N_("The new order must name every item once."))
         items[:] = [items[i] for i in order]
         return data
     return change
@@ -352,7 +352,7 @@ def remove_edit(section: int, question: int | None) -> Callable[[Definition], De
 
 def _at(items: list[Any], index: int) -> Any:
     if not 0 <= index < len(items):
-        raise RubricError("That item no longer exists; reload the page.")
+        raise RubricError(N_("That item no longer exists; reload the page."))
     return items[index]
 
 
@@ -360,7 +360,7 @@ def _swap(items: list[Any], index: int, step: int) -> None:
     _at(items, index)
     target = index + step
     if not 0 <= target < len(items):
-        raise RubricError("That is already at the edge.")
+        raise RubricError(N_("That is already at the edge."))
     items[index], items[target] = items[target], items[index]
 
 
@@ -368,7 +368,8 @@ def _swap(items: list[Any], index: int, step: int) -> None:
 
 
 def publish_draft(session: Session, actor: User, version_id: int, *, now: datetime) -> VersionInfo:
-    """Make a draft the checklist's newest published version: new visits use it, existing ones keep theirs."""
+    """Make a draft the checklist's published version: new visits use it, existing ones keep theirs, and the
+    version it replaces is retired (both logged)."""
     draft = _load_draft(session, version_id)
     validate(draft.definition)
     draft.status = "published"
@@ -378,6 +379,7 @@ def publish_draft(session: Session, actor: User, version_id: int, *, now: dateti
     audit.record(session, actor=actor, action="checklist.publish", entity_type="checklist_version",
                  entity_id=draft.id, now=now, before={"status": "draft"},
                  after={"key": checklist.key, "number": draft.number, "status": "published"})
+    retire_replaced_versions(session, draft, now=now, actor=actor)
     session.commit()
     return _info(session, draft)
 
@@ -386,9 +388,9 @@ def retire_version(session: Session, actor: User, version_id: int, *, now: datet
     """Stop new visits on a published version (visits already made keep it). Raises RubricError."""
     version = session.get(ChecklistVersion, version_id)
     if version is None:
-        raise NotFoundError("No such checklist version.")
+        raise NotFoundError(N_("No such checklist version."))
     if version.status != "published":
-        raise RubricError("Only a published version can be retired.")
+        raise RubricError(N_("Only a published version can be retired."))
     version.status = "retired"
     audit.record(session, actor=actor, action="checklist.retire", entity_type="checklist_version",
                  entity_id=version.id, now=now, before={"status": "published"},
@@ -469,6 +471,8 @@ _QUESTION_FIELDS: tuple[tuple[str, str, Callable[[Any, str], Any]], ...] = (
     ("critical", N_("critical"), _critical_words),
     ("show_if", N_("show if"), None),  # type: ignore[arg-type]  (worded with the checklist's texts, below)
     ("kpi", N_("KPI"), lambda v, lang: Label("kpi", v)),
+    ("audience", N_("who sees the answer"),
+     lambda v, lang: words(N_("head office only")) if v == "head_office" else words(N_("everyone"))),
 )
 
 
@@ -548,7 +552,7 @@ def diff_versions(session: Session, old_id: int, new_id: int, lang: str = "en"
     RubricError."""
     old, new = get_version(session, old_id), get_version(session, new_id)
     if old.checklist_id != new.checklist_id:
-        raise RubricError("Both versions must belong to the same checklist.")
+        raise RubricError(N_("Both versions must belong to the same checklist."))
     return old, new, diff_definitions(old.definition, new.definition, lang)
 
 
@@ -657,9 +661,9 @@ def rescore_history(session: Session, actor: User, version_id: int, *, now: date
     """
     version = session.get(ChecklistVersion, version_id)
     if version is None:
-        raise NotFoundError("No such checklist version.")
+        raise NotFoundError(N_("No such checklist version."))
     if version.status != "published":
-        raise RubricError("History can only be re-scored under a published version.")
+        raise RubricError(N_("History can only be re-scored under a published version."))
     checklist = checklist_from_definition(version.definition)
     visits = session.scalars(
         select(Visit).join(ChecklistVersion, Visit.checklist_version_id == ChecklistVersion.id)
@@ -682,7 +686,7 @@ def set_allow_unassigned(session: Session, actor: User, checklist_id: int, allow
     """Let shoppers fill in this checklist without an assignment (or stop them); logged. Raises NotFoundError."""
     checklist = session.get(Checklist, checklist_id)
     if checklist is None:
-        raise NotFoundError("No such checklist.")
+        raise NotFoundError(N_("No such checklist."))
     before = checklist.allow_unassigned
     checklist.allow_unassigned = allowed
     audit.record(session, actor=actor, action="checklist.unassigned", entity_type="checklist", entity_id=checklist.id,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime
 from fractions import Fraction
 
 from sqlalchemy import ColumnElement, ScalarSelect, Select, func, select, union_all, update
@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 import scoring
 from audit_app.models import (
-    Area, Checklist, ChecklistVersion, Region, SectionScore, Store, User, Visit, VisitScore,
+    Area, Checklist, ChecklistVersion, SectionScore, Store, User, Visit, VisitScore,
 )
 from audit_app.services.settings import ProgrammeSettings, get_settings
 
@@ -76,6 +76,38 @@ def store_card(
     return row
 
 
+@dataclass(frozen=True)
+class Rescored:
+    """A visit whose current score came from re-scoring its history under a (possibly later) version."""
+
+    version_number: int
+    scored_at: datetime
+    scored_by: str | None
+    original_percent: float | None
+    original_grade: str | None
+    original_version_number: int
+
+
+def rescored(session: Session, visit: Visit, score: VisitScore | None) -> Rescored | None:
+    """How the current score differs from the one the visit got when it was submitted, or None when the current
+    score is that one (a submission scores with nobody's name on it; a re-score names who ran it)."""
+    if score is None or score.scored_by_id is None:
+        return None
+    number = session.scalar(select(ChecklistVersion.number).where(ChecklistVersion.id == score.checklist_version_id))
+    by = session.scalar(select(User.name).where(User.id == score.scored_by_id))
+    original = session.execute(
+        select(VisitScore.percent, VisitScore.grade, ChecklistVersion.number)
+        .join(ChecklistVersion, VisitScore.checklist_version_id == ChecklistVersion.id)
+        .where(VisitScore.visit_id == visit.id, VisitScore.scored_by_id.is_(None))
+        .order_by(VisitScore.scored_at.desc(), VisitScore.id.desc()).limit(1)
+    ).first()
+    pinned = session.scalar(select(ChecklistVersion.number).where(ChecklistVersion.id == visit.checklist_version_id))
+    return Rescored(version_number=number or 0, scored_at=score.scored_at, scored_by=by,
+                    original_percent=original[0] if original else None,
+                    original_grade=original[1] if original else None,
+                    original_version_number=original[2] if original else (pinned or 0))
+
+
 def _nth_counted_visit(n: int, checklist_id: int | None, statuses: tuple[str, ...], end: datetime | None
                        ) -> ScalarSelect[int]:
     """The id of the store's n-th newest (from 0) counted visit with a current score, before `end`, of one
@@ -130,7 +162,6 @@ class StoreRow:
     latest_grade: str | None
     latest_at: datetime | None
     previous_percent: float | None
-    timezone: str = "UTC"  # the store's, in which its visits' times are shown
 
     @property
     def change(self) -> float | None:
@@ -145,7 +176,7 @@ def list_store_rows(
     """Stores with their visit count and their two latest counted scores (all stores when ids is None)."""
     statuses = statuses if statuses is not None else statuses_for(session)
     stores_q = (
-        select(Store.id, Store.code, Store.name, Store.city, Area.name, Store.timezone)
+        select(Store.id, Store.code, Store.name, Store.city, Area.name)
         .join(Area, Store.area_id == Area.id)
         .where(Store.is_active.is_(True))
         .order_by(Area.name, Store.name)
@@ -169,7 +200,7 @@ def list_store_rows(
         mine = latest.setdefault(store_id, {})
         mine[len(mine) + 1] = (percent, grade, at, counts.get(store_id, 0))
     rows = []
-    for sid, code, name, city, area_name, zone in stores:
+    for sid, code, name, city, area_name in stores:
         found = latest.get(sid, {})
         first = found.get(1)
         second = found.get(2)
@@ -179,54 +210,9 @@ def list_store_rows(
             latest_percent=first[0] if first else None,
             latest_grade=first[1] if first else None,
             latest_at=first[2] if first else None,
-            previous_percent=second[0] if second else None, timezone=zone,
+            previous_percent=second[0] if second else None,
         ))
     return rows
-
-
-@dataclass(frozen=True)
-class AreaRow:
-    id: int
-    code: str
-    name: str
-    region_name: str
-    stores: int
-    visits: int
-    mean_percent: float | None  # mean of visit percents over the period
-
-
-def list_area_rows(
-    session: Session, area_ids: set[int] | None, since: datetime, statuses: tuple[str, ...] | None = None
-) -> list[AreaRow]:
-    """Areas with store count, counted visits since `since`, and the mean of those visits' percents."""
-    statuses = statuses if statuses is not None else statuses_for(session)
-    q = (
-        select(Area.id, Area.code, Area.name, Region.name, func.count(func.distinct(Store.id)))
-        .join(Region, Area.region_id == Region.id)
-        .join(Store, Store.area_id == Area.id)
-        .where(Store.is_active.is_(True))
-        .group_by(Area.id, Area.code, Area.name, Region.name)
-        .order_by(Region.name, Area.name)
-    )
-    if area_ids is not None:
-        q = q.where(Area.id.in_(area_ids))
-    areas = session.execute(q).all()
-    stats_q = (
-        select(Store.area_id, func.count(Visit.id), func.avg(VisitScore.percent))
-        .join(Visit, Visit.store_id == Store.id)
-        .join(VisitScore, (VisitScore.visit_id == Visit.id) & VisitScore.is_current.is_(True))
-        .where(Visit.status.in_(statuses), Visit.submitted_at >= since)
-        .group_by(Store.area_id)
-    )
-    if area_ids is not None:
-        stats_q = stats_q.where(Store.area_id.in_(area_ids))
-    stats = {area_id: (n, avg) for area_id, n, avg in session.execute(stats_q)}
-    return [
-        AreaRow(id=aid, code=code, name=name, region_name=region, stores=n_stores,
-                visits=stats.get(aid, (0, None))[0],
-                mean_percent=float(stats[aid][1]) if aid in stats and stats[aid][1] is not None else None)
-        for aid, code, name, region, n_stores in areas
-    ]
 
 
 @dataclass(frozen=True)
@@ -271,13 +257,3 @@ def list_visit_rows(
         q = q.where(Visit.shopper_id == shopper_id)
     q = q.order_by(func.coalesce(Visit.submitted_at, Visit.started_at).desc(), Visit.id.desc()).limit(limit)
     return [VisitRow(*row) for row in session.execute(q)]
-
-
-def period_start(today: date, days: int) -> datetime:
-    """Midnight UTC `days` days before `today`."""
-    return datetime.combine(today - timedelta(days=days), datetime.min.time(), tzinfo=timezone.utc)
-
-
-def store_ids_in_areas(session: Session, area_ids: set[int]) -> list[int]:
-    """Active stores of the given areas."""
-    return list(session.scalars(select(Store.id).where(Store.area_id.in_(area_ids), Store.is_active.is_(True))))

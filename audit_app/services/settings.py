@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from audit_app.models import Setting, User
 from audit_app.services import audit
-from audit_app.services.errors import ServiceError
+from audit_app.services.errors import N_, ServiceError
 
 
 class SettingsError(ServiceError):
@@ -39,7 +39,7 @@ def update_settings(session: Session, actor: User, changes: dict[str, Any], *, n
     types = {f.name: f.type for f in fields(ProgrammeSettings)}
     unknown = sorted(set(changes) - set(types))
     if unknown:
-        raise SettingsError(f"Unknown setting(s): {', '.join(unknown)}.")
+        raise SettingsError(N_("Unknown setting(s): %(names)s."), names=", ".join(unknown))
     for key, value in changes.items():
         row = session.get(Setting, key)
         if row is None:

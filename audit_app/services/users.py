@@ -7,15 +7,14 @@ from datetime import datetime, timedelta
 from typing import Iterable
 
 from flask import current_app, has_app_context
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from audit_app.models import ROLES, Area, User
 from audit_app.services import audit
-from audit_app.services.errors import ServiceError
-from audit_app.services.passwords import as_sentence, password_problem
+from audit_app.services.errors import N_, Message, ServiceError, message
+from audit_app.services.passwords import password_problem
 
 MAX_FAILED_LOGINS = 5
 LOCKOUT = timedelta(minutes=5)
@@ -63,21 +62,21 @@ def create_user(
     policy refuses (`enforce_policy=False` only for the demo's published password)."""
     email = normalise_email(email)
     if role not in ROLES:
-        raise UserError(f"Unknown role '{role}'. Use one of: {', '.join(ROLES)}.")
+        raise UserError(N_("Unknown role %(role)s. Use one of: %(roles)s."), role=role, roles=", ".join(ROLES))
     if "@" not in email:
-        raise UserError("That does not look like an e-mail address.")
+        raise UserError(N_("That does not look like an e-mail address."))
     problem = password_problem(password, email=email, name=name) if enforce_policy else None
     if problem is not None:
-        raise UserError(as_sentence(problem))
+        raise UserError([problem])
     if session.scalar(select(User.id).where(User.email == email)) is not None:
-        raise UserError(f"A user with the e-mail {email} already exists.")
+        raise UserError(N_("A user with the e-mail %(email)s already exists."), email=email)
     codes = list(area_codes)
     areas = list(session.scalars(select(Area).where(Area.code.in_(codes)))) if codes else []
     missing = sorted(set(codes) - {a.code for a in areas})
     if missing:
-        raise UserError(f"Unknown area code(s): {', '.join(missing)}.")
+        raise UserError(N_("Unknown area code(s): %(codes)s."), codes=", ".join(missing))
     if areas and role != "area_manager":
-        raise UserError("Only area managers are linked to areas.")
+        raise UserError(N_("Only area managers are linked to areas."))
     user = User(
         email=email,
         name=name.strip() or email,
@@ -136,18 +135,20 @@ def set_locale(session: Session, user: User, locale: str) -> None:
     session.commit()
 
 
-def change_password(session: Session, user: User, *, current: str, new: str, now: datetime) -> dict[str, str]:
-    """A person changes their own password. Returns problems by field ("current", "new"), empty on success.
+def change_password(session: Session, user: User, *, current: str, new: str,
+                    now: datetime) -> dict[str, Message | list[Message]]:
+    """A person changes their own password. Returns problems by field ("current", "new"; a Message or a list of
+    phrases, for `audit_app.i18n.message_text`), empty on success.
 
     Success ends every other session of theirs: the caller signs them in again under the new session token."""
-    problems: dict[str, str] = {}
+    problems: dict[str, Message | list[Message]] = {}
     if not check_password_hash(user.password_hash, current):
-        problems["current"] = str(_l("That is not your current password."))
+        problems["current"] = message(N_("That is not your current password."))
     problem = password_problem(new, email=user.email, name=user.name)
     if problem is not None:
-        problems["new"] = as_sentence(problem)
+        problems["new"] = [problem]
     elif new == current:
-        problems["new"] = str(_l("The new password is the same as the current one."))
+        problems["new"] = message(N_("The new password is the same as the current one."))
     if problems:
         return problems
     user.password_hash = hash_password(new)

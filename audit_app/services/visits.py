@@ -2,21 +2,30 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 import scoring
 from scoring.questions import fraction_earned
-from audit_app.models import Answer, Area, Assignment, Checklist, ChecklistVersion, Store, User, Visit
-from audit_app.services import audit, scorecards
+from audit_app.models import Answer, Area, Assignment, Checklist, ChecklistVersion, Photo, Store, User, Visit
+from audit_app.services import audit, photos as photo_store, scorecards
 from audit_app.services.definitions import checklist_from_definition
-from audit_app.services.errors import NotFoundError, PermissionDeniedError, ServiceError
+from audit_app.services.errors import N_, Message, NotFoundError, PermissionDeniedError, ServiceError, message
+from audit_app.services.visit_pages import answer_token, comment_token
+
+OPEN_STATUSES = ("draft", "returned")
+PHOTO_NOT_STORED = N_("This photo is not stored with this visit. Please take it again.")
+ANSWER_CONFLICT = N_("Changed on another screen since you opened this page: the saved answer is shown. "
+                     "Choose again to replace it.")
+COMMENT_CONFLICT = N_("The comment was changed on another screen since you opened this page: the saved comment "
+                      "is shown. Write it again to replace it.")
 
 
 class VisitError(ServiceError):
@@ -25,13 +34,13 @@ class VisitError(ServiceError):
 
 class IncompleteVisitError(VisitError):
     def __init__(self, missing: tuple[str, ...]):
-        super().__init__(_l("Some required questions are not answered yet."))
+        super().__init__(N_("Some required questions are not answered yet."))
         self.missing = missing
 
 
 class InvalidAnswerError(VisitError):
-    def __init__(self, question_key: str, message: str):
-        super().__init__(message)
+    def __init__(self, question_key: str, problem: Message):
+        super().__init__(problem)
         self.question_key = question_key
 
 
@@ -47,7 +56,7 @@ def _latest_published(session: Session, checklist_id: int) -> ChecklistVersion:
         .limit(1)
     )
     if version is None:
-        raise VisitError(_l("This checklist has no published version yet."))
+        raise VisitError(N_("This checklist has no published version yet."))
     return version
 
 
@@ -56,36 +65,64 @@ def start_visit(
     store_id: int | None = None, checklist_id: int | None = None,
     location: tuple[float, float, float | None] | None = None,
 ) -> Visit:
-    """Start (or, for a client_uuid seen before, return) a draft visit pinned to the latest published version.
+    """Start a draft visit pinned to the latest published version, or return the one already open.
 
-    Raises NotFoundError, PermissionDeniedError or VisitError.
+    A client_uuid seen before returns its visit; an assignment has at most one open visit, so a start from a
+    second phone or tab resumes it (its client_uuid differs from the one given). The caller's session must
+    hold nothing unsaved: the assignment is locked first, in a fresh transaction.
+    Raises NotFoundError, PermissionDeniedError or VisitError (cancelled, or already submitted).
     """
+    user_id, role = user.id, user.role
+    session.rollback()
+    if assignment_id is not None:
+        # The assignment row's write lock, as the transaction's first statement (SQLite cannot turn a read
+        # snapshot into a write), makes parallel starts of one assignment take turns.
+        session.execute(update(Assignment).where(Assignment.id == assignment_id).values(status=Assignment.status))
     existing = session.scalar(select(Visit).where(Visit.client_uuid == client_uuid))
     if existing is not None:
-        if existing.shopper_id != user.id:
-            raise PermissionDeniedError("This visit belongs to someone else.")
+        is_theirs = existing.shopper_id == user_id
+        session.rollback()
+        if not is_theirs:
+            raise PermissionDeniedError(N_("This visit belongs to someone else."))
         return existing
-    if user.role != "shopper":
-        raise PermissionDeniedError("Only shoppers start visits.")
+    if role != "shopper":
+        session.rollback()
+        raise PermissionDeniedError(N_("Only shoppers start visits."))
     assignment = None
     if assignment_id is not None:
-        assignment = session.get(Assignment, assignment_id)
+        assignment = session.get(Assignment, assignment_id, populate_existing=True)
         if assignment is None:
-            raise NotFoundError("No such assignment.")
-        if assignment.shopper_id != user.id:
-            raise PermissionDeniedError("This assignment belongs to someone else.")
-        if assignment.status in ("done", "cancelled"):
-            raise VisitError(_l("This assignment is already closed."))
+            session.rollback()
+            raise NotFoundError(N_("No such assignment."))
+        if assignment.shopper_id != user_id:
+            session.rollback()
+            raise PermissionDeniedError(N_("This assignment belongs to someone else."))
+        if assignment.status == "cancelled":
+            session.rollback()
+            raise VisitError(N_("This assignment has been cancelled."))
+        open_visit = _open_visit_of(session, assignment_id)
+        if open_visit is not None:
+            session.rollback()
+            return open_visit
+        if assignment.status == "done":
+            session.rollback()
+            raise VisitError(N_("The visit of this assignment has already been submitted."))
         store_id, checklist_id = assignment.store_id, assignment.checklist_id
     else:
         checklist = session.get(Checklist, checklist_id) if checklist_id is not None else None
         if checklist is None or session.get(Store, store_id) is None:
-            raise NotFoundError(_l("No such store or checklist."))
+            session.rollback()
+            raise NotFoundError(N_("No such store or checklist."))
         if not checklist.allow_unassigned:
-            raise PermissionDeniedError(_l("This checklist is only filled in on assigned visits."))
-    version = _latest_published(session, checklist_id)
+            session.rollback()
+            raise PermissionDeniedError(N_("This checklist is only filled in on assigned visits."))
+    try:
+        version = _latest_published(session, checklist_id)
+    except VisitError:
+        session.rollback()
+        raise
     visit = Visit(
-        client_uuid=client_uuid, store_id=store_id, shopper_id=user.id, checklist_version_id=version.id,
+        client_uuid=client_uuid, store_id=store_id, shopper_id=user_id, checklist_version_id=version.id,
         assignment_id=assignment.id if assignment else None, status="draft", started_at=now, updated_at=now,
     )
     if location is not None:
@@ -96,41 +133,104 @@ def start_visit(
     try:
         session.commit()
     except IntegrityError:
-        # Two starts with one client_uuid raced; the other one won.
+        # Another start won the race (same client_uuid, or the one open visit of the assignment).
         session.rollback()
-        return session.scalars(select(Visit).where(Visit.client_uuid == client_uuid)).one()
+        won = session.scalar(select(Visit).where(Visit.client_uuid == client_uuid))
+        if won is None and assignment_id is not None:
+            won = _open_visit_of(session, assignment_id)
+        session.rollback()
+        if won is None:
+            raise
+        return won
     return visit
 
 
-def answer_problem(question: scoring.Question, value: Any) -> str | None:
-    """Why `value` cannot be the answer to `question` (plain words), or None when it can."""
+def _open_visit_of(session: Session, assignment_id: int) -> Visit | None:
+    return session.scalar(select(Visit).where(Visit.assignment_id == assignment_id,
+                                              Visit.status.in_(OPEN_STATUSES)).order_by(Visit.id).limit(1))
+
+
+def answer_problem(question: scoring.Question, value: Any) -> Message | None:
+    """Why `value` cannot be the answer to `question` (plain words, translated where shown), or None when it can."""
     if value is None:
         return None
     if value is scoring.NA:
-        return None if question.allow_na else "This question cannot be answered N/A."
+        return None if question.allow_na else message(N_("This question cannot be answered N/A."))
     try:
         fraction_earned(question, value)
-    except ValueError as error:
-        return str(error)
+    except ValueError:
+        return expected_answer(question)
     return None
 
 
-def _write_answers(session: Session, visit: Visit, values: Mapping[str, Any], comments: Mapping[str, str],
+def expected_answer(question: scoring.Question) -> Message:
+    """What an answer to `question` looks like, said to the shopper whose answer it cannot take."""
+    qtype = str(question.type)
+    if qtype == "scale":
+        return message(N_("Choose a whole number from %(low)s to %(high)s."), low=question.min, high=question.max)
+    if qtype in ANSWER_SHAPES:
+        return message(ANSWER_SHAPES[qtype])
+    return message(N_("This answer cannot be taken; please answer the question again."))
+
+
+ANSWER_SHAPES = {
+    "yes_no": N_("Answer yes or no."),
+    "choice": N_("Choose one of the options."),
+    "multi": N_("Choose from the options, each at most once."),
+    "number": N_("Enter a number, for example 3 or 2.5."),
+    "duration": N_("Enter the time in seconds (95) or minutes:seconds (1:35)."),
+    "nps": N_("Choose a whole number from 0 to 10."),
+    "text": N_("Enter text."),
+    "photo": N_("Add a photo."),
+    "date": N_("Enter a date, for example 2026-11-20."),
+    "time": N_("Enter a time, for example 14:30."),
+    "note": N_("This is a note for you; it takes no answer."),
+}
+
+
+def _upsert(session: Session):  # type: ignore[no-untyped-def]
+    dialect = session.get_bind().dialect.name
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
+
+
+def _write_answers(session: Session, visit_id: int, values: Mapping[str, Any], comments: Mapping[str, str],
                    now: datetime) -> None:
-    stored = {a.question_key: a for a in session.scalars(select(Answer).where(Answer.visit_id == visit.id))}
+    """Insert or update answer rows in place (one statement per kind of change), so two first saves of one
+    question never collide on the (visit, question) unique key. The caller has claimed the visit (and set its
+    updated_at) with _claim_draft."""
+    groups: dict[tuple[bool, bool], list[dict[str, Any]]] = {}
     for key in sorted(set(values) | set(comments)):
-        row = stored.get(key)
-        if row is None:
-            row = Answer(visit_id=visit.id, question_key=key, value=None, is_na=False, comment="")
-            session.add(row)
-        if key in values:
-            value = values[key]
-            row.is_na = value is scoring.NA
-            row.value = None if value is scoring.NA else value
-        if key in comments:
-            row.comment = comments[key]
-        row.updated_at = now
-    visit.updated_at = now
+        has_value, has_comment = key in values, key in comments
+        value = values.get(key)
+        groups.setdefault((has_value, has_comment), []).append({
+            "visit_id": visit_id, "question_key": key,
+            "value": None if value is scoring.NA else value, "is_na": value is scoring.NA,
+            "comment": comments.get(key, ""), "updated_at": now,
+        })
+    insert = _upsert(session)
+    for (has_value, has_comment), rows in groups.items():
+        statement = insert(Answer)
+        changed = {"updated_at": statement.excluded.updated_at}
+        if has_value:
+            changed.update(value=statement.excluded.value, is_na=statement.excluded.is_na)
+        if has_comment:
+            changed["comment"] = statement.excluded.comment
+        session.execute(statement.on_conflict_do_update(index_elements=["visit_id", "question_key"], set_=changed),
+                        rows)
+
+
+def _stored_photos(session: Session, visit_id: int) -> set[tuple[str, str]]:
+    return {(key, sha256) for key, sha256 in session.execute(
+        select(Photo.question_key, Photo.sha256).where(Photo.visit_id == visit_id))}
+
+
+def _photo_problem(question: scoring.Question, value: Any, stored_photos: set[tuple[str, str]]) -> str | None:
+    """A photo answer names a photo stored with this visit for this question; anything else is refused."""
+    if question.type != "photo" or value is None or value is scoring.NA:
+        return None
+    if not isinstance(value, str) or (question.key, value) not in stored_photos:
+        return PHOTO_NOT_STORED
+    return None
 
 
 def save_answers(
@@ -139,56 +239,175 @@ def save_answers(
 ) -> Visit:
     """Store answers for a draft visit (question key -> value, scoring.NA, or None to clear), all or nothing.
 
+    A photo answer is the SHA-256 of a photo already stored with the visit for that question. Starts a
+    transaction of its own (the caller's session must hold nothing unsaved).
     Raises InvalidAnswerError naming the first question whose answer the checklist cannot take.
     """
-    visit = own_draft(session, user, visit_id)
+    visit = _claim_draft(session, user, visit_id, now)
     definition = _definition(session.get(ChecklistVersion, visit.checklist_version_id))
     comments = comments or {}
+    stored_photos = _stored_photos(session, visit.id)
     for key in [*answers, *comments]:
-        question = _question(definition, key)
-        problem = answer_problem(question, answers.get(key))
+        try:
+            question = _question(definition, key)
+        except InvalidAnswerError:
+            session.rollback()
+            raise
+        problem = answer_problem(question, answers.get(key)) or _photo_problem(question, answers.get(key),
+                                                                               stored_photos)
         if problem:
+            session.rollback()
             raise InvalidAnswerError(key, problem)
-    _write_answers(session, visit, answers, comments, now)
+    _write_answers(session, visit.id, answers, comments, now)
     session.commit()
+    return visit
+
+
+@dataclass(frozen=True)
+class SectionSave:
+    """What a section save did. Problems and conflicts are English message ids (or service errors) by key."""
+
+    problems: dict[str, Any] = field(default_factory=dict)  # not stored: the answer cannot be taken
+    conflicts: dict[str, str] = field(default_factory=dict)  # not stored: changed on another screen meanwhile
+    stored: dict[str, Any] = field(default_factory=dict)  # conflicting key -> the stored answer that was kept
+    stored_comments: dict[str, str] = field(default_factory=dict)  # conflicting key -> the stored comment kept
+
+
+def _change(posted: str, base: str | None, current: str) -> str:
+    """Whether a posted answer (by token) is applied, given the token the page showed and the stored one."""
+    if base is None:
+        return "apply"  # a page without base tokens: the post is the answer, as it always was
+    if posted == current:
+        return "same"
+    if posted == base:
+        return "unchanged"  # this page did not touch it; another screen may have
+    return "apply" if base == current else "conflict"
+
+
+def _claim_draft(session: Session, user: User, visit_id: int, now: datetime) -> Visit:
+    """Start a transaction holding the visit row's write lock, then check it is the user's own draft.
+
+    Saves of one visit take turns, so comparing a page's base tokens with the stored answers and writing the
+    result cannot interleave with another save. The lock is the transaction's first statement (SQLite cannot
+    turn a read snapshot into a write).
+    """
+    user_id = user.id
+    session.rollback()
+    session.execute(update(Visit).where(Visit.id == visit_id).values(updated_at=now))
+    visit = session.scalars(
+        select(Visit).where(Visit.id == visit_id).execution_options(populate_existing=True)
+    ).one_or_none()
+    if visit is None:
+        session.rollback()
+        raise NotFoundError(N_("No such visit."))
+    if visit.shopper_id != user_id:
+        session.rollback()
+        raise PermissionDeniedError(N_("This visit belongs to someone else."))
+    if visit.status not in OPEN_STATUSES:
+        session.rollback()
+        raise VisitError(N_("This visit has been submitted and can no longer be changed."))
     return visit
 
 
 def save_section(
     session: Session, user: User, visit_id: int, section_index: int, answers: Mapping[str, Any],
-    comments: Mapping[str, str], now: datetime,
-) -> dict[str, str]:
-    """Store one section's answers, keeping every valid one even when others are not.
+    comments: Mapping[str, str], now: datetime, *, photos: Mapping[str, bytes] | None = None,
+    upload_dir: Path | None = None, bases: Mapping[str, str] | None = None,
+    comment_bases: Mapping[str, str] | None = None,
+) -> SectionSave:
+    """Store one section's answers, comments and new photos in one transaction, keeping every valid answer.
 
-    Returns question key -> problem for the answers that were not stored (empty when all were).
+    `photos` maps a photo question's key to the uploaded file's bytes; a stored photo becomes that question's
+    answer, and a refused one (a problem) leaves the other answers to be saved. `bases`/`comment_bases` are the
+    tokens (visit_pages.answer_token/comment_token) of what the page showed: an answer equal to its base is left
+    alone, and one whose base no longer matches the stored answer is a conflict and not stored. Clearing a photo
+    answer (None) removes that photo. Without a base, a posted answer is stored as it is.
     Raises NotFoundError, PermissionDeniedError, VisitError (submitted visit or no such section).
     """
-    visit = own_draft(session, user, visit_id)
+    bases, comment_bases = bases or {}, comment_bases or {}
+    problems: dict[str, Any] = {}
+    cleaned: dict[str, photo_store.CleanImage] = {}
+    for key, data in (photos or {}).items():
+        try:  # decoding and re-encoding take a while: done before the visit is locked
+            cleaned[key] = photo_store.clean_image(data)
+        except photo_store.PhotoError as error:
+            problems[key] = error
+    visit = _claim_draft(session, user, visit_id, now)
     definition = _definition(session.get(ChecklistVersion, visit.checklist_version_id))
     if not 0 <= section_index < len(definition.sections):
-        raise NotFoundError("No such section.")
-    section_keys = {q.key for q in definition.sections[section_index].questions}
-    problems: dict[str, str] = {}
-    valid: dict[str, Any] = {}
-    for key, value in answers.items():
-        if key not in section_keys:
-            problems[key] = "This question is not in this section."
+        session.rollback()
+        raise NotFoundError(N_("No such section."))
+    questions = {q.key: q for q in definition.sections[section_index].questions}
+    rows = {a.question_key: a for a in session.scalars(
+        select(Answer).where(Answer.visit_id == visit.id).execution_options(populate_existing=True))}
+    stored = {key: (scoring.NA if row.is_na else row.value) for key, row in rows.items()}
+    stored_comments = {key: row.comment or "" for key, row in rows.items()}
+    stored_photos = _stored_photos(session, visit.id)
+    result = SectionSave(problems=problems)
+    values: dict[str, Any] = {}
+
+    def decide(key: str, value: Any) -> None:
+        change = _change(answer_token(value), bases.get(key), answer_token(stored.get(key)))
+        if change == "apply":
+            values[key] = value
+        elif change == "conflict":
+            result.conflicts[key] = ANSWER_CONFLICT
+            result.stored[key] = stored.get(key)
+
+    for key, clean in cleaned.items():
+        question = questions.get(key)
+        if question is None or question.type != "photo":
+            problems[key] = N_("This question is not in this section.")
             continue
-        problem = answer_problem(definition.question(key), value)
+        decide(key, clean.sha256)
+        if key not in values:
+            continue
+        try:
+            photo_store.store_photo(session, visit.id, key, clean, upload_dir=upload_dir, now=now)
+        except photo_store.PhotoError as error:
+            problems[key] = error
+            del values[key]
+    for key, value in answers.items():
+        if key in problems or key in cleaned:
+            continue
+        question = questions.get(key)
+        if question is None:
+            problems[key] = N_("This question is not in this section.")
+            continue
+        problem = answer_problem(question, value) or _photo_problem(question, value, stored_photos)
         if problem:
             problems[key] = problem
         else:
-            valid[key] = value
-    _write_answers(session, visit, valid, {k: v for k, v in comments.items() if k in section_keys}, now)
+            decide(key, value)
+    new_comments: dict[str, str] = {}
+    for key, text in comments.items():
+        if key not in questions:
+            continue
+        current = stored_comments.get(key, "")
+        change = _change(comment_token(text), comment_bases.get(key), comment_token(current))
+        if change == "apply":
+            new_comments[key] = text
+        elif change == "conflict":
+            result.conflicts.setdefault(key, COMMENT_CONFLICT)
+            result.stored_comments[key] = current
+    removed = [(key, stored[key]) for key, value in values.items()
+               if value is None and questions[key].type == "photo" and isinstance(stored.get(key), str)]
+    for key, sha256 in removed:
+        session.execute(delete(Photo).where(Photo.visit_id == visit.id, Photo.question_key == key,
+                                            Photo.sha256 == sha256))
+    _write_answers(session, visit.id, values, new_comments, now)
     session.commit()
-    return problems
+    if removed and upload_dir is not None:
+        photo_store.discard_unused_files(session, upload_dir, [sha256 for _, sha256 in removed])
+    return result
 
 
 def _question(definition: scoring.Checklist, key: str) -> scoring.Question:
     try:
         return definition.question(key)
     except KeyError:
-        raise InvalidAnswerError(key, f"There is no question '{key}' in this checklist.") from None
+        raise InvalidAnswerError(key, message(N_("There is no question %(key)s in this checklist."),
+                                              key=key)) from None
 
 
 def submit_visit(
@@ -208,20 +427,31 @@ def submit_visit(
     claimed = session.execute(update(Visit).where(Visit.id == visit_id).values(updated_at=now))
     if claimed.rowcount == 0:
         session.rollback()
-        raise NotFoundError("No such visit.")
+        raise NotFoundError(N_("No such visit."))
     visit = session.scalars(
         select(Visit).where(Visit.id == visit_id).execution_options(populate_existing=True)
     ).one()
     if visit.shopper_id != user_id:
         session.rollback()
-        raise PermissionDeniedError("This visit belongs to someone else.")
+        raise PermissionDeniedError(N_("This visit belongs to someone else."))
     if visit.client_uuid != client_uuid:
         session.rollback()
-        raise VisitError(_l("This form belongs to a different visit. Please reload the page."))
+        raise VisitError(N_("This form belongs to a different visit. Please reload the page."))
     if visit.status not in ("draft", "returned"):
         session.rollback()
         return visit
     version = session.get(ChecklistVersion, visit.checklist_version_id)
+    definition = _definition(version)
+    stored_photos = _stored_photos(session, visit.id)
+    for key, value in visit_answers(session, visit.id).items():
+        try:
+            question = definition.question(key)
+        except KeyError:
+            continue
+        problem = _photo_problem(question, value, stored_photos)
+        if problem:
+            session.rollback()
+            raise InvalidAnswerError(key, problem)
     card = score_visit(session, visit, version)
     if not card.is_complete:
         session.rollback()
@@ -253,7 +483,11 @@ def score_visit(session: Session, visit: Visit, version: ChecklistVersion) -> sc
     try:
         return scoring.score(_definition(version), visit_answers(session, visit.id))
     except scoring.AnswerError as error:
-        raise InvalidAnswerError(error.question_key, str(error)) from None
+        question = next((q for s in _definition(version).sections for q in s.questions
+                         if q.key == error.question_key), None)
+        raise InvalidAnswerError(error.question_key, expected_answer(question) if question is not None else
+                                 message(N_("There is no question %(key)s in this checklist."),
+                                         key=error.question_key)) from None
 
 
 def own_draft(session: Session, user: User, visit_id: int) -> Visit:
@@ -261,11 +495,11 @@ def own_draft(session: Session, user: User, visit_id: int) -> Visit:
     VisitError (already submitted)."""
     visit = session.get(Visit, visit_id)
     if visit is None:
-        raise NotFoundError("No such visit.")
+        raise NotFoundError(N_("No such visit."))
     if visit.shopper_id != user.id:
-        raise PermissionDeniedError("This visit belongs to someone else.")
-    if visit.status not in ("draft", "returned"):
-        raise VisitError(_l("This visit has been submitted and can no longer be changed."))
+        raise PermissionDeniedError(N_("This visit belongs to someone else."))
+    if visit.status not in OPEN_STATUSES:
+        raise VisitError(N_("This visit has been submitted and can no longer be changed."))
     return visit
 
 

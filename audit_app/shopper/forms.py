@@ -14,6 +14,7 @@ from wtforms import FloatField, HiddenField, SelectField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 import scoring
+from audit_app.services.visit_pages import answer_token
 
 NA_VALUE = "__na__"
 RADIO_TYPES = ("yes_no", "scale", "choice", "nps")
@@ -55,6 +56,8 @@ class SectionInput:
     problems: dict[str, str] = field(default_factory=dict)
     raw: dict[str, Any] = field(default_factory=dict)  # what was typed, to show again with an error
     photos: dict[str, FileStorage] = field(default_factory=dict)
+    bases: dict[str, str] = field(default_factory=dict)  # key -> token of the answer the page showed (b-KEY)
+    comment_bases: dict[str, str] = field(default_factory=dict)  # key -> token of the comment it showed (bc-KEY)
 
 
 def _number(text: str) -> int | str:
@@ -75,23 +78,46 @@ def parse_duration(text: str) -> int | None:
     return int(minutes or 0) * 60 + int(seconds)
 
 
+TOKEN_RE = re.compile(r"^[0-9a-f]{16}$")
+
+
+def _plain_text(text: str) -> str:
+    # Browsers send a textarea's line breaks as CR LF; the stored text (and its token) uses LF.
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _token_field(form: MultiDict[str, str], name: str) -> str | None:
+    token = form.get(name)
+    return token if token is not None and TOKEN_RE.match(token) else None
+
+
 def read_section(section: scoring.Section, form: MultiDict[str, str], files: MultiDict[str, FileStorage],
                  hidden: frozenset[str]) -> SectionInput:
-    """Turn the posted fields of one section into answer values, keeping what was typed for redisplay."""
+    """Turn the posted fields of one section into answer values, keeping what was typed for redisplay.
+
+    A photo question's answer comes only from the shopper's own act: a new file (`f-KEY`, in `photos`), an
+    explicit `remove-KEY`, or N/A (checked, or unchecked on a page that showed it checked); anything posted as
+    `q-KEY` for it is ignored.
+    """
     out = SectionInput()
     for question in section.questions:
         key = question.key
         if question.type == "note":
             continue
+        base = _token_field(form, f"b-{key}")
+        if base is not None:
+            out.bases[key] = base
+        comment_base = _token_field(form, f"bc-{key}")
+        if comment_base is not None:
+            out.comment_bases[key] = comment_base
         comment = form.get(f"c-{key}")
         if comment is not None:
-            out.comments[key] = comment.strip()[:MAX_TEXT]
+            out.comments[key] = _plain_text(comment).strip()[:MAX_TEXT]
         if key in hidden and f"q-{key}" not in form and f"na-{key}" not in form:
             continue
         if question.type == "photo":
-            upload = files.get(f"f-{key}")
-            if upload is not None and upload.filename:
-                out.photos[key] = upload
+            _read_photo(question, form, files, out)
+            continue
         raw: Any = form.getlist(f"q-{key}") if question.type == "multi" else form.get(f"q-{key}", "")
         out.raw[key] = raw
         if form.get(f"na-{key}") or raw == NA_VALUE:
@@ -102,6 +128,20 @@ def read_section(section: scoring.Section, form: MultiDict[str, str], files: Mul
         except ValueError as problem:
             out.problems[key] = str(problem)
     return out
+
+
+def _read_photo(question: scoring.Question, form: MultiDict[str, str], files: MultiDict[str, FileStorage],
+                out: SectionInput) -> None:
+    key = question.key
+    upload = files.get(f"f-{key}")
+    if upload is not None and upload.filename:
+        out.photos[key] = upload
+    elif form.get(f"na-{key}"):
+        out.values[key] = scoring.NA
+    elif form.get(f"remove-{key}"):
+        out.values[key] = None
+    elif out.bases.get(key) == answer_token(scoring.NA):
+        out.values[key] = None  # the page showed N/A checked and it came back unchecked
 
 
 def _value(question: scoring.Question, raw: Any) -> Any:
@@ -125,6 +165,6 @@ def _value(question: scoring.Question, raw: Any) -> Any:
         if seconds is None:
             raise ValueError(_l("Enter the time in seconds (95) or minutes:seconds (1:35)."))
         return seconds
-    if kind in ("text", "photo"):
-        return text[:MAX_TEXT]
+    if kind == "text":
+        return _plain_text(text)[:MAX_TEXT]
     return text  # yes_no, choice, date, time: the engine checks the value itself

@@ -12,12 +12,15 @@ from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from audit_app.authz import role_required
+import scoring
 from audit_app.config import PROJECT_ROOT
 from audit_app.extensions import allow_photo_upload, db
+from audit_app.i18n import error_text, message_text
 from audit_app.services import photos, scorecards, visit_pages, visits
-from audit_app.services.errors import NotFoundError, PermissionDeniedError
+from audit_app.services.errors import NotFoundError, PermissionDeniedError, ServiceError
 from audit_app.shopper import bp
-from audit_app.shopper.forms import SaveSectionForm, StartUnassignedVisitForm, VisitActionForm, read_section
+from audit_app.shopper.forms import (NA_VALUE, SaveSectionForm, StartUnassignedVisitForm, VisitActionForm,
+                                     read_section)
 from audit_app.template_helpers import localise
 
 
@@ -64,8 +67,10 @@ def start_visit(assignment_id: int):
         visit = visits.start_visit(db.session, _shopper(), client_uuid=form.client_uuid.data,
                                    assignment_id=assignment_id, now=_now(), location=form.location())
     except visits.VisitError as error:
-        flash(str(error), "error")
+        flash(error_text(error), "error")
         return redirect(url_for("shopper.home"))
+    if visit.client_uuid != form.client_uuid.data:
+        flash(_("This visit was already started on another screen: you are continuing it."), "info")
     return redirect(url_for("shopper.visit", visit_id=visit.id))
 
 
@@ -87,7 +92,7 @@ def new_visit():
                                        store_id=form.store_id.data, checklist_id=form.checklist_id.data,
                                        now=_now(), location=form.location())
         except (NotFoundError, PermissionDeniedError, visits.VisitError) as error:
-            form.form_errors.append(str(error))
+            form.form_errors.append(error_text(error))
         else:
             return redirect(url_for("shopper.visit", visit_id=visit.id))
     status = 422 if request.method == "POST" else 200
@@ -133,33 +138,33 @@ def visit_section(visit_id: int, index: int):
             abort(400)
         section = form.section(index)
         posted = read_section(section, request.form, request.files, form.hidden)
-        problems.update(posted.problems)
-        upload_dir = Path(current_app.config["UPLOAD_DIR"])
+        problems.update({key: str(problem) for key, problem in posted.problems.items()})
+        uploads: dict[str, bytes] = {}
         for key, upload in posted.photos.items():
             if not allow_photo_upload(current_user.id):
                 problems[key] = _("You have added many photos in a short time. Your answers are saved; "
                                   "wait a few minutes, then add this photo again.")
                 continue
-            try:
-                photo = photos.add_photo(db.session, _shopper(), visit_id, key, upload.read(),
-                                         upload_dir=upload_dir, now=_now())
-            except photos.PhotoError as error:
-                problems[key] = str(error)
-            else:
-                posted.values[key] = photo.sha256
+            uploads[key] = upload.read()
         values = {k: v for k, v in posted.values.items() if k not in problems}
         try:
-            problems.update(visits.save_section(db.session, _shopper(), visit_id, index, values,
-                                                posted.comments, _now()))
+            saved = visits.save_section(db.session, _shopper(), visit_id, index, values, posted.comments, _now(),
+                                        photos=uploads, upload_dir=Path(current_app.config["UPLOAD_DIR"]),
+                                        bases=posted.bases, comment_bases=posted.comment_bases)
         except visits.VisitError as error:
             if _wants_json():
-                return jsonify(ok=False, message=str(error)), 409
-            flash(str(error), "error")
+                return jsonify(ok=False, message=error_text(error)), 409
+            flash(error_text(error), "error")
             return redirect(url_for("shopper.visit", visit_id=visit_id))
+        problems.update({key: _problem_text(problem) for key, problem in saved.problems.items()})
+        conflicts = {key: message_text(message) for key, message in saved.conflicts.items()}
         form = _load_form(visit_id)
         if _wants_json():
-            return jsonify(ok=not problems, problems=problems,
-                           hidden=sorted(form.hidden), answered=form.answered, total=form.total)
+            return jsonify(_section_json(form, index, problems, conflicts, saved))
+        if conflicts:
+            # Shown beside each question with the stored answer, everything else typed kept (409 Conflict).
+            raw = {k: v for k, v in posted.raw.items() if k in problems and k not in conflicts}
+            return _render_section(form, index, action, {**problems, **conflicts}, raw), 409
         if not problems:
             # A question this section just revealed is answered before moving on (pages work without JS).
             revealed = visit_pages.unanswered_revealed(form, index)
@@ -167,11 +172,51 @@ def visit_section(visit_id: int, index: int):
                 return redirect(url_for("shopper.visit_section", visit_id=visit_id, index=index) + f"#q-{revealed}")
             return redirect(_next_target(form, index, action.go.data or "next"))
         raw = posted.raw
-    status = 422 if problems else 200
+    return _render_section(form, index, action, problems, raw), (422 if problems else 200)
+
+
+def _render_section(form: visit_pages.VisitForm, index: int, action: SaveSectionForm, problems: dict[str, str],
+                    raw: dict[str, Any]) -> str:
+    visit_id = form.visit_id
     precache = [url_for("shopper.visit_section", visit_id=visit_id, index=i)
                 for i in range(len(form.definition.sections))] + [url_for("shopper.review", visit_id=visit_id)]
     return render_template("shopper/section.html", form=form, index=index, section=form.section(index),
-                           action=action, problems=problems, raw=raw, precache=precache), status
+                           action=action, problems=problems, raw=raw, precache=precache)
+
+
+def _problem_text(problem: Any) -> str:
+    return error_text(problem) if isinstance(problem, ServiceError) else message_text(problem)
+
+
+def _json_value(value: Any) -> Any:
+    return NA_VALUE if value is scoring.NA else value
+
+
+def _section_json(form: visit_pages.VisitForm, index: int, problems: dict[str, str], conflicts: dict[str, str],
+                  saved: visits.SectionSave) -> dict[str, Any]:
+    """The autosave's answer: what was refused or kept, and the page's new base tokens and counts."""
+    questions = [q for q in form.section(index).questions if q.type not in visit_pages.ANSWERLESS]
+    photos = {}
+    for q in questions:
+        if q.type == "photo":
+            ref = form.photos.get(q.key)
+            photos[q.key] = ({"id": ref.id, "thumb_url": url_for("photos.image", photo_id=ref.id, variant="thumb")}
+                             if ref else None)
+    return {
+        "ok": not problems and not conflicts,
+        "problems": problems,
+        "conflicts": conflicts,
+        "stored": {key: _json_value(value) for key, value in saved.stored.items()},
+        "stored_comments": dict(saved.stored_comments),
+        "hidden": sorted(form.hidden),
+        "answered": form.answered,
+        "total": form.total,
+        "sections": [{"index": p.index, "answered": p.answered, "total": p.total, "is_done": p.is_done}
+                     for p in form.progress],
+        "bases": {q.key: visit_pages.answer_token(form.answers.get(q.key)) for q in questions},
+        "comment_bases": {q.key: visit_pages.comment_token(form.comments.get(q.key, "")) for q in questions},
+        "photos": photos,
+    }
 
 
 @bp.route("/visits/<int:visit_id>/review")
@@ -198,7 +243,7 @@ def submit(visit_id: int):
         return render_template("shopper/review.html", form=form, missing=visit_pages.missing_answers(form),
                                action=action, refused=True), 422
     except visits.VisitError as error:
-        flash(str(error), "error")
+        flash(error_text(error), "error")
         return redirect(url_for("shopper.review", visit_id=visit_id))
     flash(_("Visit submitted. Thank you!"), "info")
     return redirect(url_for("shopper.visit", visit_id=visit_id))

@@ -2,7 +2,8 @@
    Pages: network first, the last copy when offline. Static files: cache first, refreshed in the background. */
 "use strict";
 var PAGES = "storecheck-pages-v1";
-var STATIC = "storecheck-static-v1";
+var STATIC = "storecheck-static-v2";
+var OFFLINE = "/shopper/__offline__";  // the offline page in the shopper's language, written by the pages
 var ASSETS = ["/static/css/app.css", "/static/js/visit.js", "/static/icons/favicon.svg"];
 
 self.addEventListener("install", function (event) {
@@ -15,8 +16,32 @@ self.addEventListener("activate", function (event) {
   }).then(function () { return self.clients.claim(); }));
 });
 
+function escape(text) {
+  return String(text || "").replace(/[&<>"']/g, function (c) { return "&#" + c.charCodeAt(0) + ";"; });
+}
+function offlinePage(lang, page) {
+  return "<!doctype html><html lang=\"" + escape(lang) + "\"><meta charset=utf-8>" +
+    "<meta name=viewport content=\"width=device-width, initial-scale=1\">" +
+    "<link rel=stylesheet href=\"/static/css/app.css\"><title>" + escape(page.title) + "</title>" +
+    "<main class=\"page page-narrow\"><h1>" + escape(page.title) + "</h1><p>" + escape(page.text) + "</p>" +
+    "<p><a class=\"button\" href=\"/shopper/\">" + escape(page.back) + "</a></p></main></html>";
+}
+// Before any page has told the worker the shopper's language, the offline page speaks both.
+var BOTH = offlinePage("en", {
+  title: "You are offline · オフラインです",
+  text: "This page was not saved on this phone yet. Go back to your visit. · このページはまだこの端末に保存されていません。調査のページに戻ってください。",
+  back: "My visits · 自分の調査"
+});
+
 self.addEventListener("message", function (event) {
   var data = event.data || {};
+  if (data.type === "offline-page" && data.page && data.page.text) {
+    event.waitUntil(caches.open(PAGES).then(function (cache) {
+      return cache.put(OFFLINE, new Response(offlinePage(data.lang || "en", data.page),
+        { headers: { "Content-Type": "text/html; charset=utf-8" } }));
+    }));
+    return;
+  }
   if (data.type !== "precache" || !Array.isArray(data.urls)) return;
   event.waitUntil(caches.open(PAGES).then(function (cache) {
     return Promise.all(data.urls.map(function (url) {
@@ -49,9 +74,12 @@ self.addEventListener("fetch", function (event) {
       }
       return response;
     }).catch(function () {
-      return caches.open(PAGES).then(function (cache) { return cache.match(url.pathname); }).then(function (hit) {
-        return hit || new Response("<!doctype html><meta charset=utf-8><title>Offline</title><p>You are offline and this page was not saved on this phone yet. Go back to your visit.</p>",
-          { status: 503, headers: { "Content-Type": "text/html; charset=utf-8" } });
+      return caches.open(PAGES).then(function (cache) {
+        return cache.match(url.pathname).then(function (hit) {
+          return hit || cache.match(OFFLINE).then(function (page) { return page ? page.text() : BOTH; }).then(function (html) {
+            return new Response(html, { status: 503, headers: { "Content-Type": "text/html; charset=utf-8" } });
+          });
+        });
       });
     }));
   }

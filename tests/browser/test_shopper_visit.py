@@ -105,8 +105,7 @@ def test_a_shopper_completes_a_visit_through_a_lost_connection(page: Any, contex
             context.set_offline(True)
         if index == OFFLINE_SECTIONS.stop:
             context.set_offline(False)
-            page.wait_for_function("() => !Object.keys(localStorage).some(k => k.startsWith('storecheck:pending:'))",
-                                   timeout=15000)
+            page.locator("[data-sync-banner]", has_text="All sent").wait_for(timeout=15000)
         _answer_visible_questions(page, receipt, stopwatch_used)
         if index in OFFLINE_SECTIONS:
             page.get_by_text("Saved on this phone").wait_for()  # kept locally, not sent

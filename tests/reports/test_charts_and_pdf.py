@@ -31,6 +31,15 @@ def test_two_charts_on_one_page_share_no_ids_and_carry_no_script() -> None:
     assert "銀座" in trend and "スタッフ" in bars  # text stays text (svg.fonttype none)
 
 
+def test_the_trend_chart_names_months_in_the_readers_language() -> None:
+    points = [(date(2026, 6, 5), 80.0), (date(2026, 8, 9), 71.5), (date(2026, 11, 20), 90.0), (date(2027, 1, 10), 85.0)]
+    ticks = {lang: re.findall(r">([^<>]+)</text>", charts.trend_chart(points, [], store_label="s", reference_label="r",
+                                                                        lang=lang)) for lang in ("en", "ja")}
+    assert "Nov" in ticks["en"] and "2027" in ticks["en"]
+    assert "11月" in ticks["ja"] and "2027年1月" in ticks["ja"]
+    assert not any(month in label for label in ticks["ja"] for month in ("Jun", "Jul", "Aug", "Sep", "Nov", "Jan"))
+
+
 def test_a_png_chart_is_a_data_uri() -> None:
     uri = charts.compare_chart(["A", "B"], [("x", [50.0, None]), ("y", [75.0, 90.0])], fmt="png")
     assert uri.startswith("data:image/png;base64,")

@@ -79,14 +79,40 @@ def test_publishing_pins_new_visits_to_the_new_version_and_keeps_old_scores(worl
     assert entry.actor_id == world.head.id
 
 
-def test_retiring_the_newest_version_sends_new_visits_back_to_the_one_before(world: World) -> None:
+def test_publishing_retires_the_version_it_replaces_and_logs_it(world: World) -> None:
+    v1, draft = _draft(world)
+    rubrics.publish_draft(db.session, world.head, draft.id, now=NOW)
+    assert rubrics.get_version(db.session, v1.id).status == "retired"
+    assert rubrics.get_version(db.session, draft.id).status == "published"
+    entry = db.session.scalar(select(AuditLog).where(AuditLog.action == "checklist.retire"))
+    assert (entry.entity_id, entry.actor_id, entry.detail) == (str(v1.id), world.head.id, "replaced by version 2")
+    with pytest.raises(rubrics.RubricError):
+        rubrics.retire_version(db.session, world.head, v1.id, now=NOW)
+
+
+def test_loading_a_changed_library_checklist_retires_the_version_before(world: World) -> None:
+    from tests.conftest import small_checklist_data
+
+    v1 = make_published_checklist()
+    changed = small_checklist_data()
+    changed["sections"][0]["questions"][0]["weight"] = 5
+    v2 = make_published_checklist(changed)
+    assert (db.session.get(ChecklistVersion, v1.id).status, v2.status) == ("retired", "published")
+
+
+def test_retiring_the_published_version_stops_new_visits_until_another_is_published(world: World) -> None:
     v1, draft = _draft(world)
     rubrics.publish_draft(db.session, world.head, draft.id, now=NOW)
     rubrics.retire_version(db.session, world.head, draft.id, now=NOW)
     assignment = make_assignment(world.shopper, world.store, v1.checklist_id)
-    visit = visits.start_visit(db.session, world.shopper, client_uuid="after-retire-1", now=NOW,
+    with pytest.raises(visits.VisitError):
+        visits.start_visit(db.session, world.shopper, client_uuid="after-retire-1", now=NOW,
+                           assignment_id=assignment.id)
+    again = rubrics.start_draft(db.session, world.head, v1.id, now=NOW)
+    rubrics.publish_draft(db.session, world.head, again.id, now=NOW)
+    visit = visits.start_visit(db.session, world.shopper, client_uuid="after-retire-2", now=NOW,
                                assignment_id=assignment.id)
-    assert visit.checklist_version_id == v1.id
+    assert visit.checklist_version_id == again.id
     with pytest.raises(rubrics.RubricError):
         rubrics.retire_version(db.session, world.head, draft.id, now=NOW)
 

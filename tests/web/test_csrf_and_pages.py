@@ -92,3 +92,28 @@ def test_pages_send_security_headers(client: FlaskClient) -> None:
 def test_pages_load_nothing_from_another_host(client: FlaskClient) -> None:
     html = client.get("/login").get_data(as_text=True)
     assert "http://" not in html and "https://" not in html
+
+
+def test_the_language_chosen_on_the_sign_in_page_is_kept_and_saved_after_sign_in(app: Flask, world: World) -> None:
+    client = app.test_client()
+    token = csrf_token_from(client)
+    client.post("/language", data={"locale": "ja", "csrf_token": token, "next": "/login"})
+    sign_in(client, world.shopper.email)
+    html = client.get("/shopper/").get_data(as_text=True)
+    assert '<html lang="ja">' in html and "割り当て" in html
+    db.session.expire_all()
+    assert db.session.scalar(select(User.locale).where(User.id == world.shopper.id)) == "ja"
+
+
+def test_without_a_choice_on_the_sign_in_page_the_saved_language_applies(app: Flask, world: World) -> None:
+    world.shopper.locale = "ja"
+    db.session.commit()
+    client = app.test_client()
+    sign_in(client, world.shopper.email)  # the sign-in page itself was in the browser's language
+    assert '<html lang="ja">' in client.get("/shopper/").get_data(as_text=True)
+    client.post("/logout", data={"csrf_token": csrf_token_from(client, "/shopper/")})
+    # Whoever signs in next on this browser gets their own language, not the one left in the cookie.
+    sign_in(client, world.other_shopper.email)
+    assert '<html lang="en">' in client.get("/shopper/").get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.scalar(select(User.locale).where(User.id == world.other_shopper.id)) == "en"

@@ -10,7 +10,8 @@ from sqlalchemy import func, select
 from audit_app.extensions import db
 from audit_app.models import Assignment, Store, User, Visit
 from audit_app.services import settings as settings_service
-from tests.conftest import World, csrf_token_from, make_published_checklist, make_submitted_visit
+from tests.conftest import World, csrf_token_from, make_published_checklist, make_store, make_submitted_visit
+from tests.web.html_forms import form_with_button
 
 
 def _post(client: FlaskClient, path: str, data: dict[str, Any]) -> Any:
@@ -79,6 +80,27 @@ def test_bulk_assignment_shows_a_plan_first_then_creates_it(world: World, login:
     assert db.session.scalar(select(func.count(Assignment.id))) == 0
     assert _post(client, "/head-office/assignments", {**data, "bulk-confirm": "1"}).status_code == 302
     assert db.session.scalar(select(func.count(Assignment.id))) == 1
+
+
+def test_bulk_assignment_through_the_rendered_forms_creates_one_per_store(world: World, login: Any) -> None:
+    version = make_published_checklist()
+    make_store(world.area, "S7", "Kyobashi")
+    make_store(world.area, "S8", "Nihonbashi")
+    client = login(world.head)
+    page = client.get("/head-office/assignments").get_data(as_text=True)
+    ask = form_with_button(page, "Show the plan")
+    planned = client.post("/head-office/assignments", data=ask.data(**{
+        "bulk-checklist_id": str(version.checklist_id), "bulk-area_id": str(world.area.id),
+        "bulk-shopper_ids": [str(world.shopper.id), str(world.other_shopper.id)]}))
+    assert planned.status_code == 200
+    confirm = form_with_button(planned.get_data(as_text=True), "Create these assignments")
+    assert confirm.data().getlist("bulk-confirm") == ["1"]  # sent once, and not empty
+    created = client.post("/head-office/assignments", data=confirm.data())
+    assert created.status_code == 302
+    rows = db.session.scalars(select(Assignment).where(Assignment.checklist_id == version.checklist_id)).all()
+    assert sorted(db.session.get(Store, a.store_id).name for a in rows) == ["Ginza", "Kyobashi", "Nihonbashi"]
+    assert {a.shopper_id for a in rows} == {world.shopper.id, world.other_shopper.id}
+    assert "3 assignment(s) created." in client.get(created.headers["Location"]).get_data(as_text=True)
 
 
 def test_review_decisions_from_the_visit_page_and_the_queue(world: World, login: Any) -> None:

@@ -116,6 +116,21 @@ def test_publishing_makes_the_version_read_only_and_the_diff_lists_the_change(wo
     assert "greeting_time" not in diff
 
 
+def test_after_publishing_the_previous_version_shows_retired_on_the_checklist_and_version_pages(
+        world: World, login: Any) -> None:
+    v1, draft = _draft(world)
+    client = login(world.head)
+    assert _post(client, f"/head-office/versions/{draft}/publish", {}).status_code == 302
+    checklist_id = rubrics.get_version(db.session, v1).checklist_id
+    page = client.get(f"/head-office/checklists/{checklist_id}").get_data(as_text=True)
+    rows = {m.group(1): m.group(2) for m in re.finditer(
+        r'>Version (\d+)</a></th>\s*<td><span class="badge badge-\w+">(\w+)</span>', page)}
+    assert rows == {"1": "retired", "2": "published"}
+    old = client.get(f"/head-office/versions/{v1}").get_data(as_text=True)
+    assert 'class="badge badge-retired">retired<' in old and "badge-published" not in old
+    assert "Retire</button>" not in old
+
+
 def test_the_preview_scores_answers_as_the_shopper_form_posts_them(world: World, login: Any) -> None:
     _, draft = _draft(world)
     client = login(world.head)
@@ -179,3 +194,35 @@ def test_editing_a_question_keeps_translations_the_form_does_not_show(world: Wor
     question = rubrics.get_version(db.session, draft).definition["sections"][0]["questions"][1]
     assert question["max_label"] == {"en": "Very", "ja": "とても"}
     assert question["text"] == "How helpful were they?"
+
+
+def test_a_question_marked_for_head_office_only_is_saved_shown_and_exported(world: World, login: Any) -> None:
+    v1, draft = _draft(world)
+    client = login(world.head)
+    note = {"key": "staff_notes", "type": "text", "text_en": "Describe the member of staff", "required": "",
+            "head_office_only": "y", "critical_effect": "", "kpi": ""}
+    assert _post(client, f"/head-office/versions/{draft}/sections/0/questions/new", note).status_code == 302
+    saved = rubrics.get_version(db.session, draft).definition["sections"][0]["questions"][-1]
+    assert saved["key"] == "staff_notes" and saved["audience"] == "head_office"
+    assert "head office only" in client.get(f"/head-office/versions/{draft}").get_data(as_text=True)
+    form = client.get(f"/head-office/versions/{draft}/sections/0/questions/2").get_data(as_text=True)
+    assert re.search(r'<input[^>]*checked[^>]*name="head_office_only"|<input[^>]*name="head_office_only"[^>]*checked',
+                     form)
+    exported = client.get(f"/head-office/versions/{draft}/export.yaml").get_data(as_text=True)
+    assert "audience: head_office" in exported
+    _post(client, f"/head-office/versions/{draft}/publish", {})
+    response = _post(client, "/head-office/checklists", {"import-yaml_text": exported})
+    imported = int(response.headers["Location"].rsplit("/", 1)[1])
+    back = rubrics.get_version(db.session, imported).definition["sections"][0]["questions"][-1]
+    assert back["audience"] == "head_office"
+
+
+def test_a_scored_question_cannot_be_for_head_office_only(world: World, login: Any) -> None:
+    _, draft = _draft(world)
+    before = rubrics.get_version(db.session, draft).definition
+    client = login(world.head)
+    response = _post(client, f"/head-office/versions/{draft}/sections/1/questions/new",
+                     {**QUESTION, "head_office_only": "y"})
+    assert response.status_code == 422
+    assert "must carry no points" in _error_of(response.get_data(as_text=True), "head_office_only")
+    assert rubrics.get_version(db.session, draft).definition == before

@@ -131,3 +131,24 @@ def test_the_counter_notices_a_page_that_queries_per_row(app: Flask, world: Worl
     make_store(world.area, "N1", "Naive one")
     make_store(world.area, "N2", "Naive two")
     assert _counts(client, ["/__naive"])["/__naive"] > before["/__naive"]
+
+
+def test_the_review_queue_issues_as_many_queries_for_a_full_page_as_for_a_few_rows(app: Flask, world: World) -> None:
+    """A page of 50 of 120 waiting visits, filtered or not, costs what a page of three does."""
+    from tests.web.test_review_queue import add_submitted
+
+    version = publish_mini()
+    add_submitted(world.shopper.id, world.store, version.id, 2, critical=frozenset({0}))
+    add_submitted(world.shopper.id, world.other_store, version.id, 1)
+    head = app.test_client()
+    sign_in(head, world.head.email)
+    paths = ["/head-office/review", f"/head-office/review?area={world.area.id}&critical=y",
+             "/head-office/review?since=2026-01-01&until=2027-01-01&page=2", "/head-office/"]
+    before = _counts(head, paths)
+    assert all(count > 0 for count in before.values()), before
+    add_submitted(world.other_shopper.id, world.store, version.id, 117, critical=frozenset(range(0, 117, 2)))
+    for n in range(3):
+        make_store(world.area, f"Q{n}", f"Queue store {n}")
+    after = _counts(head, paths)
+    grew = {p: (before[p], after[p]) for p in paths if after[p] != before[p]}
+    assert grew == {}, f"queries grew with the page (before, after): {grew}"

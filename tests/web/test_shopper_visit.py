@@ -326,6 +326,31 @@ def test_another_shopper_cannot_see_a_visits_photo_or_pages(app: Flask, world: W
         response.close()
 
 
+def test_area_managers_get_404_for_a_drafts_photo_until_it_is_submitted(app: Flask, world: World,
+                                                                       photo_visit: Visit) -> None:
+    owner = app.test_client()
+    sign_in(owner, world.shopper.email)
+    _upload(owner, photo_visit, _jpeg())
+    photo = db.session.scalar(select(Photo))
+    paths = (f"/photos/{photo.id}/full.jpg", f"/photos/{photo.id}/thumb.jpg")
+    for email in (world.manager.email, world.other_manager.email):
+        manager = app.test_client()
+        sign_in(manager, email)
+        assert manager.get(f"/manager/visits/{photo_visit.id}").status_code == 404
+        for path in paths:
+            response = manager.get(path)
+            assert response.status_code == 404, (email, path)
+            assert b"\xff\xd8" not in response.data[:4]
+            response.close()
+    visits.submit_visit(db.session, world.shopper, photo_visit.id, photo_visit.client_uuid, NOW)
+    manager = app.test_client()
+    sign_in(manager, world.manager.email)
+    for path in paths:
+        response = manager.get(path)
+        assert response.status_code == 200 and response.data[:3] == b"\xff\xd8\xff", path
+        response.close()
+
+
 def test_photos_beyond_twenty_a_minute_are_refused_and_the_answers_kept(
         shopper: FlaskClient, world: World, photo_visit: Visit) -> None:
     statuses = [_upload(shopper, photo_visit, _jpeg((64 + i, 48))).status_code for i in range(21)]

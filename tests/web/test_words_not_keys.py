@@ -85,7 +85,7 @@ def test_the_review_page_words_answers_exclusions_and_critical_failures(world: W
     page = _words(login(world.head).get(f"/head-office/visits/{visit.id}"))
     assert "Wet floor" in page  # the chosen option's text, not its key
     assert "Carries no points" in page  # the weight-0 question's exclusion
-    assert "Critical failure: the section scores 0 — “Safety hazard seen?”" in page
+    assert "Safety hazard seen? — the section scores 0" in " ".join(page.split())
     assert _keys_in(page) == []
 
 
@@ -95,7 +95,7 @@ def test_the_review_service_words_answers_in_the_readers_language(world: World) 
     lines = {line.key: line for line in detail.lines}
     assert (lines["hazard_kind"].question, lines["hazard_kind"].answer) == ("危険の種類は？", "濡れた床")
     assert lines["receipt_given"].answer == "はい"
-    assert detail.critical_failures[0].question == "危険箇所がありましたか？"
+    assert (detail.critical_failures[0].question, detail.critical_failures[0].section) == ("危険箇所がありましたか？", "売場")
 
 
 def test_the_audit_log_names_people_and_things_and_lists_changes_in_words(world: World, login: Any) -> None:

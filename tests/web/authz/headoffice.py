@@ -72,6 +72,8 @@ def cases(world) -> list[Case]:  # type: ignore[no-untyped-def]
         Case("headoffice.assignments", "GET", f"{HEAD}/assignments", ok),
         Case("headoffice.cancel_assignment", "POST", f"{HEAD}/assignments/{assignment}/cancel", moved),
         Case("headoffice.review_queue", "GET", f"{HEAD}/review", ok),
+        Case("headoffice.review_queue", "GET", f"{HEAD}/review?status=approved&area=999&since=bad&page=-3", ok),
+        Case("headoffice.approve_visits", "POST", f"{HEAD}/review/approve", moved, data={"visits": "999999@x"}),
         Case("headoffice.review_visit", "GET", f"{HEAD}/visits/{visit}", ok),
         Case("headoffice.review_visit", "POST", f"{HEAD}/visits/{visit}", moved, data={"decision": "approve"}),
         Case("headoffice.settings", "GET", f"{HEAD}/settings", ok),

@@ -1,0 +1,305 @@
+"""The shopper's phone, asserting on what the server stored: photos that survive the next autosave, a visit half
+done offline (photo kept on the phone, banner, review page, reconnect), two tabs on one visit, a stopwatch that
+survives a reload, and one visit for a double-tapped start."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image
+from sqlalchemy import func, select
+
+import scoring
+from audit_app.extensions import db
+from audit_app.models import Answer, Photo, Visit, VisitScore
+from audit_app.services import checklists, visits
+from tests.browser.conftest import axe_violations
+from tests.conftest import NOW, PASSWORD, World, make_assignment, make_visit
+
+# Two sections: the second holds a required photo and a negatively worded question.
+JOURNEY = {
+    "key": "journey", "title": {"en": "Journey", "ja": "ジャーニー"}, "channel": "in_store",
+    "grades": [{"min": 0, "label": "All"}],
+    "sections": [
+        {"key": "staff", "title": "Staff", "questions": [
+            {"key": "greeted", "type": "yes_no", "text": "Were you greeted?", "weight": 2},
+            {"key": "helpful", "type": "scale", "min": 1, "max": 5, "text": "How helpful?"},
+        ]},
+        {"key": "evidence", "title": "Evidence", "questions": [
+            {"key": "litter", "type": "yes_no", "good": "no", "text": "Did you see litter?"},
+            {"key": "receipt", "type": "photo", "text": "Photo of the receipt"},
+        ]},
+    ],
+}
+
+
+@pytest.fixture
+def receipt(tmp_path: Path) -> Path:
+    path = tmp_path / "receipt.jpg"
+    Image.new("RGB", (300, 400), "white").save(path, "JPEG")
+    return path
+
+
+@pytest.fixture
+def journey(world: World) -> Any:
+    version = checklists.publish_checklist(db.session, scoring.parse_checklist(JOURNEY), now=NOW)
+    return make_assignment(world.shopper, world.store, version.checklist_id)
+
+
+def _started(world: World, assignment: Any) -> Visit:
+    return visits.start_visit(db.session, world.shopper, client_uuid=str(uuid.uuid4()),
+                              assignment_id=assignment.id, now=NOW)
+
+
+def _sign_in(page: Any, base: str, email: str) -> None:
+    page.goto(f"{base}/login")
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("heading", name="My visits").wait_for()
+
+
+def _answers(visit_id: int) -> dict[str, Answer]:
+    db.session.rollback()
+    return {a.question_key: a for a in db.session.scalars(select(Answer).where(Answer.visit_id == visit_id))}
+
+
+def _choose(page: Any, key: str, label: str) -> None:
+    page.locator(f"#q-{key} .toggle", has_text=label).click()
+
+
+def _wait_saved(page: Any) -> None:
+    page.locator("[data-save-status]", has_text="Saved").wait_for()
+
+
+def test_a_photo_stays_stored_when_a_comment_is_typed_after_it(page: Any, live_server: str, world: World,
+                                                               journey: Any, receipt: Path) -> None:
+    visit = _started(world, journey)
+    _sign_in(page, live_server, world.shopper.email)
+    page.goto(f"{live_server}/shopper/visits/{visit.id}/sections/1")
+    # On a 390 px phone the Take photo button sits inside its card and nothing scrolls sideways.
+    button = page.locator("#q-receipt .photo-button").bounding_box()
+    card = page.locator("#q-receipt .question-box").bounding_box()
+    assert button["x"] + button["width"] <= card["x"] + card["width"]
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+
+    page.locator("#q-receipt input[type=file]").set_input_files(str(receipt))
+    _wait_saved(page)
+    # The preview is the server's stored photo, not the phone's copy.
+    page.wait_for_function("() => /\\/photos\\//.test(document.querySelector('#q-receipt img').src)")
+    page.locator("#q-litter summary").click()
+    page.locator("#c-litter").fill("Clean floor")
+    _wait_saved(page)
+
+    stored = _answers(visit.id)
+    photo = db.session.scalar(select(Photo).where(Photo.visit_id == visit.id))
+    assert photo is not None and stored["receipt"].value == photo.sha256
+    assert stored["litter"].comment == "Clean floor"
+    page.reload()
+    assert page.locator("#q-receipt img.photo-preview").is_visible()
+
+
+def _wait_for_offline_copies(page: Any, count: int) -> None:
+    page.wait_for_function(
+        "async (n) => { if (!navigator.serviceWorker.controller) return false;"
+        " const c = await caches.open('storecheck-pages-v1'); return (await c.keys()).length >= n; }",
+        arg=count, timeout=15000)
+
+
+def test_a_visit_half_done_offline_is_sent_whole_on_reconnect(page: Any, context: Any, live_server: str,
+                                                              world: World, journey: Any, receipt: Path,
+                                                              axe_source: str) -> None:
+    _sign_in(page, live_server, world.shopper.email)
+    page.get_by_role("button", name="Start visit").click()
+    page.get_by_text("Section 1 of 2").wait_for()
+    page.reload()  # the service worker now controls the page and keeps both sections and the review
+    _wait_for_offline_copies(page, 3)
+    _choose(page, "greeted", "Yes")
+    _choose(page, "helpful", "4")
+    _wait_saved(page)
+    page.get_by_role("button", name="Save and continue").click()
+    page.get_by_text("Section 2 of 2").wait_for()
+
+    context.set_offline(True)
+    _choose(page, "litter", "No")
+    page.locator("#q-receipt input[type=file]").set_input_files(str(receipt))
+    page.locator("#q-receipt [data-photo-state]", has_text="Photo kept on this phone").wait_for()
+    banner = page.locator("[data-sync-banner]")
+    banner.filter(has_text="2 changes waiting to be sent").wait_for()
+    # The progress bar and the section list count what is answered on this phone.
+    assert page.locator("[data-progress-text]").inner_text() == "4 of 4 answered"
+    assert page.locator('[data-section-count="1"]').inner_text() == "2/2 ✓"
+    assert "when you are back online" in banner.inner_text()
+    assert axe_violations(page, axe_source) == []
+    page.get_by_role("button", name="Save and review").click()
+
+    page.get_by_role("heading", name="Review and submit").wait_for()  # the copy kept on the phone
+    page.locator("[data-sync-banner]", has_text="2 changes waiting").wait_for()
+    marked = page.locator(".is-answered-here")
+    marked.first.wait_for()
+    assert sorted(marked.evaluate_all("els => els.map(e => e.dataset.missingKey)")) == ["litter", "receipt"]
+    assert "Every required question is answered on this phone" in page.locator("#missing-h").inner_text()
+    assert axe_violations(page, axe_source) == []
+    db.session.rollback()
+    visit = db.session.scalar(select(Visit))
+    assert "receipt" not in _answers(visit.id)  # nothing has reached the server yet
+
+    context.set_offline(False)
+    page.locator("[data-sync-banner]", has_text="All sent").wait_for(timeout=15000)
+    assert "Every required question is answered." in page.content()  # the server's own review now
+    page.get_by_role("button", name="Submit visit").click()
+    page.get_by_role("heading", name="Visit submitted").wait_for()
+    assert axe_violations(page, axe_source) == []
+
+    stored = _answers(visit.id)
+    photo = db.session.scalar(select(Photo).where(Photo.visit_id == visit.id))
+    assert {k: stored[k].value for k in ("greeted", "helpful", "litter")} == {"greeted": "yes", "helpful": 4,
+                                                                              "litter": "no"}
+    assert photo is not None and stored["receipt"].value == photo.sha256
+    assert db.session.scalar(select(func.count()).select_from(Visit)) == 1
+    assert db.session.scalar(select(func.count()).select_from(VisitScore)) == 1
+    assert db.session.get(Visit, visit.id).status == "submitted"
+
+
+def test_a_stale_second_tab_keeps_what_the_first_tab_saved(page: Any, context: Any, live_server: str,
+                                                           world: World) -> None:
+    visit = make_visit(world.shopper, world.store)
+    _sign_in(page, live_server, world.shopper.email)
+    section = f"{live_server}/shopper/visits/{visit.id}/sections/0"
+    page.goto(section)
+    other = context.new_page()
+    other.goto(section)  # tab B: greeted unanswered, no comment
+
+    _choose(page, "greeted", "Yes")
+    page.locator("#q-greeted summary").click()
+    page.locator("#c-greeted").fill("Smiled at the door")
+    _wait_saved(page)
+
+    _choose(other, "helpful", "4")  # tab B saves its section with greeted still unselected
+    _wait_saved(other)
+    stored = _answers(visit.id)
+    assert stored["greeted"].value == "yes" and stored["greeted"].comment == "Smiled at the door"
+    assert stored["helpful"].value == 4
+
+    _choose(other, "greeted", "No")  # tab B changes what tab A changed after B was opened: a conflict
+    conflict = other.locator("#q-greeted .conflict")
+    conflict.wait_for()
+    assert "another screen" in conflict.inner_text()
+    assert other.locator("#q-greeted input[value=yes]").is_checked()  # the stored answer is shown
+    assert _answers(visit.id)["greeted"].value == "yes"
+    _choose(other, "greeted", "No")  # choosing again replaces it
+    other.wait_for_function("() => !document.querySelector('#q-greeted .conflict')")
+    _wait_saved(other)
+    assert _answers(visit.id)["greeted"].value == "no"
+
+
+def test_a_running_stopwatch_survives_a_reload(page: Any, live_server: str, world: World) -> None:
+    visit = make_visit(world.shopper, world.store)
+    _sign_in(page, live_server, world.shopper.email)
+    page.goto(f"{live_server}/shopper/visits/{visit.id}/sections/1")
+    page.locator("#q-queue_wait").get_by_role("button", name="Start").click()
+    page.wait_for_timeout(1100)
+    page.reload()
+    watch = page.locator("#q-queue_wait")
+    watch.get_by_role("button", name="Stop").wait_for()  # still running
+    page.wait_for_function("() => document.querySelector('#q-queue_wait output').textContent !== '0:00'")
+    watch.get_by_role("button", name="Stop").click()
+    _wait_saved(page)
+    assert 1 <= _answers(visit.id)["queue_wait"].value <= 5
+    page.reload()
+    watch.get_by_role("button", name="Start").wait_for()  # stopped stays stopped
+
+
+def test_a_double_tapped_start_makes_one_visit(page: Any, live_server: str, world: World, journey: Any) -> None:
+    _sign_in(page, live_server, world.shopper.email)
+    page.get_by_role("button", name="Start visit").dblclick()
+    page.get_by_text("Section 1 of 2").wait_for()
+    db.session.rollback()
+    assert db.session.scalar(select(func.count()).select_from(Visit)) == 1
+    page.goto(f"{live_server}/shopper/")
+    assert page.get_by_text("Journey").count() == 1  # once, under In progress
+
+
+def test_a_photo_this_phone_cannot_keep_offline_is_said_beside_it(page: Any, context: Any, live_server: str,
+                                                                  world: World, journey: Any,
+                                                                  receipt: Path) -> None:
+    visit = _started(world, journey)
+    page.add_init_script("Object.defineProperty(window, 'indexedDB', {value: undefined})")  # no IndexedDB here
+    _sign_in(page, live_server, world.shopper.email)
+    page.goto(f"{live_server}/shopper/visits/{visit.id}/sections/1")
+    context.set_offline(True)
+    page.locator("#q-receipt input[type=file]").set_input_files(str(receipt))
+    state = page.locator("#q-receipt [data-photo-state].is-error")
+    state.wait_for()
+    assert "could not keep the photo" in state.inner_text()
+    assert not page.locator("#q-receipt img.photo-preview").is_visible()
+    _choose(page, "litter", "No")  # answers without a photo are still kept on the phone
+    page.locator("[data-save-status]", has_text="Saved on this phone").wait_for()
+    context.set_offline(False)
+    page.evaluate("() => window.dispatchEvent(new Event('online'))")
+    page.wait_for_function("() => !Object.keys(localStorage).some(k => k.startsWith('storecheck:outbox:'))")
+    stored = _answers(visit.id)
+    assert stored["litter"].value == "no" and "receipt" not in stored
+
+
+def test_the_offline_page_speaks_the_shoppers_language(page: Any, context: Any, live_server: str,
+                                                      world: World) -> None:
+    from tests.conftest import make_user
+
+    shopper = make_user("hanako@test.example", locale="ja")
+    visit = make_visit(shopper, world.store)
+    _sign_in_ja(page, live_server, shopper.email)
+    page.goto(f"{live_server}/shopper/visits/{visit.id}/sections/0")
+    page.wait_for_function(
+        "async () => { if (!navigator.serviceWorker.controller) return false;"
+        " const c = await caches.open('storecheck-pages-v1'); return !!(await c.match('/shopper/__offline__')); }",
+        timeout=15000)
+    context.set_offline(True)
+    page.goto(f"{live_server}/shopper/visits/{visit.id}/never-kept")
+    assert page.locator("html").get_attribute("lang") == "ja"
+    assert "オフライン" in page.locator("h1").inner_text()
+
+
+def _sign_in_ja(page: Any, base: str, email: str) -> None:
+    page.goto(f"{base}/login")
+    page.locator("input[type=email]").fill(email)
+    page.locator("input[type=password]").fill(PASSWORD)
+    page.locator("form[action='/login'] button[type=submit]").click()
+    page.locator("h1").wait_for()
+
+
+def test_without_indexeddb_a_photo_taken_online_is_still_stored(page: Any, live_server: str, world: World,
+                                                                journey: Any, receipt: Path) -> None:
+    visit = _started(world, journey)
+    page.add_init_script("Object.defineProperty(window, 'indexedDB', {value: undefined})")
+    _sign_in(page, live_server, world.shopper.email)
+    page.goto(f"{live_server}/shopper/visits/{visit.id}/sections/1")
+    page.locator("#q-receipt input[type=file]").set_input_files(str(receipt))
+    _wait_saved(page)
+    stored = _answers(visit.id)
+    photo = db.session.scalar(select(Photo).where(Photo.visit_id == visit.id))
+    assert photo is not None and stored["receipt"].value == photo.sha256
+
+
+def test_a_change_queued_offline_that_another_screen_overtook_comes_back_as_a_conflict(
+        page: Any, context: Any, live_server: str, world: World) -> None:
+    visit = make_visit(world.shopper, world.store)
+    visits.save_answers(db.session, world.shopper, visit.id, {"greeted": "yes"}, NOW)
+    _sign_in(page, live_server, world.shopper.email)
+    page.goto(f"{live_server}/shopper/visits/{visit.id}/sections/0")
+    context.set_offline(True)
+    _choose(page, "greeted", "No")
+    page.locator("[data-save-status]", has_text="Saved on this phone").wait_for()
+    # Meanwhile another phone changes the same answer.
+    visits.save_answers(db.session, world.shopper, visit.id, {"greeted": "yes", "helpful": 2}, NOW)
+    visits.save_answers(db.session, world.shopper, visit.id, {"greeted": None}, NOW)
+    context.set_offline(False)
+    conflict = page.locator("#q-greeted .conflict")
+    conflict.wait_for(timeout=15000)
+    assert "another screen" in conflict.inner_text()
+    assert not page.locator("#q-greeted input[value=no]").is_checked()  # the stored answer (none) is shown
+    assert "greeted" not in {k for k, a in _answers(visit.id).items() if a.value is not None}
+    page.locator("[data-sync-banner]", has_text="All sent").wait_for()
