@@ -25,7 +25,7 @@ from audit_app.models import (
     Answer, Area, Checklist, ChecklistVersion, Photo, Region, SectionScore, Store, User, Visit, VisitScore,
 )
 from audit_app.services import scorecards
-from audit_app.services.definitions import checklist_from_definition
+from audit_app.services.definitions import checklist_from_definition, checklist_titles_in
 from audit_app.services.errors import N_, NotFoundError, PermissionDeniedError, ServiceError
 from audit_app.services.settings import get_settings
 from reports.context import CardView, GradeScale, PhotoRef, card_view, grade_scale
@@ -121,8 +121,10 @@ class ChecklistOption:
     visits: int
 
 
-def list_checklist_options(session: Session, area_ids: Sequence[int], statuses: tuple[str, ...]) -> list[ChecklistOption]:
-    """Checklists with counted visits in these areas, most visited first (then all others, by title)."""
+def list_checklist_options(session: Session, area_ids: Sequence[int], statuses: tuple[str, ...], lang: str = "en"
+                           ) -> list[ChecklistOption]:
+    """Checklists with counted visits in these areas, most visited first (then all others, by title), titled in
+    `lang`."""
     counts = dict(session.execute(
         select(ChecklistVersion.checklist_id, func.count(Visit.id))
         .join(Visit, Visit.checklist_version_id == ChecklistVersion.id)
@@ -130,8 +132,7 @@ def list_checklist_options(session: Session, area_ids: Sequence[int], statuses: 
         .where(Store.area_id.in_(area_ids), Visit.status.in_(statuses))
         .group_by(ChecklistVersion.checklist_id)
     ).all())
-    rows = session.execute(select(Checklist.id, Checklist.title).order_by(Checklist.title)).all()
-    return _ordered_options(rows, counts)
+    return _ordered_options(list(checklist_titles_in(session, lang).items()), counts)
 
 
 def choose_checklist(options: Sequence[ChecklistOption], wanted: int | None) -> ChecklistOption | None:
@@ -405,7 +406,7 @@ def get_dashboard(
     if user.role not in ("head_office", "area_manager"):
         raise PermissionDeniedError(N_("Scorecards are for area managers and head office."))
     statuses = scorecards.statuses_for(session)
-    options = tuple(list_checklist_options(session, scope.area_ids, statuses))
+    options = tuple(list_checklist_options(session, scope.area_ids, statuses, lang))
     chosen = choose_checklist(options, checklist_id)
     stores = session.execute(
         select(Store.id, Store.code, Store.name, Store.area_id, Area.name)
@@ -536,7 +537,7 @@ def _ordered_options(titles: Sequence[tuple[int, str]], counts: Mapping[int, int
     return sorted(options, key=lambda o: (-o.visits, o.title))
 
 
-def default_checklists(session: Session, area_ids: Sequence[int], statuses: tuple[str, ...]
+def default_checklists(session: Session, area_ids: Sequence[int], statuses: tuple[str, ...], lang: str = "en"
                        ) -> dict[int, ChecklistOption | None]:
     """Per area, the checklist its dashboard shows when none is chosen (`choose_checklist(..., None)`)."""
     counts: dict[int, dict[int, int]] = defaultdict(dict)
@@ -548,7 +549,7 @@ def default_checklists(session: Session, area_ids: Sequence[int], statuses: tupl
         .group_by(Store.area_id, ChecklistVersion.checklist_id)
     ):
         counts[area_id][checklist_id] = n
-    titles = session.execute(select(Checklist.id, Checklist.title).order_by(Checklist.title)).all()
+    titles = list(checklist_titles_in(session, lang).items())
     return {aid: choose_checklist(_ordered_options(titles, counts[aid]), None) for aid in area_ids}
 
 
@@ -572,7 +573,7 @@ def list_area_summaries(session: Session, area_ids: Collection[int] | None, *, p
     their dashboard opens with, the counted visits and the mean of their percents (the dashboard's area average)."""
     statuses = scorecards.statuses_for(session)
     areas = _summary_areas(session, area_ids)
-    chosen = default_checklists(session, [a[0] for a in areas], statuses)
+    chosen = default_checklists(session, [a[0] for a in areas], statuses, lang)
     by_area: dict[int, list[Fraction | None]] = defaultdict(list)
     for checklist_id in {c.id for c in chosen.values() if c is not None}:
         wanted = [aid for aid, c in chosen.items() if c is not None and c.id == checklist_id]
@@ -596,7 +597,7 @@ def list_store_summaries(session: Session, area_ids: Collection[int] | None, *, 
     if area_ids is not None:
         q = q.where(Store.area_id.in_(list(area_ids)))
     stores = session.execute(q).all()
-    chosen = default_checklists(session, sorted({s[3] for s in stores}), statuses)
+    chosen = default_checklists(session, sorted({s[3] for s in stores}), statuses, lang)
     latest: dict[int, list[tuple[int, Fraction | None, str | None, datetime]]] = {}
     counts: dict[int, int] = defaultdict(int)
     for checklist_id in {c.id for c in chosen.values() if c is not None}:
@@ -873,7 +874,7 @@ def get_store_page(
         recurring = recurring_failures(session, history, lang)
         kpis = kpis_for(session, [f for f in own if f.submitted_at >= period.start])
     visits = _visit_lines(session, store_id, statuses,
-                          board.checklist.id if board.checklist is not None else None, period)
+                          board.checklist.id if board.checklist is not None else None, period, lang)
     return StorePage(
         store=info, dashboard=board, line=line, area_mean=board.scope_mean, sections=sections, trend=trend,
         area_trend=area_trend, recurring=recurring, recurring_window=RECURRING_WINDOW, kpis=kpis, visits=visits,
@@ -882,10 +883,10 @@ def get_store_page(
 
 
 def _visit_lines(session: Session, store_id: int, statuses: tuple[str, ...], checklist_id: int | None,
-                 period: Period) -> tuple[VisitLine, ...]:
+                 period: Period, lang: str = "en") -> tuple[VisitLine, ...]:
     q = (
         select(Visit.id, Visit.submitted_at, Visit.status, Checklist.title, ChecklistVersion.number,
-               VisitScore.percent_exact, VisitScore.grade, VisitScore.critical_failures)
+               VisitScore.percent_exact, VisitScore.grade, VisitScore.critical_failures, Checklist.id)
         .join(ChecklistVersion, Visit.checklist_version_id == ChecklistVersion.id)
         .join(Checklist, ChecklistVersion.checklist_id == Checklist.id)
         .outerjoin(VisitScore, (VisitScore.visit_id == Visit.id) & VisitScore.is_current.is_(True))
@@ -896,8 +897,11 @@ def _visit_lines(session: Session, store_id: int, statuses: tuple[str, ...], che
     )
     if checklist_id is not None:
         q = q.where(ChecklistVersion.checklist_id == checklist_id)
-    return tuple(VisitLine(vid, at, status, status in statuses, title, number, _fraction(pct), grade, crit or 0)
-                 for vid, at, status, title, number, pct, grade, crit in session.execute(q))
+    rows = session.execute(q).all()
+    titles = checklist_titles_in(session, lang, {row[8] for row in rows})
+    return tuple(VisitLine(vid, at, status, status in statuses, titles.get(cid, title), number, _fraction(pct), grade,
+                           crit or 0)
+                 for vid, at, status, title, number, pct, grade, crit, cid in rows)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -961,7 +965,6 @@ def get_visit_page(
     _check_store(session, user, visit.store_id)
     info = store_info(session, visit.store_id)
     version = session.get(ChecklistVersion, visit.checklist_version_id)
-    checklist = session.get(Checklist, version.checklist_id)
     score = session.scalar(select(VisitScore).where(VisitScore.visit_id == visit.id, VisitScore.is_current.is_(True)))
     photos = visit_photos(session, visit.id)
     card = None
@@ -985,7 +988,8 @@ def get_visit_page(
         is_counted=visit.status in scorecards.statuses_for(session),
         started_at=visit.started_at, submitted_at=visit.submitted_at, minutes=minutes,
         latitude=visit.latitude, longitude=visit.longitude, accuracy_m=visit.location_accuracy_m,
-        shopper_name=shopper, checklist_title=checklist.title, version_number=version.number,
+        shopper_name=shopper, checklist_title=definition_for(session, version.id).title.get(lang),
+        version_number=version.number,
         version_published_at=version.published_at, scored_at=score.scored_at if score else None, card=card,
         photos=photos, review_note=visit.review_note or "", rescored=scorecards.rescored(session, visit, score),
         grades=grade_scale(definition_for(session, version.id), lang),
@@ -1043,7 +1047,7 @@ def get_comparison(
         _check_store(session, user, sid)
         infos.append(store_info(session, sid))
     statuses = scorecards.statuses_for(session)
-    options = tuple(list_checklist_options(session, sorted({i.area_id for i in infos}), statuses))
+    options = tuple(list_checklist_options(session, sorted({i.area_id for i in infos}), statuses, lang))
     chosen = choose_checklist(options, checklist_id)
     if chosen is None:
         return Comparison(period, options, None, (), tuple(CompareStore(i.id, i.code, i.name, i.area_name, None, 0, ())

@@ -89,7 +89,7 @@ def export_visits(
     if user.role not in ("head_office", "area_manager"):
         raise PermissionDeniedError(N_("Exports are for area managers and head office."))
     statuses = scorecards.statuses_for(session)
-    options = dashboards.list_checklist_options(session, scope.area_ids, statuses)
+    options = dashboards.list_checklist_options(session, scope.area_ids, statuses, lang)
     chosen = dashboards.choose_checklist(options, checklist_id)
     with_shopper = dashboards.shows_shopper(session, user)
     rows: list[tuple] = []

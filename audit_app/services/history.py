@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from audit_app.models import Area, Assignment, AuditLog, Checklist, ChecklistVersion, Region, Store, User, Visit
+from audit_app.services.definitions import checklist_titles_in
 
 # The families of actions a reader filters by (the part before the dot).
 KINDS = ("checklist", "visit", "store", "user", "area", "region", "assignment", "settings")
@@ -49,8 +50,10 @@ class Entry:
 
 
 def list_entries(session: Session, *, kind: str = "", actor_id: int | None = None, since: date | None = None,
-                 until: date | None = None, limit: int = 200, day_zone: Any = timezone.utc) -> list[Entry]:
-    """Newest first. `kind` is an action family (KINDS); `since`/`until` are whole days in `day_zone`, inclusive."""
+                 until: date | None = None, limit: int = 200, day_zone: Any = timezone.utc,
+                 lang: str = "en") -> list[Entry]:
+    """Newest first. `kind` is an action family (KINDS); `since`/`until` are whole days in `day_zone`, inclusive.
+    Checklists are named by their title in `lang`."""
     q = (select(AuditLog, User.name).outerjoin(User, AuditLog.actor_id == User.id)
          .order_by(AuditLog.at.desc(), AuditLog.id.desc()).limit(limit))
     if kind in KINDS:
@@ -63,7 +66,7 @@ def list_entries(session: Session, *, kind: str = "", actor_id: int | None = Non
         q = q.where(AuditLog.at < datetime.combine(until + timedelta(days=1), time.min, tzinfo=day_zone)
                     .astimezone(timezone.utc))
     rows = list(session.execute(q))
-    names = _Names(session, [e for e, _ in rows])
+    names = _Names(session, [e for e, _ in rows], lang)
     return [Entry(e.id, e.at, name, e.action, e.entity_type, e.entity_id, *names.subject(e),
                   _changes(e.before, e.after, names), e.detail if e.action.startswith(_NOTES_KEPT) else "")
             for e, name in rows]
@@ -84,7 +87,7 @@ def _changes(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None, 
 class _Names:
     """Names of the rows a page of entries mentions, loaded with one query per kind."""
 
-    def __init__(self, session: Session, entries: list[AuditLog]) -> None:
+    def __init__(self, session: Session, entries: list[AuditLog], lang: str) -> None:
         wanted: dict[type, set[int]] = {}
 
         def want(model: type, value: Any) -> None:
@@ -107,10 +110,10 @@ class _Names:
             for row in rows.values():
                 want(Checklist if rows is self.versions else Store, row[0])
         self.names: dict[type, dict[int, str]] = {}
-        for model, column in ((User, User.name), (Area, Area.name), (Region, Region.name),
-                              (Checklist, Checklist.title)):
+        for model, column in ((User, User.name), (Area, Area.name), (Region, Region.name)):
             self.names[model] = {i: n for i, n in session.execute(
                 select(model.id, column).where(model.id.in_(wanted.get(model, set()))))}
+        self.names[Checklist] = checklist_titles_in(session, lang, wanted.get(Checklist, set()))
         self.names[Store] = {i: f"{n} ({c})" for i, n, c in session.execute(
             select(Store.id, Store.name, Store.code).where(Store.id.in_(wanted.get(Store, set()))))}
 

@@ -20,7 +20,7 @@ from audit_app.models import (
     Answer, Area, Assignment, Checklist, ChecklistVersion, Photo, Store, User, Visit, VisitScore,
 )
 from audit_app.services import audit, scorecards
-from audit_app.services.definitions import checklist_from_definition
+from audit_app.services.definitions import checklist_from_definition, checklist_titles_in, grade_text
 from audit_app.services.errors import N_, VISIT_STATUSES, NotFoundError, ServiceError
 from reports.context import DEFAULT_LABELS, answer_text, percent_text
 from scoring import round_half_up
@@ -115,8 +115,8 @@ def count_visits(session: Session, wanted: QueueFilter = QueueFilter()) -> int:
 
 
 def list_queue(session: Session, wanted: QueueFilter = QueueFilter(), *, page: int = 1,
-               per_page: int = PER_PAGE) -> QueuePage:
-    """One page of the review queue and the true total.
+               per_page: int = PER_PAGE, lang: str = "en") -> QueuePage:
+    """One page of the review queue and the true total; checklist titles and grades in `lang`.
 
     Waiting and returned visits come with critical failures first, then oldest submission first (the order they
     should be dealt with); approved and voided ones newest first. A page past the last shows the last. Two queries,
@@ -132,12 +132,19 @@ def list_queue(session: Session, wanted: QueueFilter = QueueFilter(), *, page: i
     q = _queue_where(_queue_joins(
         select(Visit.id, Store.name, Area.name, User.name, Checklist.title, ChecklistVersion.number, Visit.status,
                Visit.submitted_at, Visit.updated_at, VisitScore.percent, VisitScore.grade,
-               VisitScore.critical_failures, Store.timezone).select_from(Visit)
+               VisitScore.critical_failures, Store.timezone, ChecklistVersion.id, Checklist.id).select_from(Visit)
     ).join(Area, Store.area_id == Area.id).join(User, Visit.shopper_id == User.id)
         .join(Checklist, ChecklistVersion.checklist_id == Checklist.id), wanted)
     q = q.order_by(*order).limit(per_page).offset((page - 1) * per_page)
-    rows = tuple(QueueRow(*row[:11], critical_failures=row[11] or 0, store_timezone=row[12])
-                 for row in session.execute(q))
+    found = session.execute(q).all()
+    titles = checklist_titles_in(session, lang, {row[14] for row in found})
+    definitions = {version_id: checklist_from_definition(definition) for version_id, definition in session.execute(
+        select(ChecklistVersion.id, ChecklistVersion.definition)
+        .where(ChecklistVersion.id.in_({row[13] for row in found})))}
+    rows = tuple(QueueRow(*row[:4], titles.get(row[14], row[4]), *row[5:10],
+                          grade_text(definitions[row[13]], row[10], lang) or None,
+                          critical_failures=row[11] or 0, store_timezone=row[12])
+                 for row in found)
     return QueuePage(rows, total, page, per_page)
 
 
@@ -211,7 +218,6 @@ def get_visit(session: Session, visit_id: int, *, lang: str = "en",
     store = session.get(Store, visit.store_id)
     shopper = session.get(User, visit.shopper_id)
     version = session.get(ChecklistVersion, visit.checklist_version_id)
-    checklist = session.get(Checklist, version.checklist_id)
     score = session.scalar(select(VisitScore).where(VisitScore.visit_id == visit.id, VisitScore.is_current.is_(True)))
     answers = {a.question_key: a for a in session.scalars(select(Answer).where(Answer.visit_id == visit.id))}
     photos: dict[str, list[int]] = {}
@@ -250,9 +256,10 @@ def get_visit(session: Session, visit_id: int, *, lang: str = "en",
         failures.append(CriticalLine(text, section_title, failure.effect,
                                      percent_text(failure.cap) if failure.cap is not None else ""))
     allowed = tuple(action for action, moves in TRANSITIONS.items() if visit.status in moves)
-    return VisitDetail(visit.id, visit.status, store.name, shopper.name, checklist.title, version.number,
+    return VisitDetail(visit.id, visit.status, store.name, shopper.name, definition.title.get(lang), version.number,
                        visit.started_at, visit.submitted_at, visit.review_note or "",
-                       score.percent if score else None, score.grade if score else None, tuple(failures),
+                       score.percent if score else None,
+                       grade_text(definition, score.grade, lang) or None if score else None, tuple(failures),
                        tuple(lines), allowed, scorecards.rescored(session, visit, score), store.timezone)
 
 

@@ -81,6 +81,7 @@ LABELS: dict[str, dict[str, str]] = {
         "checklist_id": N_("Checklist"), "email": N_("E-mail"), "role": N_("Role"), "locale": N_("Language"),
         "areas": N_("Areas"), "city": N_("City"), "address": N_("Address"), "timezone": N_("Time zone"),
         "key": N_("Key"), "title": N_("Title"), "number": N_("Version"), "from_number": N_("Started from version"),
+        "replaced_by": N_("Replaced by version"),
         "visits": N_("Visits"), "percent": N_("Score"), "window": N_("Visit window"), "stores": N_("Stores"),
         "created": N_("Created"), "updated": N_("Updated"), "allow_unassigned": N_("Visits without an assignment"),
         "review_required": N_("Review required"), "show_shopper_to_managers": N_("Area managers see shoppers"),
