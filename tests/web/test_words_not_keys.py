@@ -143,3 +143,17 @@ def test_a_re_scored_visit_names_the_new_versions_questions_by_their_text(world:
     assert "Bag offered?" in manager_page and "bag_offered" not in manager_page
     review_page = _words(login(world.head).get(f"/head-office/visits/{visit.id}"))
     assert "Bag offered?" in review_page and "bag_offered" not in review_page
+
+
+def test_checklist_titles_and_grades_are_in_the_readers_language(world: World, login: Any) -> None:
+    version, visit = _visit(world)
+    client = login(world.head)
+    client.post("/language", data={"locale": "ja", "next": "/", "csrf_token": csrf_token_from(client, "/")})
+    for path in ("/head-office/", "/head-office/checklists", f"/head-office/checklists/{version.checklist_id}",
+                 "/head-office/review", f"/head-office/visits/{visit.id}", "/head-office/audit-log",
+                 "/head-office/assignments", f"/manager/stores/{world.store.id}?days=365",
+                 f"/manager/visits/{visit.id}", f"/manager/areas/{world.area.id}?days=365"):
+        page = _words(client.get(path))
+        assert "売場巡回" in page and "Floor walk" not in page, path
+    queue = _words(client.get("/head-office/review"))
+    assert "不十分" in queue and "Poor" not in queue
