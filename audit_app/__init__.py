@@ -45,6 +45,7 @@ def register_extensions(app: Flask) -> None:
     from audit_app import models  # noqa: F401  (registers the tables with the metadata)
     from audit_app.auth.session import init_login
     from audit_app.database import configure_engine
+    from audit_app import ratelimit_storage  # noqa: F401  (registers the storecheck-db:// rate-limit storage)
     from audit_app.extensions import csrf, db, limiter, migrate
 
     db.init_app(app)

@@ -55,9 +55,13 @@ class Config:
     session_cookie_secure: bool = False
     testing: bool = False
     csrf_enabled: bool = True
-    ratelimit_storage_url: str = "memory://"
+    # Rate-limit counters: "" keeps them in the app's database (shared by every worker); or a `limits` storage
+    # URL such as redis://127.0.0.1:6379.
+    ratelimit_storage_url: str = ""
+    # Sign-in throttling: failures allowed per account from one address, and per address, in the window.
     login_attempts_per_account: int = 5
-    login_lockout_seconds: int = 300
+    login_attempts_per_address: int = 20
+    login_lockout_seconds: int = 900
     default_locale: str = "en"
     default_timezone: str = "UTC"
     brand_name: str = "Storecheck"
@@ -83,7 +87,7 @@ class Config:
             upload_dir=Path(env.get("UPLOAD_DIR") or instance_dir / "uploads"),
             instance_dir=instance_dir,
             session_cookie_secure=_bool(env.get("SESSION_COOKIE_SECURE"), False),
-            ratelimit_storage_url=env.get("RATELIMIT_STORAGE_URL") or "memory://",
+            ratelimit_storage_url=env.get("RATELIMIT_STORAGE_URL") or "",
             default_locale=env.get("DEFAULT_LOCALE") or "en",
             default_timezone=env.get("DEFAULT_TIMEZONE") or "UTC",
             brand_name=env.get("BRAND_NAME") or "Storecheck",
@@ -115,7 +119,7 @@ class Config:
             "TESTING": self.testing,
             "UPLOAD_DIR": str(self.upload_dir),
             "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
-            "RATELIMIT_STORAGE_URI": self.ratelimit_storage_url,
+            **self._ratelimit_settings(),
             "RATELIMIT_HEADERS_ENABLED": False,
             "BABEL_DEFAULT_LOCALE": self.default_locale,
             "BABEL_DEFAULT_TIMEZONE": self.default_timezone,
@@ -123,6 +127,15 @@ class Config:
             "STORECHECK_CONFIG": self,
             **dict(self.extra),
         }
+
+
+    def _ratelimit_settings(self) -> dict[str, Any]:
+        if self.ratelimit_storage_url:
+            return {"RATELIMIT_STORAGE_URI": self.ratelimit_storage_url}
+        # audit_app.ratelimit_storage.DatabaseStorage
+        return {"RATELIMIT_STORAGE_URI": "storecheck-db://", "RATELIMIT_STRATEGY": "fixed-window",
+                "RATELIMIT_STORAGE_OPTIONS": {"database_url": self.database_url,
+                                              "instance_dir": str(self.instance_dir)}}
 
 
 def normalise_database_url(url: str) -> str:

@@ -14,7 +14,7 @@ from werkzeug.exceptions import HTTPException
 from audit_app.extensions import db
 from audit_app.services.errors import NotFoundError, PermissionDeniedError
 
-PAGES = {400, 403, 404, 405, 413, 429, 500}
+PAGES = {400, 403, 404, 405, 409, 413, 429, 500, 503}
 # The disk (or the user's quota, or a file size limit) is full: nothing more can be written.
 NO_SPACE = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
 

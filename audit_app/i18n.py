@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from functools import reduce
 from typing import Any, Mapping
 
 from flask import Flask, has_request_context, request, session
-from flask_babel import gettext
+from flask_babel import get_locale, gettext
 from flask_login import current_user
 
 from audit_app.extensions import babel
-from audit_app.services.errors import Message, ServiceError
+from audit_app.services.errors import Listing, Message, ServiceError
 
 LANGUAGES = {"en": "English", "ja": "日本語"}
 
@@ -43,8 +44,21 @@ def message_text(message: Any, params: Mapping[str, Any] | None = None) -> str:
         return ""
     if not params:
         return gettext(text)
-    return gettext(text, **{k: message_text(v) if isinstance(v, (Message, list, tuple)) else v
-                            for k, v in params.items()})
+    return gettext(text, **{k: _param_text(v) for k, v in params.items()})
+
+
+def _param_text(value: Any) -> Any:
+    """A parameter in the reader's language: Messages translated, a Listing's parts joined, checklist text
+    ({"en": ..., "ja": ...}) in the reader's language when it is written in it."""
+    if isinstance(value, (Message, list, tuple)):
+        return message_text(value)
+    if isinstance(value, Listing):
+        parts = [_param_text(part) for part in value.parts]
+        return reduce(lambda first, rest: gettext("%(first)s; %(next)s", first=first, next=rest), parts) if parts else ""
+    if isinstance(value, Mapping):
+        lang = str(get_locale() or "en")
+        return str(value.get(lang) or value.get("en", ""))
+    return value
 
 
 def error_text(error: BaseException) -> str:

@@ -16,7 +16,7 @@ from flask_login import current_user
 import scoring
 from audit_app.i18n import LANGUAGES
 from audit_app.services import visit_pages
-from audit_app.services.words import LABELS, Label, Words
+from audit_app.services.words import LABELS
 from audit_app.services.zones import local_time, utc_offset
 
 NAV = {
@@ -45,18 +45,6 @@ def audit_value(value: Any, field: str) -> str:
         return " – ".join(str(v) for v in value)
     if isinstance(value, list):
         return ", ".join(str(v) for v in value)
-    return str(value)
-
-
-def words(value: Any) -> str:
-    """A service's `Words` (or `Label`) in the reader's language; anything else as it is."""
-    if isinstance(value, Label):
-        return label(value.value, value.kind)
-    if isinstance(value, Words):
-        text = gettext(value.message)
-        if not value.params:
-            return text
-        return text % {k: words(v) if isinstance(v, (Words, Label)) else v for k, v in value.params.items()}
     return str(value)
 
 
@@ -129,7 +117,6 @@ def init_template_helpers(app: Flask) -> None:
     app.add_template_filter(when, "when")
     app.add_template_filter(label, "label")
     app.add_template_filter(audit_value, "audit_value")
-    app.add_template_filter(words, "words")
     app.add_template_test(lambda value: value is scoring.NA, "not_applicable")
     app.add_template_filter(visit_pages.answer_token, "answer_token")
     app.add_template_filter(visit_pages.comment_token, "comment_token")

@@ -42,7 +42,7 @@ def _receipt() -> bytes:
 
 
 RECEIPT = _receipt()
-PASSWORD = "bench password 123"
+PASSWORD = "quiet lanterns drift past midnight"
 
 
 def median_ms(fn: Callable[[], Any], rounds: int) -> float:

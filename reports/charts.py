@@ -24,6 +24,7 @@ os.environ.setdefault("MPLCONFIGDIR", str(Path(__file__).resolve().parent.parent
 import matplotlib  # noqa: E402
 from matplotlib.dates import AutoDateLocator, ConciseDateFormatter  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
 
 matplotlib.rcParams.update({
     "font.family": ["Noto Sans CJK JP", "DejaVu Sans"],
@@ -126,12 +127,41 @@ def _text_width(text: str) -> float:
     return sum(2.0 if ord(ch) >= 0x2E80 else 1.0 for ch in text)
 
 
-def _fixed_layout(figure: Figure, *, labels: Sequence[str] = (), legend_on_top: bool = False) -> None:
+def _label_limit(width: float) -> float:
+    """How wide (in `_text_width` units) a label may be before it wraps: about 40 % of the figure's width."""
+    return max(10.0, width * 0.42 / 0.068 - 2)
+
+
+def _wrap_label(text: str, limit: float, lines: int = 3) -> str:
+    """A label broken into lines of at most `limit` (by words; text without spaces, such as Japanese, by
+    characters), so that a narrow chart shows every section name whole instead of cutting it off."""
+    if _text_width(text) <= limit:
+        return text
+    pieces = text.split(" ") if " " in text else list(text)
+    joiner = " " if " " in text else ""
+    out: list[str] = []
+    line = ""
+    for piece in pieces:
+        candidate = f"{line}{joiner}{piece}" if line else piece
+        if line and _text_width(candidate) > limit:
+            out.append(line)
+            line = piece
+        else:
+            line = candidate
+    out.append(line)
+    if len(out) > lines:
+        out = out[:lines]
+        out[-1] = out[-1].rstrip() + "…"
+    return "\n".join(out)
+
+
+def _fixed_layout(figure: Figure, *, labels: Sequence[str] = (), legend_on_top: bool = False,
+                  legend_rows: int = 1) -> None:
     """Margins computed from the labels instead of constrained layout, which draws every figure twice."""
     width_in, height_in = figure.get_size_inches()
-    longest = max((_text_width(t) for t in labels), default=4.0)
+    longest = max((_text_width(line) for t in labels for line in t.split("\n")), default=4.0)
     left = min(0.5, (0.25 + longest * 0.068) / width_in)
-    top = 1 - (0.42 if legend_on_top else 0.12) / height_in
+    top = 1 - ((0.24 + 0.19 * legend_rows) if legend_on_top else 0.12) / height_in
     figure.subplots_adjust(left=left, right=0.97, bottom=0.38 / height_in, top=top)
 
 
@@ -147,15 +177,38 @@ def _percent_axis(ax, axis: str = "y") -> None:  # type: ignore[no-untyped-def]
     ax.set_axisbelow(True)
 
 
+GradeBands = Sequence[tuple[float, str]]  # (lowest percent, colour) per grade band, highest first
+
+
+def _band_colour(bands: GradeBands, value: float | None, default: str) -> str:
+    """The colour of the grade band `value` reaches (the checklist's own bands), else `default`."""
+    if value is not None:
+        for low, colour in bands:
+            if value >= low:
+                return colour
+    return default
+
+
+def _shade_bands(ax, bands: GradeBands, axis: str = "y") -> None:  # type: ignore[no-untyped-def]
+    """Faint stripes of the grade bands behind the data, so a point's colour zone is its grade."""
+    upper = 100.0
+    for low, colour in bands:
+        span = ax.axhspan if axis == "y" else ax.axvspan
+        span(low, upper, color=colour, alpha=0.13, linewidth=0, zorder=0)
+        upper = low
+
+
 def trend_figure(
     points: Sequence[tuple[date, float]], reference: Sequence[tuple[date, float]], *, store_label: str,
-    reference_label: str, size: tuple[float, float] = (6.4, 2.1), colour: str = STORE_COLOUR, lang: str = "en",
+    reference_label: str, size: tuple[float, float] = (6.4, 2.1), colour: str = STORE_COLOUR,
+    bands: GradeBands = (), lang: str = "en",
 ) -> Figure:
-    """Visit scores over time (markers joined by a line) against a reference line such as the area's monthly mean.
-    The date axis is written in `lang` (English or Japanese)."""
+    """Visit scores over time (markers joined by a line) against a reference line such as the area's monthly mean,
+    over faint stripes of the checklist's grade bands. The date axis is written in `lang` (English or Japanese)."""
     figure = Figure(figsize=size)
-    _fixed_layout(figure, labels=("100",))
+    _fixed_layout(figure, labels=("% 100",))  # room for the "%" axis label beside the ticks
     ax = figure.add_subplot()
+    _shade_bands(ax, bands)
     if reference:
         ax.plot([p[0] for p in reference], [p[1] for p in reference], color=REFERENCE_COLOUR, linestyle="--",
                 linewidth=1.4, marker="s", markersize=3, label=reference_label)
@@ -173,17 +226,22 @@ def trend_figure(
 
 def sections_figure(
     rows: Sequence[tuple[str, float | None, float | None]], *, store_label: str, reference_label: str,
-    colour: str = STORE_COLOUR, width: float = 6.4,
+    colour: str = STORE_COLOUR, width: float = 6.4, bands: GradeBands = (),
 ) -> Figure:
     """Horizontal bars of a store's section percents, each with a tick for the reference (area) value; the
-    store's number is printed in a column on the right, so it never collides with the bars or ticks."""
-    rows = [r for r in rows if r[1] is not None or r[2] is not None]
-    height = 0.9 + 0.26 * max(1, len(rows))
+    store's number is printed in a column on the right, so it never collides with the bars or ticks. With
+    `bands`, each bar has the colour of the grade band it reaches (as the heat map's cells)."""
+    limit = _label_limit(width)
+    rows = [(_wrap_label(r[0], limit), r[1], r[2]) for r in rows if r[1] is not None or r[2] is not None]
+    most_lines = max((r[0].count("\n") + 1 for r in rows), default=1)
+    columns = _legend_columns([store_label, reference_label], width)
+    height = 0.9 + 0.19 * (2 // columns - 1) + (0.26 + 0.15 * (most_lines - 1)) * max(1, len(rows))
     figure = Figure(figsize=(width, height))
-    _fixed_layout(figure, labels=[r[0] for r in rows], legend_on_top=True)
+    _fixed_layout(figure, labels=[r[0] for r in rows], legend_on_top=True, legend_rows=2 // columns)
     ax = figure.add_subplot()
     positions = list(range(len(rows)))[::-1]
-    ax.barh(positions, [r[1] if r[1] is not None else 0 for r in rows], height=0.62, color=colour,
+    ax.barh(positions, [r[1] if r[1] is not None else 0 for r in rows], height=0.62,
+            color=[_band_colour(bands, r[1], colour) for r in rows], edgecolor="#1c2430", linewidth=0.5,
             label=store_label)
     for y, (_, value, _ref) in zip(positions, rows):
         ax.text(104, y, "—" if value is None else f"{value:.1f}", va="center", ha="left", fontsize=8,
@@ -198,18 +256,40 @@ def sections_figure(
     ax.set_ylim(-0.6, len(rows) - 0.4)
     ax.grid(axis="x", color="#d9dee5", linewidth=0.6)
     ax.set_axisbelow(True)
-    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False, ncols=2, fontsize=8)
+    # The bars' colours are grades, so the legend shows a plain bar for "this store".
+    handles, labels = ax.get_legend_handles_labels()
+    plain = [Patch(facecolor=colour if not bands else "#ffffff", edgecolor="#1c2430", linewidth=0.5)
+             if label == store_label else handle for handle, label in zip(handles, labels)]
+    # Centred on the figure, not the axes (which the labels push to the right), so it is never cut off.
+    ax.legend(plain, labels, loc="lower center", bbox_to_anchor=(0.5, figure.subplotpars.top),
+              bbox_transform=figure.transFigure, frameon=False, ncols=columns,
+              fontsize=8)
     return figure
 
 
+def _legend_columns(names: Sequence[str], width: float) -> int:
+    """As many legend columns as fit the figure's width (a name is about 0.075 in per character at 8 pt)."""
+    widest = max((_text_width(n) for n in names), default=1.0) * 0.075 + 0.45
+    return max(1, min(len(names), int(width * 0.94 // widest)))
+
+
 def compare_figure(section_titles: Sequence[str], series: Sequence[tuple[str, Sequence[float | None]]],
-                   width: float = 6.4) -> Figure:
-    """Grouped horizontal bars: one group per section, one bar per store (colour and hatching differ)."""
+                   width: float = 6.4, bands: GradeBands = ()) -> Figure:
+    """Grouped horizontal bars: one group per section, one bar per store (colour and hatching differ), over faint
+    stripes of the grade bands. The legend wraps into as many rows as the store names need."""
+    # Sections no store has a figure for (an unscored evidence section) are left out; long names wrap.
+    keep = [i for i in range(len(section_titles)) if any(v[i] is not None for _, v in series if i < len(v))]
+    limit = _label_limit(width)
+    section_titles = [_wrap_label(section_titles[i], limit) for i in keep]
+    series = [(name, [values[i] for i in keep]) for name, values in series]
     groups = max(1, len(section_titles))
     n = max(1, len(series))
-    figure = Figure(figsize=(width, 1.0 + groups * (0.22 * n + 0.3)))
-    _fixed_layout(figure, labels=section_titles, legend_on_top=True)
+    columns = _legend_columns([name for name, _ in series], width)
+    rows = -(-n // columns)
+    figure = Figure(figsize=(width, 0.8 + 0.19 * rows + groups * (0.22 * n + 0.3)))
+    _fixed_layout(figure, labels=section_titles, legend_on_top=True, legend_rows=rows)
     ax = figure.add_subplot()
+    _shade_bands(ax, bands, "x")
     bar = 0.8 / n
     for index, (name, values) in enumerate(series):
         ys = [groups - 1 - g + 0.4 - bar * (index + 0.5) for g in range(len(section_titles))]
@@ -218,7 +298,8 @@ def compare_figure(section_titles: Sequence[str], series: Sequence[tuple[str, Se
                 edgecolor="white", linewidth=0.4, label=name)
     ax.set_yticks([groups - 1 - g for g in range(len(section_titles))], list(section_titles))
     _percent_axis(ax, "x")
-    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False, ncols=min(n, 3), fontsize=8)
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, figure.subplotpars.top), bbox_transform=figure.transFigure,
+              frameon=False, ncols=columns, fontsize=8)
     return figure
 
 
@@ -248,28 +329,31 @@ def clear_cache() -> None:
 
 def trend_chart(points: Sequence[tuple[date, float]], reference: Sequence[tuple[date, float]], *, store_label: str,
                 reference_label: str, fmt: Format = "svg", id_prefix: str = "trend",
-                colour: str = STORE_COLOUR, width: float = 6.4, lang: str = "en") -> str:
-    """`trend_figure` rendered (see `render`); the same data gives the cached result."""
+                colour: str = STORE_COLOUR, width: float = 6.4, bands: GradeBands = (), lang: str = "en") -> str:
+    """`trend_figure` rendered (see `render`); the same data gives the cached result. Narrow figures are
+    relatively taller, so that a phone showing one at its width keeps the text legible."""
     key = ("trend", tuple(points), tuple(reference), store_label, reference_label, fmt, id_prefix, colour, width,
-           lang)
+           tuple(bands), lang)
     return _memo(key, lambda: render(trend_figure(points, reference, store_label=store_label,
                                                   reference_label=reference_label, colour=colour,
-                                                  size=(width, width * 0.33), lang=lang),
+                                                  size=(width, max(width * 0.33, 1.9)), bands=bands, lang=lang),
                                      fmt, id_prefix=id_prefix))
 
 
 def sections_chart(rows: Sequence[tuple[str, float | None, float | None]], *, store_label: str,
                    reference_label: str, fmt: Format = "svg", id_prefix: str = "sections",
-                   colour: str = STORE_COLOUR, width: float = 6.4) -> str:
+                   colour: str = STORE_COLOUR, width: float = 6.4, bands: GradeBands = ()) -> str:
     """`sections_figure` rendered (see `render`); the same data gives the cached result."""
-    key = ("sections", tuple(rows), store_label, reference_label, fmt, id_prefix, colour, width)
+    key = ("sections", tuple(rows), store_label, reference_label, fmt, id_prefix, colour, width, tuple(bands))
     return _memo(key, lambda: render(sections_figure(rows, store_label=store_label, reference_label=reference_label,
-                                                     colour=colour, width=width), fmt, id_prefix=id_prefix))
+                                                     colour=colour, width=width, bands=bands), fmt,
+                                     id_prefix=id_prefix))
 
 
 def compare_chart(section_titles: Sequence[str], series: Sequence[tuple[str, Sequence[float | None]]], *,
-                  fmt: Format = "svg", id_prefix: str = "compare", width: float = 6.4) -> str:
+                  fmt: Format = "svg", id_prefix: str = "compare", width: float = 6.4, bands: GradeBands = ()) -> str:
     """`compare_figure` rendered (see `render`); the same data gives the cached result."""
     key = ("compare", tuple(section_titles), tuple((name, tuple(values)) for name, values in series), fmt, id_prefix,
-           width)
-    return _memo(key, lambda: render(compare_figure(section_titles, series, width=width), fmt, id_prefix=id_prefix))
+           width, tuple(bands))
+    return _memo(key, lambda: render(compare_figure(section_titles, series, width=width, bands=bands), fmt,
+                                     id_prefix=id_prefix))

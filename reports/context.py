@@ -7,8 +7,8 @@ these functions only arrange and word them. Wording comes from a `labels` mappin
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
@@ -45,6 +45,10 @@ DEFAULT_LABELS: dict[str, str] = {
     "rank_in_area": "Rank in area",
     "rank_value": "{rank} of {count}",
     "visits_in_period": "Visits in the period",
+    "period_mean": "This store's period mean",
+    "critical_in_period": "Critical failures in the period",
+    "latest_visit_failures": "Critical failures in the latest visit",
+    "grade_key": "Colours follow the checklist's grades:",
     "latest_visit": "Latest visit",
     "sections_vs_area": "Sections against the area average",
     "trend": "Visit scores over time",
@@ -151,6 +155,10 @@ class GradeScale:
         band = self.band_for(percent, grade)
         return band.label if band is not None else None
 
+    def chart_bands(self) -> tuple[tuple[float, str], ...]:
+        """(lowest percent, colour) per band, highest first: what the charts shade and colour bars with."""
+        return tuple((float(band.min), TONE_COLOURS[band.tone][0]) for band in self.bands)
+
     def key_rows(self) -> tuple[tuple[GradeBand, str], ...]:
         """Each band with the range of percents it covers ("90–100", "75–89.9"), for a colour key."""
         rows = []
@@ -209,6 +217,7 @@ class QuestionLine:
     effect_text: str
     comment: str
     photos: tuple[PhotoRef, ...] = ()
+    is_head_office_only: bool = False
 
     @property
     def is_full(self) -> bool:
@@ -345,6 +354,7 @@ def card_view(
                 effect_text=effect_text(failure, labels) if failure is not None else "",
                 comment=comments.get(result.key, ""),
                 photos=tuple(photos.get(result.key, ())),
+                is_head_office_only=question is not None and not question.is_for_stores,
             ))
         sections.append(SectionLine(
             key=section.key, title=section.title.get(lang), weight=section.weight, earned=section.earned,
@@ -369,6 +379,32 @@ def card_view(
         earned=card.earned, possible=card.possible, is_complete=card.is_complete,
         sections=tuple(sections), failures=failures, comments=ordered_comments,
     )
+
+
+def without_questions(card: CardView, leave_out: Callable[[QuestionLine], bool]) -> CardView:
+    """The card without the questions `leave_out` picks (and their comments); sections left empty go too.
+    Figures are unchanged as long as the questions left out count for nothing: head-office-only questions carry
+    no points (the schema says so) and hidden ones are excluded from the score."""
+    sections = []
+    dropped: set[str] = set()
+    for section in card.sections:
+        kept = tuple(q for q in section.questions if not leave_out(q))
+        dropped.update(q.text for q in section.questions if leave_out(q) and q.comment)
+        if kept:
+            sections.append(replace(section, questions=kept))
+    comments = tuple((text, comment) for text, comment in card.comments if text not in dropped)
+    return replace(card, sections=tuple(sections), comments=comments)
+
+
+def for_managers(card: CardView) -> CardView:
+    """What area managers see of a card: everything but the questions meant for head office only."""
+    return without_questions(card, lambda q: q.is_head_office_only)
+
+
+def for_store(card: CardView) -> CardView:
+    """What a store's scorecard prints: no head-office-only questions, and no questions an earlier answer hid
+    (they were never asked, so "Not answered · Not asked" would only be noise)."""
+    return without_questions(card, lambda q: q.is_head_office_only or q.excluded == "hidden")
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -419,3 +455,6 @@ class ScorecardContext:
     card: CardView | None
     trend_alt: str = ""
     sections_alt: str = ""
+    period_mean_text: str = "—"
+    period_critical_failures: int = 0
+    grades: GradeScale = GradeScale()

@@ -10,7 +10,7 @@ import jinja2
 from markupsafe import Markup
 
 from reports import charts
-from reports.context import ScorecardContext
+from reports.context import TONE_COLOURS, ScorecardContext
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 _env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True,
@@ -64,15 +64,18 @@ def scorecard_html(context: ScorecardContext, *, chart_format: charts.Format = "
     labels = context.labels
     colour = context.branding.accent
     trend = sections = None
+    bands = context.grades.chart_bands()
     if context.trend:
         trend = charts.trend_chart(context.trend, context.area_trend, store_label=labels["this_store"],
                                    reference_label=labels["area_monthly_mean"], fmt=chart_format, colour=colour,
-                                   lang=context.lang)
+                                   bands=bands, lang=context.lang)
     if context.sections:
         sections = charts.sections_chart(context.sections, store_label=labels["this_store"],
-                                         reference_label=labels["area_average"], fmt=chart_format, colour=colour)
+                                         reference_label=labels["area_average"], fmt=chart_format, colour=colour,
+                                         bands=bands)
     return _env.get_template("scorecard.html").render(
-        c=context, L=labels, trend_chart=trend, sections_chart=sections, chart_format=chart_format)
+        c=context, L=labels, trend_chart=trend, sections_chart=sections, chart_format=chart_format,
+        tones=TONE_COLOURS)
 
 
 def render_scorecard(context: ScorecardContext, *, chart_format: charts.Format = "png", collect: bool = True) -> bytes:

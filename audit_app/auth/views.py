@@ -9,6 +9,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from audit_app.auth import bp
 from audit_app.auth.forms import ChangePasswordForm, ChooseLanguageForm, SignInForm, SignOutForm
+from audit_app.auth.throttle import LimiterSignInThrottle
 from audit_app.extensions import db, limiter
 from audit_app.i18n import LANGUAGES, message_text
 from audit_app.services import users as user_service
@@ -49,13 +50,15 @@ def login():
     if request.method == "GET":
         form.next.data = _safe_next(request.args.get("next"))
     if form.validate_on_submit():
+        status = 401
         try:
             user = user_service.authenticate(
                 db.session, email=form.email.data, password=form.password.data,
-                now=datetime.now(timezone.utc),
+                now=datetime.now(timezone.utc), throttle=LimiterSignInThrottle.for_request(),
             )
-        except user_service.AccountLockedError:
+        except user_service.SignInThrottledError:
             form.form_errors.append(_("Too many failed sign-ins. Please wait a few minutes and try again."))
+            status = 429
         except user_service.InvalidCredentialsError:
             form.form_errors.append(_("That e-mail and password do not match. Please try again."))
         else:
@@ -67,7 +70,6 @@ def login():
                 user_service.set_locale(db.session, user, chosen)
             session["locale"] = user.locale
             return redirect(_safe_next(form.next.data) or url_for("auth.index"))
-        status = 401
     else:
         status = 400 if request.method == "POST" else 200
     return render_template("auth/login.html", form=form), status

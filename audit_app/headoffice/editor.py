@@ -9,6 +9,7 @@ from typing import Any
 from flask_babel import gettext as _
 
 import scoring
+from audit_app.headoffice.problems import problem_line, problem_text
 
 
 class LineError(ValueError):
@@ -240,9 +241,9 @@ def map_problems(problems: list[scoring.Problem], prefix: str, fields: dict[str,
         parts = _parts(problem.path)
         if parts[:len(target)] != target or len(parts) == len(target):
             if parts == target:
-                by_field.setdefault("__all__", []).append(problem.message)
+                by_field.setdefault("__all__", []).append(problem_text(problem.message))
             else:
-                others.append(f"{problem.path}: {problem.message}" if problem.path else problem.message)
+                others.append(problem_line(problem))
             continue
         rest = parts[len(target):]
         head = rest[0]
@@ -253,9 +254,9 @@ def map_problems(problems: list[scoring.Problem], prefix: str, fields: dict[str,
         else:
             name = fields.get(str(head), "")
         if not name:
-            others.append(f"{problem.path}: {problem.message}")
+            others.append(problem_line(problem))
             continue
-        message = problem.message
+        message = problem_text(problem.message)
         if head == "options":
             message = _with_index(message, rest[1:], _("Option"))
         elif head == "bands":
@@ -284,10 +285,11 @@ def settings_problems(problems: list[scoring.Problem]) -> tuple[dict[str, list[s
         parts = _parts(problem.path)
         name = names.get(str(parts[0])) if parts else None
         if name:
-            message = _with_index(problem.message, parts[1:], _("Grade")) if name == "grades" else problem.message
+            message = problem_text(problem.message)
+            message = _with_index(message, parts[1:], _("Grade")) if name == "grades" else message
             by_field.setdefault(name, []).append(message)
         else:
-            others.append(f"{problem.path}: {problem.message}" if problem.path else problem.message)
+            others.append(problem_line(problem))
     return by_field, others
 
 

@@ -15,6 +15,7 @@ import scoring
 from audit_app.authz import role_required
 from audit_app.extensions import db
 from audit_app.headoffice import bp, editor
+from audit_app.headoffice.problems import problem_line
 from audit_app.routing import query_id
 from audit_app.headoffice.forms import (
     ActionForm, AreaForm, AssignmentForm, BulkAssignmentForm, ChecklistSettingsForm, CsvImportForm,
@@ -88,7 +89,7 @@ def checklists_page():
         try:
             info = rubrics.import_yaml(db.session, current_user, import_form.yaml_text.data, now=_now())
         except rubrics.RubricProblemsError as error:
-            problems = [f"{p.path}: {p.message}" if p.path else p.message for p in error.problems]
+            problems = [problem_line(p) for p in error.problems]
             import_form.yaml_text.errors = [_("The YAML was not imported; fix the problems listed above.")]
         except ServiceError as error:
             import_form.yaml_text.errors = [error_text(error)]
@@ -133,7 +134,7 @@ def diff(checklist_id: int):
     if old_id is None or new_id is None:
         abort(400)
     try:
-        old, new, lines = rubrics.diff_versions(db.session, old_id, new_id, lang=_lang())
+        old, new, lines = rubrics.diff_versions(db.session, old_id, new_id)
     except NotFoundError:
         abort(404)
     except ServiceError:
@@ -415,7 +416,7 @@ def _edit(version_id: int, change: Any) -> bool:
         rubrics.edit_draft(db.session, current_user, version_id, change, now=_now())
     except rubrics.RubricProblemsError as error:
         for problem in error.problems:
-            flash(f"{problem.path}: {problem.message}" if problem.path else problem.message, "error")
+            flash(problem_line(problem), "error")
         return False
     except ServiceError as error:
         flash(error_text(error), "error")

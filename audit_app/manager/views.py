@@ -22,8 +22,10 @@ from reports import charts
 from reports.context import PhotoRef
 
 PERIOD_DAYS = dashboards.DEFAULT_PERIOD_DAYS  # the home page shows what each dashboard opens with
-# Narrower than the PDF's charts, so their text stays legible when a phone scales them down.
+# Narrower than the PDF's charts, so their text stays legible when a page scales them to its width; a phone gets
+# a narrower drawing still (CSS shows one of the two), whose 9 pt text shows at about 12 px on a 390 px screen.
 WEB_CHART_WIDTH = 5.0
+PHONE_CHART_WIDTH = 3.3
 MANAGERS = ("area_manager", "head_office")
 # The job page reloads itself this often while a batch is queued or running.
 JOB_REFRESH_SECONDS = 3
@@ -203,17 +205,20 @@ def store(store_id: int):
     _with_checklists(form, page.dashboard.checklists, page.dashboard.checklist)
     labels = report_labels()
     trend_svg = sections_svg = None
+    bands = page.dashboard.grades.chart_bands()
     if page.trend:
-        trend_svg = charts.trend_chart([(local_time(p.at, page.store.timezone).date(), float(p.percent))
-                                        for p in page.trend],
-                                       [(d, float(v)) for d, v in page.area_trend],
-                                       store_label=labels["this_store"], reference_label=labels["area_monthly_mean"],
-                                       width=WEB_CHART_WIDTH, lang=_lang())
+        trend_svg = tuple(charts.trend_chart(
+            [(local_time(p.at, page.store.timezone).date(), float(p.percent)) for p in page.trend],
+            [(d, float(v)) for d, v in page.area_trend],
+            store_label=labels["this_store"], reference_label=labels["area_monthly_mean"], width=width,
+            id_prefix=f"trend{n}", bands=bands, lang=_lang()) for n, width in enumerate((WEB_CHART_WIDTH, PHONE_CHART_WIDTH)))
     if page.sections and any(s.store is not None for s in page.sections):
-        sections_svg = charts.sections_chart(
-            [(s.title, None if s.store is None else float(s.store), None if s.area is None else float(s.area))
-             for s in page.sections], store_label=labels["this_store"], reference_label=labels["area_average"],
-            width=WEB_CHART_WIDTH)
+        rows = [(s.title, None if s.store is None else float(s.store), None if s.area is None else float(s.area))
+                for s in page.sections]
+        sections_svg = tuple(charts.sections_chart(rows, store_label=labels["this_store"],
+                                                   reference_label=labels["area_average"], width=width,
+                                                   id_prefix=f"sections{n}", bands=bands)
+                             for n, width in enumerate((WEB_CHART_WIDTH, PHONE_CHART_WIDTH)))
     return render_template("manager/store.html", page=page, form=form, labels=labels, trend_svg=trend_svg,
                            sections_svg=sections_svg, kpis=pdf_jobs.kpi_facts(page.kpis, labels))
 
@@ -283,8 +288,10 @@ def compare():
         if comparison is not None:
             _with_checklists(form, comparison.checklists, comparison.checklist)
             if comparison.sections and any(v is not None for s in comparison.stores for v in s.sections):
-                chart_svg = charts.compare_chart([h.title for h in comparison.sections],
-                                                 [(s.name, [None if v is None else float(v) for v in s.sections])
-                                                  for s in comparison.stores], width=WEB_CHART_WIDTH)
+                series = [(s.name, [None if v is None else float(v) for v in s.sections]) for s in comparison.stores]
+                chart_svg = tuple(charts.compare_chart([h.title for h in comparison.sections], series, width=width,
+                                                       id_prefix=f"compare{n}",
+                                                       bands=comparison.grades.chart_bands())
+                                  for n, width in enumerate((WEB_CHART_WIDTH, PHONE_CHART_WIDTH)))
     return render_template("manager/compare.html", form=form, comparison=comparison, chart_svg=chart_svg,
                            choices=choices)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -66,12 +67,57 @@ class ChecklistLibraryError(ServiceError):
         return [line for error in self.errors for line in error.lines()]
 
 
+# A checklist is a few dozen kilobytes; the largest shipped one is well under 100 KB.
+MAX_YAML_BYTES = 1024 * 1024
+# Reading stops after this long (a file within the size limit reads in well under a second).
+YAML_SECONDS = 5.0
+_TIMESTAMP = "tag:yaml.org,2002:timestamp"
+
+
+class YamlTextError(ServiceError):
+    """YAML text that cannot be read: `str()` says why, naming the line and column where YAML knows them."""
+
+
 class _UniqueKeyLoader(yaml.SafeLoader):
     """`yaml.SafeLoader` that rejects a mapping key written twice instead of keeping the last one.
 
     Plain `safe_load` would silently drop the first of two `text:` lines in a question; an author
-    should hear about it.
+    should hear about it. It also reads a date-like value as text (a checklist holds no dates, and
+    `2026-13-01` would otherwise be an error without a line), refuses aliases (`*name`: a few of them
+    nested expand to billions of values) and stops after YAML_SECONDS.
     """
+
+    yaml_implicit_resolvers = {
+        first: [(tag, regexp) for tag, regexp in resolvers if tag != _TIMESTAMP]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+
+    def __init__(self, stream: Any) -> None:
+        super().__init__(stream)
+        self._deadline = time.monotonic() + YAML_SECONDS
+
+    def _in_time(self, mark: Any) -> None:
+        if time.monotonic() > self._deadline:
+            raise yaml.composer.ComposerError(
+                None, None, f"reading took longer than {YAML_SECONDS:g} seconds: simplify or split the file", mark)
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(
+                None, None, "aliases (`*name`) are not supported: write the value out in full", event.start_mark)
+        self._in_time(self.peek_event().start_mark)
+        return super().compose_node(parent, index)
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        self._in_time(node.start_mark)
+        try:
+            return super().construct_object(node, deep=deep)
+        except yaml.YAMLError:
+            raise
+        except (ValueError, TypeError, OverflowError) as exc:  # e.g. `!!timestamp 2026-13-01`, `!!float x`
+            raise yaml.constructor.ConstructorError(
+                None, None, f"cannot read this value ({exc})", node.start_mark) from None
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: dict[Any, yaml.Node] = {}
@@ -90,6 +136,29 @@ class _UniqueKeyLoader(yaml.SafeLoader):
                 )
             seen[key] = key_node
         return super().construct_mapping(node, deep=deep)
+
+
+# An explicit `!!timestamp` tag is text too.
+_UniqueKeyLoader.add_constructor(_TIMESTAMP, yaml.SafeLoader.construct_yaml_str)
+
+
+def load_yaml_text(text: str) -> Any:
+    """YAML text as plain data. Raises YamlTextError for text over MAX_YAML_BYTES, for text that takes
+    longer than YAML_SECONDS to read, and for every YAML problem (with its line and column)."""
+    size = len(text.encode("utf-8", errors="replace"))
+    if size > MAX_YAML_BYTES:
+        raise YamlTextError(f"the file is {size / (1024 * 1024):.1f} MB; a checklist may be at most "
+                            f"{MAX_YAML_BYTES // (1024 * 1024)} MB")
+    try:
+        # Checked: a SafeLoader subclass: builds no objects.
+        return yaml.load(text, Loader=_UniqueKeyLoader)  # nosec B506
+    except yaml.MarkedYAMLError as exc:
+        raise YamlTextError(_yaml_problem(exc).message) from None
+    except yaml.YAMLError as exc:
+        raise YamlTextError(f"YAML error: {exc}") from None
+    except RecursionError:
+        # PyYAML composes recursively: a few hundred nested brackets exhaust the stack.
+        raise YamlTextError("YAML error: nested too deeply") from None
 
 
 def library_dir() -> Path:
@@ -133,15 +202,9 @@ def read_checklist_data(path: Path | str) -> Any:
     except OSError as exc:
         raise ChecklistFileError(path, [Problem(FILE_LEVEL, f"cannot read the file: {exc.strerror}")]) from exc
     try:
-        # Checked: a SafeLoader subclass: builds no objects.
-        data = yaml.load(text, Loader=_UniqueKeyLoader)  # nosec B506
-    except yaml.MarkedYAMLError as exc:
-        raise ChecklistFileError(path, [_yaml_problem(exc)]) from exc
-    except yaml.YAMLError as exc:
-        raise ChecklistFileError(path, [Problem(FILE_LEVEL, f"YAML error: {exc}")]) from exc
-    except RecursionError:
-        # PyYAML composes recursively: a few hundred nested brackets exhaust the stack.
-        raise ChecklistFileError(path, [Problem(FILE_LEVEL, "YAML error: nested too deeply")]) from None
+        data = load_yaml_text(text)
+    except YamlTextError as exc:
+        raise ChecklistFileError(path, [Problem(FILE_LEVEL, str(exc))]) from None
     if data is None:
         raise ChecklistFileError(path, [Problem(FILE_LEVEL, "the file is empty: expected a checklist mapping")])
     if not isinstance(data, dict):

@@ -28,7 +28,7 @@ from audit_app.services import scorecards
 from audit_app.services.definitions import checklist_from_definition, checklist_titles_in
 from audit_app.services.errors import N_, NotFoundError, PermissionDeniedError, ServiceError
 from audit_app.services.settings import get_settings
-from reports.context import CardView, GradeScale, PhotoRef, card_view, grade_scale
+from reports.context import CardView, GradeScale, PhotoRef, card_view, for_managers, grade_scale
 
 PERIOD_CHOICES = (30, 90, 180, 365)
 DEFAULT_PERIOD_DAYS = 90
@@ -977,6 +977,8 @@ def get_visit_page(
         # The card's texts come from the version that made it: a re-score may have used a later one.
         card = card_view(definition_for(session, score.checklist_version_id), scoring.card_from_data(score.card),
                          lang=lang, labels=labels, comments=comments, photos=refs)
+        if user.role != "head_office":
+            card = for_managers(card)
     shopper = None
     if shows_shopper(session, user):
         shopper = session.scalar(select(User.name).where(User.id == visit.shopper_id))
@@ -1037,9 +1039,10 @@ def get_comparison(
     lang: str = "en",
 ) -> Comparison:
     """Two to six stores side by side for one period and checklist: overall and section means of visit percents.
-    Raises DashboardError for too few or too many stores, NotFoundError, PermissionDeniedError."""
+    One store alone is shown too (its page asks for another to compare it with). Raises DashboardError for no
+    store or too many, NotFoundError, PermissionDeniedError."""
     ids = list(dict.fromkeys(store_ids))
-    if not COMPARE_MIN <= len(ids) <= COMPARE_MAX:
+    if not 1 <= len(ids) <= COMPARE_MAX:
         raise DashboardError(N_("Choose between %(low)s and %(high)s stores to compare."), low=COMPARE_MIN,
                              high=COMPARE_MAX)
     infos = []

@@ -28,16 +28,37 @@ class Message:
         return english(self.id, self.params)
 
 
+@dataclass(frozen=True)
+class Listing:
+    """Several values one after another ("a; b; c"), as one parameter of a Message; each part may be a Message."""
+
+    parts: tuple[Any, ...]
+
+    def __str__(self) -> str:
+        return "; ".join(english_value(part) for part in self.parts)
+
+
+def english_value(value: Any) -> Any:
+    """A parameter's English: Messages and Listings written out, checklist text ({"en": ..., "ja": ...}) in English."""
+    if isinstance(value, (Message, Listing)):
+        return str(value)
+    if isinstance(value, (list, tuple)):
+        return english(value)
+    if isinstance(value, Mapping):
+        return str(value.get("en", ""))
+    return value
+
+
 def english(message: str | Message | Sequence[Message], params: Mapping[str, Any] | None = None) -> str:
     """The English text of a message id with its parameters, a Message, or several Messages (one after another)."""
     if isinstance(message, Message):
-        return str(message)
+        return english(message.id, message.params)
     if isinstance(message, (list, tuple)):
         return as_sentence("; ".join(str(part) for part in message))
     message = str(message)
     if not params:
         return message
-    return message % {k: english(v) if isinstance(v, (Message, list, tuple)) else v for k, v in params.items()}
+    return message % {k: english_value(v) for k, v in params.items()}
 
 
 def as_sentence(phrase: object) -> str:

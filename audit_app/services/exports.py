@@ -84,7 +84,8 @@ def export_visits(
     Start and submit times are in each store's own time zone, named in the column after them.
 
     Percents are rounded half up to one decimal place, as shown on the pages. The shopper column is left out
-    for area managers when head office hides shoppers from them. `headers` words the fixed columns.
+    for area managers when head office hides shoppers from them, and so are questions for head office only.
+    `headers` words the fixed columns.
     """
     if user.role not in ("head_office", "area_manager"):
         raise PermissionDeniedError(N_("Exports are for area managers and head office."))
@@ -119,6 +120,8 @@ def export_visits(
             if version_id is None:
                 continue
             for _, question in dashboards.definition_for(session, version_id).questions():
+                if not (question.is_for_stores or user.role == "head_office"):
+                    continue  # answers meant for head office only stay with head office
                 if question.type != "note" and question.key not in seen:
                     seen.add(question.key)
                     questions.append((question.key, question.text.get(lang)))

@@ -17,6 +17,8 @@ from audit_app.services.errors import ServiceError
 
 STORE_COLUMNS = ("code", "name", "area_code", "city", "address", "timezone")
 REQUIRED_COLUMNS = ("code", "name", "area_code")
+# One import is one request: a bigger file is split, so that checking it never outlasts the server's timeout.
+MAX_IMPORT_ROWS = 5000
 
 
 @dataclass
@@ -33,14 +35,21 @@ class ImportRejectedError(ServiceError):
         self.report = report
 
 
-def read_csv_rows(csv_text: str, required: tuple[str, ...]) -> list[dict[str, str]]:
+def read_csv_rows(csv_text: str, required: tuple[str, ...],
+                  max_rows: int = MAX_IMPORT_ROWS) -> list[dict[str, str]]:
     """The rows of a CSV file (a spreadsheet's byte-order mark ignored), or ImportRejectedError naming the line
-    that cannot be read or the required columns that are missing."""
+    that cannot be read, the required columns that are missing, or a file of more than `max_rows` rows."""
     report = ImportReport()
     reader = csv.DictReader(io.StringIO(csv_text.lstrip("\ufeff"), newline=""))
+    rows: list[dict[str, str]] = []
     try:
         header = [h.strip() for h in (reader.fieldnames or [])]
-        rows = list(reader)
+        for row in reader:
+            if len(rows) == max_rows:
+                report.rejected.append((reader.line_num, f"the file has more than {max_rows:,} rows: split it "
+                                                         f"into files of at most {max_rows:,} rows each"))
+                raise ImportRejectedError(report)
+            rows.append(row)
     except csv.Error as error:  # e.g. a field longer than the csv module's limit
         report.rejected.append((max(reader.line_num, 1), f"not readable as CSV: {error}"))
         raise ImportRejectedError(report) from None
@@ -49,6 +58,17 @@ def read_csv_rows(csv_text: str, required: tuple[str, ...]) -> list[dict[str, st
         report.rejected.append((1, f"missing column(s): {', '.join(missing)}"))
         raise ImportRejectedError(report)
     return rows
+
+
+def too_long(model: type, row: dict[str, str], columns: tuple[str, ...]) -> str | None:
+    """Which of the row's values do not fit their column of `model` (its declared length), or None."""
+    over = []
+    for name in columns:
+        limit = getattr(model.__table__.c[name].type, "length", None)
+        value = row.get(name, "")
+        if limit is not None and len(value) > limit:
+            over.append(f"{name} is {len(value)} characters long (at most {limit})")
+    return "; ".join(over) or None
 
 
 def import_stores(session: Session, csv_text: str, *, now: datetime, actor: User | None = None,
@@ -69,6 +89,10 @@ def import_stores(session: Session, csv_text: str, *, now: datetime, actor: User
         tz = row.get("timezone") or "UTC"
         if not code or not name or not area_code:
             report.rejected.append((line, "code, name and area_code are all required"))
+            continue
+        problem = too_long(Store, {**row, "timezone": tz}, ("code", "name", "city", "address", "timezone"))
+        if problem is not None:
+            report.rejected.append((line, problem))
             continue
         if code in seen:
             report.rejected.append((line, f"store code {code} appears twice in the file"))

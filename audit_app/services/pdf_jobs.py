@@ -27,7 +27,7 @@ from audit_app.models import Store, User
 from audit_app.services import dashboards
 from audit_app.services.photos import photo_paths
 from audit_app.services.zones import local_time
-from reports.context import Branding, Fact, PhotoRef, ScorecardContext, percent_text, signed_text
+from reports.context import Branding, Fact, PhotoRef, ScorecardContext, for_store, percent_text, signed_text
 from reports.pdf import render_scorecard
 
 # Each batch worker renders this many PDFs, then is replaced: WeasyPrint's memory grows over many renders.
@@ -107,8 +107,9 @@ def scorecard_context(
         card = visit_page.card
         if card is not None:
             grade = card.grade
-            # Photos whose files are missing are left out rather than shown broken.
-            card = _without_missing_photos(card)
+            # Photos whose files are missing are left out rather than shown broken; the store never sees
+            # head-office-only questions, nor those an earlier answer hid.
+            card = for_store(_without_missing_photos(card))
         version_text = f"{title} v{visit_page.version_number}"
         if visit_page.version_published_at is not None:
             version_text += f" ({format_date(visit_page.version_published_at)})"
@@ -132,6 +133,8 @@ def scorecard_context(
         rank_text=rank, visits_in_period=line.visits, sections=sections, trend=trend, area_trend=area_trend,
         kpis=kpi_facts(page.kpis, labels), card=card,
         trend_alt=_trend_alt(labels, trend, format_date), sections_alt=_sections_alt(labels, sections),
+        period_mean_text=(f"{percent_text(line.period_mean)}%" if line.period_mean is not None else "—"),
+        period_critical_failures=line.critical_failures, grades=page.dashboard.grades,
     )
 
 

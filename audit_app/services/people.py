@@ -16,7 +16,7 @@ from audit_app.i18n import LANGUAGES
 from audit_app.models import ROLES, Area, Region, Store, User, area_managers
 from audit_app.services import audit
 from audit_app.services.errors import N_, Message, NotFoundError, ServiceError, message
-from audit_app.services.org import ImportRejectedError, ImportReport, read_csv_rows
+from audit_app.services.org import ImportRejectedError, ImportReport, read_csv_rows, too_long
 from audit_app.services.passwords import MIN_LENGTH as MIN_PASSWORD_LENGTH
 from audit_app.services.passwords import password_problem
 from audit_app.services.users import hash_password, normalise_email
@@ -305,6 +305,9 @@ def save_person(session: Session, actor: User, *, user_id: int | None, email: st
     return user
 
 
+# Each password set by an import is hashed with scrypt (a deliberate fraction of a second): a bound on them keeps
+# one import well inside the server's request timeout.
+MAX_IMPORT_PASSWORDS = 100
 USER_COLUMNS = ("email", "name", "role", "locale", "areas", "region", "password")
 
 
@@ -334,6 +337,7 @@ def import_people(session: Session, actor: User, csv_text: str, *, now: datetime
     existing = {u.email.lower(): u for u in session.scalars(select(User))}
     seen: set[str] = set()
     pending: list[tuple[str, User | None, dict[str, Any], list[Area], str]] = []
+    lines: list[int] = []
     for line, raw in enumerate(rows, start=2):
         row = {k.strip(): (v or "").strip() for k, v in raw.items() if k}
         email = normalise_email(row.get("email", ""))
@@ -347,6 +351,10 @@ def import_people(session: Session, actor: User, csv_text: str, *, now: datetime
             report.rejected.append((line, f"{email} appears twice in the file"))
             continue
         seen.add(email)
+        problem = too_long(User, {**row, "email": email}, ("email", "name"))
+        if problem is not None:
+            report.rejected.append((line, problem))
+            continue
         areas, region, problems = _person_problems(session, role=role, locale=locale, area_codes=area_codes,
                                                    region_code=row.get("region", ""))
         user = existing.get(email)
@@ -375,6 +383,12 @@ def import_people(session: Session, actor: User, csv_text: str, *, now: datetime
                 continue
             report.updated.append(email)
         pending.append((email, user, values, areas, password))
+        lines.append(line)
+    with_password = [line for line, entry in zip(lines, pending) if entry[4]]
+    if len(with_password) > MAX_IMPORT_PASSWORDS:
+        report.rejected.append((with_password[MAX_IMPORT_PASSWORDS], (
+            f"the file sets {len(with_password):,} passwords; securing each takes a moment, so one file may set at "
+            f"most {MAX_IMPORT_PASSWORDS}: split it into smaller files")))
     if report.rejected:
         session.rollback()
         raise ImportRejectedError(report)

@@ -109,9 +109,18 @@ def _queue_joins(q: Select[Any]) -> Select[Any]:
 
 
 def count_visits(session: Session, wanted: QueueFilter = QueueFilter()) -> int:
-    """How many visits the queue holds for `wanted` (every page together)."""
-    q = _queue_where(_queue_joins(select(func.count(Visit.id)).select_from(Visit)), wanted)
-    return session.scalar(q) or 0
+    """How many visits the queue holds for `wanted` (every page together).
+
+    Joins only what a filter needs (every visit has its store and version): an unfiltered count of a status is
+    read from `ix_visits_status_submitted_at` alone."""
+    q = select(func.count(Visit.id)).select_from(Visit)
+    if wanted.area_id is not None:
+        q = q.join(Store, Visit.store_id == Store.id)
+    if wanted.checklist_id is not None:
+        q = q.join(ChecklistVersion, Visit.checklist_version_id == ChecklistVersion.id)
+    if wanted.critical_only:
+        q = q.join(VisitScore, (VisitScore.visit_id == Visit.id) & VisitScore.is_current.is_(True))
+    return session.scalar(_queue_where(q, wanted)) or 0
 
 
 def list_queue(session: Session, wanted: QueueFilter = QueueFilter(), *, page: int = 1,
@@ -256,10 +265,12 @@ def get_visit(session: Session, visit_id: int, *, lang: str = "en",
         failures.append(CriticalLine(text, section_title, failure.effect,
                                      percent_text(failure.cap) if failure.cap is not None else ""))
     allowed = tuple(action for action, moves in TRANSITIONS.items() if visit.status in moves)
-    return VisitDetail(visit.id, visit.status, store.name, shopper.name, definition.title.get(lang), version.number,
+    # The checklist's title and the grade in `lang` where the checklist has them (checklists.title is English).
+    title = definition.title.get(lang)
+    grade = (grade_text(definition, score.grade, lang) or None) if score else None
+    return VisitDetail(visit.id, visit.status, store.name, shopper.name, title, version.number,
                        visit.started_at, visit.submitted_at, visit.review_note or "",
-                       score.percent if score else None,
-                       grade_text(definition, score.grade, lang) or None if score else None, tuple(failures),
+                       score.percent if score else None, grade, tuple(failures),
                        tuple(lines), allowed, scorecards.rescored(session, visit, score), store.timezone)
 
 

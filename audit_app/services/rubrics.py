@@ -21,11 +21,11 @@ from sqlalchemy.orm import Session
 import scoring
 from audit_app.models import Checklist, ChecklistVersion, Store, User, Visit, VisitScore
 from audit_app.services import audit, scorecards
-from audit_app.services.checklists import _UniqueKeyLoader, retire_replaced_versions
+from audit_app.services.checklists import YamlTextError, load_yaml_text, retire_replaced_versions
 from audit_app.services.definitions import checklist_from_definition
-from audit_app.services.errors import N_, NotFoundError, ServiceError
+from audit_app.services.errors import N_, Listing, Message, NotFoundError, ServiceError, message
 from audit_app.services.visits import visit_answers
-from audit_app.services.words import Label, Words, words
+from audit_app.services.words import LABELS
 
 Definition = dict[str, Any]
 # Visits whose stored score stands (or may stand again): what-if and re-scoring look at these.
@@ -181,12 +181,9 @@ def import_yaml(session: Session, actor: User, text: str, *, now: datetime) -> V
     Raises RubricProblemsError (YAML or schema problems), RubricError when that checklist already has a draft.
     """
     try:
-        # Checked: a SafeLoader subclass: builds no objects.
-        data = yaml.load(text, Loader=_UniqueKeyLoader)  # nosec B506
-    except yaml.YAMLError as error:
+        data = load_yaml_text(text)
+    except YamlTextError as error:
         raise RubricProblemsError([scoring.Problem("", f"not valid YAML: {error}")]) from None
-    except RecursionError:  # PyYAML composes recursively: deep nesting exhausts the stack
-        raise RubricProblemsError([scoring.Problem("", "not valid YAML: nested too deeply")]) from None
     if not isinstance(data, dict):
         raise RubricProblemsError([scoring.Problem("", "the top level must be a mapping (`key: value` lines)")])
     definition = validate(data)
@@ -402,158 +399,160 @@ def retire_version(session: Session, actor: User, version_id: int, *, now: datet
 # --- diff --------------------------------------------------------------------------------------
 
 
-def _t(text: Any, lang: str = "en") -> str:
-    if text is None:
-        return ""
-    if isinstance(text, str):
-        return text
-    return str(text.get(lang) or text.get("en", ""))
+def _t(text: Any) -> str:
+    return _english(text) if text is not None else ""
 
 
-def _bands_words(bands: list[dict[str, Any]], lang: str) -> Any:
+def _text(text: Any) -> Any:
+    """Checklist text as a message parameter: shown in the reader's language when the checklist has it."""
+    return text if text is not None else ""
+
+
+def _bands_words(bands: list[dict[str, Any]]) -> Listing:
     parts = []
     for band in bands:
         if "max" in band:
-            parts.append(f"≤ {band['max']} → {band['fraction']}")
+            parts.append(message(N_("≤ %(limit)s → %(fraction)s"), limit=band["max"], fraction=band["fraction"]))
         elif "min" in band:
-            parts.append(f"≥ {band['min']} → {band['fraction']}")
+            parts.append(message(N_("≥ %(limit)s → %(fraction)s"), limit=band["min"], fraction=band["fraction"]))
         else:
-            parts.append(words(N_("otherwise → %(f)s"), f=band["fraction"]))
-    return _joined(parts)
+            parts.append(message(N_("otherwise → %(fraction)s"), fraction=band["fraction"]))
+    return Listing(tuple(parts))
 
 
-def _joined(parts: list[Any]) -> Any:
-    """Parts separated by "; " (a Words, so that each part can be translated)."""
-    if not parts:
-        return "—"
-    names = {f"p{i}": part for i, part in enumerate(parts)}
-    return Words("; ".join(f"%({name})s" for name in names), names)
+def _options_words(options: list[dict[str, Any]]) -> Listing:
+    return Listing(tuple(message(N_("%(text)s → %(fraction)s"), text=_text(o["text"]), fraction=o["fraction"])
+                         for o in options))
 
 
-def _options_words(options: list[dict[str, Any]], lang: str) -> Any:
-    return _joined([f"{_t(o['text'], lang)} → {o['fraction']}" for o in options])
+def _label(kind: str, value: Any) -> Any:
+    """A stored key (a question type, scoring method, KPI, critical effect) as its words, translated when shown."""
+    words = LABELS[kind].get(str(value)) if value is not None else None
+    return message(words) if words else value
 
 
-def _critical_words(critical: dict[str, Any] | None, lang: str) -> Any:
+def _critical_words(critical: dict[str, Any] | None) -> Message:
     if not critical:
-        return words(N_("not critical"))
+        return message(N_("not critical"))
     if critical["effect"] == "cap":
-        return words(N_("critical: caps the visit at %(cap)s%%"), cap=critical["cap"])
-    return Label("effect", critical["effect"])
+        return message(N_("critical: caps the visit at %(cap)s%%"), cap=critical["cap"])
+    return _label("effect", critical["effect"])
 
 
-def _yes_no(value: Any, lang: str) -> Any:
-    return words(N_("yes")) if value else words(N_("no"))
+def _yes_no(value: Any) -> Message:
+    return message(N_("yes")) if value else message(N_("no"))
 
 
-def _question_named(texts: dict[str, Any], lang: str) -> Callable[[Any, str], Any]:
-    def show_if(value: Any, _lang: str) -> Any:
-        if not value:
-            return words(N_("always shown"))
-        answers = value.get("in", [value.get("equals")])
-        return words(N_("“%(q)s” is answered %(a)s"), q=_t(texts.get(value["question"], value["question"]), lang),
-                     a=", ".join(str(a) for a in answers))
-    return show_if
+def _audience_words(value: Any) -> Message:
+    return message(N_("head office only")) if value == "head_office" else message(N_("everyone"))
 
 
-_QUESTION_FIELDS: tuple[tuple[str, str, Callable[[Any, str], Any]], ...] = (
-    ("type", N_("type"), lambda v, lang: Label("question_type", v)),
-    ("text", N_("text"), _t),
-    ("help", N_("help"), _t),
-    ("weight", N_("weight"), lambda v, lang: str(v)),
+_QUESTION_FIELDS: tuple[tuple[str, str, Callable[[Any], Any] | None], ...] = (
+    ("type", N_("type"), lambda v: _label("question_type", v)),
+    ("text", N_("text"), _text),
+    ("help", N_("help"), _text),
+    ("weight", N_("weight"), str),
     ("required", N_("required"), _yes_no),
     ("allow_na", N_("N/A allowed"), _yes_no),
-    ("good", N_("good answer"), lambda v, lang: words(N_("yes")) if v == "yes" else words(N_("no"))),
-    ("min", N_("scale minimum"), lambda v, lang: str(v)),
-    ("max", N_("scale maximum"), lambda v, lang: str(v)),
+    ("good", N_("good answer"), lambda v: _yes_no(v == "yes")),
+    ("min", N_("scale minimum"), str),
+    ("max", N_("scale maximum"), str),
     ("options", N_("options"), _options_words),
     ("bands", N_("bands"), _bands_words),
     ("critical", N_("critical"), _critical_words),
-    ("show_if", N_("show if"), None),  # type: ignore[arg-type]  (worded with the checklist's texts, below)
-    ("kpi", N_("KPI"), lambda v, lang: Label("kpi", v)),
-    ("audience", N_("who sees the answer"),
-     lambda v, lang: words(N_("head office only")) if v == "head_office" else words(N_("everyone"))),
+    ("show_if", N_("show if"), None),  # worded with the checklist's question texts, in diff_definitions
+    ("kpi", N_("KPI"), lambda v: _label("kpi", v)),
+    ("audience", N_("who sees the answer"), _audience_words),
 )
 
 
-def diff_definitions(old: Definition, new: Definition, lang: str = "en") -> list[Words]:
-    """What changed from `old` to `new`, one plain sentence each (questions are matched by key and named by their
-    text in `lang`, falling back to English). Each line is an untranslated `Words`; `str()` gives English."""
-    lines: list[Words] = []
+def _grades_words(grades: list[dict[str, Any]]) -> Listing:
+    return Listing(tuple(message(N_("%(label)s from %(min)s%%"), label=_text(g["label"]), min=g["min"])
+                         for g in grades))
+
+
+def diff_definitions(old: Definition, new: Definition) -> list[Message]:
+    """What changed from `old` to `new`, one plain sentence each. Questions are matched by key and named by their
+    text, sections by their title, types, methods and effects in words. Each is a Message: `str()` gives English,
+    `audit_app.i18n.message_text` the reader's language."""
+    lines: list[Message] = []
     if _t(old["title"]) != _t(new["title"]):
-        lines.append(words(N_("Title changed from “%(old)s” to “%(new)s”."), old=_t(old["title"], lang),
-                           new=_t(new["title"], lang)))
+        lines.append(message(N_("Title changed from “%(old)s” to “%(new)s”."), old=_text(old["title"]),
+                             new=_text(new["title"])))
     if old.get("scoring") != new.get("scoring"):
-        lines.append(words(N_("Scoring method changed from %(old)s to %(new)s."),
-                           old=Label("method", old.get("scoring")), new=Label("method", new.get("scoring"))))
-
-    def grades(definition: Definition) -> Any:
-        return _joined([words(N_("%(label)s from %(min)s%%"), label=_t(g["label"], lang), min=g["min"])
-                        for g in definition["grades"]])
-
-    if [(_t(g["label"]), g["min"]) for g in old["grades"]] != [(_t(g["label"]), g["min"]) for g in new["grades"]]:
-        lines.append(words(N_("Grades changed from %(old)s to %(new)s."), old=grades(old), new=grades(new)))
+        lines.append(message(N_("Scoring method changed from %(old)s to %(new)s."),
+                             old=_label("method", old.get("scoring")), new=_label("method", new.get("scoring"))))
+    old_grades, new_grades = _grades_words(old["grades"]), _grades_words(new["grades"])
+    if str(old_grades) != str(new_grades):
+        lines.append(message(N_("Grades changed from %(old)s to %(new)s."), old=old_grades, new=new_grades))
     old_sections = {s["key"]: s for s in old["sections"]}
     new_sections = {s["key"]: s for s in new["sections"]}
     for key, section in new_sections.items():
-        title = _t(section["title"], lang)
         if key not in old_sections:
-            lines.append(words(N_("Section “%(s)s” added with %(n)d question(s)."), s=title,
-                               n=len(section["questions"])))
+            lines.append(message(N_("Section “%(title)s” added with %(n)s question(s)."),
+                                 title=_text(section["title"]), n=len(section["questions"])))
             continue
         before = old_sections[key]
         if _t(before["title"]) != _t(section["title"]):
-            lines.append(words(N_("Section “%(old)s” renamed to “%(new)s”."), old=_t(before["title"], lang),
-                               new=title))
+            lines.append(message(N_("Section “%(old)s” renamed to “%(new)s”."), old=_text(before["title"]),
+                                 new=_text(section["title"])))
         if before.get("weight") != section.get("weight"):
-            lines.append(words(N_("Section “%(s)s” weight changed from %(old)s to %(new)s."), s=title,
-                               old=before.get("weight", "—"), new=section.get("weight", "—")))
+            lines.append(message(N_("Section “%(title)s” weight changed from %(old)s to %(new)s."),
+                                 title=_text(section["title"]), old=before.get("weight", "—"),
+                                 new=section.get("weight", "—")))
     for key, section in old_sections.items():
         if key not in new_sections:
-            lines.append(words(N_("Section “%(s)s” removed."), s=_t(section["title"], lang)))
+            lines.append(message(N_("Section “%(title)s” removed."), title=_text(section["title"])))
     old_questions = {q["key"]: (s, q) for s in old["sections"] for q in s["questions"]}
     new_questions = {q["key"]: (s, q) for s in new["sections"] for q in s["questions"]}
     texts = {key: question["text"] for key, (_, question) in {**old_questions, **new_questions}.items()}
-    show_if = _question_named(texts, lang)
+
+    def show_if_words(value: Any) -> Message:
+        if not value:
+            return message(N_("always shown"))
+        answers = value.get("in", [value.get("equals")])
+        return message(N_("“%(question)s” is answered %(value)s"),
+                       question=_text(texts.get(value["question"], value["question"])),
+                       value=", ".join(str(a) for a in answers))
+
+    moved = False
     for key, (section, question) in new_questions.items():
-        name = _t(question["text"], lang)
         if key not in old_questions:
-            lines.append(words(N_("Question “%(q)s” (%(type)s) added to section “%(s)s”."), q=name,
-                               type=Label("question_type", question["type"]), s=_t(section["title"], lang)))
+            lines.append(message(N_("Question “%(text)s” (%(type)s) added to section “%(section)s”."),
+                                 text=_text(question["text"]), type=_label("question_type", question["type"]),
+                                 section=_text(section["title"])))
             continue
         old_section, before = old_questions[key]
+        # A question whose text changed is named by its old text, the one the reader knows.
+        name = _text(before["text"])
         if old_section["key"] != section["key"]:
-            lines.append(words(N_("Question “%(q)s” moved from section “%(old)s” to “%(new)s”."), q=name,
-                               old=_t(old_section["title"], lang), new=_t(section["title"], lang)))
-        if _t(before["text"]) != _t(question["text"]):
-            name = _t(before["text"], lang)
-        for field_name, field_label, wording in _QUESTION_FIELDS:
-            was, now = before.get(field_name), question.get(field_name)
+            moved = True
+            lines.append(message(N_("Question “%(text)s” moved from section “%(old)s” to “%(new)s”."), text=name,
+                                 old=_text(old_section["title"]), new=_text(section["title"])))
+        for field, label, words in _QUESTION_FIELDS:
+            was, now = before.get(field), question.get(field)
             if was != now:
-                wording = wording or show_if
-                said = [wording(v, lang) if v is not None or field_name in ("critical", "show_if") else "—"
+                words = words or show_if_words
+                said = [words(v) if v is not None or field in ("critical", "show_if", "audience") else "—"
                         for v in (was, now)]
-                lines.append(words(N_("Question “%(q)s”: %(field)s changed from “%(old)s” to “%(new)s”."), q=name,
-                                   field=words(field_label), old=said[0], new=said[1]))
+                lines.append(message(N_("Question “%(text)s”: %(field)s changed from “%(old)s” to “%(new)s”."),
+                                     text=name, field=message(label), old=said[0], new=said[1]))
     for key, (_, question) in old_questions.items():
         if key not in new_questions:
-            lines.append(words(N_("Question “%(q)s” removed."), q=_t(question["text"], lang)))
+            lines.append(message(N_("Question “%(text)s” removed."), text=_text(question["text"])))
     old_order = [k for k in old_questions if k in new_questions]
     new_order = [k for k in new_questions if k in old_questions]
-    moved = any(line.message.startswith("Question “%(q)s” moved") for line in lines)
     if old_order != new_order and not moved:
-        lines.append(words(N_("The order of questions changed.")))
+        lines.append(message(N_("The order of questions changed.")))
     return lines
 
 
-def diff_versions(session: Session, old_id: int, new_id: int, lang: str = "en"
-                  ) -> tuple[VersionInfo, VersionInfo, list[Words]]:
-    """Two versions of one checklist and what changed between them (see diff_definitions); raises NotFoundError,
-    RubricError."""
+def diff_versions(session: Session, old_id: int, new_id: int) -> tuple[VersionInfo, VersionInfo, list[Message]]:
+    """Two versions of one checklist and what changed between them; raises NotFoundError, RubricError."""
     old, new = get_version(session, old_id), get_version(session, new_id)
     if old.checklist_id != new.checklist_id:
         raise RubricError(N_("Both versions must belong to the same checklist."))
-    return old, new, diff_definitions(old.definition, new.definition, lang)
+    return old, new, diff_definitions(old.definition, new.definition)
 
 
 # --- what-if and re-scoring --------------------------------------------------------------------

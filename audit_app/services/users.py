@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import secrets
-from datetime import datetime, timedelta
-from typing import Iterable
+from datetime import datetime
+from typing import Iterable, Protocol
 
 from flask import current_app, has_app_context
 from sqlalchemy import func, select
@@ -16,8 +16,6 @@ from audit_app.services import audit
 from audit_app.services.errors import N_, Message, ServiceError, message
 from audit_app.services.passwords import password_problem
 
-MAX_FAILED_LOGINS = 5
-LOCKOUT = timedelta(minutes=5)
 # Checked against when the e-mail is unknown, so a wrong e-mail costs the same time as a wrong password.
 _DUMMY_HASH = generate_password_hash("storecheck-timing-equaliser")
 
@@ -30,8 +28,19 @@ class InvalidCredentialsError(ServiceError):
     pass
 
 
-class AccountLockedError(ServiceError):
-    pass
+class SignInThrottledError(ServiceError):
+    """Too many failed sign-ins from this client (for this e-mail, or from its address): wait and try again.
+    Raised the same way whether or not the e-mail belongs to anyone."""
+
+
+class SignInThrottle(Protocol):
+    """Counts failed sign-ins of one client (its address) and says when it must wait. E-mails are normalised."""
+
+    def is_blocked(self, email: str) -> bool: ...
+
+    def record_failure(self, email: str) -> None: ...
+
+    def record_success(self, email: str) -> None: ...
 
 
 def normalise_email(email: str) -> str:
@@ -97,30 +106,30 @@ def create_user(
     return user
 
 
-def authenticate(session: Session, *, email: str, password: str, now: datetime) -> User:
+def authenticate(session: Session, *, email: str, password: str, now: datetime,
+                 throttle: SignInThrottle | None = None) -> User:
     """Return the user whose password matches.
 
-    Raises InvalidCredentialsError (the same for an unknown e-mail and a wrong password) and
-    AccountLockedError after MAX_FAILED_LOGINS failures in a row, for LOCKOUT.
+    Raises InvalidCredentialsError (the same for an unknown e-mail and a wrong password) and SignInThrottledError
+    when `throttle` says this client has failed too often; the throttle counts the same for unknown e-mails, and
+    no account is ever locked for everyone: a client that has not failed still signs in with the right password.
     """
-    user = session.scalar(select(User).where(func.lower(User.email) == normalise_email(email)))
+    email = normalise_email(email)
+    if throttle is not None and throttle.is_blocked(email):
+        raise SignInThrottledError()
+    user = session.scalar(select(User).where(func.lower(User.email) == email))
     if user is None or not user.is_active:
         check_password_hash(_DUMMY_HASH, password)
+        matched = False
+    else:
+        matched = check_password_hash(user.password_hash, password)
+    if not matched:
+        if throttle is not None:
+            throttle.record_failure(email)
         raise InvalidCredentialsError()
-    if user.locked_until is not None and user.locked_until > now:
-        raise AccountLockedError()
-    if not check_password_hash(user.password_hash, password):
-        user.failed_logins += 1
-        if user.failed_logins >= MAX_FAILED_LOGINS:
-            user.locked_until = now + LOCKOUT
-            user.failed_logins = 0
-        session.commit()
-        raise InvalidCredentialsError()
-    if user.failed_logins or user.locked_until:
-        user.failed_logins = 0
-        user.locked_until = None
-        session.commit()
-    return user
+    if throttle is not None:
+        throttle.record_success(email)
+    return user  # type: ignore[return-value]
 
 
 def end_sessions(session: Session, user: User) -> None:

@@ -224,12 +224,12 @@ def _stored_photos(session: Session, visit_id: int) -> set[tuple[str, str]]:
         select(Photo.question_key, Photo.sha256).where(Photo.visit_id == visit_id))}
 
 
-def _photo_problem(question: scoring.Question, value: Any, stored_photos: set[tuple[str, str]]) -> str | None:
+def _photo_problem(question: scoring.Question, value: Any, stored_photos: set[tuple[str, str]]) -> Message | None:
     """A photo answer names a photo stored with this visit for this question; anything else is refused."""
     if question.type != "photo" or value is None or value is scoring.NA:
         return None
     if not isinstance(value, str) or (question.key, value) not in stored_photos:
-        return PHOTO_NOT_STORED
+        return message(PHOTO_NOT_STORED)
     return None
 
 
@@ -265,7 +265,8 @@ def save_answers(
 
 @dataclass(frozen=True)
 class SectionSave:
-    """What a section save did. Problems and conflicts are English message ids (or service errors) by key."""
+    """What a section save did, by question key. Problems are Messages or PhotoErrors, conflicts English message
+    ids (marked with N_): both are translated where they are shown."""
 
     problems: dict[str, Any] = field(default_factory=dict)  # not stored: the answer cannot be taken
     conflicts: dict[str, str] = field(default_factory=dict)  # not stored: changed on another screen meanwhile
@@ -325,6 +326,8 @@ def save_section(
     Raises NotFoundError, PermissionDeniedError, VisitError (submitted visit or no such section).
     """
     bases, comment_bases = bases or {}, comment_bases or {}
+    if photos and upload_dir is None:
+        raise TypeError("save_section needs upload_dir to store photos")
     problems: dict[str, Any] = {}
     cleaned: dict[str, photo_store.CleanImage] = {}
     for key, data in (photos or {}).items():
@@ -357,13 +360,14 @@ def save_section(
     for key, clean in cleaned.items():
         question = questions.get(key)
         if question is None or question.type != "photo":
-            problems[key] = N_("This question is not in this section.")
+            problems[key] = message(N_("This question is not in this section."))
             continue
         decide(key, clean.sha256)
         if key not in values:
             continue
         try:
-            photo_store.store_photo(session, visit.id, key, clean, upload_dir=upload_dir, now=now)
+            photo_store.store_photo(session, visit.id, key, clean, upload_dir=upload_dir,  # type: ignore[arg-type]
+                                    now=now)
         except photo_store.PhotoError as error:
             problems[key] = error
             del values[key]
@@ -372,7 +376,7 @@ def save_section(
             continue
         question = questions.get(key)
         if question is None:
-            problems[key] = N_("This question is not in this section.")
+            problems[key] = message(N_("This question is not in this section."))
             continue
         problem = answer_problem(question, value) or _photo_problem(question, value, stored_photos)
         if problem:

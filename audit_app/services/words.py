@@ -1,17 +1,9 @@
-"""Sentences a service composes for people, left untranslated: a message id (marked with `N_`) and its parameters.
-
-A parameter may itself be a `Words`, or a `Label` (a stored key such as a question type, worded by the page).
-`str()` gives the English text; the web edge translates with `audit_app.template_helpers.words`.
-"""
+"""The words for the keys the data stores, in English and marked for the catalogue: pages (`label` in
+audit_app.template_helpers) and service messages show these, translated, never the key itself."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any
-
 from audit_app.services.errors import N_
-
 
 # English words for the keys the data stores (checklist channels, statuses, question types, scoring methods,
 # critical effects, roles, KPIs, audit actions and fields): pages show these, translated, never the key itself.
@@ -87,30 +79,3 @@ LABELS: dict[str, dict[str, str]] = {
         "review_required": N_("Review required"), "show_shopper_to_managers": N_("Area managers see shoppers"),
     },
 }
-
-
-
-@dataclass(frozen=True)
-class Label:
-    """A stored key of one kind (`channel`, `question_type`, `method`, `effect`, `status`, ...)."""
-
-    kind: str
-    value: Any
-
-    def __str__(self) -> str:
-        return LABELS.get(self.kind, {}).get(str(self.value), str(self.value))
-
-
-@dataclass(frozen=True)
-class Words:
-    message: str
-    params: Mapping[str, Any] = field(default_factory=dict)
-
-    def __str__(self) -> str:
-        if not self.params:
-            return self.message
-        return self.message % {k: str(v) if isinstance(v, (Words, Label)) else v for k, v in self.params.items()}
-
-
-def words(message: str, /, **params: Any) -> Words:
-    return Words(message, params)

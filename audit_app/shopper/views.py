@@ -15,8 +15,8 @@ from audit_app.authz import role_required
 import scoring
 from audit_app.config import PROJECT_ROOT
 from audit_app.extensions import allow_photo_upload, db
+from audit_app.services import scorecards, visit_pages, visits
 from audit_app.i18n import error_text, message_text
-from audit_app.services import photos, scorecards, visit_pages, visits
 from audit_app.services.errors import NotFoundError, PermissionDeniedError, ServiceError
 from audit_app.shopper import bp
 from audit_app.shopper.forms import (NA_VALUE, SaveSectionForm, StartUnassignedVisitForm, VisitActionForm,
@@ -157,7 +157,7 @@ def visit_section(visit_id: int, index: int):
             flash(error_text(error), "error")
             return redirect(url_for("shopper.visit", visit_id=visit_id))
         problems.update({key: _problem_text(problem) for key, problem in saved.problems.items()})
-        conflicts = {key: message_text(message) for key, message in saved.conflicts.items()}
+        conflicts = {key: message_text(text) for key, text in saved.conflicts.items()}
         form = _load_form(visit_id)
         if _wants_json():
             return jsonify(_section_json(form, index, problems, conflicts, saved))

@@ -103,7 +103,8 @@ TRANSPORT_ERRORS = (ConnectionError, URLError, TimeoutError, OSError)
 class Gunicorn:
     """The app served by gunicorn, as in production, from the repository's gunicorn.conf.py."""
 
-    def __init__(self, database_url: str, workdir: Path, workers: int = 1) -> None:
+    def __init__(self, database_url: str, workdir: Path, workers: int = 1,
+                 extra_env: dict[str, str] | None = None) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         workdir.mkdir(parents=True, exist_ok=True)
@@ -112,6 +113,8 @@ class Gunicorn:
                "INSTANCE_DIR": str(workdir / "instance"), "UPLOAD_DIR": str(workdir / "uploads"),
                "GUNICORN_WORKERS": str(workers), "PYTHONUNBUFFERED": "1"}
         env.pop("REDIS_URL", None)
+        env.pop("RATELIMIT_STORAGE_URL", None)  # the default set-up: counters in the app's database
+        env.update(extra_env or {})
         self._log = open(self.log_path, "wb")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py",

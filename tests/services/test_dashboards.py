@@ -203,8 +203,10 @@ def test_compare_puts_sections_side_by_side_for_two_to_six_stores(sw: ScorecardW
     ginza, umeda = result.stores
     assert ginza.mean == avg([pct(0), pct(3), pct(2)]) and umeda.mean == avg([pct(0), pct(3)])
     assert umeda.sections[2] == avg([section(0, "feedback"), section(3, "feedback")])
+    alone = dashboards.get_comparison(db.session, w.head, [w.store.id], period=period, checklist_id=None)
+    assert [s.mean for s in alone.stores] == [ginza.mean]
     with pytest.raises(dashboards.DashboardError):
-        dashboards.get_comparison(db.session, w.head, [w.store.id], period=period, checklist_id=None)
+        dashboards.get_comparison(db.session, w.head, list(range(1, 9)), period=period, checklist_id=None)
     with pytest.raises(PermissionDeniedError):
         dashboards.get_comparison(db.session, w.manager, [w.store.id, w.other_store.id], period=period,
                                   checklist_id=None)

@@ -52,15 +52,65 @@ def test_passwords_are_stored_hashed_with_scrypt(database_url: str, tmp_path: Pa
         assert sign_in(app.test_client(), "new@test.example").status_code == 302
 
 
-def test_an_account_is_locked_after_five_failures_even_with_the_right_password(client: FlaskClient,
-                                                                               world: World) -> None:
-    for _ in range(users.MAX_FAILED_LOGINS):
-        assert sign_in(client, world.shopper.email, "wrong password").status_code == 401
-    locked = sign_in(client, world.shopper.email)
-    assert locked.status_code == 401
-    assert "Too many failed sign-ins" in locked.get_data(as_text=True)
-    # Another account from the same address is not affected.
-    assert sign_in(client, world.manager.email).status_code == 302
+def _sign_in_from(app: Flask, address: str, email: str, password: str = PASSWORD, client: FlaskClient | None = None):  # type: ignore[no-untyped-def]
+    client = client or app.test_client()
+    token = csrf_token_from(client)
+    return client.post("/login", data={"email": email, "password": password, "csrf_token": token},
+                       environ_base={"REMOTE_ADDR": address})
+
+
+THROTTLED = "Too many failed sign-ins"
+
+
+def test_failing_clients_wait_for_that_account_while_everyone_else_still_signs_in(app: Flask, world: World) -> None:
+    attacker = app.test_client()
+    for _ in range(5):
+        assert _sign_in_from(app, "198.51.100.7", world.shopper.email, "wrong password", attacker).status_code == 401
+    refused = _sign_in_from(app, "198.51.100.7", world.shopper.email, PASSWORD, attacker)
+    assert refused.status_code == 429 and THROTTLED in refused.get_data(as_text=True)
+    # The account is not locked: its owner, on another address, signs in with the right password.
+    assert _sign_in_from(app, "203.0.113.20", world.shopper.email).status_code == 302
+    # And the failing address is only held back for the account it failed on.
+    assert _sign_in_from(app, "198.51.100.7", world.manager.email).status_code == 302
+
+
+def test_an_unknown_email_is_throttled_exactly_like_a_known_one(app: Flask, world: World) -> None:
+    answers = {}
+    for address, email in (("198.51.100.8", world.shopper.email), ("198.51.100.9", "nobody@test.example")):
+        client = app.test_client()
+        replies = [_sign_in_from(app, address, email, "wrong password", client) for _ in range(6)]
+        answers[email] = [(r.status_code, THROTTLED in r.get_data(as_text=True),
+                           "do not match" in r.get_data(as_text=True)) for r in replies]
+    assert answers[world.shopper.email] == answers["nobody@test.example"]
+    assert answers["nobody@test.example"] == [(401, False, True)] * 5 + [(429, True, False)]
+
+
+def test_a_right_password_clears_that_clients_earlier_slips(app: Flask, world: World) -> None:
+    for _ in range(4):
+        _sign_in_from(app, "198.51.100.10", world.shopper.email, "wrong password")
+    assert _sign_in_from(app, "198.51.100.10", world.shopper.email).status_code == 302
+    for _ in range(4):
+        assert _sign_in_from(app, "198.51.100.10", world.shopper.email, "wrong").status_code == 401
+
+
+def test_an_address_failing_across_many_emails_waits(database_url: str, tmp_path: Path) -> None:
+    with contextmanager(running_app)(database_url, tmp_path, login_attempts_per_address=3) as app:
+        statuses = [_sign_in_from(app, "198.51.100.11", f"guess{i}@test.example", "wrong").status_code
+                    for i in range(4)]
+        assert statuses == [401, 401, 401, 429]
+        assert _sign_in_from(app, "198.51.100.12", "guess9@test.example", "wrong").status_code == 401
+
+
+def test_an_account_guessed_from_many_addresses_holds_back_each_after_one_failure(
+        app: Flask, world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    from audit_app.auth import throttle
+
+    monkeypatch.setattr(throttle, "ACCOUNT_UNDER_ATTACK", 3)
+    for i in range(3):
+        assert _sign_in_from(app, f"192.0.2.{i}", world.head.email, "wrong").status_code == 401
+    assert _sign_in_from(app, "192.0.2.0", world.head.email, PASSWORD).status_code == 429
+    # Somebody who has not failed (the real person) still signs in.
+    assert _sign_in_from(app, "192.0.2.50", world.head.email).status_code == 302
 
 
 def test_one_address_is_refused_after_twenty_sign_in_attempts_a_minute(client: FlaskClient, world: World) -> None:

@@ -15,8 +15,9 @@ from sqlalchemy import func, select
 
 from audit_app.extensions import db
 from audit_app.models import Assignment, User
+from audit_app.services import rubrics
 from tests.conftest import (
-    PASSWORD, ScorecardWorld, World, csrf_token_from, make_assignment, make_published_checklist, make_scorecard_world,
+    NOW, PASSWORD, ScorecardWorld, World, csrf_token_from, make_assignment, make_published_checklist, make_scorecard_world,
     make_submitted_visit,
 )
 
@@ -143,3 +144,72 @@ def test_the_pdf_scorecard_is_in_japanese_for_a_japanese_reader(sw: ScorecardWor
     assert "店舗訪問" in text and "Store visit" not in text
     assert "良好" in text or "不十分" in text
     assert "Good" not in text and "Poor" not in text
+
+
+QUESTION = {"key": "greeting_time", "type": "duration", "text_en": "How long until someone greeted you?",
+            "text_ja": "声をかけられるまでの時間は？", "required": "y", "good": "yes",
+            "bands": "max 30: 1\nmax 90: 0.5\notherwise: 0", "critical_effect": "", "kpi": "greeting_time"}
+
+
+def test_version_changes_and_a_published_version_are_told_in_japanese(world: World, login: Any) -> None:
+    _japanese(world.head)
+    v1 = make_published_checklist()
+    draft = rubrics.start_draft(db.session, world.head, v1.id, now=NOW).id
+    client = login(world.head)
+    client.post(f"/head-office/versions/{draft}/sections/1/questions/new", data={
+        **QUESTION, "csrf_token": csrf_token_from(client, f"/head-office/versions/{draft}/sections/1/questions/new")})
+    diff = client.get(f"/head-office/checklists/{v1.checklist_id}/diff?old={v1.id}&new={draft}").get_data(as_text=True)
+    assert "質問「声をかけられるまでの時間は？」（greeting_time、duration）がセクション" in diff
+    assert "added to section" not in diff
+    checklist = client.get(f"/head-office/checklists/{v1.checklist_id}").get_data(as_text=True)
+    assert "(公開中)" in checklist and "(下書き)" in checklist and "(published)" not in checklist and "(draft)" not in checklist
+    client.post(f"/head-office/versions/{draft}/publish",
+                data={"csrf_token": csrf_token_from(client, f"/head-office/versions/{draft}")})
+    conflict = client.get(f"/head-office/versions/{draft}/sections/0")
+    assert conflict.status_code == 409
+    assert "これはもう変更できません" in conflict.get_data(as_text=True)
+    assert "Conflict" not in conflict.get_data(as_text=True)
+
+
+def test_the_audit_log_filters_read_in_japanese(world: World, login: Any) -> None:
+    _japanese(world.head)
+    make_published_checklist(actor=world.head)
+    html = login(world.head).get("/head-office/audit-log").get_data(as_text=True)
+    assert '<option value="checklist">チェックリスト' in html
+    assert '<option value="assignment">割り当て' in html
+    assert ">checklist<" not in html and ">assignment<" not in html
+
+
+def test_statuses_read_in_japanese_on_the_head_office_overview(world: World, login: Any) -> None:
+    _japanese(world.head)
+    make_published_checklist()
+    html = login(world.head).get("/head-office/").get_data(as_text=True)
+    assert "公開中" in html and ">published<" not in html
+
+
+def test_checklist_problems_from_the_editor_and_a_yaml_import_read_in_japanese(world: World, login: Any) -> None:
+    _japanese(world.head)
+    client = login(world.head)
+    created = _post(client, "/head-office/checklists", {"new-key": "Bad Key", "new-title": "Visit",
+                                                         "new-channel": "in_store"})
+    assert created.status_code == 422
+    assert "はキーとして使えません" in created.get_data(as_text=True)
+    yaml_text = ("key: rated\ntitle: Rated\nchannel: in_store\ngrades: [{min: 0, label: All}]\n"
+                 "sections:\n  - key: s\n    title: S\n    questions:\n      - {key: q, type: rating, text: Q}\n")
+    imported = _post(client, "/head-office/checklists", {"import-yaml_text": yaml_text})
+    html = imported.get_data(as_text=True)
+    assert imported.status_code == 422
+    assert "質問の種類 &#39;rating&#39; は不明です" in html and "unknown question type" not in html
+
+
+def test_the_review_page_shows_the_visit_in_japanese(world: World, login: Any) -> None:
+    from tests.conftest import scorecard_answers, scorecard_checklist_data
+
+    _japanese(world.head)
+    version = make_published_checklist(scorecard_checklist_data())
+    visit = make_submitted_visit(world.shopper, world.store, version.checklist_id, scorecard_answers(3))
+    html = login(world.head).get(f"/head-office/visits/{visit.id}").get_data(as_text=True)
+    assert "店舗訪問 v1" in html and "Store visit" not in html
+    assert "良好" in html and ">Good<" not in html
+    assert "スタッフ" in html and "はい" in html
+    assert ">unscored<" not in html

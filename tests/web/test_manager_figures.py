@@ -149,3 +149,14 @@ def test_csv_downloads_have_distinct_descriptive_names_and_one_charset(sw: Score
     assert names == [f"visits-store-{sw.world.store.code}-90d-{stamp}.csv",
                      f"visits-area-{sw.world.area.code}-90d-{stamp}.csv",
                      f"visits-region-{sw.world.region.code}-90d-{stamp}.csv"]
+
+
+def test_compare_with_one_store_shows_that_store_and_says_how_to_compare(sw: ScorecardWorld, login) -> None:
+    client = login(sw.world.manager)
+    response = client.get(f"/manager/compare?stores={sw.world.store.id}")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Only Ginza is chosen" in html and "Tick at least one more store" in html
+    overall = _row(html, ">Overall<")
+    assert shown(avg([pct(0), pct(3), pct(2)])) in overall
+    assert "Choose between 2 and 6 stores" not in html

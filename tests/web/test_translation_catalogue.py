@@ -103,3 +103,29 @@ def test_a_service_error_reads_in_english_and_in_japanese(app) -> None:  # type:
             assert error_text(single) == "コード A1 はすでに使われています。"
         with force_locale("en"):
             assert error_text(single) == "The code A1 is already used."
+
+
+def test_every_problem_of_the_broken_checklist_examples_reads_in_japanese(app) -> None:  # type: ignore[no-untyped-def]
+    import yaml
+    from flask_babel import force_locale
+
+    import scoring
+    from audit_app.headoffice.problems import problem_text
+
+    messages = []
+    for path in sorted((ROOT / "tests" / "checklists" / "broken").glob("*.yaml")):
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except yaml.YAMLError:
+            continue  # a YAML syntax error is a file problem, worded by the file loader for the command line
+        if not isinstance(data, dict):
+            continue
+        try:
+            scoring.parse_checklist(data)
+        except scoring.ChecklistError as error:
+            messages += [problem.message for problem in error.problems]
+    assert len(messages) >= 10
+    japanese = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
+    with app.test_request_context(), force_locale("ja"):
+        untranslated = [message for message in messages if not japanese.search(problem_text(message))]
+    assert untranslated == []
