@@ -138,10 +138,10 @@ def test_questions_reorder_by_keyboard_and_by_dragging(page: Any, live_server: s
     page.goto(f"{live_server}/head-office/versions/{draft}")
 
     def order() -> list[str]:
-        return page.locator(".outline-question code").all_inner_texts()
+        return page.locator(".outline-question .q-meta > code:first-child").all_inner_texts()
 
     assert order() == ["greeted", "helpful", "queue_wait"]
-    page.get_by_role("button", name="Down (question greeted)").focus()
+    page.get_by_role("button", name="Down (question Were you greeted?)").focus()
     with page.expect_navigation():
         page.keyboard.press("Enter")
     assert order() == ["helpful", "greeted", "queue_wait"]
