@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from typing import Any, Mapping
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from babel.dates import format_date as babel_format_date
-
+from babel import dates as babel_dates
 from flask import Flask, request
-from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import format_date, format_datetime, get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 import scoring
 from audit_app.i18n import LANGUAGES
 from audit_app.services import visit_pages
+from audit_app.services.words import LABELS
+from audit_app.services.zones import local_time, utc_offset
 
 NAV = {
     "shopper": [("shopper.home", _l("My visits"))],
@@ -25,6 +25,40 @@ NAV = {
     "head_office": [("headoffice.home", _l("Overview")), ("manager.home", _l("Stores")),
                     ("headoffice.checklists", _l("Checklists")), ("headoffice.review_queue", _l("Review"))],
 }
+
+
+def audit_value(value: Any, field: str) -> str:
+    """A value from the audit log in words: statuses, roles, languages and yes/no translated, lists joined."""
+    if value is None or value == "" or value == []:
+        return "—"
+    if isinstance(value, bool):
+        return gettext("Yes") if value else gettext("No")
+    if field == "status":
+        return label(value, "status")
+    if field == "role":
+        return label(value, "role")
+    if field == "locale":
+        return LANGUAGES.get(value, value)
+    if field == "percent" and isinstance(value, (int, float)):
+        return f"{percent(value)}%"
+    if field == "window" and isinstance(value, list):
+        return " – ".join(str(v) for v in value)
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+def label(value: Any, kind: str) -> str:
+    """The words for a stored key of one kind (see LABELS), translated; an unknown key is shown as it is."""
+    if value is None or value == "":
+        return "—"
+    english = LABELS[kind].get(str(value))
+    return gettext(english) if english else str(value)
+
+
+def label_choices(kind: str, values: Any) -> list[tuple[str, Any]]:
+    """(value, words) pairs for a form's choices, translated when the form is shown."""
+    return [(value, _l(LABELS[kind][value]) if value in LABELS[kind] else value) for value in values]
 
 
 def percent(value: float | Fraction | None) -> str:
@@ -58,27 +92,22 @@ def localise(text: Any) -> str:
 
 
 def when(value: date | datetime | None, with_time: bool = False, tz: str | None = None) -> str:
-    """A date (or date and time, without seconds) in the reader's language; a time in the time zone `tz` (an IANA
-    name such as a store's) when given and known, else in the app's."""
+    """A date (or date and time, without seconds) in the reader's language.
+
+    With `tz` (a store's time zone) a timestamp is shown in that zone, and a time says its offset ("08:30 UTC+9");
+    without it, in the app's DEFAULT_TIMEZONE."""
     if value is None:
         return "—"
+    if isinstance(value, datetime) and tz:
+        local = local_time(value, tz)
+        locale = str(get_locale() or "en")
+        day = babel_dates.format_date(local.date(), "medium", locale=locale)
+        if not with_time:
+            return day
+        return f"{day} {local:%H:%M} {utc_offset(local)}"
     if isinstance(value, datetime) and with_time:
-        zone = _zone(tz)
-        if zone is not None:
-            aware = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-            local = aware.astimezone(zone)
-            return f"{babel_format_date(local.date(), 'medium', locale=get_locale())} {local:%H:%M}"
         return f"{format_date(value, 'medium')} {format_datetime(value, 'HH:mm')}"
     return format_date(value, "medium")
-
-
-def _zone(name: str | None) -> ZoneInfo | None:
-    if not name:
-        return None
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return None
 
 
 def init_template_helpers(app: Flask) -> None:
@@ -86,6 +115,8 @@ def init_template_helpers(app: Flask) -> None:
     app.add_template_filter(signed, "signed")
     app.add_template_filter(localise, "t")
     app.add_template_filter(when, "when")
+    app.add_template_filter(label, "label")
+    app.add_template_filter(audit_value, "audit_value")
     app.add_template_test(lambda value: value is scoring.NA, "not_applicable")
     app.add_template_filter(visit_pages.answer_token, "answer_token")
     app.add_template_filter(visit_pages.comment_token, "comment_token")
@@ -99,4 +130,5 @@ def init_template_helpers(app: Flask) -> None:
             "current_locale": str(get_locale() or "en"),
             "brand_name": app.config["STORECHECK_CONFIG"].brand_name,
             "current_path": request.full_path.rstrip("?") if request else "/",
+            "app_timezone": app.config["STORECHECK_CONFIG"].default_timezone,
         }

@@ -305,20 +305,31 @@ def apply_errors(form: Any, by_field: dict[str, list[str]]) -> list[str]:
     return left
 
 
-def outline(definition: dict[str, Any]) -> list[dict[str, Any]]:
-    """Sections and questions with their display facts, for the editor's outline."""
+def shown_text(value: Any, lang: str) -> str:
+    """Checklist text in `lang` when it is written in it, else in English."""
+    english, japanese = text_parts(value)
+    return japanese if lang == "ja" and japanese else english
+
+
+def outline(definition: dict[str, Any], lang: str = "en") -> list[dict[str, Any]]:
+    """Sections and questions with their display facts in `lang`, for the editor's outline (`show_if` names the
+    earlier question's text, `critical_cap` is the cap of a capping critical)."""
+    texts = {q["key"]: shown_text(q["text"], lang) for s in definition["sections"] for q in s["questions"]}
     sections = []
     for i, section in enumerate(definition["sections"]):
         questions = []
         for j, question in enumerate(section["questions"]):
+            critical = question.get("critical") or {}
+            shown_if = (question.get("show_if") or {}).get("question")
             questions.append({
-                "index": j, "key": question["key"], "type": question["type"], "text": text_parts(question["text"])[0],
+                "index": j, "key": question["key"], "type": question["type"], "text": shown_text(question["text"], lang),
                 "weight": question.get("weight", 0), "required": question.get("required", False),
-                "allow_na": question.get("allow_na", False), "critical": (question.get("critical") or {}).get("effect"),
-                "show_if": (question.get("show_if") or {}).get("question"),
+                "allow_na": question.get("allow_na", False), "critical": critical.get("effect"),
+                "critical_cap": critical.get("cap"),
+                "show_if": texts.get(shown_if, shown_if) if shown_if else None,
                 "head_office_only": question.get("audience") == "head_office",
                 "bands": bands_text(question.get("bands", [])).replace("\n", "; "),
             })
-        sections.append({"index": i, "key": section["key"], "title": text_parts(section["title"])[0],
+        sections.append({"index": i, "key": section["key"], "title": shown_text(section["title"], lang),
                          "weight": section.get("weight"), "questions": questions})
     return sections

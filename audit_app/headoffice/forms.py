@@ -11,6 +11,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from audit_app.template_helpers import label_choices
 from scoring.schema import CHANNELS, EFFECTS, KPIS, METHODS, QUESTION_TYPES
 
 
@@ -27,7 +28,7 @@ class NewChecklistForm(FlaskForm):
     key = StringField(_l("Key"), validators=[DataRequired(), Length(max=64)],
                       description=_l("Lower-case letters, digits and _; never changes."))
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
-    channel = SelectField(_l("Channel"), choices=_choices((c, c) for c in CHANNELS))
+    channel = SelectField(_l("Channel"), choices=_choices(label_choices("channel", CHANNELS)))
 
 
 class ImportChecklistForm(FlaskForm):
@@ -38,8 +39,8 @@ class ChecklistSettingsForm(FlaskForm):
     title_en = StringField(_l("Title (English)"), validators=[DataRequired()])
     title_ja = StringField(_l("Title (Japanese)"), validators=[Optional()])
     description = TextAreaField(_l("Description"), validators=[Optional()])
-    channel = SelectField(_l("Channel"), choices=_choices((c, c) for c in CHANNELS))
-    method = SelectField(_l("Scoring method"), choices=_choices((m, m) for m in METHODS))
+    channel = SelectField(_l("Channel"), choices=_choices(label_choices("channel", CHANNELS)))
+    method = SelectField(_l("Scoring method"), choices=_choices(label_choices("method", METHODS)))
     grades = TextAreaField(_l("Grades"), validators=[DataRequired()],
                            description=_l("One per line, highest first: minimum percent | label | Japanese label "
                                           "(optional). The last line needs minimum 0."))
@@ -56,7 +57,7 @@ class SectionForm(FlaskForm):
 class QuestionForm(FlaskForm):
     key = StringField(_l("Key"), validators=[DataRequired(), Length(max=64)],
                       description=_l("Stable across versions: answers and scores are matched by it."))
-    type = SelectField(_l("Question type"), choices=_choices((t, t) for t in QUESTION_TYPES))
+    type = SelectField(_l("Question type"), choices=_choices(label_choices("question_type", QUESTION_TYPES)))
     text_en = TextAreaField(_l("Question (English)"), validators=[DataRequired()])
     text_ja = TextAreaField(_l("Question (Japanese)"), validators=[Optional()])
     help_en = TextAreaField(_l("Help for the shopper (English)"), validators=[Optional()])
@@ -65,7 +66,7 @@ class QuestionForm(FlaskForm):
                          description=_l("Points the question is worth; empty for the type's default."))
     required = BooleanField(_l("Required"), default=True)
     allow_na = BooleanField(_l("N/A allowed"))
-    good = SelectField(_l("Good answer (yes/no questions)"), choices=_choices([("yes", "yes"), ("no", "no")]),
+    good = SelectField(_l("Good answer (yes/no questions)"), choices=_choices([("yes", _l("Yes")), ("no", _l("No"))]),
                        validate_choice=False)
     min = IntegerField(_l("Scale minimum"), validators=[Optional()])
     max = IntegerField(_l("Scale maximum"), validators=[Optional()])
@@ -79,13 +80,13 @@ class QuestionForm(FlaskForm):
                           description=_l("One per line, in order: “max 120: 1” (up to 120 earns all), “min 10: 0.5”, "
                                          "and last “otherwise: 0”. Durations are in seconds."))
     critical_effect = SelectField(_l("Critical"),
-                                  choices=_choices([("", _l("Not critical"))] + [(e, e) for e in EFFECTS]),
+                                  choices=_choices([("", _l("Not critical"))] + label_choices("effect", EFFECTS)),
                                   validate_choice=False)
     critical_cap = StringField(_l("Cap the visit at (percent)"), validators=[Optional()])
     show_if_question = StringField(_l("Show only if question (key)"), validators=[Optional()])
     show_if_values = StringField(_l("…has one of these answers"), validators=[Optional()],
                                  description=_l("Separate several answers with commas."))
-    kpi = SelectField(_l("KPI"), choices=_choices([("", "—")] + [(k, k) for k in KPIS]), validate_choice=False)
+    kpi = SelectField(_l("KPI"), choices=_choices([("", "—")] + label_choices("kpi", KPIS)), validate_choice=False)
     head_office_only = BooleanField(_l("For head office only"),
                                     description=_l("Left out of the store's PDF scorecard and of the pages area "
                                                    "managers see. It carries no points and cannot be critical."))

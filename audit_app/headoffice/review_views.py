@@ -72,12 +72,12 @@ def _page_numbers(current: int, last: int) -> list[int | None]:
 def review_queue():
     form = FilterQueueForm(request.args)
     form.checklist.choices = _choices([(0, _("Every checklist"))] + [
-        (c.id, c.title) for c in checklists.list_checklists(db.session)])
+        (c.id, c.title) for c in checklists.list_checklists(db.session, str(get_locale() or "en"))])
     form.area.choices = _choices([(0, _("Every area"))] + [(a.id, f"{a.name} ({a.parent})")
                                                            for a in people.list_areas(db.session)])
     wanted = _queue_filter(form)
     queue = review.list_queue(db.session, wanted, page=form.page.data if not form.page.errors and form.page.data
-                              else 1)
+                              else 1, lang=str(get_locale() or "en"))
     args = _filter_args(form, wanted)
     return render_template("headoffice/review_queue.html", queue=queue, rows=queue.rows, status=wanted.status,
                            form=form, args=args, filtered=len(args) > 1, approve=ApproveVisitsForm(),

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -23,7 +24,7 @@ from audit_app.headoffice.forms import (
 )
 from audit_app.services import assignments, checklists, dashboards, history, org, people, review, rubrics
 from audit_app.services import settings as settings_service
-from audit_app.services.definitions import checklist_from_definition
+from audit_app.services.definitions import checklist_from_definition, checklist_titles_in
 from audit_app.i18n import error_text
 from audit_app.services.errors import NotFoundError, ServiceError
 from audit_app.shopper.forms import read_section
@@ -58,8 +59,8 @@ def home():
     period = dashboards.make_period(_now(), PERIOD_DAYS)
     return render_template("headoffice/home.html", period_days=PERIOD_DAYS,
                            areas=dashboards.list_area_summaries(db.session, None, period=period,
-                                                                lang=str(get_locale() or "en")),
-                           checklists=checklists.list_checklists(db.session),
+                                                                lang=_lang()),
+                           checklists=checklists.list_checklists(db.session, _lang()),
                            waiting=review.count_visits(db.session))
 
 
@@ -95,7 +96,7 @@ def checklists_page():
         else:
             flash(_("Imported as draft version %(n)d.", n=info.number), "success")
             return redirect(url_for("headoffice.version", version_id=info.id))
-    return render_template("headoffice/checklists.html", checklists=checklists.list_checklists(db.session),
+    return render_template("headoffice/checklists.html", checklists=checklists.list_checklists(db.session, _lang()),
                            form=form, import_form=import_form, problems=problems), \
         (422 if request.method == "POST" else 200)
 
@@ -107,7 +108,9 @@ def checklist(checklist_id: int):
         record, versions = rubrics.get_checklist(db.session, checklist_id)
     except NotFoundError:
         abort(404)
-    return render_template("headoffice/checklist.html", checklist=record, versions=versions, action=ActionForm())
+    title = checklist_titles_in(db.session, _lang(), [checklist_id]).get(checklist_id, record.title)
+    return render_template("headoffice/checklist.html", checklist=record, title=title, versions=versions,
+                           action=ActionForm())
 
 
 @bp.route("/checklists/<int:checklist_id>/unassigned", methods=["POST"])
@@ -145,7 +148,7 @@ def diff(checklist_id: int):
 @head_office
 def version(version_id: int):
     info = _version_or_404(version_id)
-    return render_template("headoffice/version.html", version=info, outline=editor.outline(info.definition),
+    return render_template("headoffice/version.html", version=info, outline=editor.outline(info.definition, _lang()),
                            action=ActionForm(), definition=info.definition)
 
 
@@ -360,11 +363,11 @@ def edit_question(version_id: int, section: int, question: int | None):
                 flash(_("Question saved."), "success")
                 return redirect(url_for("headoffice.version", version_id=version_id) + f"#q-{data['key']}")
     status = 422 if request.method == "POST" else 200
-    section_title = editor.text_parts(new_section["title"] if new_section else sections[section]["title"])[0]
+    section_title = editor.shown_text(new_section["title"] if new_section else sections[section]["title"], _lang())
     # show_if may only name a question that comes earlier in the checklist
     flat = [q for s in sections[:section + 1] for q in s["questions"]]
     stop = sum(len(s["questions"]) for s in sections[:section]) + (question if question is not None else len(flat))
-    earlier = [(q["key"], editor.text_parts(q["text"])[0]) for q in flat[:stop]]
+    earlier = [(q["key"], editor.shown_text(q["text"], _lang())) for q in flat[:stop]]
     return render_template("headoffice/edit_question.html", version=info, form=form, section=section,
                            question=question, problems=problems, section_title=section_title,
                            new_section=new_section, earlier=earlier), status
@@ -651,7 +654,7 @@ def import_people():
 
 
 def _assignment_choices(form: Any) -> None:
-    form.checklist_id.choices = _choices((c.id, c.title) for c in checklists.list_checklists(db.session))
+    form.checklist_id.choices = _choices((c.id, c.title) for c in checklists.list_checklists(db.session, _lang()))
     if hasattr(form, "store_id"):
         form.store_id.choices = _choices((s.id, f"{s.name} ({s.area_name})")
                                          for s in people.list_stores(db.session, include_inactive=False))
@@ -708,7 +711,7 @@ def assignments_page():
     elif request.method == "POST":
         abort(400)
     return render_template("headoffice/assignments.html", single=single, bulk=bulk, plan=plan, problems=problems,
-                           rows=assignments.list_assignments(db.session), action=ActionForm()), \
+                           rows=assignments.list_assignments(db.session, lang=_lang()), action=ActionForm()), \
         (422 if problems else 200)
 
 
@@ -753,9 +756,13 @@ def audit_log():
     until = _date_arg("until")
     return render_template("headoffice/audit_log.html",
                            entries=history.list_entries(db.session, kind=kind, actor_id=actor_id, since=since,
-                                                        until=until),
+                                                        until=until, day_zone=_app_zone(), lang=_lang()),
                            kinds=history.KINDS, kind=kind, actor_id=actor_id, since=since, until=until,
                            actors=people.list_people(db.session, role="head_office"))
+
+
+def _app_zone() -> ZoneInfo:
+    return ZoneInfo(current_app.config["STORECHECK_CONFIG"].default_timezone)
 
 
 def _date_arg(name: str) -> Any:

@@ -17,6 +17,7 @@ from audit_app.manager.forms import CompareStoresForm, FilterScorecardsForm
 from audit_app.manager.wording import csv_headers, report_labels
 from audit_app.services import dashboards, exports, jobs, pdf_jobs
 from audit_app.services.errors import NotFoundError, PermissionDeniedError
+from audit_app.services.zones import local_time
 from reports import charts
 from reports.context import PhotoRef
 
@@ -207,9 +208,11 @@ def store(store_id: int):
     bands = page.dashboard.grades.chart_bands()
     if page.trend:
         trend_svg = tuple(charts.trend_chart(
-            [(p.at.date(), float(p.percent)) for p in page.trend], [(d, float(v)) for d, v in page.area_trend],
+            [(local_time(p.at, page.store.timezone).date(), float(p.percent)) for p in page.trend],
+            [(d, float(v)) for d, v in page.area_trend],
             store_label=labels["this_store"], reference_label=labels["area_monthly_mean"], width=width,
-            id_prefix=f"trend{n}", bands=bands, lang=_lang()) for n, width in enumerate((WEB_CHART_WIDTH, PHONE_CHART_WIDTH)))
+            id_prefix=f"trend{n}", bands=bands, lang=_lang())
+            for n, width in enumerate((WEB_CHART_WIDTH, PHONE_CHART_WIDTH)))
     if page.sections and any(s.store is not None for s in page.sections):
         rows = [(s.title, None if s.store is None else float(s.store), None if s.area is None else float(s.area))
                 for s in page.sections]

@@ -83,8 +83,8 @@ def report_labels() -> dict[str, str]:
 def csv_headers() -> dict[str, str]:
     return {
         "visit": _("Visit"), "store_code": _("Store code"), "store": _("Store"), "area": _("Area"),
-        "region": _("Region"), "shopper": _("Shopper"), "started_at": _("Started (UTC)"),
-        "submitted_at": _("Submitted (UTC)"), "status": _("Status"), "checklist": _("Checklist"),
+        "region": _("Region"), "shopper": _("Shopper"), "started_at": _("Started (store's local time)"),
+        "submitted_at": _("Submitted (store's local time)"), "timezone": _("Store's time zone"), "status": _("Status"), "checklist": _("Checklist"),
         "version": _("Version"), "overall": _("Overall %"), "grade": _("Grade"),
         "critical_failures": _("Critical failures"), "section": _("Section %"),
     }

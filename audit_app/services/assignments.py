@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from audit_app.models import Area, Assignment, Checklist, ChecklistVersion, Store, User
 from audit_app.services import audit
+from audit_app.services.definitions import checklist_titles_in
 from audit_app.services.errors import N_, NotFoundError, ServiceError
 
 
@@ -149,15 +150,18 @@ class AssignmentRow:
     status: str
 
 
-def list_assignments(session: Session, *, status: str | None = None, limit: int = 200) -> list[AssignmentRow]:
-    """Assignments, latest window first."""
+def list_assignments(session: Session, *, status: str | None = None, limit: int = 200,
+                     lang: str = "en") -> list[AssignmentRow]:
+    """Assignments, latest window first, checklists titled in `lang`."""
     q = (
         select(Assignment.id, Store.name, User.name, Checklist.title, Assignment.window_start, Assignment.window_end,
-               Assignment.status)
+               Assignment.status, Checklist.id)
         .join(Store, Assignment.store_id == Store.id).join(User, Assignment.shopper_id == User.id)
         .join(Checklist, Assignment.checklist_id == Checklist.id)
         .order_by(Assignment.window_start.desc(), Assignment.id.desc()).limit(limit)
     )
     if status:
         q = q.where(Assignment.status == status)
-    return [AssignmentRow(*row) for row in session.execute(q)]
+    rows = session.execute(q).all()
+    titles = checklist_titles_in(session, lang, {row[7] for row in rows})
+    return [AssignmentRow(*row[:3], titles.get(row[7], row[3]), *row[4:7]) for row in rows]

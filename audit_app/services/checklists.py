@@ -17,6 +17,7 @@ import scoring
 from audit_app.models import Checklist as ChecklistRecord
 from audit_app.models import ChecklistVersion, User
 from audit_app.services import audit
+from audit_app.services.definitions import checklist_titles_in
 from audit_app.services.errors import ServiceError
 from scoring import Checklist, ChecklistError, Problem, parse_checklist
 
@@ -360,8 +361,8 @@ class ChecklistRow:
     versions: int
 
 
-def list_checklists(session: Session) -> list[ChecklistRow]:
-    """Every checklist with its newest version's number and status."""
+def list_checklists(session: Session, lang: str = "en") -> list[ChecklistRow]:
+    """Every checklist with its newest version's number and status, titled in `lang`."""
     newest = (
         select(ChecklistVersion.checklist_id, func.max(ChecklistVersion.number).label("number"),
                func.count().label("versions"))
@@ -375,4 +376,6 @@ def list_checklists(session: Session) -> list[ChecklistRow]:
                    & (ChecklistVersion.number == newest.c.number))
         .order_by(ChecklistRecord.title)
     )
-    return [ChecklistRow(*row[:7], versions=row[7] or 0) for row in session.execute(q)]
+    titles = checklist_titles_in(session, lang)
+    return [ChecklistRow(row[0], row[1], titles.get(row[0], row[2]), *row[3:7], versions=row[7] or 0)
+            for row in session.execute(q)]

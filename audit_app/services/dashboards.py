@@ -25,7 +25,7 @@ from audit_app.models import (
     Answer, Area, Checklist, ChecklistVersion, Photo, Region, SectionScore, Store, User, Visit, VisitScore,
 )
 from audit_app.services import scorecards
-from audit_app.services.definitions import checklist_from_definition
+from audit_app.services.definitions import checklist_from_definition, checklist_titles_in
 from audit_app.services.errors import N_, NotFoundError, PermissionDeniedError, ServiceError
 from audit_app.services.settings import get_settings
 from reports.context import CardView, GradeScale, PhotoRef, card_view, for_managers, grade_scale
@@ -121,8 +121,10 @@ class ChecklistOption:
     visits: int
 
 
-def list_checklist_options(session: Session, area_ids: Sequence[int], statuses: tuple[str, ...]) -> list[ChecklistOption]:
-    """Checklists with counted visits in these areas, most visited first (then all others, by title)."""
+def list_checklist_options(session: Session, area_ids: Sequence[int], statuses: tuple[str, ...], lang: str = "en"
+                           ) -> list[ChecklistOption]:
+    """Checklists with counted visits in these areas, most visited first (then all others, by title), titled in
+    `lang`."""
     counts = dict(session.execute(
         select(ChecklistVersion.checklist_id, func.count(Visit.id))
         .join(Visit, Visit.checklist_version_id == ChecklistVersion.id)
@@ -130,8 +132,7 @@ def list_checklist_options(session: Session, area_ids: Sequence[int], statuses: 
         .where(Store.area_id.in_(area_ids), Visit.status.in_(statuses))
         .group_by(ChecklistVersion.checklist_id)
     ).all())
-    rows = session.execute(select(Checklist.id, Checklist.title).order_by(Checklist.title)).all()
-    return _ordered_options(rows, counts)
+    return _ordered_options(list(checklist_titles_in(session, lang).items()), counts)
 
 
 def choose_checklist(options: Sequence[ChecklistOption], wanted: int | None) -> ChecklistOption | None:
@@ -405,7 +406,7 @@ def get_dashboard(
     if user.role not in ("head_office", "area_manager"):
         raise PermissionDeniedError(N_("Scorecards are for area managers and head office."))
     statuses = scorecards.statuses_for(session)
-    options = tuple(list_checklist_options(session, scope.area_ids, statuses))
+    options = tuple(list_checklist_options(session, scope.area_ids, statuses, lang))
     chosen = choose_checklist(options, checklist_id)
     stores = session.execute(
         select(Store.id, Store.code, Store.name, Store.area_id, Area.name)
@@ -472,11 +473,15 @@ def get_dashboard(
                                    area_ids=_region_area_ids(session, scope.region_id),
                                    start=period.start, end=period.end)
         region_mean = mean(f.percent for f in region_facts)
+    scope_sections = [mean(sections_by_score.get(f.score_id, {}).get(h.key) for f in current) for h in heads]
+    # Sections no visit of the period scores (evidence, notes) have no figure anywhere: leave them out.
+    keep = [i for i, value in enumerate(scope_sections) if value is not None]
+    lines = [replace(line, sections=tuple(line.sections[i] for i in keep)) for line in lines]
     return Dashboard(
         grades=grades_of(session, chosen.id, lang),
-        scope=scope, period=period, checklists=options, checklist=chosen, sections=tuple(heads),
+        scope=scope, period=period, checklists=options, checklist=chosen, sections=tuple(heads[i] for i in keep),
         stores=sort_stores(lines, sort, descending), scope_mean=mean(f.percent for f in current),
-        scope_sections=tuple(mean(sections_by_score.get(f.score_id, {}).get(h.key) for f in current) for h in heads),
+        scope_sections=tuple(scope_sections[i] for i in keep),
         area_means=area_means, region_mean=region_mean, visits=len(current), sort=sort, descending=descending,
     )
 
@@ -521,6 +526,7 @@ class StoreSummary:
     previous_percent: Fraction | None
     visits: int
     grades: GradeScale
+    timezone: str = "UTC"  # the store's, in which its visits' dates are shown
 
     @property
     def change_visit(self) -> Fraction | None:
@@ -535,7 +541,7 @@ def _ordered_options(titles: Sequence[tuple[int, str]], counts: Mapping[int, int
     return sorted(options, key=lambda o: (-o.visits, o.title))
 
 
-def default_checklists(session: Session, area_ids: Sequence[int], statuses: tuple[str, ...]
+def default_checklists(session: Session, area_ids: Sequence[int], statuses: tuple[str, ...], lang: str = "en"
                        ) -> dict[int, ChecklistOption | None]:
     """Per area, the checklist its dashboard shows when none is chosen (`choose_checklist(..., None)`)."""
     counts: dict[int, dict[int, int]] = defaultdict(dict)
@@ -547,7 +553,7 @@ def default_checklists(session: Session, area_ids: Sequence[int], statuses: tupl
         .group_by(Store.area_id, ChecklistVersion.checklist_id)
     ):
         counts[area_id][checklist_id] = n
-    titles = session.execute(select(Checklist.id, Checklist.title).order_by(Checklist.title)).all()
+    titles = list(checklist_titles_in(session, lang).items())
     return {aid: choose_checklist(_ordered_options(titles, counts[aid]), None) for aid in area_ids}
 
 
@@ -571,7 +577,7 @@ def list_area_summaries(session: Session, area_ids: Collection[int] | None, *, p
     their dashboard opens with, the counted visits and the mean of their percents (the dashboard's area average)."""
     statuses = scorecards.statuses_for(session)
     areas = _summary_areas(session, area_ids)
-    chosen = default_checklists(session, [a[0] for a in areas], statuses)
+    chosen = default_checklists(session, [a[0] for a in areas], statuses, lang)
     by_area: dict[int, list[Fraction | None]] = defaultdict(list)
     for checklist_id in {c.id for c in chosen.values() if c is not None}:
         wanted = [aid for aid, c in chosen.items() if c is not None and c.id == checklist_id]
@@ -590,12 +596,12 @@ def list_store_summaries(session: Session, area_ids: Collection[int] | None, *, 
     visit in the period of the area's default checklist, the change since the visit before it (same checklist)
     and the period's visits."""
     statuses = scorecards.statuses_for(session)
-    q = (select(Store.id, Store.code, Store.name, Area.id, Area.name).join(Area, Store.area_id == Area.id)
-         .where(Store.is_active.is_(True)).order_by(Area.name, Store.name))
+    q = (select(Store.id, Store.code, Store.name, Area.id, Area.name, Store.timezone)
+         .join(Area, Store.area_id == Area.id).where(Store.is_active.is_(True)).order_by(Area.name, Store.name))
     if area_ids is not None:
         q = q.where(Store.area_id.in_(list(area_ids)))
     stores = session.execute(q).all()
-    chosen = default_checklists(session, sorted({s[3] for s in stores}), statuses)
+    chosen = default_checklists(session, sorted({s[3] for s in stores}), statuses, lang)
     latest: dict[int, list[tuple[int, Fraction | None, str | None, datetime]]] = {}
     counts: dict[int, int] = defaultdict(int)
     for checklist_id in {c.id for c in chosen.values() if c is not None}:
@@ -607,7 +613,7 @@ def list_store_summaries(session: Session, area_ids: Collection[int] | None, *, 
             counts[fact.store_id] += 1
     scales = {c.id: grades_of(session, c.id, lang) for c in chosen.values() if c is not None}
     rows = []
-    for sid, code, name, aid, aname in stores:
+    for sid, code, name, aid, aname, zone_name in stores:
         two = latest.get(sid, [])
         first = two[0] if two and two[0][3] >= period.start else None
         second = two[1] if first is not None and len(two) > 1 else None
@@ -617,7 +623,7 @@ def list_store_summaries(session: Session, area_ids: Collection[int] | None, *, 
             latest_percent=first[1] if first else None, latest_grade=first[2] if first else None,
             latest_at=first[3] if first else None, latest_visit_id=first[0] if first else None,
             previous_percent=second[1] if second else None, visits=counts[sid],
-            grades=scales[checklist.id] if checklist is not None else GradeScale()))
+            grades=scales[checklist.id] if checklist is not None else GradeScale(), timezone=zone_name))
     return rows
 
 
@@ -635,6 +641,7 @@ class StoreInfo:
     area_name: str
     region_id: int
     region_name: str
+    timezone: str = "UTC"  # its visits' times are shown in it
 
 
 @dataclass(frozen=True)
@@ -700,7 +707,8 @@ class StorePage:
 
 def store_info(session: Session, store_id: int) -> StoreInfo:
     row = session.execute(
-        select(Store.id, Store.code, Store.name, Store.city, Area.id, Area.name, Region.id, Region.name)
+        select(Store.id, Store.code, Store.name, Store.city, Area.id, Area.name, Region.id, Region.name,
+                Store.timezone)
         .join(Area, Store.area_id == Area.id).join(Region, Area.region_id == Region.id)
         .where(Store.id == store_id)
     ).one_or_none()
@@ -870,7 +878,7 @@ def get_store_page(
         recurring = recurring_failures(session, history, lang)
         kpis = kpis_for(session, [f for f in own if f.submitted_at >= period.start])
     visits = _visit_lines(session, store_id, statuses,
-                          board.checklist.id if board.checklist is not None else None, period)
+                          board.checklist.id if board.checklist is not None else None, period, lang)
     return StorePage(
         store=info, dashboard=board, line=line, area_mean=board.scope_mean, sections=sections, trend=trend,
         area_trend=area_trend, recurring=recurring, recurring_window=RECURRING_WINDOW, kpis=kpis, visits=visits,
@@ -879,10 +887,10 @@ def get_store_page(
 
 
 def _visit_lines(session: Session, store_id: int, statuses: tuple[str, ...], checklist_id: int | None,
-                 period: Period) -> tuple[VisitLine, ...]:
+                 period: Period, lang: str = "en") -> tuple[VisitLine, ...]:
     q = (
         select(Visit.id, Visit.submitted_at, Visit.status, Checklist.title, ChecklistVersion.number,
-               VisitScore.percent_exact, VisitScore.grade, VisitScore.critical_failures)
+               VisitScore.percent_exact, VisitScore.grade, VisitScore.critical_failures, Checklist.id)
         .join(ChecklistVersion, Visit.checklist_version_id == ChecklistVersion.id)
         .join(Checklist, ChecklistVersion.checklist_id == Checklist.id)
         .outerjoin(VisitScore, (VisitScore.visit_id == Visit.id) & VisitScore.is_current.is_(True))
@@ -893,8 +901,11 @@ def _visit_lines(session: Session, store_id: int, statuses: tuple[str, ...], che
     )
     if checklist_id is not None:
         q = q.where(ChecklistVersion.checklist_id == checklist_id)
-    return tuple(VisitLine(vid, at, status, status in statuses, title, number, _fraction(pct), grade, crit or 0)
-                 for vid, at, status, title, number, pct, grade, crit in session.execute(q))
+    rows = session.execute(q).all()
+    titles = checklist_titles_in(session, lang, {row[8] for row in rows})
+    return tuple(VisitLine(vid, at, status, status in statuses, titles.get(cid, title), number, _fraction(pct), grade,
+                           crit or 0)
+                 for vid, at, status, title, number, pct, grade, crit, cid in rows)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -958,7 +969,6 @@ def get_visit_page(
     _check_store(session, user, visit.store_id)
     info = store_info(session, visit.store_id)
     version = session.get(ChecklistVersion, visit.checklist_version_id)
-    checklist = session.get(Checklist, version.checklist_id)
     score = session.scalar(select(VisitScore).where(VisitScore.visit_id == visit.id, VisitScore.is_current.is_(True)))
     photos = visit_photos(session, visit.id)
     card = None
@@ -984,7 +994,8 @@ def get_visit_page(
         is_counted=visit.status in scorecards.statuses_for(session),
         started_at=visit.started_at, submitted_at=visit.submitted_at, minutes=minutes,
         latitude=visit.latitude, longitude=visit.longitude, accuracy_m=visit.location_accuracy_m,
-        shopper_name=shopper, checklist_title=checklist.title, version_number=version.number,
+        shopper_name=shopper, checklist_title=definition_for(session, version.id).title.get(lang),
+        version_number=version.number,
         version_published_at=version.published_at, scored_at=score.scored_at if score else None, card=card,
         photos=photos, review_note=visit.review_note or "", rescored=scorecards.rescored(session, visit, score),
         grades=grade_scale(definition_for(session, version.id), lang),
@@ -1018,7 +1029,8 @@ class Comparison:
 
 def visible_stores(session: Session, user: User) -> list[StoreInfo]:
     """The active stores a reader may pick from: head office all, an area manager those of their areas."""
-    q = (select(Store.id, Store.code, Store.name, Store.city, Area.id, Area.name, Region.id, Region.name)
+    q = (select(Store.id, Store.code, Store.name, Store.city, Area.id, Area.name, Region.id, Region.name,
+                Store.timezone)
          .join(Area, Store.area_id == Area.id).join(Region, Area.region_id == Region.id)
          .where(Store.is_active.is_(True)).order_by(Region.name, Area.name, Store.name))
     if user.role != "head_office":
@@ -1042,7 +1054,7 @@ def get_comparison(
         _check_store(session, user, sid)
         infos.append(store_info(session, sid))
     statuses = scorecards.statuses_for(session)
-    options = tuple(list_checklist_options(session, sorted({i.area_id for i in infos}), statuses))
+    options = tuple(list_checklist_options(session, sorted({i.area_id for i in infos}), statuses, lang))
     chosen = choose_checklist(options, checklist_id)
     if chosen is None:
         return Comparison(period, options, None, (), tuple(CompareStore(i.id, i.code, i.name, i.area_name, None, 0, ())
@@ -1058,4 +1070,8 @@ def get_comparison(
         stores.append(CompareStore(
             info.id, info.code, info.name, info.area_name, mean(f.percent for f in own), len(own),
             tuple(mean(by_score.get(f.score_id, {}).get(h.key) for f in own) for h in heads)))
+    # As on the dashboards: a section none of these stores has a figure for is left out.
+    keep = [i for i in range(len(heads)) if any(s.sections[i] is not None for s in stores)]
+    heads = [heads[i] for i in keep]
+    stores = [replace(s, sections=tuple(s.sections[i] for i in keep)) for s in stores]
     return Comparison(period, options, chosen, tuple(heads), tuple(stores), grades_of(session, chosen.id, lang))

@@ -11,6 +11,7 @@ import io
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from fractions import Fraction
 
 from sqlalchemy import select
@@ -21,6 +22,7 @@ from audit_app.models import Area, ChecklistVersion, Region, Store, User, Visit,
 from audit_app.services import dashboards, scorecards
 from audit_app.services.definitions import grade_text
 from audit_app.services.errors import N_, PermissionDeniedError
+from audit_app.services.zones import local_time
 from reports.context import DEFAULT_LABELS, answer_text, percent_text, points_text
 
 
@@ -67,12 +69,19 @@ def _cell(question: scoring.Question | None, answer: object, lang: str, labels: 
     return answer_text(question, answer, lang, labels)
 
 
+def _local(at: datetime | None, zone_name: str | None) -> str:
+    """A timestamp in the store's own time, as "2026-11-21 08:30" (the next column names the zone)."""
+    return local_time(at, zone_name).strftime("%Y-%m-%d %H:%M") if at is not None else ""
+
+
 def export_visits(
     session: Session, user: User, scope: dashboards.Scope, *, period: dashboards.Period, checklist_id: int | None,
     lang: str, headers: Mapping[str, str], labels: Mapping[str, str] = DEFAULT_LABELS,
     store_ids: Sequence[int] | None = None,
 ) -> CsvExport:
     """Counted visits of the scope (optionally some of its stores), period and checklist, newest first.
+
+    Start and submit times are in each store's own time zone, named in the column after them.
 
     Percents are rounded half up to one decimal place, as shown on the pages. The shopper column is left out
     for area managers when head office hides shoppers from them, and so are questions for head office only.
@@ -81,14 +90,14 @@ def export_visits(
     if user.role not in ("head_office", "area_manager"):
         raise PermissionDeniedError(N_("Exports are for area managers and head office."))
     statuses = scorecards.statuses_for(session)
-    options = dashboards.list_checklist_options(session, scope.area_ids, statuses)
+    options = dashboards.list_checklist_options(session, scope.area_ids, statuses, lang)
     chosen = dashboards.choose_checklist(options, checklist_id)
     with_shopper = dashboards.shows_shopper(session, user)
     rows: list[tuple] = []
     if chosen is not None:
         q = (
             select(Visit.id, Store.code, Store.name, Area.name, Region.name, User.name, Visit.started_at,
-                   Visit.submitted_at, Visit.status, ChecklistVersion.id, ChecklistVersion.number,
+                   Visit.submitted_at, Store.timezone, Visit.status, ChecklistVersion.id, ChecklistVersion.number,
                    VisitScore.id, VisitScore.percent_exact, VisitScore.grade, VisitScore.critical_failures,
                    VisitScore.card)
             .join(VisitScore, (VisitScore.visit_id == Visit.id) & VisitScore.is_current.is_(True))
@@ -105,7 +114,7 @@ def export_visits(
     heads = dashboards.section_heads(session, chosen.id, lang) if chosen is not None else []
     questions: list[tuple[str, str]] = []
     if chosen is not None:
-        version_ids = [dashboards.latest_version_id(session, chosen.id)] + sorted({r[9] for r in rows}, reverse=True)
+        version_ids = [dashboards.latest_version_id(session, chosen.id)] + sorted({r[10] for r in rows}, reverse=True)
         seen: set[str] = set()
         for version_id in version_ids:
             if version_id is None:
@@ -119,7 +128,7 @@ def export_visits(
     out = io.StringIO()
     writer = _SafeWriter(out)
     fixed = ["visit", "store_code", "store", "area", "region"] + (["shopper"] if with_shopper else []) + [
-        "started_at", "submitted_at", "status", "checklist", "version", "overall", "grade", "critical_failures"]
+        "started_at", "submitted_at", "timezone", "status", "checklist", "version", "overall", "grade", "critical_failures"]
     writer.writerow([headers.get(name, name) for name in fixed]
                     + [f"{headers.get('section', 'Section %')}: {h.title}" for h in heads]
                     + [f"{text} [{key}]" for key, text in questions])
@@ -127,15 +136,15 @@ def export_visits(
     if chosen is not None:
         newest = dashboards.latest_version_id(session, chosen.id)
         title = dashboards.definition_for(session, newest).title.get(lang) if newest is not None else chosen.title
-    for (vid, code, store, area, region, shopper, started, submitted, status, version_id, number, score_id, pct,
-         grade, crit, card_data) in rows:
+    for (vid, code, store, area, region, shopper, started, submitted, zone_name, status, version_id, number, score_id,
+         pct, grade, crit, card_data) in rows:
         definition = dashboards.definition_for(session, version_id)
         card = scoring.card_from_data(card_data)
         results = {r.key: r for r in card.questions()}
         # Section percents from the stored card, which the visit's section score rows were written from.
         own = {s.key: s.earned / s.possible * 100 if s.possible else None for s in card.sections}
         cells = [str(vid), code, store, area, region] + ([shopper] if with_shopper else []) + [
-            started.strftime("%Y-%m-%d %H:%M"), submitted.strftime("%Y-%m-%d %H:%M") if submitted else "",
+            _local(started, zone_name), _local(submitted, zone_name), zone_name or "UTC",
             labels.get(f"status.{status}", status), title, str(number),
             percent_text(Fraction(pct)) if pct is not None else "", grade_text(definition, grade, lang), str(crit)]
         cells += [percent_text(own[h.key]) if own.get(h.key) is not None else "" for h in heads]

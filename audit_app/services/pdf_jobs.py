@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from audit_app.models import Store, User
 from audit_app.services import dashboards
 from audit_app.services.photos import photo_paths
+from audit_app.services.zones import local_time
 from reports.context import Branding, Fact, PhotoRef, ScorecardContext, for_store, percent_text, signed_text
 from reports.pdf import render_scorecard
 
@@ -115,7 +116,7 @@ def scorecard_context(
     rank = (labels.get("rank_value", "{rank} of {count}").format(rank=line.rank, count=line.rank_of)
             if line.rank is not None else "—")
     sections = tuple((s.title, _float(s.store), _float(s.area)) for s in page.sections)
-    trend = tuple((p.at.date(), float(p.percent)) for p in page.trend)
+    trend = tuple((local_time(p.at, page.store.timezone).date(), float(p.percent)) for p in page.trend)
     area_trend = tuple((d, float(v)) for d, v in page.area_trend)
     store = page.store
     period_text = f"{format_date(period.start)} – {format_date(period.end)}"
@@ -125,7 +126,7 @@ def scorecard_context(
         store_name=store.name, store_code=store.code, area_name=store.area_name, region_name=store.region_name,
         period_text=period_text, generated_text=format_date(now),
         checklist_title=title, version_text=version_text,
-        latest_date_text=format_date(line.latest_at) if line.latest_at else "—",
+        latest_date_text=format_date(local_time(line.latest_at, store.timezone).date()) if line.latest_at else "—",
         overall_text=percent_text(line.latest_percent), grade=grade,
         change_text=signed_text(line.change_visit),
         area_average_text=(f"{percent_text(page.area_mean)}%" if page.area_mean is not None else "—"),

@@ -20,7 +20,7 @@ from audit_app.models import (
     Answer, Area, Assignment, Checklist, ChecklistVersion, Photo, Store, User, Visit, VisitScore,
 )
 from audit_app.services import audit, scorecards
-from audit_app.services.definitions import checklist_from_definition, grade_text
+from audit_app.services.definitions import checklist_from_definition, checklist_titles_in, grade_text
 from audit_app.services.errors import N_, VISIT_STATUSES, NotFoundError, ServiceError
 from reports.context import DEFAULT_LABELS, answer_text, percent_text
 from scoring import round_half_up
@@ -50,6 +50,7 @@ class QueueRow:
     percent: float | None
     grade: str | None
     critical_failures: int
+    store_timezone: str = "UTC"  # the visit's times are shown in it
 
     @property
     def seen(self) -> str:
@@ -123,8 +124,8 @@ def count_visits(session: Session, wanted: QueueFilter = QueueFilter()) -> int:
 
 
 def list_queue(session: Session, wanted: QueueFilter = QueueFilter(), *, page: int = 1,
-               per_page: int = PER_PAGE) -> QueuePage:
-    """One page of the review queue and the true total.
+               per_page: int = PER_PAGE, lang: str = "en") -> QueuePage:
+    """One page of the review queue and the true total; checklist titles and grades in `lang`.
 
     Waiting and returned visits come with critical failures first, then oldest submission first (the order they
     should be dealt with); approved and voided ones newest first. A page past the last shows the last. Two queries,
@@ -140,11 +141,19 @@ def list_queue(session: Session, wanted: QueueFilter = QueueFilter(), *, page: i
     q = _queue_where(_queue_joins(
         select(Visit.id, Store.name, Area.name, User.name, Checklist.title, ChecklistVersion.number, Visit.status,
                Visit.submitted_at, Visit.updated_at, VisitScore.percent, VisitScore.grade,
-               VisitScore.critical_failures).select_from(Visit)
+               VisitScore.critical_failures, Store.timezone, ChecklistVersion.id, Checklist.id).select_from(Visit)
     ).join(Area, Store.area_id == Area.id).join(User, Visit.shopper_id == User.id)
         .join(Checklist, ChecklistVersion.checklist_id == Checklist.id), wanted)
     q = q.order_by(*order).limit(per_page).offset((page - 1) * per_page)
-    rows = tuple(QueueRow(*row[:11], critical_failures=row[11] or 0) for row in session.execute(q))
+    found = session.execute(q).all()
+    titles = checklist_titles_in(session, lang, {row[14] for row in found})
+    definitions = {version_id: checklist_from_definition(definition) for version_id, definition in session.execute(
+        select(ChecklistVersion.id, ChecklistVersion.definition)
+        .where(ChecklistVersion.id.in_({row[13] for row in found})))}
+    rows = tuple(QueueRow(*row[:4], titles.get(row[14], row[4]), *row[5:10],
+                          grade_text(definitions[row[13]], row[10], lang) or None,
+                          critical_failures=row[11] or 0, store_timezone=row[12])
+                 for row in found)
     return QueuePage(rows, total, page, per_page)
 
 
@@ -193,6 +202,7 @@ class VisitDetail:
     lines: tuple[AnswerLine, ...]
     allowed: tuple[str, ...]
     rescored: scorecards.Rescored | None = None
+    store_timezone: str = "UTC"  # the visit's times are shown in it
 
 
 def _points(value: Fraction) -> str:
@@ -217,7 +227,6 @@ def get_visit(session: Session, visit_id: int, *, lang: str = "en",
     store = session.get(Store, visit.store_id)
     shopper = session.get(User, visit.shopper_id)
     version = session.get(ChecklistVersion, visit.checklist_version_id)
-    checklist = session.get(Checklist, version.checklist_id)
     score = session.scalar(select(VisitScore).where(VisitScore.visit_id == visit.id, VisitScore.is_current.is_(True)))
     answers = {a.question_key: a for a in session.scalars(select(Answer).where(Answer.visit_id == visit.id))}
     photos: dict[str, list[int]] = {}
@@ -257,12 +266,12 @@ def get_visit(session: Session, visit_id: int, *, lang: str = "en",
                                      percent_text(failure.cap) if failure.cap is not None else ""))
     allowed = tuple(action for action, moves in TRANSITIONS.items() if visit.status in moves)
     # The checklist's title and the grade in `lang` where the checklist has them (checklists.title is English).
-    title = definition.title.get(lang) if lang != "en" else checklist.title
+    title = definition.title.get(lang)
     grade = (grade_text(definition, score.grade, lang) or None) if score else None
     return VisitDetail(visit.id, visit.status, store.name, shopper.name, title, version.number,
                        visit.started_at, visit.submitted_at, visit.review_note or "",
                        score.percent if score else None, grade, tuple(failures),
-                       tuple(lines), allowed, scorecards.rescored(session, visit, score))
+                       tuple(lines), allowed, scorecards.rescored(session, visit, score), store.timezone)
 
 
 def decide(session: Session, actor: User, visit_id: int, action: str, *, now: datetime, note: str = "") -> Visit:

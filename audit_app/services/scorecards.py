@@ -229,6 +229,7 @@ class VisitRow:
     grade: str | None
     critical_failures: int
     checklist_id: int
+    store_timezone: str = "UTC"
 
 
 def _visit_rows_query():  # type: ignore[no-untyped-def]
@@ -236,7 +237,7 @@ def _visit_rows_query():  # type: ignore[no-untyped-def]
         select(
             Visit.id, Visit.store_id, Store.name, Checklist.title, ChecklistVersion.number, Visit.status,
             Visit.started_at, Visit.submitted_at, VisitScore.percent, VisitScore.grade,
-            VisitScore.critical_failures, Checklist.id,
+            VisitScore.critical_failures, Checklist.id, Store.timezone,
         )
         .join(Store, Visit.store_id == Store.id)
         .join(ChecklistVersion, Visit.checklist_version_id == ChecklistVersion.id)

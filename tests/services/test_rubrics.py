@@ -195,11 +195,12 @@ def test_the_diff_names_added_removed_and_changed_questions_in_plain_words() -> 
         return data
 
     lines = _diff(old, change)
-    assert "Question greeted: weight changed from 2 to 3." in lines
-    assert "Question greeted: critical changed from not critical to critical: zeroes the visit." in lines
-    assert ("Question queue_wait: bands changed from ≤ 120 → 1; ≤ 300 → 0.5; otherwise → 0 "
-            "to ≤ 90 → 1; ≤ 300 → 0.5; otherwise → 0.") in lines
-    assert "Question “How helpful was the staff?” (helpful) removed." in lines
-    assert "Question “Receipt given?” (receipt, yes_no) added to section “Checkout”." in lines
+    assert "Question “Were you greeted?”: weight changed from “2” to “3”." in lines
+    assert "Question “Were you greeted?”: critical changed from “not critical” to “Critical: sets the visit to 0”." \
+        in lines
+    assert ("Question “How long was the queue?”: bands changed from “≤ 120 → 1; ≤ 300 → 0.5; otherwise → 0” "
+            "to “≤ 90 → 1; ≤ 300 → 0.5; otherwise → 0”.") in lines
+    assert "Question “How helpful was the staff?” removed." in lines
+    assert "Question “Receipt given?” (Yes / no) added to section “Checkout”." in lines
     assert "Grades changed from Good from 80%; Poor from 0% to Good from 85%; Poor from 0%." in lines
     assert _diff(old, lambda d: d) == []

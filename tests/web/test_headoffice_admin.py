@@ -120,8 +120,9 @@ def test_review_decisions_from_the_visit_page_and_the_queue(world: World, login:
     wrong = _post(client, f"/head-office/visits/{visit.id}", {"decision": "approve"})
     assert wrong.status_code == 422 and "cannot be approved" in wrong.get_data(as_text=True)
     log = client.get("/head-office/audit-log?kind=visit").get_data(as_text=True)
-    assert "visit.return" in log and "Add the receipt photo" in log
-    assert "visit.return" not in client.get("/head-office/audit-log?kind=store").get_data(as_text=True)
+    assert "Returned a visit to the shopper" in log and "Add the receipt photo" in log
+    assert "Returned a visit to the shopper" not in client.get("/head-office/audit-log?kind=store").get_data(
+        as_text=True)
 
 
 def test_the_settings_page_turns_review_on(world: World, login: Any) -> None:

@@ -112,7 +112,8 @@ def test_publishing_makes_the_version_read_only_and_the_diff_lists_the_change(wo
     assert client.get(f"/head-office/versions/{draft}/sections/0").status_code == 409
     checklist_id = rubrics.get_version(db.session, v1).checklist_id
     diff = client.get(f"/head-office/checklists/{checklist_id}/diff?old={v1}&new={draft}").get_data(as_text=True)
-    assert "Question “How long until someone greeted you?” (greeting_time, duration) added to section" in diff
+    assert "Question “How long until someone greeted you?” (Duration (stopwatch)) added to section" in diff
+    assert "greeting_time" not in diff
 
 
 def test_after_publishing_the_previous_version_shows_retired_on_the_checklist_and_version_pages(
