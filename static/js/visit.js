@@ -564,6 +564,9 @@
     }
     function save() {
       clearTimeout(timer);
+      return restored.then(saveNow);
+    }
+    function saveNow() {
       var changed = changedKeys().length > 0;
       if (changed) say(navigator.onLine ? messages.saving : "");
       return keep().then(function (kept) {
@@ -584,28 +587,41 @@
       });
     }
 
-    // A copy of this page kept for offline use may be older than what is waiting: show what is waiting.
-    outbox.get(id).catch(function () { return null; }).then(function (waiting) {
+    // A copy of this page kept for offline use may be older than what is waiting: show what is waiting, except
+    // where the shopper has already changed something on this page (the outbox can be slow to open). Saves wait
+    // for this, so they never hand the outbox a page that lacks what was waiting.
+    remember();
+    var touched = {};
+    function keyOf(el) { var q = el && el.closest && el.closest(".question[data-key]"); return q ? q.getAttribute("data-key") : null; }
+    function touch(event) { var k = keyOf(event.target); if (k) touched[k] = true; }
+    form.addEventListener("change", touch, true);
+    form.addEventListener("input", touch, true);
+    var restored = outbox.get(id).catch(function () { return null; }).then(function (waiting) {
+      form.removeEventListener("change", touch, true);
+      form.removeEventListener("input", touch, true);
       if (waiting) {
         var byName = {};
         waiting.fields.forEach(function (f) { (byName[f[0]] = byName[f[0]] || []).push(f[1]); });
         $all("input, textarea", form).forEach(function (el) {
           if (!el.name || el.name === "csrf_token" || el.type === "file" || el.name === "go") return;
+          if (touched[keyOf(el)]) return;
           if (/^q-/.test(el.name) && blocks[el.name.slice(2)] && isPhoto(el.name.slice(2))) return;
           var values = byName[el.name] || [];
           if (el.type === "radio" || el.type === "checkbox") el.checked = values.indexOf(el.value) !== -1;
           else if (values.length || el.type !== "hidden") el.value = values.length ? values[0] : "";
         });
-        keys.forEach(function (k) { if (blocks[k].querySelector(".stopwatch-display")) setValue(k, signature(k).replace(/^q-[^=]+=/, "")); });
+        keys.forEach(function (k) { if (!touched[k] && blocks[k].querySelector(".stopwatch-display")) setValue(k, signature(k).replace(/^q-[^=]+=/, "")); });
         Object.keys(waiting.files || {}).forEach(function (name) {
           var k = name.slice(2);
+          if (touched[k]) return;
           var img = blocks[k] && blocks[k].querySelector(".photo-preview");
           if (img) { img.src = URL.createObjectURL(waiting.files[name].blob); img.hidden = false; img.alt = messages.photo || ""; img.setAttribute("data-state", "local"); }
           photoState(k, messages.photoKept);
         });
         waitingHere = true;
+        // What is waiting belongs to the outbox now; what the shopper just changed is still to be saved.
+        keys.forEach(function (k) { if (!touched[k]) { baseline[k] = signature(k); commentBaseline[k] = commentOf(k); } });
       }
-      remember();
       // Conflicts found while another page was open: this page, fresh from the server, shows the kept answers.
       var earlier = load(CONFLICT + id);
       if (earlier && !waiting) {

@@ -317,3 +317,43 @@ def test_a_comment_typed_just_before_tapping_another_section_is_stored(page: Any
     page.locator(".section-nav a", has_text="Checkout").click()  # before the typing pause is over
     page.get_by_text("Section 2 of 2").wait_for()
     assert _answers(visit.id)["greeted"].comment == "Greeted by the manager"
+
+
+SLOW_INDEXEDDB = """
+(() => {
+  const real = window.indexedDB;
+  Object.defineProperty(window, 'indexedDB', {value: {open(name, version) {
+    const late = {};
+    setTimeout(() => {
+      const request = real.open(name, version);
+      request.onupgradeneeded = () => { late.result = request.result; if (late.onupgradeneeded) late.onupgradeneeded(); };
+      request.onsuccess = () => { late.result = request.result; if (late.onsuccess) late.onsuccess(); };
+      request.onerror = () => { if (late.onerror) late.onerror(); };
+    }, 1500);
+    return late;
+  }}});
+})();
+"""
+
+
+def test_a_tap_made_before_the_phones_storage_opens_is_kept_with_what_was_waiting(
+        page: Any, context: Any, live_server: str, world: World) -> None:
+    visit = make_visit(world.shopper, world.store)
+    page.add_init_script(SLOW_INDEXEDDB)  # a slow phone: the outbox opens a while after the page
+    _sign_in(page, live_server, world.shopper.email)
+    section = f"{live_server}/shopper/visits/{visit.id}/sections/0"
+    page.goto(section)
+    page.reload()
+    _wait_for_offline_copies(page, 3)
+    context.set_offline(True)
+    _choose(page, "greeted", "Yes")
+    page.locator("[data-save-status]", has_text="Saved on this phone").wait_for()
+    page.goto(section)  # the copy kept on the phone, with the greeting waiting in the outbox
+    _choose(page, "helpful", "4")  # tapped before the outbox has opened
+    page.locator("[data-save-status]", has_text="Saved on this phone").wait_for()
+    assert page.locator("#q-helpful input[value='4']").is_checked()
+    assert page.locator("#q-greeted input[value=yes]").is_checked()
+    context.set_offline(False)
+    page.locator("[data-sync-banner]", has_text="All sent").wait_for(timeout=15000)
+    stored = _answers(visit.id)
+    assert stored["greeted"].value == "yes" and stored["helpful"].value == 4
