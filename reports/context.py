@@ -33,6 +33,7 @@ DEFAULT_LABELS: dict[str, str] = {
     "effect.cap": "Critical failure: the visit is capped at {cap}%",
     "points": "{earned} of {possible}",
     "section_zeroed": "Set to 0 by a critical failure",
+    "good_is_no": "“No” is the good answer here.",
     "store": "Store",
     "area": "Area",
     "region": "Region",
@@ -218,6 +219,7 @@ class QuestionLine:
     comment: str
     photos: tuple[PhotoRef, ...] = ()
     is_head_office_only: bool = False
+    is_good_no: bool = False  # a yes/no question whose good answer is "no" ("Did you see a hazard?")
 
     @property
     def is_full(self) -> bool:
@@ -355,6 +357,7 @@ def card_view(
                 comment=comments.get(result.key, ""),
                 photos=tuple(photos.get(result.key, ())),
                 is_head_office_only=question is not None and not question.is_for_stores,
+                is_good_no=question is not None and question.type == "yes_no" and question.good == "no",
             ))
         sections.append(SectionLine(
             key=section.key, title=section.title.get(lang), weight=section.weight, earned=section.earned,

@@ -24,6 +24,7 @@ def report_labels() -> dict[str, str]:
         "effect.cap": _("Critical failure: the visit is capped at {cap}%"),
         "points": _("{earned} of {possible}"),
         "section_zeroed": _("Set to 0 by a critical failure"),
+        "good_is_no": _("“No” is the good answer here."),
         "store": _("Store"),
         "area": _("Area"),
         "region": _("Region"),

@@ -73,3 +73,15 @@ def test_a_negatively_worded_question_says_which_answer_is_good(shopper: FlaskCl
     greeted = page[page.index("Were you greeted?"):]
     assert "✓ good answer" in hazard and "“No” is the good answer here." in hazard
     assert "✗ not the good answer" in greeted
+
+
+def test_the_managers_visit_page_says_no_is_the_good_answer_on_a_negatively_worded_question(
+        client: FlaskClient, world: World) -> None:
+    visit = _hazard_visit(world)
+    visits.save_answers(db.session, world.shopper, visit.id, {"hazard": "no", "greeted": "yes"}, NOW)
+    visits.submit_visit(db.session, world.shopper, visit.id, visit.client_uuid, NOW)
+    sign_in(client, world.manager.email)
+    page = client.get(f"/manager/visits/{visit.id}").get_data(as_text=True)
+    hazard = page[page.index("Did you see any hazard?"):page.index("Were you greeted?")]
+    assert "“No” is the good answer here." in hazard
+    assert "“No” is the good answer here." not in page[page.index("Were you greeted?"):]
