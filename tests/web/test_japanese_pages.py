@@ -159,8 +159,8 @@ def test_version_changes_and_a_published_version_are_told_in_japanese(world: Wor
     client.post(f"/head-office/versions/{draft}/sections/1/questions/new", data={
         **QUESTION, "csrf_token": csrf_token_from(client, f"/head-office/versions/{draft}/sections/1/questions/new")})
     diff = client.get(f"/head-office/checklists/{v1.checklist_id}/diff?old={v1.id}&new={draft}").get_data(as_text=True)
-    assert "質問「声をかけられるまでの時間は？」（greeting_time、duration）がセクション" in diff
-    assert "added to section" not in diff
+    assert "質問「声をかけられるまでの時間は？」（所要時間（ストップウォッチ））がセクション" in diff
+    assert "added to section" not in diff and "greeting_time" not in diff
     checklist = client.get(f"/head-office/checklists/{v1.checklist_id}").get_data(as_text=True)
     assert "(公開中)" in checklist and "(下書き)" in checklist and "(published)" not in checklist and "(draft)" not in checklist
     client.post(f"/head-office/versions/{draft}/publish",
