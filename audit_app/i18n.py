@@ -36,6 +36,8 @@ def message_text(message: Any, params: Mapping[str, Any] | None = None) -> str:
     (phrases, each translated, joined into one sentence). Parameters that are Messages themselves are translated too."""
     if isinstance(message, Message):
         return message_text(message.id, message.params)
+    if isinstance(message, Listing):
+        return str(_param_text(message))
     if isinstance(message, (list, tuple)):  # phrases: one sentence, as `services.errors.english` writes it
         joined = gettext("; ").join(message_text(part) for part in message)
         return gettext("%(problems)s.", problems=joined[:1].upper() + joined[1:])

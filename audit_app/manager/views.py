@@ -211,7 +211,8 @@ def store(store_id: int):
             [(local_time(p.at, page.store.timezone).date(), float(p.percent)) for p in page.trend],
             [(d, float(v)) for d, v in page.area_trend],
             store_label=labels["this_store"], reference_label=labels["area_monthly_mean"], width=width,
-            id_prefix=f"trend{n}", bands=bands, lang=_lang()) for n, width in enumerate((WEB_CHART_WIDTH, PHONE_CHART_WIDTH)))
+            id_prefix=f"trend{n}", bands=bands, lang=_lang())
+            for n, width in enumerate((WEB_CHART_WIDTH, PHONE_CHART_WIDTH)))
     if page.sections and any(s.store is not None for s in page.sections):
         rows = [(s.title, None if s.store is None else float(s.store), None if s.area is None else float(s.area))
                 for s in page.sections]

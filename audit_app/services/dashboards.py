@@ -473,11 +473,15 @@ def get_dashboard(
                                    area_ids=_region_area_ids(session, scope.region_id),
                                    start=period.start, end=period.end)
         region_mean = mean(f.percent for f in region_facts)
+    scope_sections = [mean(sections_by_score.get(f.score_id, {}).get(h.key) for f in current) for h in heads]
+    # Sections no visit of the period scores (evidence, notes) have no figure anywhere: leave them out.
+    keep = [i for i, value in enumerate(scope_sections) if value is not None]
+    lines = [replace(line, sections=tuple(line.sections[i] for i in keep)) for line in lines]
     return Dashboard(
         grades=grades_of(session, chosen.id, lang),
-        scope=scope, period=period, checklists=options, checklist=chosen, sections=tuple(heads),
+        scope=scope, period=period, checklists=options, checklist=chosen, sections=tuple(heads[i] for i in keep),
         stores=sort_stores(lines, sort, descending), scope_mean=mean(f.percent for f in current),
-        scope_sections=tuple(mean(sections_by_score.get(f.score_id, {}).get(h.key) for f in current) for h in heads),
+        scope_sections=tuple(scope_sections[i] for i in keep),
         area_means=area_means, region_mean=region_mean, visits=len(current), sort=sort, descending=descending,
     )
 
@@ -1066,4 +1070,8 @@ def get_comparison(
         stores.append(CompareStore(
             info.id, info.code, info.name, info.area_name, mean(f.percent for f in own), len(own),
             tuple(mean(by_score.get(f.score_id, {}).get(h.key) for f in own) for h in heads)))
+    # As on the dashboards: a section none of these stores has a figure for is left out.
+    keep = [i for i in range(len(heads)) if any(s.sections[i] is not None for s in stores)]
+    heads = [heads[i] for i in keep]
+    stores = [replace(s, sections=tuple(s.sections[i] for i in keep)) for s in stores]
     return Comparison(period, options, chosen, tuple(heads), tuple(stores), grades_of(session, chosen.id, lang))

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from audit_app.models import Area, Store, User
 from audit_app.services import audit
-from audit_app.services.errors import ServiceError
+from audit_app.services.errors import N_, Listing, Message, ServiceError, message
 
 STORE_COLUMNS = ("code", "name", "area_code", "city", "address", "timezone")
 REQUIRED_COLUMNS = ("code", "name", "area_code")
@@ -26,12 +26,13 @@ class ImportReport:
     created: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
-    rejected: list[tuple[int, str]] = field(default_factory=list)  # (line number, reason)
+    # (line number, reason): a Message or a Listing of them; str() is English, message_text the reader's language
+    rejected: list[tuple[int, Message | Listing]] = field(default_factory=list)
 
 
 class ImportRejectedError(ServiceError):
     def __init__(self, report: ImportReport):
-        super().__init__(f"{len(report.rejected)} row(s) were rejected; nothing was imported.")
+        super().__init__(N_("%(n)s row(s) were rejected; nothing was imported."), n=len(report.rejected))
         self.report = report
 
 
@@ -46,29 +47,31 @@ def read_csv_rows(csv_text: str, required: tuple[str, ...],
         header = [h.strip() for h in (reader.fieldnames or [])]
         for row in reader:
             if len(rows) == max_rows:
-                report.rejected.append((reader.line_num, f"the file has more than {max_rows:,} rows: split it "
-                                                         f"into files of at most {max_rows:,} rows each"))
+                report.rejected.append((reader.line_num, message(
+                    N_("the file has more than %(n)s rows: split it into files of at most %(n)s rows each"),
+                    n=f"{max_rows:,}")))
                 raise ImportRejectedError(report)
             rows.append(row)
     except csv.Error as error:  # e.g. a field longer than the csv module's limit
-        report.rejected.append((max(reader.line_num, 1), f"not readable as CSV: {error}"))
+        report.rejected.append((max(reader.line_num, 1), message(N_("not readable as CSV: %(error)s"), error=str(error))))
         raise ImportRejectedError(report) from None
     missing = [c for c in required if c not in header]
     if missing:
-        report.rejected.append((1, f"missing column(s): {', '.join(missing)}"))
+        report.rejected.append((1, message(N_("missing column(s): %(columns)s"), columns=", ".join(missing))))
         raise ImportRejectedError(report)
     return rows
 
 
-def too_long(model: type, row: dict[str, str], columns: tuple[str, ...]) -> str | None:
+def too_long(model: type, row: dict[str, str], columns: tuple[str, ...]) -> Listing | None:
     """Which of the row's values do not fit their column of `model` (its declared length), or None."""
     over = []
     for name in columns:
         limit = getattr(model.__table__.c[name].type, "length", None)
         value = row.get(name, "")
         if limit is not None and len(value) > limit:
-            over.append(f"{name} is {len(value)} characters long (at most {limit})")
-    return "; ".join(over) or None
+            over.append(message(N_("%(column)s is %(length)s characters long (at most %(limit)s)"), column=name,
+                                length=len(value), limit=limit))
+    return Listing(tuple(over)) if over else None
 
 
 def import_stores(session: Session, csv_text: str, *, now: datetime, actor: User | None = None,
@@ -88,23 +91,23 @@ def import_stores(session: Session, csv_text: str, *, now: datetime, actor: User
         code, name, area_code = row.get("code", ""), row.get("name", ""), row.get("area_code", "")
         tz = row.get("timezone") or "UTC"
         if not code or not name or not area_code:
-            report.rejected.append((line, "code, name and area_code are all required"))
+            report.rejected.append((line, message(N_("code, name and area_code are all required"))))
             continue
         problem = too_long(Store, {**row, "timezone": tz}, ("code", "name", "city", "address", "timezone"))
         if problem is not None:
             report.rejected.append((line, problem))
             continue
         if code in seen:
-            report.rejected.append((line, f"store code {code} appears twice in the file"))
+            report.rejected.append((line, message(N_("store code %(code)s appears twice in the file"), code=code)))
             continue
         seen.add(code)
         if area_code not in areas:
-            report.rejected.append((line, f"unknown area code {area_code}"))
+            report.rejected.append((line, message(N_("unknown area code %(code)s"), code=area_code)))
             continue
         try:
             ZoneInfo(tz)
         except (ZoneInfoNotFoundError, ValueError):
-            report.rejected.append((line, f"unknown time zone {tz}"))
+            report.rejected.append((line, message(N_("unknown time zone %(zone)s"), zone=tz)))
             continue
         values = {"name": name, "area_id": areas[area_code].id, "city": row.get("city", ""),
                   "address": row.get("address", ""), "timezone": tz}

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from audit_app.i18n import LANGUAGES
 from audit_app.models import ROLES, Area, Region, Store, User, area_managers
 from audit_app.services import audit
-from audit_app.services.errors import N_, Message, NotFoundError, ServiceError, message
+from audit_app.services.errors import N_, Listing, Message, NotFoundError, ServiceError, message
 from audit_app.services.org import ImportRejectedError, ImportReport, read_csv_rows, too_long
 from audit_app.services.passwords import MIN_LENGTH as MIN_PASSWORD_LENGTH
 from audit_app.services.passwords import password_problem
@@ -345,10 +345,10 @@ def import_people(session: Session, actor: User, csv_text: str, *, now: datetime
         area_codes = row.get("areas", "").split()
         password = row.get("password", "")
         if not email or "@" not in email:
-            report.rejected.append((line, "a valid e-mail is required"))
+            report.rejected.append((line, message(N_("a valid e-mail is required"))))
             continue
         if email in seen:
-            report.rejected.append((line, f"{email} appears twice in the file"))
+            report.rejected.append((line, message(N_("%(email)s appears twice in the file"), email=email)))
             continue
         seen.add(email)
         problem = too_long(User, {**row, "email": email}, ("email", "name"))
@@ -367,7 +367,7 @@ def import_people(session: Session, actor: User, csv_text: str, *, now: datetime
         if user is not None and user.id == actor.id and role != actor.role:
             problems.append(message(N_("you cannot change your own role")))
         if problems:
-            report.rejected.append((line, "; ".join(str(problem) for problem in problems)))
+            report.rejected.append((line, Listing(tuple(problems))))
             continue
         values = {"name": row.get("name") or email, "role": role, "locale": locale,
                   "region_id": region.id if region else None}

@@ -15,8 +15,8 @@ from audit_app.authz import role_required
 import scoring
 from audit_app.config import PROJECT_ROOT
 from audit_app.extensions import allow_photo_upload, db
-from audit_app.services import scorecards, visit_pages, visits
 from audit_app.i18n import error_text, message_text
+from audit_app.services import scorecards, visit_pages, visits
 from audit_app.services.errors import NotFoundError, PermissionDeniedError, ServiceError
 from audit_app.shopper import bp
 from audit_app.shopper.forms import (NA_VALUE, SaveSectionForm, StartUnassignedVisitForm, VisitActionForm,

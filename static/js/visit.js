@@ -139,6 +139,7 @@
   var banner = document.querySelector("[data-sync-banner]");
   var bannerText = messagesOf(banner);
   var sentThisPage = false;
+  var hadWaiting = false;   // answers waited on this phone while this page was open (or when it opened)
   var problemsElsewhere = null;
   function waitingCount(entries) {
     var keys = {};
@@ -150,6 +151,7 @@
     var mine = entries.filter(function (e) { return !pageVisit || e.visit === pageVisit; });
     var n = waitingCount(mine);
     var text = "", kind = "";
+    if (n > 0 && !navigator.onLine) hadWaiting = true;
     if (n > 0) {
       text = fill(n === 1 ? bannerText.one : bannerText.other, { n: n });
       if (navigator.onLine) text += " " + (bannerText.sending || "");
@@ -162,7 +164,8 @@
       var elsewhere = keysWith(CONFLICT + (pageVisit || "")).map(function (k) { return +k.split(":").pop() + 1; })
         .sort(function (a, b) { return a - b; });
       if (elsewhere.length) { text = fill(bannerText.conflicts, { s: elsewhere.join(", ") }); kind = "problem"; }
-      if (sentThisPage) { text = bannerText.sent + (text ? " " + text : ""); kind = kind || "sent"; }
+      // "All sent" closes a time offline (or answers found waiting), not every save made online.
+      if (sentThisPage && hadWaiting) { text = bannerText.sent + (text ? " " + text : ""); kind = kind || "sent"; }
     }
     banner.hidden = !text;
     banner.textContent = text;
@@ -172,7 +175,7 @@
 
   /* --- sending the outbox --------------------------------------------------------------------------------- */
   var listeners = [];   // page parts told about each answer: function (entry, body)
-  var flushing = null, again = false;
+  var flushing = null, again = false, flushedOnce = false;
   function flush() {
     if (flushing) { again = true; return flushing; }
     flushing = sendAll().then(function (result) {
@@ -186,6 +189,8 @@
     var sent = 0;
     if (!navigator.onLine) return refreshBanner().then(function () { return { sent: 0 }; });
     return outbox.all().then(function (entries) {
+      if (entries.some(function (e) { return !pageVisit || e.visit === pageVisit; }) && !flushedOnce) hadWaiting = true;
+      flushedOnce = true;
       showBanner(entries);
       return entries.reduce(function (chain, entry) {
         return chain.then(function (go) {
@@ -340,9 +345,12 @@
       return keys.filter(function (k) { return picked[k] || signature(k) !== baseline[k] || commentOf(k) !== commentBaseline[k]; });
     }
     function isAnswered(key) {
-      if (signature(key) !== "") return true;
+      if (!isPhoto(key)) return signature(key) !== "";
+      var na = named("na-" + key), remove = named("remove-" + key);
+      if (na && na.checked) return true;
+      if (remove && remove.checked && !picked[key]) return false;
       var img = blocks[key].querySelector(".photo-preview");
-      return isPhoto(key) && !!img && !img.hidden && img.getAttribute("data-state") !== "failed";
+      return !!img && !img.hidden && img.getAttribute("data-state") !== "failed";
     }
     function liveCount() {
       var visible = keys.filter(function (k) { return !blocks[k].hidden; });
@@ -363,7 +371,14 @@
       if (!block) return;
       var cls = kind === "conflict" ? "conflict" : "field-error";
       var el = block.querySelector("[data-live-" + kind + "]");
-      if (!text) { if (el) el.remove(); block.classList.remove(kind === "conflict" ? "has-conflict" : "has-error"); return; }
+      if (!text) {
+        if (el) el.remove();
+        // A problem the server showed when the page was rendered is gone too once a save has none for it.
+        var rendered = kind === "error" && block.querySelector(".field-error:not([data-live-error])");
+        if (rendered) { rendered.remove(); block.querySelector("fieldset").removeAttribute("aria-describedby"); }
+        block.classList.remove(kind === "conflict" ? "has-conflict" : "has-error");
+        return;
+      }
       if (!el) {
         el = document.createElement("p");
         el.className = cls; el.setAttribute("data-live-" + kind, ""); el.setAttribute("role", "alert");
@@ -549,6 +564,9 @@
     }
     function save() {
       clearTimeout(timer);
+      return restored.then(saveNow);
+    }
+    function saveNow() {
       var changed = changedKeys().length > 0;
       if (changed) say(navigator.onLine ? messages.saving : "");
       return keep().then(function (kept) {
@@ -569,28 +587,41 @@
       });
     }
 
-    // A copy of this page kept for offline use may be older than what is waiting: show what is waiting.
-    outbox.get(id).catch(function () { return null; }).then(function (waiting) {
+    // A copy of this page kept for offline use may be older than what is waiting: show what is waiting, except
+    // where the shopper has already changed something on this page (the outbox can be slow to open). Saves wait
+    // for this, so they never hand the outbox a page that lacks what was waiting.
+    remember();
+    var touched = {};
+    function keyOf(el) { var q = el && el.closest && el.closest(".question[data-key]"); return q ? q.getAttribute("data-key") : null; }
+    function touch(event) { var k = keyOf(event.target); if (k) touched[k] = true; }
+    form.addEventListener("change", touch, true);
+    form.addEventListener("input", touch, true);
+    var restored = outbox.get(id).catch(function () { return null; }).then(function (waiting) {
+      form.removeEventListener("change", touch, true);
+      form.removeEventListener("input", touch, true);
       if (waiting) {
         var byName = {};
         waiting.fields.forEach(function (f) { (byName[f[0]] = byName[f[0]] || []).push(f[1]); });
         $all("input, textarea", form).forEach(function (el) {
           if (!el.name || el.name === "csrf_token" || el.type === "file" || el.name === "go") return;
+          if (touched[keyOf(el)]) return;
           if (/^q-/.test(el.name) && blocks[el.name.slice(2)] && isPhoto(el.name.slice(2))) return;
           var values = byName[el.name] || [];
           if (el.type === "radio" || el.type === "checkbox") el.checked = values.indexOf(el.value) !== -1;
           else if (values.length || el.type !== "hidden") el.value = values.length ? values[0] : "";
         });
-        keys.forEach(function (k) { if (blocks[k].querySelector(".stopwatch-display")) setValue(k, signature(k).replace(/^q-[^=]+=/, "")); });
+        keys.forEach(function (k) { if (!touched[k] && blocks[k].querySelector(".stopwatch-display")) setValue(k, signature(k).replace(/^q-[^=]+=/, "")); });
         Object.keys(waiting.files || {}).forEach(function (name) {
           var k = name.slice(2);
+          if (touched[k]) return;
           var img = blocks[k] && blocks[k].querySelector(".photo-preview");
           if (img) { img.src = URL.createObjectURL(waiting.files[name].blob); img.hidden = false; img.alt = messages.photo || ""; img.setAttribute("data-state", "local"); }
           photoState(k, messages.photoKept);
         });
         waitingHere = true;
+        // What is waiting belongs to the outbox now; what the shopper just changed is still to be saved.
+        keys.forEach(function (k) { if (!touched[k]) { baseline[k] = signature(k); commentBaseline[k] = commentOf(k); } });
       }
-      remember();
       // Conflicts found while another page was open: this page, fresh from the server, shows the kept answers.
       var earlier = load(CONFLICT + id);
       if (earlier && !waiting) {
@@ -631,6 +662,17 @@
         });
       });
     });
+    // Leaving by a link (the section list, the header) first keeps what was just typed.
+    document.addEventListener("click", function (event) {
+      var link = event.target.closest && event.target.closest("a[href]");
+      if (!link || link.target || event.defaultPrevented || event.button !== 0 || event.metaKey || event.ctrlKey) return;
+      if (link.origin !== location.origin || link.pathname === location.pathname || !changedKeys().length) return;
+      event.preventDefault();
+      save().then(function () { window.location.href = link.href; }, function () { window.location.href = link.href; });
+    });
+    document.addEventListener("visibilitychange", function () {
+      if (document.visibilityState === "hidden" && changedKeys().length) save();
+    });
     $all("[data-stopwatch]", form).forEach(function (box) {
       var block = box.closest(".question");
       stopwatch(box, messages.stopwatch || { start: "Start", stop: "Stop", reset: "Reset" }, visit, block ? block.getAttribute("data-key") : box.querySelector("input").name);
@@ -643,6 +685,8 @@
         picked[key] = input.files[0];
         say("");
         if (img) { img.src = URL.createObjectURL(input.files[0]); img.hidden = false; img.alt = messages.photo || ""; img.setAttribute("data-state", "local"); }
+        var label = box.querySelector(".photo-button");
+        if (label && messages.retake) label.textContent = messages.retake;
         photoState(key, navigator.onLine ? messages.photoSending : "");
         save();
       });
@@ -683,12 +727,14 @@
         if (local) touched = true;
         answered += a; total += t;
         cell.textContent = a + "/" + t;
+        var badge = document.querySelector('[data-missing-badge="' + i + '"]');
+        if (badge && local) badge.hidden = a >= t;
       });
       var summary = document.querySelector("[data-answered-summary]");
       if (summary && touched && messages.summary) summary.textContent = fill(messages.summary, { a: answered, t: total });
     }
     try {
-      if (sessionStorage.getItem(SENT + visit)) { sentThisPage = true; sessionStorage.removeItem(SENT + visit); }
+      if (sessionStorage.getItem(SENT + visit)) { sentThisPage = hadWaiting = true; sessionStorage.removeItem(SENT + visit); }
     } catch (e) { /* no session storage */ }
     outbox.all().then(function (entries) {
       mark(entries); showBanner(entries);

@@ -72,8 +72,11 @@ def test_the_area_pages_tables_fit_a_laptop_and_no_heading_runs_into_the_next(
     page.get_by_role("heading", name="Sections by store").wait_for()
     assert page.evaluate(OVERFLOWING, ".heatmap thead th") == []
     assert page.evaluate(OVERFLOWING, ".table-dashboard thead th") == []
-    dashboard = page.locator(".table-wrap:has(.table-dashboard)")
-    assert dashboard.evaluate("el => el.scrollWidth <= el.clientWidth + 1")
+    for table in (".table-dashboard", ".heatmap"):
+        wrap = page.locator(f".table-wrap:has({table})")
+        assert wrap.evaluate("el => el.scrollWidth <= el.clientWidth + 1"), table
+    # The evidence section scores nothing, so it has no column of dashes.
+    assert "Evidence" not in page.locator(".heatmap thead").inner_text()
     context.close()
 
 

@@ -98,6 +98,7 @@ def test_a_photo_stays_stored_when_a_comment_is_typed_after_it(page: Any, live_s
     photo = db.session.scalar(select(Photo).where(Photo.visit_id == visit.id))
     assert photo is not None and stored["receipt"].value == photo.sha256
     assert stored["litter"].comment == "Clean floor"
+    assert not page.locator("[data-sync-banner]").is_visible()  # online, nothing ever waited
     page.reload()
     assert page.locator("#q-receipt img.photo-preview").is_visible()
 
@@ -142,6 +143,7 @@ def test_a_visit_half_done_offline_is_sent_whole_on_reconnect(page: Any, context
     marked.first.wait_for()
     assert sorted(marked.evaluate_all("els => els.map(e => e.dataset.missingKey)")) == ["litter", "receipt"]
     assert "Every required question is answered on this phone" in page.locator("#missing-h").inner_text()
+    assert not page.locator('[data-missing-badge="1"]').is_visible()  # "2 missing" no longer
     assert axe_violations(page, axe_source) == []
     db.session.rollback()
     visit = db.session.scalar(select(Visit))
@@ -303,3 +305,55 @@ def test_a_change_queued_offline_that_another_screen_overtook_comes_back_as_a_co
     assert not page.locator("#q-greeted input[value=no]").is_checked()  # the stored answer (none) is shown
     assert "greeted" not in {k for k, a in _answers(visit.id).items() if a.value is not None}
     page.locator("[data-sync-banner]", has_text="All sent").wait_for()
+
+
+def test_a_comment_typed_just_before_tapping_another_section_is_stored(page: Any, live_server: str,
+                                                                      world: World) -> None:
+    visit = make_visit(world.shopper, world.store)
+    _sign_in(page, live_server, world.shopper.email)
+    page.goto(f"{live_server}/shopper/visits/{visit.id}/sections/0")
+    page.locator("#q-greeted summary").click()
+    page.locator("#c-greeted").fill("Greeted by the manager")
+    page.locator(".section-nav a", has_text="Checkout").click()  # before the typing pause is over
+    page.get_by_text("Section 2 of 2").wait_for()
+    assert _answers(visit.id)["greeted"].comment == "Greeted by the manager"
+
+
+SLOW_INDEXEDDB = """
+(() => {
+  const real = window.indexedDB;
+  Object.defineProperty(window, 'indexedDB', {value: {open(name, version) {
+    const late = {};
+    setTimeout(() => {
+      const request = real.open(name, version);
+      request.onupgradeneeded = () => { late.result = request.result; if (late.onupgradeneeded) late.onupgradeneeded(); };
+      request.onsuccess = () => { late.result = request.result; if (late.onsuccess) late.onsuccess(); };
+      request.onerror = () => { if (late.onerror) late.onerror(); };
+    }, 1500);
+    return late;
+  }}});
+})();
+"""
+
+
+def test_a_tap_made_before_the_phones_storage_opens_is_kept_with_what_was_waiting(
+        page: Any, context: Any, live_server: str, world: World) -> None:
+    visit = make_visit(world.shopper, world.store)
+    page.add_init_script(SLOW_INDEXEDDB)  # a slow phone: the outbox opens a while after the page
+    _sign_in(page, live_server, world.shopper.email)
+    section = f"{live_server}/shopper/visits/{visit.id}/sections/0"
+    page.goto(section)
+    page.reload()
+    _wait_for_offline_copies(page, 3)
+    context.set_offline(True)
+    _choose(page, "greeted", "Yes")
+    page.locator("[data-save-status]", has_text="Saved on this phone").wait_for()
+    page.goto(section)  # the copy kept on the phone, with the greeting waiting in the outbox
+    _choose(page, "helpful", "4")  # tapped before the outbox has opened
+    page.locator("[data-save-status]", has_text="Saved on this phone").wait_for()
+    assert page.locator("#q-helpful input[value='4']").is_checked()
+    assert page.locator("#q-greeted input[value=yes]").is_checked()
+    context.set_offline(False)
+    page.locator("[data-sync-banner]", has_text="All sent").wait_for(timeout=15000)
+    stored = _answers(visit.id)
+    assert stored["greeted"].value == "yes" and stored["helpful"].value == 4

@@ -159,8 +159,8 @@ def test_version_changes_and_a_published_version_are_told_in_japanese(world: Wor
     client.post(f"/head-office/versions/{draft}/sections/1/questions/new", data={
         **QUESTION, "csrf_token": csrf_token_from(client, f"/head-office/versions/{draft}/sections/1/questions/new")})
     diff = client.get(f"/head-office/checklists/{v1.checklist_id}/diff?old={v1.id}&new={draft}").get_data(as_text=True)
-    assert "質問「声をかけられるまでの時間は？」（所要時間（ストップウォッチ））がセクション" in diff
-    assert "added to section" not in diff and "greeting_time" not in diff
+    assert "質問「声をかけられるまでの時間は？」（所要時間（ストップウォッチ））がセクション" in diff and "greeting_time" not in diff
+    assert "added to section" not in diff
     checklist = client.get(f"/head-office/checklists/{v1.checklist_id}").get_data(as_text=True)
     assert "(公開中)" in checklist and "(下書き)" in checklist and "(published)" not in checklist and "(draft)" not in checklist
     client.post(f"/head-office/versions/{draft}/publish",
@@ -213,3 +213,36 @@ def test_the_review_page_shows_the_visit_in_japanese(world: World, login: Any) -
     assert "良好" in html and ">Good<" not in html
     assert "スタッフ" in html and "はい" in html
     assert ">unscored<" not in html
+
+
+def test_rejected_import_lines_read_in_japanese(world: World, login: Any) -> None:
+    _japanese(world.head)
+    client = login(world.head)
+    stores = _post(client, "/head-office/stores/import", {"csv_text": "code,name,area_code\nS9,Nowhere,ZZ\n"})
+    assert stores.status_code == 422
+    assert "エリアコード ZZ は不明です" in stores.get_data(as_text=True)
+    people_csv = "email,name,role,password\nbad@test.example,Bad,pirate,short\n"
+    people = _post(client, "/head-office/people/import", {"csv_text": people_csv}).get_data(as_text=True)
+    assert "役割 &#39;pirate&#39; は不明です" in people and "unknown role" not in people
+
+
+def test_manager_pages_name_the_checklist_in_japanese(sw: ScorecardWorld, login) -> None:
+    client = login(sw.world.manager)
+    visit = sw.visits[-3][3]
+    for path in ("/manager/", f"/manager/areas/{sw.world.area.id}", f"/manager/stores/{sw.world.store.id}",
+                 f"/manager/visits/{visit.id}",
+                 f"/manager/compare?stores={sw.world.store.id}&stores={sw.extra_store.id}"):
+        html = client.get(path).get_data(as_text=True)
+        assert "店舗訪問" in html, path
+        assert "Store visit" not in html, path
+
+
+def test_head_office_checklist_pages_name_the_checklist_in_japanese(world: World, login: Any) -> None:
+    from tests.conftest import scorecard_checklist_data
+
+    _japanese(world.head)
+    version = make_published_checklist(scorecard_checklist_data())
+    client = login(world.head)
+    for path in ("/head-office/", "/head-office/checklists", f"/head-office/checklists/{version.checklist_id}"):
+        html = client.get(path).get_data(as_text=True)
+        assert "店舗訪問" in html and "Store visit" not in html, path
