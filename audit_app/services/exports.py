@@ -115,13 +115,14 @@ def export_visits(
     questions: list[tuple[str, str]] = []
     if chosen is not None:
         version_ids = [dashboards.latest_version_id(session, chosen.id)] + sorted({r[10] for r in rows}, reverse=True)
-        seen: set[str] = set()
-        for version_id in version_ids:
-            if version_id is None:
-                continue
-            for _, question in dashboards.definition_for(session, version_id).questions():
-                if not (question.is_for_stores or user.role == "head_office"):
-                    continue  # answers meant for head office only stay with head office
+        definitions = [dashboards.definition_for(session, v) for v in version_ids if v is not None]
+        # Answers meant for head office only stay with head office: a question that any of the versions keeps
+        # for head office has no column for anyone else, even where an earlier version showed it to stores.
+        seen: set[str] = set() if user.role == "head_office" else {
+            question.key for definition in definitions for _, question in definition.questions()
+            if not question.is_for_stores}
+        for definition in definitions:
+            for _, question in definition.questions():
                 if question.type != "note" and question.key not in seen:
                     seen.add(question.key)
                     questions.append((question.key, question.text.get(lang)))

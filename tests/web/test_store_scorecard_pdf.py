@@ -85,3 +85,19 @@ def test_the_csv_has_the_head_office_question_for_head_office_only(visit: Any, w
 def test_head_office_csv_keeps_the_head_office_question(visit: Any, world: World, login) -> None:
     head = login(world.head).get(f"/manager/stores/{world.store.id}/visits.csv").get_data(as_text=True)
     assert "staff_description" in head and STAFF_NOTE in head
+
+
+def test_a_question_a_later_version_keeps_for_head_office_has_no_column_in_a_managers_csv(
+        app: Flask, world: World, login) -> None:
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    earlier = _checklist()
+    earlier["sections"][2]["questions"][-1].pop("audience")  # version 1 showed it to everyone
+    v1 = make_published_checklist(earlier)
+    make_submitted_visit(world.shopper, world.store, v1.checklist_id,
+                         {**scorecard_answers(2), "staff_description": STAFF_NOTE}, at=now - timedelta(days=3))
+    v2 = make_published_checklist(_checklist())  # version 2 keeps it for head office
+    assert v2.checklist_id == v1.checklist_id and v2.number == 2
+    make_submitted_visit(world.shopper, world.store, v2.checklist_id, {**scorecard_answers(3), "bag_charge": "yes"},
+                         at=now - timedelta(days=1))
+    manager = login(world.manager).get(f"/manager/stores/{world.store.id}/visits.csv").get_data(as_text=True)
+    assert "Queue wait" in manager and "staff_description" not in manager and STAFF_NOTE not in manager
