@@ -346,7 +346,7 @@ def approve_visits(session: Session, actor: User, seen: dict[int, str], *, now: 
         visit.status = "approved"
         visit.updated_at = now
         audit.record(session, actor=actor, action="visit.approve", entity_type="visit", entity_id=visit.id, now=now,
-                     before={"status": "submitted"}, after={"status": "approved"}, detail="approved with others")
+                     before={"status": "submitted"}, after={"status": "approved"})
         approved.append(VisitName(visit.id, store_name))
     session.commit()
     return BulkApproval(tuple(approved), tuple(skipped))

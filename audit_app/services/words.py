@@ -10,7 +10,7 @@ from audit_app.services.errors import N_
 LABELS: dict[str, dict[str, str]] = {
     "channel": {
         "in_store": N_("In store"), "online": N_("Online"), "phone": N_("Phone"), "chat": N_("Live chat"),
-        "email": N_("E-mail"), "social": N_("Social media"), "app": N_("Mobile app"),
+        "email": N_("E-mail channel"), "social": N_("Social media"), "app": N_("Mobile app"),
         "returns": N_("Returns and after-sales"),
     },
     "status": {
@@ -64,7 +64,7 @@ LABELS: dict[str, dict[str, str]] = {
         "assignment.cancel": N_("Cancelled an assignment"), "settings.update": N_("Changed the settings"),
     },
     "kind": {
-        "checklist": N_("Checklists"), "visit": N_("Visits"), "store": N_("Stores"), "user": N_("People"),
+        "checklist": N_("Checklists"), "visit": N_("Shoppers' visits"), "store": N_("Stores"), "user": N_("People"),
         "area": N_("Areas"), "region": N_("Regions"), "assignment": N_("Assignments"), "settings": N_("Settings"),
     },
     "field": {

@@ -157,3 +157,13 @@ def test_checklist_titles_and_grades_are_in_the_readers_language(world: World, l
         assert "売場巡回" in page and "Floor walk" not in page, path
     queue = _words(client.get("/head-office/review"))
     assert "不十分" in queue and "Poor" not in queue
+
+
+def test_in_japanese_the_email_channel_is_mail_not_an_email_address(app: Any) -> None:
+    from flask_babel import force_locale
+
+    from audit_app.template_helpers import label
+
+    with app.test_request_context("/"), force_locale("ja"):
+        assert label("email", "channel") == "メール"
+        assert label("visit", "kind") == "訪問"
