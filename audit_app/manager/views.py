@@ -10,7 +10,8 @@ from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from audit_app.authz import managed_area_ids, role_required
+from audit_app.authz import role_required
+from audit_app.services.access import managed_area_ids
 from audit_app.extensions import db
 from audit_app.manager import bp
 from audit_app.manager.forms import CompareStoresForm, FilterScorecardsForm

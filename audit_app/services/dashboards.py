@@ -20,7 +20,7 @@ from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session
 
 import scoring
-from audit_app.authz import can_see_store, managed_area_ids
+from audit_app.services.access import can_see_store, managed_area_ids
 from audit_app.models import (
     Answer, Area, Checklist, ChecklistVersion, Photo, Region, SectionScore, Store, User, Visit, VisitScore,
 )
