@@ -27,7 +27,8 @@ from audit_app.models import area_managers
 from audit_app.services import jobs
 from tests.conftest import ScorecardWorld, World, csrf_token_from, make_scorecard_world, running_app, sign_in
 
-REDIS_URL = "redis://127.0.0.1:6379/15"
+# TEST_REDIS_URL lets two runs on one machine keep out of each other's way; the database is flushed.
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 JOB_PATH = re.compile(r"/manager/jobs/([0-9a-f]{32})$")
 
 
