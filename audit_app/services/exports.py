@@ -19,14 +19,14 @@ from sqlalchemy.orm import Session
 
 import scoring
 from audit_app.models import Area, ChecklistVersion, Region, Store, User, Visit, VisitScore
+from audit_app.services.definitions import grade_text
+from audit_app.services.errors import N_, PermissionDeniedError
 from audit_app.services.scores.scope import (
-    Period, Scope, checklist_title, get_area_scope, get_region_scope, get_store_scope, choose_checklist, definition_for, latest_version_id, list_checklist_options,
-    section_heads,
+    Period, Scope, checklist_title, choose_checklist, definition_for, get_area_scope, get_region_scope,
+    get_store_scope, latest_version_id, list_checklist_options, section_heads,
 )
 from audit_app.services.scores.storage import statuses_for
 from audit_app.services.scores.visit_page import shows_shopper
-from audit_app.services.definitions import grade_text
-from audit_app.services.errors import N_, PermissionDeniedError
 from audit_app.services.zones import local_time
 from reports.context import DEFAULT_LABELS, answer_text, percent_text, points_text
 

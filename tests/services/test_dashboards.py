@@ -11,10 +11,10 @@ import scoring
 from audit_app.extensions import db
 from audit_app.models import Answer, Visit
 from audit_app.services import settings
-from audit_app.services.scores import compare, dashboard, storage, store_page, visit_page
+from audit_app.services.scores import compare, dashboard, scorecard, storage, store_page, visit_page
 from audit_app.services.scores import scope as scopes
 from audit_app.services.errors import NotFoundError, PermissionDeniedError
-from reports.context import DEFAULT_LABELS
+from reports.context import DEFAULT_LABELS, Branding
 from tests.conftest import (
     NOW, ScorecardWorld, World, make_area, make_scorecard_world, make_store, scorecard_answers,
     scorecard_checklist_data,
@@ -208,3 +208,44 @@ def test_compare_puts_sections_side_by_side_for_two_to_six_stores(sw: ScorecardW
     with pytest.raises(PermissionDeniedError):
         compare.get_comparison(db.session, w.manager, [w.store.id, w.other_store.id], period=period,
                                   checklist_id=None)
+
+
+@pytest.mark.parametrize("days", [30, 90, 365])
+def test_each_store_page_shows_its_line_and_area_figures_as_the_area_dashboard_does(sw: ScorecardWorld,
+                                                                                   days: int) -> None:
+    w = sw.world
+    period = scopes.make_period(sw.now, days)
+    board = dashboard.get_dashboard(db.session, w.manager, scopes.get_area_scope(db.session, w.manager, w.area.id),
+                                    period=period, checklist_id=None)
+    assert board.stores
+    for line in board.stores:
+        page = store_page.get_store_page(db.session, w.manager, line.id, period=period, checklist_id=None)
+        assert page.line == line
+        assert page.area_mean == board.scope_mean
+        assert [(s.key, s.area) for s in page.sections] == list(zip([h.key for h in board.sections],
+                                                                    board.scope_sections))
+        assert page.checklist == board.checklist and page.grades == board.grades
+
+
+def test_an_areas_store_pages_gathered_at_once_equal_each_store_page_alone(sw: ScorecardWorld) -> None:
+    w = sw.world
+    period = scopes.make_period(sw.now, 90)
+    figures = store_page.area_figures(db.session, w.area.id, period=period, checklist_id=None, lang="en")
+    latest = store_page.area_latest(db.session, figures)
+    for store in figures.stores:
+        alone = store_page.get_store_page(db.session, w.manager, store.id, period=period, checklist_id=None)
+        together = store_page.store_page(db.session, store_page.store_info(db.session, store.id), figures,
+                                         latest.get(store.id, []), lang="en")
+        assert together == alone
+
+
+def test_an_areas_batch_of_scorecards_says_what_each_stores_own_scorecard_says(sw: ScorecardWorld) -> None:
+    w = sw.world
+    args = {"period": scopes.make_period(sw.now, 90), "checklist_id": None, "lang": "en", "labels": DEFAULT_LABELS,
+            "branding": Branding("Storecheck"), "upload_dir": w.upload_dir, "format_date": lambda d: d.isoformat(),
+            "now": sw.now}
+    store_ids = [s.id for s in store_page.area_figures(db.session, w.area.id, period=args["period"],
+                                                       checklist_id=None, lang="en").stores]
+    batch = scorecard.area_contexts(db.session, w.manager, w.area.id, store_ids, **args)
+    assert len(batch) == len(store_ids) >= 2
+    assert batch == [scorecard.scorecard_context(db.session, w.manager, sid, **args) for sid in store_ids]
