@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from typing import Any, Mapping
 
@@ -62,21 +61,13 @@ def label_choices(kind: str, values: Any) -> list[tuple[str, Any]]:
 
 
 def percent(value: float | Fraction | None) -> str:
-    """One decimal place, half up; an em dash when there is no value."""
-    if value is None:
-        return "—"
-    exact = Decimal(value.numerator) / Decimal(value.denominator) if isinstance(value, Fraction) \
-        else Decimal(repr(value))
-    return str(exact.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+    """One decimal place, half up; an em dash when there is no value (`scoring.format_percent`)."""
+    return scoring.format_percent(value)
 
 
-def signed(value: float | None) -> str:
-    if value is None:
-        return "—"
-    shown = percent(value)
-    if shown in ("0.0", "-0.0"):
-        return "±0.0"
-    return shown if shown.startswith("-") else f"+{shown}"
+def signed(value: float | Fraction | None) -> str:
+    """A change with its sign ("+2.5", "-1.0", "±0.0"); an em dash when there is none (`scoring.format_change`)."""
+    return scoring.format_change(value, minus="-")
 
 
 def localise(text: Any) -> str:

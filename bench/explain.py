@@ -43,6 +43,7 @@ from audit_app import create_app  # noqa: E402
 from audit_app.config import Config, normalise_database_url  # noqa: E402
 from audit_app.extensions import db  # noqa: E402
 from audit_app.models import Area, Store, User, Visit, area_managers  # noqa: E402
+from audit_app.services.scores.storage import COUNTED_STATUSES  # noqa: E402
 from bench.scale_data import PASSWORD  # noqa: E402  (the sign-ins scale_data.py made)
 
 BIG_TABLES = {"visits", "answers", "visit_scores", "section_scores", "photos", "assignments"}
@@ -167,7 +168,7 @@ def main() -> None:
         region_id = session.scalar(select(Area.region_id).where(Area.id == area_id))
         store_id = session.scalar(select(Store.id).where(Store.area_id == area_id).order_by(Store.id))
         visit_id = session.scalar(select(Visit.id).where(Visit.store_id == store_id,
-                                                         Visit.status.in_(("submitted", "approved")))
+                                                         Visit.status.in_(COUNTED_STATUSES))
                                   .order_by(Visit.submitted_at.desc()).limit(1))
         review_id = session.scalar(select(Visit.id).where(Visit.status == "submitted")
                                    .order_by(Visit.submitted_at).limit(1))

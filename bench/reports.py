@@ -42,7 +42,9 @@ from audit_app.extensions import db  # noqa: E402
 from audit_app.models import (  # noqa: E402
     Area, Region, SectionScore, Store, User, Visit, VisitScore,
 )
-from audit_app.services import checklists, dashboards, pdf_jobs, users  # noqa: E402
+from audit_app.services import checklists, pdf_jobs, users  # noqa: E402
+from audit_app.services.scores import scorecard  # noqa: E402
+from audit_app.services.scores.scope import make_period  # noqa: E402
 from audit_app.services.seed import _answer  # noqa: E402
 from reports import charts  # noqa: E402
 
@@ -207,13 +209,13 @@ def main() -> int:
 
         from audit_app.manager.wording import report_labels
 
-        period = dashboards.make_period(NOW, 90)
+        period = make_period(NOW, 90)
         kwargs = dict(period=period, checklist_id=None, lang="en", labels=report_labels(),
                       branding=pdf_jobs.branding_from("Storecheck", "#0b6e69", None), upload_dir=config.upload_dir,
                       format_date=format_date, now=NOW)
-        context = pdf_jobs.scorecard_context(db.session, head, store_id, **kwargs)
-        contexts = [pdf_jobs.scorecard_context(db.session, head, sid, **kwargs) for sid in batch_ids]
-        build = median_ms(lambda: pdf_jobs.scorecard_context(db.session, head, store_id, **kwargs), 5)
+        context = scorecard.scorecard_context(db.session, head, store_id, **kwargs)
+        contexts = [scorecard.scorecard_context(db.session, head, sid, **kwargs) for sid in batch_ids]
+        build = median_ms(lambda: scorecard.scorecard_context(db.session, head, store_id, **kwargs), 5)
         db.session.remove()
     repeat = max(3, args.repeat // 3)
     print(f"\n{'PDF, median of ' + str(repeat):<44} {'median':>9} {'min':>9}")

@@ -77,22 +77,13 @@ DEFAULT_LABELS: dict[str, str] = {
 
 
 def percent_text(value: Fraction | float | None) -> str:
-    """A percent (0..100) with one decimal place, half up; "—" when there is none."""
-    if value is None:
-        return "—"
-    if isinstance(value, float):
-        value = Fraction(Decimal(repr(value)))
+    """A percent (0..100) with one decimal place, half up; "—" when there is none (`scoring.format_percent`)."""
     return scoring.format_percent(value)
 
 
 def signed_text(value: Fraction | float | None) -> str:
     """A change in percentage points with its sign ("+2.5", "−1.0", "±0.0"); "—" when there is none."""
-    if value is None:
-        return "—"
-    shown = percent_text(value if isinstance(value, Fraction) else Fraction(Decimal(repr(value))))
-    if shown in ("0.0", "-0.0"):
-        return "±0.0"
-    return shown.replace("-", "−") if shown.startswith("-") else f"+{shown}"
+    return scoring.format_change(value)
 
 
 def points_text(value: Fraction) -> str:
@@ -193,7 +184,7 @@ def grade_scale(definition: scoring.Checklist | None, lang: str) -> GradeScale:
 
 
 @dataclass(frozen=True)
-class PhotoRef:
+class CardPhoto:
     """A photo to show: `thumb` and `full` are URLs (web) or data URIs (PDF); `full` may be None."""
 
     thumb: str
@@ -217,7 +208,7 @@ class QuestionLine:
     is_critical_failure: bool
     effect_text: str
     comment: str
-    photos: tuple[PhotoRef, ...] = ()
+    photos: tuple[CardPhoto, ...] = ()
     is_head_office_only: bool = False
     is_good_no: bool = False  # a yes/no question whose good answer is "no" ("Did you see a hazard?")
 
@@ -325,7 +316,7 @@ def effect_text(failure: scoring.CriticalFailure, labels: Mapping[str, str] = DE
 
 def card_view(
     definition: scoring.Checklist, card: scoring.ScoreCard, *, lang: str, labels: Mapping[str, str] = DEFAULT_LABELS,
-    comments: Mapping[str, str] | None = None, photos: Mapping[str, Sequence[PhotoRef]] | None = None,
+    comments: Mapping[str, str] | None = None, photos: Mapping[str, Sequence[CardPhoto]] | None = None,
 ) -> CardView:
     """Word a stored score card with its checklist version's texts. Questions missing from the definition (never
     expected: a card is pinned to its version) show their key."""

@@ -8,9 +8,9 @@ visit scores the same today and in five years, and scores in about 100 µs.
     format_percent(card.percent), card.grade.label.get("ja")
 """
 
-from .aggregates import ces_mean, csat, mean_and_spread, nps, percentile
+from .aggregates import ces_mean, competition_ranks, csat, mean, mean_and_spread, nps, percentile
 from .criticals import CriticalFailure
-from .display import format_percent, round_half_up
+from .display import format_change, format_percent, round_half_up
 from .engine import QuestionResult, ScoreCard, SectionResult, card_from_data, card_to_data, score
 from .errors import AnswerError, ChecklistError, Problem
 from .questions import NA, POINTS, Answer, NotApplicable
@@ -52,9 +52,12 @@ __all__ = [
     "card_from_data",
     "card_to_data",
     "ces_mean",
+    "competition_ranks",
     "checklist_to_data",
     "csat",
+    "format_change",
     "format_percent",
+    "mean",
     "mean_and_spread",
     "nps",
     "parse_checklist",

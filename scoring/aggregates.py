@@ -7,13 +7,15 @@ says what it averages; a rollup of visit percents is the mean of percents, never
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable, Mapping
 from decimal import Decimal
 from fractions import Fraction
+from typing import TypeVar
 
 from .schema import exact_fraction
 
 Number = int | Fraction | Decimal | float
+Key = TypeVar("Key", bound=Hashable)
 
 
 def _whole_numbers(values: Iterable[int], low: int, high: int, what: str) -> list[int]:
@@ -62,6 +64,31 @@ def ces_mean(values: Iterable[Number]) -> Fraction | None:
     if not scores:
         return None
     return sum(scores, Fraction(0)) / len(scores)
+
+
+def mean(values: Iterable[Number | None]) -> Fraction | None:
+    """The mean of the values that exist (None skipped), exact; None when there are none.
+
+    The same value as `mean_and_spread(...)[0]`, without computing the spread (a region's heat map takes
+    thousands). Raises ValueError for a non-number.
+    """
+    present = _exact(value for value in values if value is not None)
+    return sum(present, Fraction(0)) / len(present) if present else None
+
+
+def competition_ranks(values: Mapping[Key, Number | None]) -> dict[Key, int]:
+    """Standard competition ranks (1, 2, 2, 4) by value, highest first: equal values share a rank and the next
+    rank skips. Keys without a value (None) get no rank. One sort: n log n."""
+    ordered = sorted(((exact_fraction(value), key) for key, value in values.items() if value is not None),
+                     key=lambda pair: pair[0], reverse=True)
+    ranks: dict[Key, int] = {}
+    previous: Fraction | None = None
+    rank = 0
+    for position, (value, key) in enumerate(ordered, start=1):
+        if value != previous:
+            rank, previous = position, value
+        ranks[key] = rank
+    return ranks
 
 
 def mean_and_spread(percents: Iterable[Number | None]) -> tuple[Fraction | None, float | None]:

@@ -8,7 +8,9 @@ from wtforms import Field, IntegerField, StringField
 from wtforms.validators import AnyOf, NumberRange, Optional
 
 from audit_app.routing import MAX_ID, is_id, parse_id
-from audit_app.services.dashboards import COMPARE_MAX, DEFAULT_PERIOD_DAYS, PERIOD_CHOICES, SORT_KEYS
+from audit_app.services.scores.compare import COMPARE_MAX
+from audit_app.services.scores.dashboard import SORT_KEYS
+from audit_app.services.scores.scope import DEFAULT_PERIOD_DAYS, PERIOD_CHOICES
 
 
 class _GetForm(FlaskForm):

@@ -19,9 +19,14 @@ from sqlalchemy.orm import Session
 
 import scoring
 from audit_app.models import Area, ChecklistVersion, Region, Store, User, Visit, VisitScore
-from audit_app.services import dashboards, scorecards
 from audit_app.services.definitions import grade_text
 from audit_app.services.errors import N_, PermissionDeniedError
+from audit_app.services.scores.scope import (
+    Period, Scope, checklist_title, choose_checklist, definition_for, get_area_scope, get_region_scope,
+    get_store_scope, latest_version_id, list_checklist_options, section_heads,
+)
+from audit_app.services.scores.storage import statuses_for
+from audit_app.services.scores.visit_page import shows_shopper
 from audit_app.services.zones import local_time
 from reports.context import DEFAULT_LABELS, answer_text, percent_text, points_text
 
@@ -75,7 +80,7 @@ def _local(at: datetime | None, zone_name: str | None) -> str:
 
 
 def export_visits(
-    session: Session, user: User, scope: dashboards.Scope, *, period: dashboards.Period, checklist_id: int | None,
+    session: Session, user: User, scope: Scope, *, period: Period, checklist_id: int | None,
     lang: str, headers: Mapping[str, str], labels: Mapping[str, str] = DEFAULT_LABELS,
     store_ids: Sequence[int] | None = None,
 ) -> CsvExport:
@@ -89,10 +94,10 @@ def export_visits(
     """
     if user.role not in ("head_office", "area_manager"):
         raise PermissionDeniedError(N_("Exports are for area managers and head office."))
-    statuses = scorecards.statuses_for(session)
-    options = dashboards.list_checklist_options(session, scope.area_ids, statuses, lang)
-    chosen = dashboards.choose_checklist(options, checklist_id)
-    with_shopper = dashboards.shows_shopper(session, user)
+    statuses = statuses_for(session)
+    options = list_checklist_options(session, scope.area_ids, statuses, lang)
+    chosen = choose_checklist(options, checklist_id)
+    with_shopper = shows_shopper(session, user)
     rows: list[tuple] = []
     if chosen is not None:
         q = (
@@ -111,11 +116,11 @@ def export_visits(
         if store_ids is not None:
             q = q.where(Visit.store_id.in_(list(store_ids)))
         rows = list(session.execute(q))
-    heads = dashboards.section_heads(session, chosen.id, lang) if chosen is not None else []
+    heads = section_heads(session, chosen.id, lang) if chosen is not None else []
     questions: list[tuple[str, str]] = []
     if chosen is not None:
-        version_ids = [dashboards.latest_version_id(session, chosen.id)] + sorted({r[10] for r in rows}, reverse=True)
-        definitions = [dashboards.definition_for(session, v) for v in version_ids if v is not None]
+        version_ids = [latest_version_id(session, chosen.id)] + sorted({r[10] for r in rows}, reverse=True)
+        definitions = [definition_for(session, v) for v in version_ids if v is not None]
         # Answers meant for head office only stay with head office: a question that any of the versions keeps
         # for head office has no column for anyone else, even where an earlier version showed it to stores.
         seen: set[str] = set() if user.role == "head_office" else {
@@ -133,13 +138,10 @@ def export_visits(
     writer.writerow([headers.get(name, name) for name in fixed]
                     + [f"{headers.get('section', 'Section %')}: {h.title}" for h in heads]
                     + [f"{text} [{key}]" for key, text in questions])
-    title = ""
-    if chosen is not None:
-        newest = dashboards.latest_version_id(session, chosen.id)
-        title = dashboards.definition_for(session, newest).title.get(lang) if newest is not None else chosen.title
+    title = checklist_title(session, chosen, lang)
     for (vid, code, store, area, region, shopper, started, submitted, zone_name, status, version_id, number, score_id,
          pct, grade, crit, card_data) in rows:
-        definition = dashboards.definition_for(session, version_id)
+        definition = definition_for(session, version_id)
         card = scoring.card_from_data(card_data)
         results = {r.key: r for r in card.questions()}
         # Section percents from the stored card, which the visit's section score rows were written from.
@@ -161,7 +163,21 @@ def export_visits(
     return CsvExport(filename=_filename(session, scope, period, store_ids), data=data, rows=len(rows))
 
 
-def _filename(session: Session, scope: dashboards.Scope, period: dashboards.Period,
+def export_scope_visits(
+    session: Session, user: User, kind: str, scope_id: int, *, period: Period, checklist_id: int | None, lang: str,
+    headers: Mapping[str, str], labels: Mapping[str, str] = DEFAULT_LABELS,
+) -> CsvExport:
+    """`export_visits` of an area, a region or one store (`kind`) the user may see, with the id of that area,
+    region or store. Raises NotFoundError, PermissionDeniedError."""
+    if kind == "store":
+        scope, store_ids = get_store_scope(session, user, scope_id), [scope_id]
+    else:
+        scope, store_ids = (get_region_scope if kind == "region" else get_area_scope)(session, user, scope_id), None
+    return export_visits(session, user, scope, period=period, checklist_id=checklist_id, lang=lang, headers=headers,
+                         labels=labels, store_ids=store_ids)
+
+
+def _filename(session: Session, scope: Scope, period: Period,
               store_ids: Sequence[int] | None) -> str:
     """`visits-store-TKC01-90d-20261201.csv`, `visits-area-TKC-...`, `visits-region-KANTO-...`: what the file
     covers, by the codes people know, so that downloads never overwrite one another."""

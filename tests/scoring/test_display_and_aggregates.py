@@ -7,7 +7,10 @@ from fractions import Fraction
 
 import pytest
 
-from scoring import ces_mean, csat, format_percent, mean_and_spread, nps, percentile, round_half_up
+from scoring import (
+    ces_mean, competition_ranks, csat, format_change, format_percent, mean, mean_and_spread, nps, percentile,
+    round_half_up,
+)
 
 
 @pytest.mark.parametrize(
@@ -86,3 +89,34 @@ def test_percentile_is_nearest_rank_and_always_an_observed_value() -> None:
     assert percentile([], 90) is None
     with pytest.raises(ValueError):
         percentile(waits, 101)
+
+
+def test_format_percent_reads_a_float_as_written_and_rounds_half_up() -> None:
+    assert format_percent(87.25) == "87.3"  # the float 87.25 is exact; 0.05 below would not be
+    assert format_percent(0.05) == "0.1"
+    assert format_percent(-0.04) == "0.0"
+    assert format_percent(100) == "100.0"
+
+
+def test_format_change_signs_a_change_and_says_no_change_as_plus_minus_zero() -> None:
+    assert format_change(Fraction(5, 2)) == "+2.5"
+    assert format_change(Fraction(-1)) == "\u22121.0"
+    assert format_change(-1.0, minus="-") == "-1.0"
+    assert format_change(Fraction(1, 100)) == "±0.0"
+    assert format_change(Fraction(-1, 100)) == "±0.0"
+    assert format_change(None) == "—"
+
+
+def test_mean_is_exact_and_skips_missing_values() -> None:
+    assert mean([Fraction(1, 3), None, Fraction(2, 3), 1]) == Fraction(2, 3)
+    assert mean([None, None]) is None
+    assert mean([]) is None
+    assert mean([Fraction(100, 3), Fraction(200, 3)]) == mean_and_spread([Fraction(100, 3), Fraction(200, 3)])[0]
+
+
+def test_competition_ranks_share_a_rank_for_equal_values_and_skip_the_next() -> None:
+    ranks = competition_ranks({"a": Fraction(80), "b": Fraction(90), "c": Fraction(80), "d": None, "e": 70.0})
+    assert ranks == {"b": 1, "a": 2, "c": 2, "e": 4}
+    # Values equal when exact are equal, however they were written.
+    assert competition_ranks({"x": Fraction(1, 10), "y": 0.1}) == {"x": 1, "y": 1}
+    assert competition_ranks({}) == {}

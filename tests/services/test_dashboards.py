@@ -10,9 +10,11 @@ from flask import Flask
 import scoring
 from audit_app.extensions import db
 from audit_app.models import Answer, Visit
-from audit_app.services import dashboards, scorecards, settings
+from audit_app.services import settings
+from audit_app.services.scores import compare, dashboard, scorecard, storage, store_page, visit_page
+from audit_app.services.scores import scope as scopes
 from audit_app.services.errors import NotFoundError, PermissionDeniedError
-from reports.context import DEFAULT_LABELS, PhotoRef
+from reports.context import DEFAULT_LABELS, Branding
 from tests.conftest import (
     NOW, ScorecardWorld, World, make_area, make_scorecard_world, make_store, scorecard_answers,
     scorecard_checklist_data,
@@ -43,14 +45,14 @@ def sw(app: Flask, world: World) -> ScorecardWorld:
 
 
 def test_counted_statuses_follow_the_review_setting() -> None:
-    assert scorecards.counted_statuses(settings.ProgrammeSettings(review_required=False)) == ("submitted", "approved")
-    assert scorecards.counted_statuses(settings.ProgrammeSettings(review_required=True)) == ("approved",)
+    assert storage.counted_statuses(settings.ProgrammeSettings(review_required=False)) == ("submitted", "approved")
+    assert storage.counted_statuses(settings.ProgrammeSettings(review_required=True)) == ("approved",)
 
 
 def test_area_dashboard_figures_equal_the_engines_scores(sw: ScorecardWorld) -> None:
     w = sw.world
-    scope = dashboards.get_area_scope(db.session, w.manager, w.area.id)
-    board = dashboards.get_dashboard(db.session, w.manager, scope, period=dashboards.make_period(sw.now, 90),
+    scope = scopes.get_area_scope(db.session, w.manager, w.area.id)
+    board = dashboard.get_dashboard(db.session, w.manager, scope, period=scopes.make_period(sw.now, 90),
                                      checklist_id=None)
     assert board.checklist is not None and board.checklist.id == sw.version.checklist_id
     lines = {line.id: line for line in board.stores}
@@ -79,10 +81,10 @@ def test_area_dashboard_figures_equal_the_engines_scores(sw: ScorecardWorld) -> 
 def test_sorting_keeps_stores_without_scores_last(sw: ScorecardWorld) -> None:
     w = sw.world
     make_store(w.area, "S9", "Quiet store")
-    scope = dashboards.get_area_scope(db.session, w.head, w.area.id)
-    period = dashboards.make_period(sw.now, 90)
+    scope = scopes.get_area_scope(db.session, w.head, w.area.id)
+    period = scopes.make_period(sw.now, 90)
     for descending in (False, True):
-        board = dashboards.get_dashboard(db.session, w.head, scope, period=period, checklist_id=None,
+        board = dashboard.get_dashboard(db.session, w.head, scope, period=period, checklist_id=None,
                                          sort="period", descending=descending)
         assert board.stores[-1].name == "Quiet store"
         means = [s.period_mean for s in board.stores[:-1]]
@@ -96,14 +98,14 @@ def test_review_required_counts_only_approved_visits_and_never_voided(sw: Scorec
     approved = db.session.get(Visit, ginza_visits[0].id)  # 60 days ago, quality 0
     approved.status = "approved"
     db.session.commit()
-    scope = dashboards.get_area_scope(db.session, w.manager, w.area.id)
-    board = dashboards.get_dashboard(db.session, w.manager, scope, period=dashboards.make_period(sw.now, 90),
+    scope = scopes.get_area_scope(db.session, w.manager, w.area.id)
+    board = dashboard.get_dashboard(db.session, w.manager, scope, period=scopes.make_period(sw.now, 90),
                                      checklist_id=None)
     ginza = next(s for s in board.stores if s.id == w.store.id)
     assert ginza.visits == 1 and ginza.period_mean == pct(0)
     approved.status = "voided"
     db.session.commit()
-    board = dashboards.get_dashboard(db.session, w.manager, scope, period=dashboards.make_period(sw.now, 90),
+    board = dashboard.get_dashboard(db.session, w.manager, scope, period=scopes.make_period(sw.now, 90),
                                      checklist_id=None)
     assert board.visits == 0 and not board.has_visits
 
@@ -111,8 +113,8 @@ def test_review_required_counts_only_approved_visits_and_never_voided(sw: Scorec
 def test_a_new_area_without_visits_has_no_figures(app: Flask, world: World) -> None:
     area = make_area(world.region, "A9", "New area")
     make_store(area, "S90", "Brand new")
-    scope = dashboards.get_area_scope(db.session, world.head, area.id)
-    board = dashboards.get_dashboard(db.session, world.head, scope, period=dashboards.make_period(NOW, 90),
+    scope = scopes.get_area_scope(db.session, world.head, area.id)
+    board = dashboard.get_dashboard(db.session, world.head, scope, period=scopes.make_period(NOW, 90),
                                      checklist_id=None)
     assert not board.has_visits
     assert board.scope_mean is None and all(s.period_mean is None and s.rank is None for s in board.stores)
@@ -121,21 +123,21 @@ def test_a_new_area_without_visits_has_no_figures(app: Flask, world: World) -> N
 def test_managers_get_only_their_areas_and_head_office_gets_regions(sw: ScorecardWorld) -> None:
     w = sw.world
     with pytest.raises(PermissionDeniedError):
-        dashboards.get_area_scope(db.session, w.other_manager, w.area.id)
+        scopes.get_area_scope(db.session, w.other_manager, w.area.id)
     with pytest.raises(NotFoundError):
-        dashboards.get_area_scope(db.session, w.manager, 999999)
+        scopes.get_area_scope(db.session, w.manager, 999999)
     with pytest.raises(PermissionDeniedError):
-        dashboards.get_region_scope(db.session, w.manager, w.region.id)
+        scopes.get_region_scope(db.session, w.manager, w.region.id)
     with pytest.raises(PermissionDeniedError):
-        dashboards.get_store_page(db.session, w.manager, w.other_store.id, period=dashboards.make_period(sw.now, 90),
+        store_page.get_store_page(db.session, w.manager, w.other_store.id, period=scopes.make_period(sw.now, 90),
                                   checklist_id=None)
-    assert dashboards.get_region_scope(db.session, w.head, w.region.id).area_ids == tuple(
+    assert scopes.get_region_scope(db.session, w.head, w.region.id).area_ids == tuple(
         sorted([w.area.id, w.other_area.id], key=lambda i: {w.area.id: "Tokyo Central", w.other_area.id: "Osaka"}[i]))
 
 
 def test_store_page_has_trend_sections_recurring_failures_and_kpis(sw: ScorecardWorld) -> None:
     w = sw.world
-    page = dashboards.get_store_page(db.session, w.manager, w.store.id, period=dashboards.make_period(sw.now, 90),
+    page = store_page.get_store_page(db.session, w.manager, w.store.id, period=scopes.make_period(sw.now, 90),
                                      checklist_id=None)
     assert [p.percent for p in page.trend] == [pct(1), pct(0), pct(3), pct(2)]  # the last 12 months, oldest first
     staff = next(s for s in page.sections if s.key == "staff")
@@ -163,8 +165,7 @@ def test_visit_page_explains_the_stored_card(sw: ScorecardWorld) -> None:
     answer = db.session.query(Answer).filter_by(visit_id=worst.id, question_key="queue_wait").one()
     answer.comment = "Only one till open"
     db.session.commit()
-    page = dashboards.get_visit_page(db.session, w.manager, worst.id, lang="en", labels=DEFAULT_LABELS,
-                                     photo_ref=lambda p: PhotoRef("", None, ""))
+    page = visit_page.get_visit_page(db.session, w.manager, worst.id, lang="en", labels=DEFAULT_LABELS)
     expected = card(0)
     assert page.card.percent == expected.percent
     assert page.card.base_percent_text == scoring.format_percent(expected.base_percent)
@@ -177,8 +178,7 @@ def test_visit_page_explains_the_stored_card(sw: ScorecardWorld) -> None:
     assert page.card.failures[0].question_key == "greeted"
     assert page.shopper_name == w.shopper.name
     na_visit = next(v for store, days, q, v in sw.visits if q == 1)
-    na_page = dashboards.get_visit_page(db.session, w.head, na_visit.id, lang="ja", labels=DEFAULT_LABELS,
-                                        photo_ref=lambda p: PhotoRef("", None, ""))
+    na_page = visit_page.get_visit_page(db.session, w.head, na_visit.id, lang="ja", labels=DEFAULT_LABELS)
     bag = next(q for s in na_page.card.sections for q in s.questions if q.key == "bag_offered")
     assert bag.excluded == "na" and bag.answer == "N/A"
     assert na_page.card.sections[0].title == "スタッフ"
@@ -188,25 +188,64 @@ def test_area_managers_do_not_see_the_shopper_when_head_office_hides_it(sw: Scor
     w = sw.world
     settings.update_settings(db.session, w.head, {"show_shopper_to_managers": False}, now=NOW)
     visit = sw.visits[0][3]
-    as_manager = dashboards.get_visit_page(db.session, w.manager, visit.id, lang="en", labels=DEFAULT_LABELS,
-                                           photo_ref=lambda p: PhotoRef("", None, ""))
-    as_head = dashboards.get_visit_page(db.session, w.head, visit.id, lang="en", labels=DEFAULT_LABELS,
-                                        photo_ref=lambda p: PhotoRef("", None, ""))
+    as_manager = visit_page.get_visit_page(db.session, w.manager, visit.id, lang="en", labels=DEFAULT_LABELS)
+    as_head = visit_page.get_visit_page(db.session, w.head, visit.id, lang="en", labels=DEFAULT_LABELS)
     assert as_manager.shopper_name is None and as_head.shopper_name == w.shopper.name
 
 
 def test_compare_puts_sections_side_by_side_for_two_to_six_stores(sw: ScorecardWorld) -> None:
     w = sw.world
-    period = dashboards.make_period(sw.now, 90)
-    result = dashboards.get_comparison(db.session, w.head, [w.store.id, w.other_store.id], period=period,
+    period = scopes.make_period(sw.now, 90)
+    result = compare.get_comparison(db.session, w.head, [w.store.id, w.other_store.id], period=period,
                                        checklist_id=None)
     ginza, umeda = result.stores
     assert ginza.mean == avg([pct(0), pct(3), pct(2)]) and umeda.mean == avg([pct(0), pct(3)])
     assert umeda.sections[2] == avg([section(0, "feedback"), section(3, "feedback")])
-    alone = dashboards.get_comparison(db.session, w.head, [w.store.id], period=period, checklist_id=None)
+    alone = compare.get_comparison(db.session, w.head, [w.store.id], period=period, checklist_id=None)
     assert [s.mean for s in alone.stores] == [ginza.mean]
-    with pytest.raises(dashboards.DashboardError):
-        dashboards.get_comparison(db.session, w.head, list(range(1, 9)), period=period, checklist_id=None)
+    with pytest.raises(compare.CompareError):
+        compare.get_comparison(db.session, w.head, list(range(1, 9)), period=period, checklist_id=None)
     with pytest.raises(PermissionDeniedError):
-        dashboards.get_comparison(db.session, w.manager, [w.store.id, w.other_store.id], period=period,
+        compare.get_comparison(db.session, w.manager, [w.store.id, w.other_store.id], period=period,
                                   checklist_id=None)
+
+
+@pytest.mark.parametrize("days", [30, 90, 365])
+def test_each_store_page_shows_its_line_and_area_figures_as_the_area_dashboard_does(sw: ScorecardWorld,
+                                                                                   days: int) -> None:
+    w = sw.world
+    period = scopes.make_period(sw.now, days)
+    board = dashboard.get_dashboard(db.session, w.manager, scopes.get_area_scope(db.session, w.manager, w.area.id),
+                                    period=period, checklist_id=None)
+    assert board.stores
+    for line in board.stores:
+        page = store_page.get_store_page(db.session, w.manager, line.id, period=period, checklist_id=None)
+        assert page.line == line
+        assert page.area_mean == board.scope_mean
+        assert [(s.key, s.area) for s in page.sections] == list(zip([h.key for h in board.sections],
+                                                                    board.scope_sections))
+        assert page.checklist == board.checklist and page.grades == board.grades
+
+
+def test_an_areas_store_pages_gathered_at_once_equal_each_store_page_alone(sw: ScorecardWorld) -> None:
+    w = sw.world
+    period = scopes.make_period(sw.now, 90)
+    figures = store_page.area_figures(db.session, w.area.id, period=period, checklist_id=None, lang="en")
+    latest = store_page.area_latest(db.session, figures)
+    for store in figures.stores:
+        alone = store_page.get_store_page(db.session, w.manager, store.id, period=period, checklist_id=None)
+        together = store_page.store_page(db.session, store_page.store_info(db.session, store.id), figures,
+                                         latest.get(store.id, []), lang="en")
+        assert together == alone
+
+
+def test_an_areas_batch_of_scorecards_says_what_each_stores_own_scorecard_says(sw: ScorecardWorld) -> None:
+    w = sw.world
+    args = {"period": scopes.make_period(sw.now, 90), "checklist_id": None, "lang": "en", "labels": DEFAULT_LABELS,
+            "branding": Branding("Storecheck"), "upload_dir": w.upload_dir, "format_date": lambda d: d.isoformat(),
+            "now": sw.now}
+    store_ids = [s.id for s in store_page.area_figures(db.session, w.area.id, period=args["period"],
+                                                       checklist_id=None, lang="en").stores]
+    batch = scorecard.area_contexts(db.session, w.manager, w.area.id, store_ids, **args)
+    assert len(batch) == len(store_ids) >= 2
+    assert batch == [scorecard.scorecard_context(db.session, w.manager, sid, **args) for sid in store_ids]

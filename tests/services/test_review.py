@@ -77,13 +77,14 @@ def test_the_queue_lists_submitted_visits_and_the_detail_shows_answers_and_point
 
 
 def test_voided_visits_never_count_and_with_review_on_only_approved_ones_do(world: World) -> None:
-    from audit_app.services import scorecards, settings
+    from audit_app.services import settings
+    from audit_app.services.scores import rows
 
     kept, voided = _visit(world), _visit(world)
     review.decide(db.session, world.head, voided.id, "void", now=NOW, note="Fake receipt")
-    row = scorecards.list_store_rows(db.session, [world.store.id])[0]
+    row = rows.list_store_rows(db.session, [world.store.id])[0]
     assert row.visits == 1
     settings.update_settings(db.session, world.head, {"review_required": True}, now=NOW)
-    assert scorecards.list_store_rows(db.session, [world.store.id])[0].visits == 0
+    assert rows.list_store_rows(db.session, [world.store.id])[0].visits == 0
     review.decide(db.session, world.head, kept.id, "approve", now=NOW)
-    assert scorecards.list_store_rows(db.session, [world.store.id])[0].visits == 1
+    assert rows.list_store_rows(db.session, [world.store.id])[0].visits == 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from fractions import Fraction
 from typing import Any
 
 import pytest
@@ -10,7 +11,8 @@ from sqlalchemy import func, select
 
 from audit_app.extensions import db
 from audit_app.models import AuditLog, ChecklistVersion, Visit, VisitScore
-from audit_app.services import rubrics, visits
+from audit_app.services import rubric_diff, rubrics, visits
+from audit_app.services.scores import rescoring
 from tests.conftest import NOW, World, make_assignment, make_published_checklist, make_submitted_visit
 
 
@@ -129,15 +131,17 @@ def test_what_if_shows_old_new_and_rank_per_store_and_writes_nothing(world: Worl
     stored = _stored_scores()
     logged = db.session.scalar(select(func.count(AuditLog.id)))
 
-    result = rubrics.what_if(db.session, draft.id, last=10)
+    result = rescoring.what_if(db.session, draft.id, last=10)
 
     rows = {r.store_name: r for r in result.rows}
     assert result.visits == 2
-    assert round(rows["Ginza"].old_percent, 1) == 33.3 and round(rows["Umeda"].old_percent, 1) == 66.7
+    assert round(rows["Ginza"].old_percent, 1) == Fraction("33.3")
+    assert round(rows["Umeda"].old_percent, 1) == Fraction("66.7")
     # Under the draft the greeting is 20 of 21 service points: Ginza (20/21)/2, Umeda (1/21 + 1)/2
-    assert round(rows["Ginza"].new_percent, 1) == 47.6 and round(rows["Umeda"].new_percent, 1) == 52.4
+    assert round(rows["Ginza"].new_percent, 1) == Fraction("47.6")
+    assert round(rows["Umeda"].new_percent, 1) == Fraction("52.4")
     assert (rows["Ginza"].old_rank, rows["Ginza"].new_rank) == (2, 2)
-    assert round(rows["Ginza"].change, 1) == 14.3
+    assert round(rows["Ginza"].change, 1) == Fraction("14.3")
     assert _stored_scores() == stored
     assert db.session.scalar(select(func.count(AuditLog.id))) == logged
 
@@ -147,7 +151,7 @@ def test_what_if_leaves_out_answers_the_draft_no_longer_accepts(world: World) ->
     make_submitted_visit(world.shopper, world.store, v1.checklist_id,
                          {"greeted": "yes", "helpful": 5, "queue_wait": 60})
     rubrics.edit_draft(db.session, world.head, draft.id, rubrics.remove_edit(0, 1), now=NOW)
-    result = rubrics.what_if(db.session, draft.id)
+    result = rescoring.what_if(db.session, draft.id)
     assert result.dropped_answers == 1
     assert result.rows[0].new_percent == 100.0
 
@@ -159,10 +163,10 @@ def test_rescoring_history_adds_current_scores_and_keeps_the_old_ones(world: Wor
     heavy = {"key": "greeted", "type": "yes_no", "text": "Were you greeted?", "weight": 20}
     rubrics.edit_draft(db.session, world.head, draft.id, rubrics.question_edit(0, 0, heavy), now=NOW)
     with pytest.raises(rubrics.RubricError):
-        rubrics.rescore_history(db.session, world.head, draft.id, now=NOW)
+        rescoring.rescore_history(db.session, world.head, draft.id, now=NOW)
     rubrics.publish_draft(db.session, world.head, draft.id, now=NOW)
 
-    assert rubrics.rescore_history(db.session, world.head, draft.id, now=NOW) == 1
+    assert rescoring.rescore_history(db.session, world.head, draft.id, now=NOW) == 1
 
     rows = db.session.execute(select(VisitScore.checklist_version_id, VisitScore.is_current, VisitScore.percent,
                                      VisitScore.scored_by_id)
@@ -177,7 +181,7 @@ def test_rescoring_history_adds_current_scores_and_keeps_the_old_ones(world: Wor
 def _diff(old: dict[str, Any], change: Any) -> list[str]:
     import copy
 
-    return [str(line) for line in rubrics.diff_definitions(old, rubrics.validate(change(copy.deepcopy(old))))]
+    return [str(line) for line in rubric_diff.diff_definitions(old, rubrics.validate(change(copy.deepcopy(old))))]
 
 
 def test_the_diff_names_added_removed_and_changed_questions_in_plain_words() -> None:

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 
 import scoring
 from audit_app.extensions import db
-from audit_app.services import rubrics
+from audit_app.services import rubric_diff, rubrics
 from tests.conftest import NOW, World, make_published_checklist
 from tests.scoring.strategies import checklist_data
 
@@ -43,7 +43,7 @@ def test_importing_an_exported_version_makes_an_identical_draft_of_the_same_chec
     draft = rubrics.import_yaml(db.session, world.head, rubrics.export_yaml(v1.definition), now=NOW)
     assert (draft.checklist_id, draft.number, draft.status) == (v1.checklist_id, 2, "draft")
     assert draft.definition == v1.definition
-    assert rubrics.diff_versions(db.session, v1.id, draft.id)[2] == []
+    assert rubric_diff.diff_versions(db.session, v1.id, draft.id)[2] == []
 
 
 def test_importing_broken_yaml_lists_the_problems_and_creates_nothing(world: World) -> None:

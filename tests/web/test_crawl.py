@@ -56,6 +56,7 @@ def demo_app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
 def _add_history(now: datetime) -> None:
     """Head office's everyday changes, so the audit log, diffs and review tabs have something in them."""
     from audit_app.services import review, rubrics
+    from audit_app.services.scores import rescoring
 
     head = db.session.scalar(sa.select(User).where(User.email == "head@example.com"))
     # The small demo has visits in its first stores only: the demo area manager looks after their area too.
@@ -74,7 +75,7 @@ def _add_history(now: datetime) -> None:
 
     rubrics.edit_draft(db.session, head, draft.id, change, now=now)
     rubrics.publish_draft(db.session, head, draft.id, now=now)
-    rubrics.rescore_history(db.session, head, draft.id, now=now)
+    rescoring.rescore_history(db.session, head, draft.id, now=now)
     # A draft under way, so the editor's pages are crawled too.
     other = db.session.scalar(sa.select(ChecklistVersion).where(ChecklistVersion.checklist_id != version.checklist_id)
                               .order_by(ChecklistVersion.id))

@@ -11,7 +11,8 @@ from flask import Flask
 
 import scoring
 from audit_app.extensions import db
-from audit_app.services import dashboards
+from audit_app.services.scores import dashboard, home
+from audit_app.services.scores import scope as scopes
 from tests.conftest import (
     ScorecardWorld, World, make_published_checklist, make_scorecard_world, make_submitted_visit, scorecard_answers,
     scorecard_checklist_data,
@@ -86,14 +87,14 @@ def test_head_office_overview_shows_each_areas_dashboard_average(sw: ScorecardWo
 
 def test_area_and_store_summaries_equal_the_dashboards_figures(sw: ScorecardWorld) -> None:
     w = sw.world
-    period = dashboards.make_period(sw.now, 90)
-    scope = dashboards.get_area_scope(db.session, w.manager, w.area.id)
-    board = dashboards.get_dashboard(db.session, w.manager, scope, period=period, checklist_id=None)
-    summary = {a.id: a for a in dashboards.list_area_summaries(db.session, None, period=period)}[w.area.id]
+    period = scopes.make_period(sw.now, 90)
+    scope = scopes.get_area_scope(db.session, w.manager, w.area.id)
+    board = dashboard.get_dashboard(db.session, w.manager, scope, period=period, checklist_id=None)
+    summary = {a.id: a for a in home.list_area_summaries(db.session, None, period=period)}[w.area.id]
     assert summary.checklist == board.checklist
     assert (summary.mean, summary.visits) == (board.scope_mean, board.visits)
     lines = {s.id: s for s in board.stores}
-    for store in dashboards.list_store_summaries(db.session, [w.area.id], period=period):
+    for store in home.list_store_summaries(db.session, [w.area.id], period=period):
         line = lines[store.id]
         assert (store.latest_percent, store.change_visit, store.visits, store.latest_visit_id) == (
             line.latest_percent, line.change_visit, line.visits, line.latest_visit_id)

@@ -14,6 +14,7 @@ from PIL import Image
 from audit_app.extensions import db
 from audit_app.models import Visit
 from audit_app.services import photos, rubrics, visits
+from audit_app.services.scores import rescoring
 from tests.conftest import (
     NOW, World, csrf_token_from, make_assignment, make_published_checklist, make_submitted_visit, sign_in,
 )
@@ -104,7 +105,7 @@ def test_a_re_scored_visit_names_the_version_that_scored_it(app: Flask, world: W
     heavy = {"key": "greeted", "type": "yes_no", "text": "Were you greeted?", "weight": 10}
     rubrics.edit_draft(db.session, world.head, draft.id, rubrics.question_edit(0, 0, heavy), now=NOW)
     rubrics.publish_draft(db.session, world.head, draft.id, now=NOW)
-    rubrics.rescore_history(db.session, world.head, draft.id, now=NOW)
+    rescoring.rescore_history(db.session, world.head, draft.id, now=NOW)
     client = login(world.head)
 
     note = "Scored under version 2 (re-scored on Nov 20, 2026 by Head)."

@@ -12,6 +12,7 @@ from typing import Any
 import scoring
 from audit_app.extensions import db
 from audit_app.services import checklists, review, rubrics
+from audit_app.services.scores import rescoring
 from tests.conftest import NOW, World, csrf_token_from, make_published_checklist, make_submitted_visit
 
 # A checklist whose keys all read differently from their words.
@@ -138,7 +139,7 @@ def test_a_re_scored_visit_names_the_new_versions_questions_by_their_text(world:
     newer["sections"][1]["questions"].append({"key": "bag_offered", "type": "yes_no", "required": False,
                                               "text": {"en": "Bag offered?", "ja": "袋を勧められましたか？"}})
     second = checklists.publish_checklist(db.session, scoring.parse_checklist(newer), now=NOW)
-    rubrics.rescore_history(db.session, world.head, second.id, now=NOW)
+    rescoring.rescore_history(db.session, world.head, second.id, now=NOW)
     manager_page = _words(login(world.head).get(f"/manager/visits/{visit.id}"))
     assert "Bag offered?" in manager_page and "bag_offered" not in manager_page
     review_page = _words(login(world.head).get(f"/head-office/visits/{visit.id}"))

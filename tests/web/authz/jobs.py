@@ -9,14 +9,15 @@ from flask import current_app
 from audit_app.extensions import db
 from audit_app.manager.wording import report_labels
 from audit_app.models import Area, User
-from audit_app.services import dashboards, jobs
+from audit_app.services import jobs
+from audit_app.services.scores.scope import make_period
 from tests.web.authz import Case, only
 
 
 def make_job(user: User, area: Area) -> str:
     """A finished job (in-process) of `user` for `area`; returns its id."""
     now = datetime.now(timezone.utc)
-    period = dashboards.make_period(now, 90)
+    period = make_period(now, 90)
     with current_app.test_request_context():
         labels = report_labels()
     wanted = jobs.ScorecardRequest(period_days=period.days, period_start=period.start, period_end=period.end,
