@@ -243,7 +243,7 @@ def map_problems(problems: list[scoring.Problem], prefix: str, fields: dict[str,
         parts = _parts(problem.path)
         if parts[:len(target)] != target or len(parts) == len(target):
             if parts == target:
-                by_field.setdefault("__all__", []).append(problem_text(problem.message))
+                by_field.setdefault("__all__", []).append(problem_text(problem))
             else:
                 others.append(problem_line(problem))
             continue
@@ -258,7 +258,7 @@ def map_problems(problems: list[scoring.Problem], prefix: str, fields: dict[str,
         if not name:
             others.append(problem_line(problem))
             continue
-        message = problem_text(problem.message)
+        message = problem_text(problem)
         if head == "options":
             message = _with_index(message, rest[1:], _("Option"))
         elif head == "bands":
@@ -287,7 +287,7 @@ def settings_problems(problems: list[scoring.Problem]) -> tuple[dict[str, list[s
         parts = _parts(problem.path)
         name = names.get(str(parts[0])) if parts else None
         if name:
-            message = problem_text(problem.message)
+            message = problem_text(problem)
             message = _with_index(message, parts[1:], _("Grade")) if name == "grades" else message
             by_field.setdefault(name, []).append(message)
         else:
