@@ -1,8 +1,12 @@
 """The one checklist schema: frozen pydantic models, validation with plain-English problems, and plain data out.
 
 Every checklist (a shipped YAML file, an editor draft, a stored version) goes through `parse_checklist`, which
-reports every problem at once. `checklist_to_data` writes a checklist back as JSON-ready data with every default
-resolved, so a stored version keeps its meaning even if a default changes later.
+reports every problem at once, each a `Problem` with its message id and parameters beside its English.
+`checklist_to_data` writes a checklist back as JSON-ready data with every default resolved, so a stored version
+keeps its meaning even if a default changes later. What the models are made of lives beside this module: values
+as written (values.py), translatable text (text.py), show_if values (show_if.py) and the checks that need the
+whole checklist (checks.py); `describe`, `exact_fraction`, `number_to_data` and `Text` are still importable from
+here.
 """
 
 from __future__ import annotations
