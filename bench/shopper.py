@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import io
+import random
 import re
 import statistics
 import sys
@@ -29,6 +30,7 @@ from audit_app.config import PROJECT_ROOT, Config  # noqa: E402
 from audit_app.extensions import db  # noqa: E402
 from audit_app.models import Area, Assignment, Region, Store  # noqa: E402
 from audit_app.services import checklists, users, visits  # noqa: E402
+from audit_app.services.seed import answers_at  # noqa: E402
 
 NOW = datetime.now(timezone.utc)
 
@@ -54,35 +56,15 @@ def median_ms(fn: Callable[[], Any], rounds: int) -> float:
     return statistics.median(times)
 
 
-def good_answer(question: scoring.Question) -> Any:
-    kind = question.type
-    if kind == "yes_no":
-        return question.good
-    if kind in ("scale",):
-        return question.max
-    if kind == "nps":
-        return 9
-    if kind == "choice":
-        return max(question.options, key=lambda o: o.fraction).key
-    if kind == "multi":
-        return [o.key for o in question.options if o.fraction > 0][:1] or [question.options[0].key]
-    if kind in ("number", "duration"):
-        return 1
-    if kind == "text":
-        return "ok"
-    if kind == "date":
-        return "2026-11-20"
-    if kind == "time":
-        return "14:30"
-    return None
-
-
-def form_fields(section: scoring.Section) -> dict[str, Any]:
+def form_fields(section: scoring.Section, answers: dict[str, Any]) -> dict[str, Any]:
+    """The section form's fields for these answers: N/A as its box, several options as several values."""
     data: dict[str, Any] = {}
     for question in section.questions:
-        value = good_answer(question)
-        if value is not None:
-            data[f"q-{question.key}"] = value if not isinstance(value, list) else value
+        value = answers.get(question.key)
+        if value is scoring.NA:
+            data[f"na-{question.key}"] = "1"
+        elif value is not None:
+            data[f"q-{question.key}"] = value
     return data
 
 
@@ -117,6 +99,8 @@ def main() -> None:
         largest = max(library.values(), key=lambda c: sum(1 for _ in c.questions()))
         version = checklists.publish_checklist(db.session, largest, now=NOW)
         shopper_id, checklist_id = shopper.id, version.checklist_id
+    # One good answer set, the same every round, from the demo seed's generator (the one every bench uses).
+    answers, _hidden = answers_at(largest, 0.95, random.Random(2026), NOW)
 
     def new_visit() -> int:
         with app.app_context():
@@ -145,13 +129,13 @@ def main() -> None:
     bare_ms = median_ms(lambda: client.get("/__bare"), rounds)
     render_ms = median_ms(lambda: client.get(section_url), rounds)
     section = largest.sections[7]
-    data = form_fields(section)
+    data = form_fields(section, answers)
     save_ms = median_ms(lambda: client.post(section_url, data=data), rounds)
 
     def fill_and_submit() -> Callable[[], Any]:
         vid = new_visit()
         for index, sec in enumerate(largest.sections):
-            data = form_fields(sec)
+            data = form_fields(sec, answers)
             for question in sec.questions:
                 if question.type == "photo":
                     data[f"f-{question.key}"] = (io.BytesIO(RECEIPT), "receipt.jpg")

@@ -12,7 +12,7 @@ from .aggregates import ces_mean, competition_ranks, csat, mean, mean_and_spread
 from .criticals import CriticalFailure
 from .display import format_change, format_percent, round_half_up
 from .engine import QuestionResult, ScoreCard, SectionResult, card_from_data, card_to_data, score
-from .errors import AnswerError, ChecklistError, Problem
+from .errors import AnswerError, ChecklistError, Phrase, Problem, Word
 from .questions import NA, POINTS, Answer, NotApplicable
 from .schema import (
     Band,
@@ -23,10 +23,10 @@ from .schema import (
     Question,
     Section,
     ShowIf,
-    Text,
     checklist_to_data,
     parse_checklist,
 )
+from .text import Text
 
 __all__ = [
     "NA",
@@ -41,6 +41,7 @@ __all__ = [
     "Grade",
     "NotApplicable",
     "Option",
+    "Phrase",
     "Problem",
     "Question",
     "QuestionResult",
@@ -49,6 +50,7 @@ __all__ = [
     "SectionResult",
     "ShowIf",
     "Text",
+    "Word",
     "card_from_data",
     "card_to_data",
     "ces_mean",

@@ -19,7 +19,9 @@ from .criticals import CriticalFailure, Effect, final_percent
 from .errors import AnswerError
 from .grades import grade_for
 from .questions import NA, POINTS, TABLE_LIMIT, Answer, NotApplicable
-from .schema import Checklist, Grade, Question, Text, show_if_answer
+from .schema import Checklist, Grade, Question
+from .show_if import show_if_answer
+from .text import Text
 
 Excluded = Literal["hidden", "na", "unscored", "zero_weight", "unanswered"]
 Method = Literal["weighted_sections", "points"]

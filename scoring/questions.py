@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Final, final
 
-from .schema import Question, describe, exact_fraction, is_date_text, is_time_text
+from .schema import Question
+from .values import describe, exact_fraction, is_date_text, is_time_text
 
 Answer = str | int | Fraction | tuple[str, ...]
 """A normalised answer: yes_no 'yes'/'no', scale/nps int, choice option key, multi tuple of option keys (in the

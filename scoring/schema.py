@@ -1,29 +1,32 @@
 """The one checklist schema: frozen pydantic models, validation with plain-English problems, and plain data out.
 
 Every checklist (a shipped YAML file, an editor draft, a stored version) goes through `parse_checklist`, which
-reports every problem at once. `checklist_to_data` writes a checklist back as JSON-ready data with every default
-resolved, so a stored version keeps its meaning even if a default changes later.
+reports every problem at once, each a `Problem` with its message id and parameters beside its English.
+`checklist_to_data` writes a checklist back as JSON-ready data with every default resolved, so a stored version
+keeps its meaning even if a default changes later. What the models are made of lives beside this module: values
+as written (values.py), translatable text (text.py), show_if values (show_if.py) and the checks that need the
+whole checklist (checks.py); `describe`, `exact_fraction`, `number_to_data` and `Text` are still importable from
+here.
 """
 
 from __future__ import annotations
 
-import datetime
 import difflib
 import functools
-import math
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
-from decimal import Decimal
 from fractions import Fraction
 from typing import Annotated, Any, Literal, NoReturn, TypeVar, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic.functional_serializers import PlainSerializer
 from pydantic.functional_validators import ModelWrapValidatorHandler, PlainValidator
-from pydantic_core import InitErrorDetails, PydanticCustomError, core_schema
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from .errors import ChecklistError, Problem
+from .checks import Outline, QuestionOutline, SectionOutline, cross_problems
+from .errors import N_, ChecklistError, Phrase, PhraseError, Problem, Word, phrase, problem_path
+from .text import Text
+from .values import describe, exact_fraction, number_to_data
 
 QuestionType = Literal[
     "yes_no", "scale", "choice", "multi", "number", "duration", "nps", "text", "photo", "date", "time", "note"
@@ -71,238 +74,59 @@ _KPI_TYPES: dict[str, str] = {
 }
 
 _KEY = re.compile(r"[a-z][a-z0-9_]*")
-_LANGUAGE = re.compile(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})*")
-_NUMBER_TEXT = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?|[+-]?[0-9]+/[0-9]+")
-_DATE_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-_TIME_TEXT = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
-_LARGEST_EXPONENT = 300
-_LONGEST_NUMBER_TEXT = 400
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# Values shared by the schema and by answer checking
+# Problems inside pydantic's errors
 
 
-def describe(value: object) -> str:
-    """Name a value the way a head-office user would see it in their file (`'abc'`, `12`, `true`, `a list`)."""
-    if value is None:
-        return "nothing"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return repr(value) if len(value) <= 40 else repr(value[:37] + "...")
-    if isinstance(value, (int, float, Decimal)):
-        return str(value)
-    if isinstance(value, Fraction):
-        return str(number_to_data(value))
-    if isinstance(value, Mapping):
-        return "a mapping"
-    if isinstance(value, (list, tuple, set, frozenset)):
-        return "a list"
-    return f"a {type(value).__name__}"
+def _said(worded: Phrase) -> PydanticCustomError:
+    # The English goes in as context so braces in user text are never read as a template; the phrase rides along.
+    return PydanticCustomError("checklist", "{message}", {"message": str(worded), "phrase": worded})
 
 
-def exact_fraction(value: object) -> Fraction:
-    """Read a number exactly: int, Fraction, Decimal, float (as written: 0.1 is one tenth) or numeric text.
-
-    Numeric text may be an integer, a decimal (`"2.5"`, `"1e3"`) or a fraction (`"1/3"`). Booleans, NaN,
-    infinities and absurd sizes (beyond 300 digits either side of the point) are not numbers here. Raises
-    ValueError with a plain message.
-    """
-    if isinstance(value, bool):
-        raise ValueError(f"expected a number, got {describe(value)}")
-    if isinstance(value, int):
-        return Fraction(value)
-    if isinstance(value, Fraction):
-        return value
-    decimal: Decimal | None = None
-    if isinstance(value, float):
-        if math.isfinite(value):
-            # repr gives the shortest text that reads back as this float, i.e. what the author wrote.
-            decimal = Decimal(repr(value))
-    elif isinstance(value, Decimal):
-        decimal = value
-    elif isinstance(value, str):
-        text = value.strip()
-        if text.isdigit() and text.isascii() and len(text) <= _LONGEST_NUMBER_TEXT:
-            return Fraction(int(text))
-        if _NUMBER_TEXT.fullmatch(text) and len(text) <= _LONGEST_NUMBER_TEXT:
-            if "/" not in text:
-                decimal = Decimal(text)
-            elif not re.fullmatch(r"[+-]?[0-9]+/0+", text):
-                return Fraction(text)
-    if decimal is not None and decimal.is_finite():
-        exponent = decimal.as_tuple().exponent
-        # Building the exact ratio of 1e999999999 would take the worker down with it.
-        if isinstance(exponent, int) and -_LARGEST_EXPONENT <= exponent <= _LARGEST_EXPONENT:
-            # Through Decimal: exact, and twice as fast as Fraction's own text parser.
-            return Fraction(*decimal.as_integer_ratio())
-        raise ValueError(f"{describe(value)} is too large or too precise to be read as a number")
-    raise ValueError(f'expected a number (like 3, 0.25 or "1/3"), got {describe(value)}')
+def _problem(message_id: str, /, **params: object) -> PydanticCustomError:
+    return _said(phrase(message_id, **params))
 
 
-def number_to_data(value: Fraction) -> int | str:
-    """Write a Fraction as JSON-ready data that reads back exactly: an int, a decimal string, or "n/d"."""
-    if value.denominator == 1:
-        return value.numerator
-    rest, twos, fives = value.denominator, 0, 0
-    while rest % 2 == 0:
-        rest //= 2
-        twos += 1
-    while rest % 5 == 0:
-        rest //= 5
-        fives += 1
-    if rest != 1:
-        return f"{value.numerator}/{value.denominator}"
-    places = max(twos, fives)
-    digits = str(abs(value.numerator) * 10**places // value.denominator).rjust(places + 1, "0")
-    sign = "-" if value < 0 else ""
-    return f"{sign}{digits[:-places]}.{digits[-places:]}"
-
-
-def is_date_text(value: str) -> bool:
-    """True for a real calendar date written `YYYY-MM-DD`."""
-    if not _DATE_TEXT.fullmatch(value):
-        return False
-    try:
-        datetime.date.fromisoformat(value)
-    except ValueError:
-        return False
-    return True
-
-
-def is_time_text(value: str) -> bool:
-    """True for a time of day written `HH:MM` (24-hour clock, two digits each)."""
-    return _TIME_TEXT.fullmatch(value) is not None
-
-
-def _problem(message: str) -> PydanticCustomError:
-    # The message goes in as context so braces in user text are never read as a template.
-    return PydanticCustomError("checklist", "{message}", {"message": message})
-
-
-def _raise_at(errors: Sequence[tuple[tuple[str | int, ...], str]], title: str) -> NoReturn:
+def _raise_at(errors: Sequence[tuple[tuple[str | int, ...], Phrase]], title: str) -> NoReturn:
     """Raise several problems from one validator, each at its own place below the validated value."""
     raise ValidationError.from_exception_data(
-        title, [InitErrorDetails(type=_problem(message), loc=loc, input=None) for loc, message in errors]
+        title, [InitErrorDetails(type=_said(worded), loc=loc, input=None) for loc, worded in errors]
     )
 
 
-# ---------------------------------------------------------------------------------------------------------------
-# Translatable text
-
-
-class Text:
-    """Translatable text: English always, other languages optional.
-
-    Built from a plain string (English) or a mapping from language code to text with `en` required.
-    `get(lang)` falls back from `pt-BR` to `pt` to English; `str(text)` is the English text. Immutable and
-    hashable. Raises ValueError (plain words) for empty text, a missing `en` or a malformed language code.
-    """
-
-    __slots__ = ("_items",)
-    _items: tuple[tuple[str, str], ...]
-
-    def __init__(self, value: str | Mapping[str, str] | Text) -> None:
-        if isinstance(value, Text):
-            items = value._items
-        elif isinstance(value, str):
-            items = (("en", _non_empty_text(value, "text")),)
-        elif isinstance(value, Mapping):
-            if "en" not in value:
-                raise ValueError("translated text needs an English (`en`) version")
-            for lang in value:
-                if not isinstance(lang, str) or not _LANGUAGE.fullmatch(lang):
-                    raise ValueError(f"{describe(lang)} is not a language code (like en, ja or pt-BR)")
-            others = sorted((lang, _non_empty_text(value[lang], lang)) for lang in value if lang != "en")
-            items = (("en", _non_empty_text(value["en"], "en")), *others)
-        else:
-            raise ValueError(
-                f"expected text, or a mapping from language code to text (with `en`), got {describe(value)}"
-            )
-        object.__setattr__(self, "_items", items)
-
-    def get(self, lang: str) -> str:
-        """The text in `lang`, else in its base language (`pt` for `pt-BR`), else in English."""
-        for code in (lang, lang.split("-", 1)[0]):
-            for item_lang, text in self._items:
-                if item_lang == code:
-                    return text
-        return self._items[0][1]
-
-    @property
-    def languages(self) -> tuple[str, ...]:
-        """The language codes present, English first."""
-        return tuple(lang for lang, _ in self._items)
-
-    def as_data(self) -> str | dict[str, str]:
-        """Plain data: a string when only English is present, else a {lang: text} mapping."""
-        if len(self._items) == 1:
-            return self._items[0][1]
-        return dict(self._items)
-
-    def __str__(self) -> str:
-        return self._items[0][1]
-
-    def __repr__(self) -> str:
-        return f"Text({self.as_data()!r})"
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, Text):
-            return self._items == other._items
-        return NotImplemented
-
-    def __hash__(self) -> int:
-        return hash(self._items)
-
-    def __setattr__(self, name: str, value: object) -> None:
-        raise AttributeError("Text is immutable")
-
-    def __reduce__(self) -> tuple[type[Text], tuple[str | dict[str, str]]]:
-        return (Text, (self.as_data(),))
-
-    @classmethod
-    def __get_pydantic_core_schema__(cls, source: object, handler: Callable[[Any], core_schema.CoreSchema]) -> (
-        core_schema.CoreSchema
-    ):
-        return core_schema.no_info_plain_validator_function(
-            _validate_text, serialization=core_schema.plain_serializer_function_ser_schema(Text.as_data)
-        )
-
-
-def _non_empty_text(value: object, lang: str) -> str:
-    if not isinstance(value, str):
-        raise ValueError(f"the `{lang}` text must be text, got {describe(value)}")
-    if not value.strip():
-        raise ValueError("text must not be empty" if lang == "text" else f"the `{lang}` text must not be empty")
-    return value
+def _phrase_of(error: Mapping[str, Any]) -> Phrase:
+    """The phrase of one of pydantic's errors: ours carry it, pydantic's own are their English text."""
+    context = error.get("ctx") or {}
+    return context["phrase"] if "phrase" in context else phrase(str(error["msg"]))
 
 
 def _validate_text(value: object) -> Text:
     try:
         return Text(value)  # type: ignore[arg-type]
-    except ValueError as err:
-        raise _problem(str(err)) from None
+    except PhraseError as err:
+        raise _said(err.phrase) from None
 
 
 # ---------------------------------------------------------------------------------------------------------------
 # Field types with plain-English errors
 
 
-def _number(what: str, low: Fraction | None = None, high: Fraction | None = None) -> Callable[[object], Fraction]:
+def _number(what: Word, low: Fraction | None = None, high: Fraction | None = None) -> Callable[[object], Fraction]:
     def validate(value: object) -> Fraction:
         try:
             number = exact_fraction(value)
         except ValueError:
-            raise _problem(f'{what} must be a number (like 2, 0.25 or "1/3"), got {describe(value)}') from None
+            raise _problem(N_('%(what)s must be a number (like 2, 0.25 or "1/3"), got %(got)s'), what=what,
+                           got=describe(value)) from None
         if low is not None and high is not None and not low <= number <= high:
-            raise _problem(
-                f"{what} must be between {number_to_data(low)} and {number_to_data(high)} "
-                f"(got {describe(value)})"
-            )
+            raise _problem(N_("%(what)s must be between %(low)s and %(high)s (got %(got)s)"), what=what,
+                           low=number_to_data(low), high=number_to_data(high), got=describe(value))
         if low is not None and number < low:
-            raise _problem(f"{what} must be at least {number_to_data(low)} (got {describe(value)})" if low else
-                           f"{what} must not be negative (got {describe(value)})")
+            raise _problem(N_("%(what)s must be at least %(low)s (got %(got)s)"), what=what, low=number_to_data(low),
+                           got=describe(value)) if low else \
+                _problem(N_("%(what)s must not be negative (got %(got)s)"), what=what, got=describe(value))
         return number
 
     return validate
@@ -311,21 +135,22 @@ def _number(what: str, low: Fraction | None = None, high: Fraction | None = None
 def _whole(value: object) -> int:
     if isinstance(value, int) and not isinstance(value, bool):
         return value
-    raise _problem(f"expected a whole number, got {describe(value)}")
+    raise _problem(N_("expected a whole number, got %(got)s"), got=describe(value))
 
 
 def _flag(value: object) -> bool:
     if isinstance(value, bool):
         return value
-    raise _problem(f"expected true or false, got {describe(value)}")
+    raise _problem(N_("expected true or false, got %(got)s"), got=describe(value))
 
 
 def _key(value: object) -> str:
     if isinstance(value, str) and _KEY.fullmatch(value):
         return value
     if isinstance(value, str):
-        return _fail(f"{value!r} is not a valid key: use lower-case letters, digits and _, starting with a letter")
-    return _fail(f"a key must be text, got {describe(value)}")
+        return _fail(N_("%(value)s is not a valid key: use lower-case letters, digits and _, starting with a letter"),
+                     value=repr(value))
+    return _fail(N_("a key must be text, got %(got)s"), got=describe(value))
 
 
 def _option_key(value: object) -> str:
@@ -335,15 +160,18 @@ def _option_key(value: object) -> str:
     if isinstance(value, str) and value.strip() == value and value:
         return value
     if isinstance(value, str):
-        return _fail(f"{value!r} is not a valid option key: it must not be empty or start or end with spaces")
-    return _fail(f"an option key must be text, got {describe(value)} (put it in quotes)")
+        return _fail(N_("%(value)s is not a valid option key: it must not be empty or start or end with spaces"),
+                     value=repr(value))
+    return _fail(N_("an option key must be text, got %(got)s (put it in quotes)"), got=describe(value))
 
 
-def _one_of(what: str, allowed: tuple[str, ...]) -> Callable[[object], str]:
+def _one_of(unknown: str, allowed: tuple[str, ...]) -> Callable[[object], str]:
+    """A validator of one word among `allowed`; `unknown` is the message id for any other value."""
+
     def validate(value: object) -> str:
         if isinstance(value, str) and value in allowed:
             return value
-        return _fail(f"unknown {what} {describe(value)} (expected one of: {', '.join(allowed)})")
+        return _fail(unknown, value=describe(value), allowed=", ".join(allowed))
 
     return validate
 
@@ -353,7 +181,7 @@ def _yes_no(value: object) -> str:
         return "yes" if value else "no"
     if value in ("yes", "no"):
         return str(value)
-    return _fail(f"expected yes or no, got {describe(value)}")
+    return _fail(N_("expected yes or no, got %(got)s"), got=describe(value))
 
 
 def _show_if_value(value: object) -> str | int:
@@ -365,12 +193,12 @@ def _show_if_value(value: object) -> str | int:
     try:
         number = exact_fraction(value)
     except ValueError:
-        return _fail(f"a show_if value must be text, a number or yes/no, got {describe(value)}")
+        return _fail(N_("a show_if value must be text, a number or yes/no, got %(got)s"), got=describe(value))
     return number_to_data(number)
 
 
-def _fail(message: str) -> NoReturn:
-    raise _problem(message)
+def _fail(message_id: str, /, **params: object) -> NoReturn:
+    raise _problem(message_id, **params)
 
 
 # model_dump() writes numbers the way checklist_to_data does, so dumps stay JSON-ready and exact.
@@ -378,13 +206,15 @@ _AS_DATA = PlainSerializer(number_to_data)
 
 Key = Annotated[str, PlainValidator(_key)]
 OptionKey = Annotated[str, PlainValidator(_option_key)]
-Weight = Annotated[Fraction, PlainValidator(_number("weight", low=Fraction(0))), _AS_DATA]
-Share = Annotated[Fraction, PlainValidator(_number("fraction", Fraction(0), Fraction(1))), _AS_DATA]
-Bound = Annotated[Fraction, PlainValidator(_number("a band limit")), _AS_DATA]
-Percent = Annotated[Fraction, PlainValidator(_number("a percentage", Fraction(0), Fraction(100))), _AS_DATA]
+Weight = Annotated[Fraction, PlainValidator(_number(Word(N_("weight")), low=Fraction(0))), _AS_DATA]
+Share = Annotated[Fraction, PlainValidator(_number(Word(N_("fraction")), Fraction(0), Fraction(1))), _AS_DATA]
+Bound = Annotated[Fraction, PlainValidator(_number(Word(N_("a band limit")))), _AS_DATA]
+Percent = Annotated[Fraction, PlainValidator(_number(Word(N_("a percentage")), Fraction(0), Fraction(100))), _AS_DATA]
 Whole = Annotated[int, PlainValidator(_whole)]
 Flag = Annotated[bool, PlainValidator(_flag)]
 ShowIfValue = Annotated[str | int, PlainValidator(_show_if_value)]
+# Text as a field: read with the schema's plain-English problems, written back as plain data.
+TextField = Annotated[Text, PlainValidator(_validate_text), PlainSerializer(Text.as_data)]
 
 
 class _Model(BaseModel):
@@ -399,7 +229,7 @@ class Option(_Model):
     """One option of a choice or multi question; `fraction` (0..1) of the question's points when chosen."""
 
     key: OptionKey
-    text: Text
+    text: TextField
     fraction: Share = Fraction(0)
 
 
@@ -413,7 +243,7 @@ class Band(_Model):
     @model_validator(mode="after")
     def _one_side(self) -> Band:
         if self.min is not None and self.max is not None:
-            _raise_at([(("min",), "a band has either `max` or `min`, not both")], "Band")
+            _raise_at([(("min",), phrase(N_("a band has either `max` or `min`, not both")))], "Band")
         return self
 
     def matches(self, value: Fraction) -> bool:
@@ -428,15 +258,16 @@ class Band(_Model):
 class Critical(_Model):
     """What a failed critical question does: zero its section, zero the visit, or cap the visit at `cap` percent."""
 
-    effect: Annotated[Effect, PlainValidator(_one_of("critical effect", EFFECTS))]
+    effect: Annotated[Effect, PlainValidator(_one_of(N_("unknown critical effect %(value)s (expected one of: %(allowed)s)"), EFFECTS))]
     cap: Percent | None = None
 
     @model_validator(mode="after")
     def _cap_goes_with_effect(self) -> Critical:
         if self.effect == "cap" and self.cap is None:
-            _raise_at([(("cap",), "a critical with `effect: cap` needs `cap: P` (a percentage)")], "Critical")
+            _raise_at([(("cap",), phrase(N_("a critical with `effect: cap` needs `cap: P` (a percentage)")))], "Critical")
         if self.effect != "cap" and self.cap is not None:
-            _raise_at([(("cap",), f"`cap` only goes with `effect: cap` (this effect is {self.effect})")], "Critical")
+            _raise_at([(("cap",), phrase(N_("`cap` only goes with `effect: cap` (this effect is %(effect)s)"),
+                                        effect=self.effect))], "Critical")
         return self
 
 
@@ -452,13 +283,13 @@ class ShowIf(_Model):
     def _equals_or_in(cls, data: object) -> object:
         if isinstance(data, Mapping):
             if "equals" in data and "in" in data:
-                raise _problem("show_if takes `equals` or `in`, not both")
+                raise _problem(N_("show_if takes `equals` or `in`, not both"))
             if "equals" not in data and "in" not in data:
-                raise _problem("show_if needs `equals: value` or `in: [values]`")
+                raise _problem(N_("show_if needs `equals: value` or `in: [values]`"))
             if "equals" in data and data["equals"] is None:
-                raise _problem("`equals` needs a value")
+                raise _problem(N_("`equals` needs a value"))
             if "in" in data and not data["in"]:
-                raise _problem("`in` needs at least one value")
+                raise _problem(N_("`in` needs at least one value"))
         return data
 
     @property
@@ -479,27 +310,29 @@ class Question(_Model):
     """
 
     key: Key
-    type: Annotated[QuestionType, PlainValidator(_one_of("question type", QUESTION_TYPES))]
-    text: Text
-    help: Text | None = None
+    type: Annotated[QuestionType, PlainValidator(_one_of(N_("unknown question type %(value)s (expected one of: %(allowed)s)"),
+                                                     QUESTION_TYPES))]
+    text: TextField
+    help: TextField | None = None
     options: tuple[Option, ...] = Field(default=None, validate_default=True)
     bands: tuple[Band, ...] = Field(default=None, validate_default=True)
     min: Whole | None = Field(default=None, validate_default=True)
     max: Whole | None = Field(default=None, validate_default=True)
-    min_label: Text | None = Field(default=None, validate_default=True)
-    max_label: Text | None = Field(default=None, validate_default=True)
+    min_label: TextField | None = Field(default=None, validate_default=True)
+    max_label: TextField | None = Field(default=None, validate_default=True)
     good: Annotated[YesNo, PlainValidator(_yes_no)] | None = Field(default=None, validate_default=True)
-    unit: Text | None = Field(default=None, validate_default=True)
+    unit: TextField | None = Field(default=None, validate_default=True)
     required: Flag = Field(default=None, validate_default=True)
     allow_na: Flag = False
     weight: Weight = Field(default=None, validate_default=True)
     critical: Critical | None = None
     show_if: ShowIf | None = None
-    kpi: Annotated[Kpi, PlainValidator(_one_of("kpi", KPIS))] | None = None
+    kpi: Annotated[Kpi, PlainValidator(_one_of(N_("unknown kpi %(value)s (expected one of: %(allowed)s)"), KPIS))] | None = None
     # `head_office`: the answer is for head office only (a staff description, a note to head office): left out of
     # the store's scorecard and everything else shown to stores. Such a question carries no points, so the store's
     # card still adds up without it.
-    audience: Annotated[Audience, PlainValidator(_one_of("audience", AUDIENCES))] = "all"
+    audience: Annotated[Audience, PlainValidator(_one_of(N_("unknown audience %(value)s (expected one of: %(allowed)s)"),
+                                                          AUDIENCES))] = "all"
 
     @property
     def is_for_stores(self) -> bool:
@@ -517,25 +350,27 @@ class Question(_Model):
         field, qtype = info.field_name or "", info.data.get("type")
         if value is None:
             if qtype in _NEEDED_BY.get(field, ()):
-                raise _problem(f"a {qtype} question needs `{field}`")
+                raise _problem(N_("a %(qtype)s question needs `%(field)s`"), qtype=qtype, field=field)
             if field == "good" and qtype == "yes_no":
                 return "yes"
             return () if field in ("options", "bands") else None
         if qtype is not None and qtype not in _USED_BY[field]:
             users = " and ".join(_USED_BY[field])
-            raise _problem(f"`{field}` only applies to {users} questions (this one is {qtype})")
+            raise _problem(N_("`%(field)s` only applies to %(users)s questions (this one is %(qtype)s)"), field=field,
+                           users=users, qtype=qtype)
         return value
 
     @field_validator("options")
     @classmethod
     def _options_are_distinct(cls, options: tuple[Option, ...], info: ValidationInfo) -> tuple[Option, ...]:
         if info.data.get("type") in _NEEDED_BY["options"] and not options:
-            raise _problem("needs at least one option")
+            raise _problem(N_("needs at least one option"))
         seen: set[str] = set()
-        errors: list[tuple[tuple[str | int, ...], str]] = []
+        errors: list[tuple[tuple[str | int, ...], Phrase]] = []
         for index, option in enumerate(options):
             if option.key in seen:
-                errors.append(((index, "key"), f"option key {option.key!r} is used twice in this question"))
+                errors.append(((index, "key"), phrase(N_("option key %(key)s is used twice in this question"),
+                                                      key=repr(option.key))))
             seen.add(option.key)
         if errors:
             _raise_at(errors, "Question")
@@ -548,23 +383,21 @@ class Question(_Model):
             return bands
         for index, band in enumerate(bands[:-1]):
             if band.min is None and band.max is None:
-                raise _problem(
-                    f"only the last band may have neither `min` nor `max` (band {index + 1} matches every value, "
-                    "so the bands after it could never apply)"
-                )
+                raise _problem(N_("only the last band may have neither `min` nor `max` (band %(n)s matches every "
+                                  "value, so the bands after it could never apply)"), n=index + 1)
         last = bands[-1]
         if last.min is not None or last.max is not None:
-            raise _problem("the last band must have neither `min` nor `max`, so that every value matches a band")
+            raise _problem(N_("the last band must have neither `min` nor `max`, so that every value matches a band"))
         bounded = bands[:-1]
         maxes = [band.max for band in bounded if band.max is not None]
         mins = [band.min for band in bounded if band.min is not None]
         if maxes and mins:
-            raise _problem("all bands of a question use the same side: either every band has `max` or every band "
-                           "has `min`")
+            raise _problem(N_("all bands of a question use the same side: either every band has `max` or every band "
+                           "has `min`"))
         if any(low >= high for low, high in zip(maxes, maxes[1:])):
-            raise _problem("bands must be written in order: each `max` larger than the one before")
+            raise _problem(N_("bands must be written in order: each `max` larger than the one before"))
         if any(high <= low for high, low in zip(mins, mins[1:])):
-            raise _problem("bands must be written in order: each `min` smaller than the one before")
+            raise _problem(N_("bands must be written in order: each `min` smaller than the one before"))
         return bands
 
     @field_validator("max")
@@ -572,7 +405,7 @@ class Question(_Model):
     def _max_above_min(cls, high: int | None, info: ValidationInfo) -> int | None:
         low = info.data.get("min")
         if high is not None and low is not None and high <= low:
-            raise _problem(f"`max` ({high}) must be larger than `min` ({low})")
+            raise _problem(N_("`max` (%(high)s) must be larger than `min` (%(low)s)"), high=high, low=low)
         return high
 
     @field_validator("required", mode="before")
@@ -580,7 +413,7 @@ class Question(_Model):
     def _required_default(cls, value: object, info: ValidationInfo) -> object:
         if info.data.get("type") == "note":
             if value is not None:
-                raise _problem("a note takes no answer, so it cannot be `required`")
+                raise _problem(N_("a note takes no answer, so it cannot be `required`"))
             return False
         return True if value is None else value
 
@@ -590,7 +423,7 @@ class Question(_Model):
         qtype = info.data.get("type")
         if qtype == "note":
             if value is not None:
-                raise _problem("a note earns no points, so it cannot have a `weight`")
+                raise _problem(N_("a note earns no points, so it cannot have a `weight`"))
             return 0
         if value is not None:
             return value
@@ -603,7 +436,8 @@ class Question(_Model):
     def _weight_needs_bands(cls, weight: Fraction, info: ValidationInfo) -> Fraction:
         qtype = info.data.get("type")
         if qtype in _BANDED and weight > 0 and info.data.get("bands") == ():
-            raise _problem(f"a {qtype} question with a weight above 0 needs `bands` to turn values into points")
+            raise _problem(N_("a %(qtype)s question with a weight above 0 needs `bands` to turn values into points"),
+                           qtype=qtype)
         return weight
 
     @field_validator("critical")
@@ -613,12 +447,12 @@ class Question(_Model):
         if critical is None or qtype is None or weight is None:
             return critical
         if qtype == "note":
-            raise _problem("a note cannot be critical: it takes no answer")
+            raise _problem(N_("a note cannot be critical: it takes no answer"))
         if weight == 0:
-            raise _problem("a critical question must carry points (weight above 0), otherwise it can never fail")
+            raise _problem(N_("a critical question must carry points (weight above 0), otherwise it can never fail"))
         reason = _why_cannot_fail(qtype, info.data.get("options", ()), info.data.get("bands", ()))
         if reason:
-            raise _problem(f"a critical question must be able to fail, but {reason}")
+            raise _said(reason)
         return critical
 
     @field_validator("kpi")
@@ -629,10 +463,11 @@ class Question(_Model):
             return kpi
         wanted = _KPI_TYPES[kpi]
         if qtype != wanted:
-            raise _problem(f"kpi `{kpi}` needs a {wanted} question (this one is {qtype})")
+            raise _problem(N_("kpi `%(kpi)s` needs a %(wanted)s question (this one is %(qtype)s)"), kpi=kpi,
+                           wanted=wanted, qtype=qtype)
         bounds_valid = "min" in info.data and "max" in info.data
         if kpi == "csat" and bounds_valid and (info.data["min"], info.data["max"]) != (1, 5):
-            raise _problem("kpi `csat` needs a scale from 1 to 5")
+            raise _problem(N_("kpi `csat` needs a scale from 1 to 5"))
         return kpi
 
     @field_validator("audience")
@@ -641,22 +476,23 @@ class Question(_Model):
         if audience != "head_office":
             return audience
         if info.data.get("critical") is not None:
-            raise _problem("a question for head office only cannot be critical: stores would lose points for an "
-                           "answer they never see")
+            raise _problem(N_("a question for head office only cannot be critical: stores would lose points for an "
+                           "answer they never see"))
         weight = info.data.get("weight")
         if weight is not None and weight > 0:
-            raise _problem("a question for head office only must carry no points (weight 0): the store's "
-                           "scorecard leaves it out, and its score must still add up")
+            raise _problem(N_("a question for head office only must carry no points (weight 0): the store's "
+                           "scorecard leaves it out, and its score must still add up"))
         return audience
 
 
-def _why_cannot_fail(qtype: str, options: Sequence[Option], bands: Sequence[Band]) -> str | None:
+def _why_cannot_fail(qtype: str, options: Sequence[Option], bands: Sequence[Band]) -> Phrase | None:
     if qtype == "choice" and options and all(option.fraction == 1 for option in options):
-        return "every option earns full points"
+        return phrase(N_("a critical question must be able to fail, but every option earns full points"))
     if qtype in _BANDED and bands and all(band.fraction == 1 for band in bands):
-        return "every band earns full points"
+        return phrase(N_("a critical question must be able to fail, but every band earns full points"))
     if qtype in ("text", "photo", "date", "time"):
-        return f"any answer to a {qtype} question earns full points"
+        return phrase(N_("a critical question must be able to fail, but any answer to a %(qtype)s question earns "
+                         "full points"), qtype=qtype)
     return None
 
 
@@ -664,7 +500,7 @@ class Section(_Model):
     """A section of questions; `weight` counts only with `scoring: weighted_sections` (default 1)."""
 
     key: Key
-    title: Text
+    title: TextField
     weight: Weight = Fraction(1)
     questions: tuple[Question, ...]
 
@@ -672,7 +508,7 @@ class Section(_Model):
     @classmethod
     def _not_empty(cls, questions: tuple[Question, ...]) -> tuple[Question, ...]:
         if not questions:
-            raise _problem("a section needs at least one question")
+            raise _problem(N_("a section needs at least one question"))
         return questions
 
 
@@ -680,17 +516,18 @@ class Grade(_Model):
     """A grade band: the label given to a final percent of at least `min`."""
 
     min: Percent
-    label: Text
+    label: TextField
 
 
 class Checklist(_Model):
     """A validated checklist definition. Build one with `parse_checklist`; it reports every problem at once."""
 
     key: Key
-    title: Text
-    description: Text | None = None
-    channel: Annotated[Channel, PlainValidator(_one_of("channel", CHANNELS))]
-    scoring: Annotated[Method, PlainValidator(_one_of("scoring method", METHODS))] = "weighted_sections"
+    title: TextField
+    description: TextField | None = None
+    channel: Annotated[Channel, PlainValidator(_one_of(N_("unknown channel %(value)s (expected one of: %(allowed)s)"), CHANNELS))]
+    scoring: Annotated[Method, PlainValidator(_one_of(N_("unknown scoring method %(value)s (expected one of: %(allowed)s)"),
+                                                        METHODS))] = "weighted_sections"
     grades: tuple[Grade, ...]
     sections: tuple[Section, ...]
 
@@ -716,24 +553,24 @@ class Checklist(_Model):
     @classmethod
     def _grades_descend_to_zero(cls, grades: tuple[Grade, ...]) -> tuple[Grade, ...]:
         if not grades:
-            raise _problem("needs at least one grade band (the last with `min: 0`)")
+            raise _problem(N_("needs at least one grade band (the last with `min: 0`)"))
         for index, (higher, lower) in enumerate(zip(grades, grades[1:])):
             if lower.min >= higher.min:
                 _raise_at(
-                    [((index + 1, "min"), "grade bands go from the highest `min` down, each `min` lower than the one "
-                                          "before")],
+                    [((index + 1, "min"), phrase(N_("grade bands go from the highest `min` down, each `min` lower "
+                                                    "than the one before")))],
                     "Checklist",
                 )
         if grades[-1].min != 0:
-            _raise_at([((len(grades) - 1, "min"), "the last grade band must have `min: 0`, so every score gets a "
-                                                  "grade")], "Checklist")
+            _raise_at([((len(grades) - 1, "min"), phrase(N_("the last grade band must have `min: 0`, so every score "
+                                                            "gets a grade")))], "Checklist")
         return grades
 
     @field_validator("sections")
     @classmethod
     def _sections_not_empty(cls, sections: tuple[Section, ...]) -> tuple[Section, ...]:
         if not sections:
-            raise _problem("a checklist needs at least one section")
+            raise _problem(N_("a checklist needs at least one section"))
         return sections
 
     @model_validator(mode="wrap")
@@ -745,53 +582,31 @@ class Checklist(_Model):
             checklist = handler(data)
         except ValidationError as err:
             found = [(tuple(error["loc"]), _plain_message(error)) for error in err.errors()]
-            found += _cross_problems(_outline_of_data(data))
+            found += cross_problems(_outline_of_data(data))
             _raise_at(sorted(found, key=_document_order), "Checklist")
-        problems = _cross_problems(_outline_of_checklist(checklist))
+        problems = cross_problems(_outline_of_checklist(checklist))
         if problems:
             _raise_at(problems, "Checklist")
         return checklist
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# Checks across questions
+# The outline the checks across questions read (see checks.py)
 
 
 _M = TypeVar("_M", bound=BaseModel)
 
 
-@dataclass(frozen=True)
-class _QuestionOutline:
-    loc: tuple[str | int, ...]
-    key: str | None
-    question: Question | None
-    show_if: ShowIf | None
-
-
-@dataclass(frozen=True)
-class _SectionOutline:
-    loc: tuple[str | int, ...]
-    key: str | None
-    sets_weight: bool
-    questions: tuple[_QuestionOutline, ...]
-
-
-@dataclass(frozen=True)
-class _Outline:
-    scoring: object
-    sections: tuple[_SectionOutline, ...]
-
-
-def _outline_of_checklist(checklist: Checklist) -> _Outline:
-    return _Outline(
+def _outline_of_checklist(checklist: Checklist) -> Outline:
+    return Outline(
         checklist.scoring,
         tuple(
-            _SectionOutline(
+            SectionOutline(
                 ("sections", i),
                 section.key,
                 "weight" in section.model_fields_set,
                 tuple(
-                    _QuestionOutline(("sections", i, "questions", j), question.key, question, question.show_if)
+                    QuestionOutline(("sections", i, "questions", j), question.key, question, question.show_if)
                     for j, question in enumerate(section.questions)
                 ),
             )
@@ -800,13 +615,13 @@ def _outline_of_checklist(checklist: Checklist) -> _Outline:
     )
 
 
-def _outline_of_data(data: object) -> _Outline:
+def _outline_of_data(data: object) -> Outline:
     """Salvage what can be checked from data that failed validation: keys, valid questions, valid show_ifs."""
     if not isinstance(data, Mapping):
-        return _Outline(None, ())
+        return Outline(None, ())
     raw_sections = data.get("sections")
     if not isinstance(raw_sections, (list, tuple)):
-        return _Outline(data.get("scoring", "weighted_sections"), ())
+        return Outline(data.get("scoring", "weighted_sections"), ())
     sections = []
     for i, raw_section in enumerate(raw_sections):
         if not isinstance(raw_section, Mapping):
@@ -817,11 +632,11 @@ def _outline_of_data(data: object) -> _Outline:
             if isinstance(raw, Mapping):
                 question = _valid_or_none(Question, raw)
                 show_if = question.show_if if question else _valid_or_none(ShowIf, raw.get("show_if"))
-                questions.append(_QuestionOutline(("sections", i, "questions", j), _raw_key(raw), question, show_if))
+                questions.append(QuestionOutline(("sections", i, "questions", j), _raw_key(raw), question, show_if))
         sections.append(
-            _SectionOutline(("sections", i), _raw_key(raw_section), "weight" in raw_section, tuple(questions))
+            SectionOutline(("sections", i), _raw_key(raw_section), "weight" in raw_section, tuple(questions))
         )
-    return _Outline(data.get("scoring", "weighted_sections"), tuple(sections))
+    return Outline(data.get("scoring", "weighted_sections"), tuple(sections))
 
 
 def _valid_or_none(model: type[_M], data: object) -> _M | None:
@@ -836,120 +651,6 @@ def _valid_or_none(model: type[_M], data: object) -> _M | None:
 def _raw_key(data: Mapping[str, object]) -> str | None:
     key = data.get("key")
     return key if isinstance(key, str) and _KEY.fullmatch(key) else None
-
-
-def _cross_problems(outline: _Outline) -> list[tuple[tuple[str | int, ...], str]]:
-    problems: list[tuple[tuple[str | int, ...], str]] = []
-    first_use: dict[str, tuple[str | int, ...]] = {}
-    section_keys = {section.key for section in outline.sections if section.key}
-    question_keys = {q.key for section in outline.sections for q in section.questions if q.key}
-    earlier: dict[str, Question | None] = {}
-
-    def claim(key: str | None, loc: tuple[str | int, ...]) -> None:
-        if key is None:
-            return
-        if key in first_use:
-            problems.append(
-                (loc + ("key",), f"the key {key!r} is already used at {_path(first_use[key])}; every section and "
-                                 "question needs its own key")
-            )
-        else:
-            first_use[key] = loc
-
-    for section in outline.sections:
-        claim(section.key, section.loc)
-        if outline.scoring == "points" and section.sets_weight:
-            problems.append(
-                (section.loc + ("weight",), "section weights only apply with `scoring: weighted_sections`; this "
-                                            "checklist uses `scoring: points`, so remove the weight")
-            )
-        for outline_q in section.questions:
-            claim(outline_q.key, outline_q.loc)
-            if outline_q.show_if is not None:
-                problems += _show_if_problems(outline_q, earlier, section_keys, question_keys)
-            if outline_q.key is not None and outline_q.key not in earlier:
-                earlier[outline_q.key] = outline_q.question
-    return problems
-
-
-def _show_if_problems(
-    outline_q: _QuestionOutline,
-    earlier: Mapping[str, Question | None],
-    section_keys: set[str],
-    question_keys: set[str],
-) -> list[tuple[tuple[str | int, ...], str]]:
-    # Checked: narrows the type; only called for show_if questions.
-    assert outline_q.show_if is not None  # nosec B101
-    show_if, loc = outline_q.show_if, outline_q.loc + ("show_if",)
-    target_key = show_if.question
-    if target_key == outline_q.key:
-        return [(loc + ("question",), "a question cannot depend on itself")]
-    if target_key not in earlier:
-        if target_key in question_keys:
-            message = f"question {target_key!r} comes later in the checklist; show_if may only name an earlier question"
-        elif target_key in section_keys:
-            message = f"{target_key!r} is a section; show_if must name a question"
-        else:
-            message = f"there is no question {target_key!r} in this checklist"
-            close = difflib.get_close_matches(target_key, sorted(question_keys), n=1)
-            if close:
-                message += f" (did you mean {close[0]!r}?)"
-        return [(loc + ("question",), message)]
-    target = earlier[target_key]
-    if target is None:
-        return []
-    problems: list[tuple[tuple[str | int, ...], str]] = []
-    for index, value in enumerate(show_if.values):
-        try:
-            show_if_answer(target, value)
-        except ValueError as err:
-            place = loc + (("in", index) if show_if.in_ is not None else ("equals",))
-            problems.append((place, str(err)))
-    return problems
-
-
-def show_if_answer(target: Question, value: str | int) -> object:
-    """The answer to `target` that a show_if value stands for, in the form `score` normalises answers to.
-
-    Numbers come back as Fraction for number/duration, int for scale/nps. Raises ValueError (plain words) when
-    no answer to `target` could ever equal `value`.
-    """
-    qtype, name = target.type, f"{target.type} question {target.key!r}"
-    if qtype == "yes_no":
-        if value in ("yes", "no"):
-            return value
-        raise ValueError(f"{describe(value)} can never be the answer to {name}: answers are yes or no")
-    if qtype in ("scale", "nps"):
-        low, high = (target.min, target.max) if qtype == "scale" else (0, 10)
-        if isinstance(value, int) and low is not None and high is not None and low <= value <= high:
-            return value
-        raise ValueError(f"{describe(value)} can never be the answer to {name}: answers are whole numbers from "
-                         f"{low} to {high}")
-    if qtype in ("choice", "multi"):
-        keys = [option.key for option in target.options]
-        if value in keys:
-            return value
-        raise ValueError(f"{describe(value)} is not an option of {name} (options: {', '.join(keys)})")
-    if qtype in _BANDED:
-        try:
-            number = exact_fraction(value)
-        except ValueError:
-            raise ValueError(f"{describe(value)} can never be the answer to {name}: answers are numbers") from None
-        if qtype == "duration" and number < 0:
-            raise ValueError(f"{describe(value)} can never be the answer to {name}: durations are never negative")
-        return number
-    if qtype == "text" and isinstance(value, str):
-        return value
-    if qtype == "date" and isinstance(value, str) and is_date_text(value):
-        return value
-    if qtype == "time" and isinstance(value, str) and is_time_text(value):
-        return value
-    if qtype == "photo":
-        raise ValueError(f"show_if cannot depend on {name}: a photo has no value to compare")
-    if qtype == "note":
-        raise ValueError(f"show_if cannot depend on note {target.key!r}: a note takes no answer")
-    expected = {"text": "text", "date": "a date written YYYY-MM-DD", "time": "a time written HH:MM"}[qtype]
-    raise ValueError(f"{describe(value)} can never be the answer to {name}: answers are {expected}")
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -979,42 +680,42 @@ def _field_names(model: type[BaseModel]) -> list[str]:
     return [info.alias or name for name, info in model.model_fields.items()]
 
 
-def _plain_message(error: Mapping[str, Any]) -> str:
+def _plain_message(error: Mapping[str, Any]) -> Phrase:
     kind, loc = error["type"], tuple(error["loc"])
     name = str(loc[-1]) if loc and isinstance(loc[-1], str) else ""
     if kind == "checklist":
-        return str(error["msg"])
+        return _phrase_of(error)
     if kind == "missing":
-        return f"`{name}` is required but missing"
+        return phrase(N_("`%(field)s` is required but missing"), field=name)
     if kind == "extra_forbidden":
         model = _model_at(loc[:-1])
         allowed = _field_names(model) if model else []
         close = difflib.get_close_matches(name, allowed, n=1)
-        hint = f"did you mean `{close[0]}`? " if close else ""
-        return f"unknown field `{name}` ({hint}allowed here: {', '.join(allowed)})"
+        if close:
+            return phrase(N_("unknown field `%(field)s` (did you mean `%(close)s`? allowed here: %(allowed)s)"),
+                          field=name, close=close[0], allowed=", ".join(allowed))
+        return phrase(N_("unknown field `%(field)s` (allowed here: %(allowed)s)"), field=name,
+                      allowed=", ".join(allowed))
     if kind in ("model_type", "model_attributes_type", "dict_type"):
-        what = {"sections": "a section", "questions": "a question", "options": "an option", "bands": "a band",
-                "grades": "a grade band"}
+        got = describe(error.get("input"))
+        if loc and not isinstance(loc[-1], int):
+            return phrase(N_("`%(field)s` must be a mapping of fields (like `key: value`), not %(got)s"), field=name,
+                          got=got)
         parent = next((str(part) for part in reversed(loc) if isinstance(part, str)), "")
-        thing = what.get(parent, "this") if loc and isinstance(loc[-1], int) else (
-            "a checklist" if not loc else f"`{name}`")
-        return f"{thing} must be a mapping of fields (like `key: value`), not {describe(error.get('input'))}"
+        thing = _ITEMS.get(parent, Word(N_("this"))) if loc else Word(N_("a checklist"))
+        return phrase(N_("%(thing)s must be a mapping of fields (like `key: value`), not %(got)s"), thing=thing,
+                      got=got)
     if kind in ("tuple_type", "list_type"):
-        return f"`{name}` must be a list" if name else "expected a list"
-    return str(error["msg"])
+        return phrase(N_("`%(field)s` must be a list"), field=name) if name else phrase(N_("expected a list"))
+    return _phrase_of(error)
 
 
-def _path(loc: Sequence[str | int]) -> str:
-    path = ""
-    for part in loc:
-        if isinstance(part, int):
-            path += f"[{part}]"
-        else:
-            path += f".{part}" if path else part
-    return path
+# An item of each list of a checklist, as a problem names it.
+_ITEMS = {"sections": Word(N_("a section")), "questions": Word(N_("a question")), "options": Word(N_("an option")),
+          "bands": Word(N_("a band")), "grades": Word(N_("a grade band"))}
 
 
-def _document_order(problem: tuple[tuple[str | int, ...], str]) -> tuple[int, ...]:
+def _document_order(problem: tuple[tuple[str | int, ...], Phrase]) -> tuple[int, ...]:
     # Fields sort in the order the format documents them (unknown fields last), list items by index.
     order: list[int] = []
     model: type[BaseModel] | None = Checklist
@@ -1041,7 +742,8 @@ def parse_checklist(data: Mapping[str, object]) -> Checklist:
     try:
         return Checklist.model_validate(dict(data) if isinstance(data, Mapping) else data)
     except ValidationError as err:
-        raise ChecklistError(Problem(_path(error["loc"]), str(error["msg"])) for error in err.errors()) from None
+        raise ChecklistError(Problem.worded(problem_path(error["loc"]), _phrase_of(error))
+                             for error in err.errors()) from None
 
 
 def checklist_to_data(checklist: Checklist) -> dict[str, object]:

@@ -4,12 +4,14 @@ problem paths mapped back onto the form field they concern."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from flask_babel import gettext as _
 
 import scoring
 from audit_app.headoffice.problems import problem_line, problem_text
+from audit_app.services import rubrics
 
 
 class LineError(ValueError):
@@ -241,7 +243,7 @@ def map_problems(problems: list[scoring.Problem], prefix: str, fields: dict[str,
         parts = _parts(problem.path)
         if parts[:len(target)] != target or len(parts) == len(target):
             if parts == target:
-                by_field.setdefault("__all__", []).append(problem_text(problem.message))
+                by_field.setdefault("__all__", []).append(problem_text(problem))
             else:
                 others.append(problem_line(problem))
             continue
@@ -256,7 +258,7 @@ def map_problems(problems: list[scoring.Problem], prefix: str, fields: dict[str,
         if not name:
             others.append(problem_line(problem))
             continue
-        message = problem_text(problem.message)
+        message = problem_text(problem)
         if head == "options":
             message = _with_index(message, rest[1:], _("Option"))
         elif head == "bands":
@@ -285,7 +287,7 @@ def settings_problems(problems: list[scoring.Problem]) -> tuple[dict[str, list[s
         parts = _parts(problem.path)
         name = names.get(str(parts[0])) if parts else None
         if name:
-            message = problem_text(problem.message)
+            message = problem_text(problem)
             message = _with_index(message, parts[1:], _("Grade")) if name == "grades" else message
             by_field.setdefault(name, []).append(message)
         else:
@@ -333,3 +335,42 @@ def outline(definition: dict[str, Any], lang: str = "en") -> list[dict[str, Any]
         sections.append({"index": i, "key": section["key"], "title": shown_text(section["title"], lang),
                          "weight": section.get("weight"), "questions": questions})
     return sections
+
+
+def new_section_args(values: dict[str, Any]) -> dict[str, str]:
+    """A new section's values as the query arguments that carry them to its first question's page."""
+    title_en, title_ja = text_parts(values["title"])
+    return {"new_section_key": values["key"], "new_section_title": title_en, "new_section_title_ja": title_ja,
+            "new_section_weight": str(values.get("weight", ""))}
+
+
+def new_section_from_args(args: Any) -> dict[str, Any]:
+    """The new section carried in the query arguments (see `new_section_args`), as section values."""
+    section: dict[str, Any] = {"key": args["new_section_key"],
+                               "title": text_value(args.get("new_section_title", ""),
+                                                   args.get("new_section_title_ja", ""))}
+    if args.get("new_section_weight"):
+        section["weight"] = _number(args["new_section_weight"])
+    return section
+
+
+def question_change(section: int, question: int | None, data: dict[str, Any],
+                    new_section: dict[str, Any] | None) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """The edit that saves a question: into its section, or into a new section saved together with it."""
+    if new_section is None:
+        return rubrics.question_edit(section, question, data)
+
+    def change(definition: dict[str, Any]) -> dict[str, Any]:
+        definition = rubrics.section_edit(None, new_section)(definition)
+        return rubrics.question_edit(section, None, data)(definition)
+
+    return change
+
+
+def earlier_questions(sections: list[dict[str, Any]], section: int, question: int | None,
+                      lang: str) -> list[tuple[str, str]]:
+    """(key, text in `lang`) of every question before this one (a new one goes last in its section): the
+    questions a show_if may name, since it may only name an earlier question."""
+    flat = [q for s in sections[:section + 1] for q in s["questions"]]
+    stop = sum(len(s["questions"]) for s in sections[:section]) + (question if question is not None else len(flat))
+    return [(q["key"], shown_text(q["text"], lang)) for q in flat[:stop]]

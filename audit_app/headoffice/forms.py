@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from typing import Any
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -11,6 +14,10 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from werkzeug.datastructures import FileStorage, MultiDict
+
+import scoring
+from audit_app.shopper.forms import read_section
 from audit_app.template_helpers import label_choices
 from scoring.schema import CHANNELS, EFFECTS, KPIS, METHODS, QUESTION_TYPES
 
@@ -203,3 +210,24 @@ class WhatIfForm(FlaskForm):
         csrf = False
 
     last = IntegerField(_l("Visits to re-score"), default=100, validators=[Optional(), NumberRange(min=1, max=2000)])
+
+
+@dataclass
+class PreviewInput:
+    """The answers posted to the preview page, what was typed (to show again) and the fields that did not read."""
+
+    answers: dict[str, Any] = field(default_factory=dict)
+    raw: dict[str, Any] = field(default_factory=dict)
+    problems: dict[str, str] = field(default_factory=dict)
+
+
+def read_preview(checklist: scoring.Checklist, form: MultiDict[str, str],
+                 files: MultiDict[str, FileStorage]) -> PreviewInput:
+    """Read every section of the preview exactly as the shopper's section pages read theirs."""
+    posted = PreviewInput()
+    for section in checklist.sections:
+        read = read_section(section, form, files, frozenset())
+        posted.answers.update({k: v for k, v in read.values.items() if v is not None})
+        posted.raw.update(read.raw)
+        posted.problems.update({k: str(v) for k, v in read.problems.items()})
+    return posted

@@ -13,12 +13,12 @@ from flask_login import current_user
 from audit_app.extensions import db
 from audit_app.headoffice import bp
 from audit_app.headoffice.forms import ApproveVisitsForm, DecisionForm, FilterQueueForm, _choices
-from audit_app.headoffice.views import _now, head_office
+from audit_app.headoffice.common import head_office, now
 from audit_app.i18n import error_text
 from audit_app.manager.wording import report_labels
 from audit_app.services import checklists, people, review
 from audit_app.services import settings as settings_service
-from audit_app.services.errors import NotFoundError, ServiceError
+from audit_app.services.errors import ServiceError
 
 
 def _day_start(day: date | None) -> datetime | None:
@@ -108,7 +108,7 @@ def approve_visits():
     back = request.form.get("back", "")
     target = back if back.startswith("/") and not back.startswith("//") else url_for("headoffice.review_queue")
     try:
-        result = review.approve_visits(db.session, current_user, _seen(form.visits.data or []), now=_now())
+        result = review.approve_visits(db.session, current_user, _seen(form.visits.data or []), now=now())
     except ServiceError as error:
         flash(error_text(error), "error")
         return redirect(target)
@@ -129,19 +129,14 @@ def review_visit(visit_id: int):
     if form.validate_on_submit():
         try:
             review.decide(db.session, current_user, visit_id, form.decision.data, note=form.note.data or "",
-                          now=_now())
-        except NotFoundError:
-            abort(404)
-        except ServiceError as error:
+                          now=now())
+        except review.ReviewError as error:
             problems = [error_text(error)]
         else:
             flash({"approve": _("Visit approved."), "return": _("Visit returned to the shopper."),
                    "void": _("Visit voided.")}[form.decision.data], "success")
             return redirect(url_for("headoffice.review_queue"))
-    try:
-        detail = review.get_visit(db.session, visit_id, lang=str(get_locale() or "en"), labels=report_labels())
-    except NotFoundError:
-        abort(404)
+    detail = review.get_visit(db.session, visit_id, lang=str(get_locale() or "en"), labels=report_labels())
     form.decision.choices = [c for c in form.decision.choices if c.value in detail.allowed]
     refused = request.method == "POST"  # a decision that was recorded redirected above
     return render_template("headoffice/review_visit.html", visit=detail, form=form, problems=problems), \

@@ -11,7 +11,7 @@ import pytest
 from audit_app.services.checklists import library_dir, load_checklist_file
 from scoring import NA, Checklist, Question, ScoreCard, score
 from scoring.questions import fraction_earned
-from scoring.schema import show_if_answer
+from scoring.show_if import show_if_answer
 
 NAMES = ["in_store_visit", "online_experience", "phone_enquiry", "returns_after_sales"]
 

@@ -1,28 +1,22 @@
-"""Real moving parts for the fault tests: gunicorn in a subprocess, a throwaway PostgreSQL server, a full disk,
-and a small HTTP client that keeps cookies and does not follow redirects."""
+"""Real moving parts for the fault tests: gunicorn in a subprocess, a throwaway PostgreSQL server, a full disk.
+The server and the HTTP client that keeps cookies and does not follow redirects are the shared harness
+(`tools/harness.py`, which the load benchmark uses too)."""
 
 from __future__ import annotations
 
 import os
-import re
 import shutil
-import signal
-import socket
 import subprocess
-import sys
 import tempfile
-import time
-from dataclasses import dataclass
-from http.cookiejar import CookieJar
 from pathlib import Path
-from typing import Any, Callable
-from urllib.error import HTTPError, URLError
-from urllib.parse import urlencode
-from urllib.request import HTTPCookieProcessor, HTTPRedirectHandler, Request, build_opener
 
 import pytest
 
-from audit_app.config import PROJECT_ROOT
+from tools import harness
+from tools.harness import TRANSPORT_ERRORS, Browser, Reply, free_port, wait_for
+
+__all__ = ["TRANSPORT_ERRORS", "Browser", "Gunicorn", "Reply", "ThrowawayPostgres", "fill_disk", "free_port",
+           "mount_small_disk", "skip_or_fail", "unmount", "wait_for"]
 
 REQUIRE = os.environ.get("STORECHECK_REQUIRE_FAULTS") == "1"
 
@@ -33,123 +27,27 @@ def skip_or_fail(reason: str) -> None:
     pytest.skip(reason)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-
-
-# --- HTTP ------------------------------------------------------------------------------------------
-
-
-@dataclass
-class Reply:
-    status: int
-    headers: Any
-    text: str
-
-
-class _NoRedirect(HTTPRedirectHandler):
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
-
-
-CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
-
-
-class Browser:
-    """One person's cookies; every response is returned as it came, redirects included."""
-
-    def __init__(self, base_url: str) -> None:
-        self.base_url = base_url
-        self.opener = build_opener(HTTPCookieProcessor(CookieJar()), _NoRedirect())
-
-    def request(self, method: str, path: str, form: dict[str, str] | None = None, timeout: float = 30) -> Reply:
-        body = urlencode(form).encode() if form is not None else None
-        req = Request(self.base_url + path, data=body, method=method)
-        try:
-            with self.opener.open(req, timeout=timeout) as response:
-                return Reply(response.status, response.headers, response.read().decode())
-        except HTTPError as error:
-            with error:
-                return Reply(error.code, error.headers, error.read().decode())
-
-    def csrf_token(self, path: str) -> str:
-        match = CSRF_RE.search(self.request("GET", path).text)
-        assert match, f"no form on {path}"
-        return match.group(1)
-
-    def sign_in(self, email: str, password: str) -> None:
-        token = self.csrf_token("/login")
-        reply = self.request("POST", "/login", {"email": email, "password": password, "csrf_token": token})
-        assert reply.status == 302, reply.text[:500]
-
-
-TRANSPORT_ERRORS = (ConnectionError, URLError, TimeoutError, OSError)
-
-
 # --- gunicorn --------------------------------------------------------------------------------------
 
 
-class Gunicorn:
-    """The app served by gunicorn, as in production, from the repository's gunicorn.conf.py."""
+class Gunicorn(harness.Gunicorn):
+    """The app served by gunicorn, as in production, on `database_url`, with its files under `workdir`; ready
+    when the constructor returns."""
 
     def __init__(self, database_url: str, workdir: Path, workers: int = 1,
                  extra_env: dict[str, str] | None = None) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
         workdir.mkdir(parents=True, exist_ok=True)
-        self.log_path = workdir / "gunicorn.log"
         env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "fault-test-secret",
                "INSTANCE_DIR": str(workdir / "instance"), "UPLOAD_DIR": str(workdir / "uploads"),
                "GUNICORN_WORKERS": str(workers), "PYTHONUNBUFFERED": "1"}
         env.pop("REDIS_URL", None)
         env.pop("RATELIMIT_STORAGE_URL", None)  # the default set-up: counters in the app's database
         env.update(extra_env or {})
-        self._log = open(self.log_path, "wb")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py",
-             "--bind", f"127.0.0.1:{self.port}", "wsgi:app"],
-            cwd=PROJECT_ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT)
+        super().__init__("wsgi:app", env, workdir / "gunicorn.log")
         self.wait_ready()
 
-    def wait_ready(self, timeout: float = 30) -> None:
-        def ready() -> bool:
-            assert self.process.poll() is None, f"gunicorn exited:\n{self.log()}"
-            try:
-                return Browser(self.url).request("GET", "/healthz", timeout=2).status == 200
-            except TRANSPORT_ERRORS:
-                return False
-
-        wait_for(ready, timeout, "gunicorn to answer /healthz")
-
     def workers(self) -> list[int]:
-        pids: list[int] = []
-        for task in Path(f"/proc/{self.process.pid}/task").iterdir():
-            pids += [int(pid) for pid in (task / "children").read_text().split()]
-        return pids
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self._log.close()
+        return self.worker_pids()
 
 
 # --- a PostgreSQL server of the test's own --------------------------------------------------------

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from scoring import ChecklistError, Problem, Text, checklist_to_data, parse_checklist
+from scoring import ChecklistError, Problem, Text, Word, checklist_to_data, parse_checklist
 
 from .builders import GRADES, QUEUE_BANDS, checklist, opt, q, section
 
@@ -68,7 +68,6 @@ CASES: list[tuple[str, Change, list[tuple[str, str]]]] = [
      [(Q0, "a question must be a mapping of fields (like `key: value`), not 'greeted'")]),
     ("sections that are not a list", set_in("sections", value={"key": "store"}),
      [("sections", "`sections` must be a list")]),
-    ("a checklist that is not a mapping", lambda d: None, []),  # replaced below: parse_checklist(["x"])
     ("an unknown question type", first_question(**q("greeted", "yesno")),
      [(f"{Q0}.type", f"unknown question type 'yesno' (expected one of: {TYPES})")]),
     ("an unknown channel", set_in("channel", value="store"),
@@ -93,7 +92,8 @@ CASES: list[tuple[str, Change, list[tuple[str, str]]]] = [
      [("sections[1].questions[0].key", "the key 'greeted' is already used at sections[0].questions[0]; every "
                                        "section and question needs its own key")]),
     ("a section and a question sharing a key", set_in("sections", 1, "key", value="friendly"),
-     [("sections[1].questions[0].key", "x")]),  # replaced below
+     [("sections[1].key", "the key 'friendly' is already used at sections[0].questions[1]; every section and "
+                          "question needs its own key")]),
     # show_if
     ("show_if naming a missing question",
      set_in("sections", 1, "questions", 0, "show_if", value={"question": "greted", "equals": "yes"}),
@@ -242,8 +242,13 @@ CASES: list[tuple[str, Change, list[tuple[str, str]]]] = [
      [(f"{Q0}.kpi", "unknown kpi 'happiness' (expected one of: csat, ces, nps, fcr, greeting_time, queue_wait, "
                     "response_time, hold_time)")]),
 ]
-CASES = [case for case in CASES if case[0] not in ("a checklist that is not a mapping",
-                                                   "a section and a question sharing a key")]
+
+# A checklist that is not a mapping at all: what a YAML file holds when it is a list, a single word or empty.
+NOT_MAPPINGS: list[tuple[str, Any, str]] = [
+    ("a list", ["in_store"], "a list"),
+    ("a string", "in_store", "'in_store'"),
+    ("nothing", None, "nothing"),
+]
 
 
 def problems_of(data: Any) -> list[tuple[str, str]]:
@@ -263,17 +268,21 @@ def test_each_kind_of_problem_is_reported_at_its_place_in_plain_words(
     assert problems_of(with_(change)) == expected
 
 
-def test_a_checklist_that_is_not_a_mapping_is_one_top_level_problem() -> None:
-    assert problems_of(["in_store"]) == [("", "a checklist must be a mapping of fields (like `key: value`), not a "
-                                              "list")]
+@pytest.mark.parametrize(("name", "data", "described"), NOT_MAPPINGS, ids=[case[0] for case in NOT_MAPPINGS])
+def test_a_checklist_that_is_not_a_mapping_is_one_top_level_problem(name: str, data: Any, described: str) -> None:
+    assert problems_of(data) == [("", f"a checklist must be a mapping of fields (like `key: value`), not {described}")]
 
 
-def test_a_key_shared_by_a_section_and_a_question_is_a_duplicate() -> None:
-    data = with_(set_in("sections", 1, "key", value="friendly"))
-    assert problems_of(data) == [
-        ("sections[1].key", "the key 'friendly' is already used at sections[0].questions[1]; every section and "
-                            "question needs its own key"),
-    ]
+def test_a_problem_carries_its_message_id_and_parameters_beside_its_english() -> None:
+    with pytest.raises(ChecklistError) as caught:
+        parse_checklist(with_(set_in("sections", 0, "questions", 0, "weight", value=-1)))
+    (problem,) = caught.value.problems
+    assert problem.message == "weight must not be negative (got -1)"
+    assert problem.id == "%(what)s must not be negative (got %(got)s)"
+    assert dict(problem.params) == {"what": "weight", "got": "-1"}
+    assert isinstance(problem.params["what"], Word) and not isinstance(problem.params["got"], Word)
+    assert problem.id % dict(problem.params) == problem.message
+    assert Problem("key", "plain words").id == "plain words"
 
 
 def test_every_problem_is_reported_at_once_in_document_order() -> None:

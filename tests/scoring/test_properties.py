@@ -12,7 +12,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from scoring import NA, ScoreCard, card_from_data, card_to_data, checklist_to_data, parse_checklist, score
-from scoring.schema import number_to_data
+from scoring.values import number_to_data
 
 from .reference import fraction, normalise, reference_score
 from .strategies import answer_value, answers_for, checklist_data

@@ -6,6 +6,7 @@ import html as html_lib
 import re
 from typing import Any
 
+import pytest
 from flask.testing import FlaskClient
 
 from audit_app.extensions import db
@@ -166,6 +167,19 @@ def test_export_and_import_through_the_pages_round_trip(world: World, login: Any
     assert response.status_code == 302
     imported = int(response.headers["Location"].rsplit("/", 1)[1])
     assert rubrics.get_version(db.session, imported).definition == rubrics.get_version(db.session, v1).definition
+
+
+@pytest.mark.parametrize("yaml_text", ["- in_store\n- online\n", "in_store\n", "~\n"],
+                         ids=["a list", "a string", "nothing"])
+def test_a_yaml_import_that_is_not_a_mapping_is_refused_with_one_problem(world: World, login: Any,
+                                                                          yaml_text: str) -> None:
+    client = login(world.head)
+    response = _post(client, "/head-office/checklists", {"import-yaml_text": yaml_text})
+    html = html_lib.unescape(response.get_data(as_text=True))
+    assert response.status_code == 422
+    assert html.count("the top level must be a mapping (`key: value` lines)") == 1
+    assert "The YAML was not imported; fix the problems listed above." in html
+    assert "Imported as draft version" not in html
 
 
 def test_a_new_checklist_starts_as_a_valid_draft(world: World, login: Any) -> None:

@@ -112,7 +112,7 @@ def test_every_problem_of_the_broken_checklist_examples_reads_in_japanese(app) -
     import scoring
     from audit_app.headoffice.problems import problem_text
 
-    messages = []
+    problems = []
     for path in sorted((ROOT / "tests" / "checklists" / "broken").glob("*.yaml")):
         try:
             data = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -123,9 +123,9 @@ def test_every_problem_of_the_broken_checklist_examples_reads_in_japanese(app) -
         try:
             scoring.parse_checklist(data)
         except scoring.ChecklistError as error:
-            messages += [problem.message for problem in error.problems]
-    assert len(messages) >= 10
+            problems += error.problems
+    assert len(problems) >= 10
     japanese = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
     with app.test_request_context(), force_locale("ja"):
-        untranslated = [message for message in messages if not japanese.search(problem_text(message))]
+        untranslated = [problem.message for problem in problems if not japanese.search(problem_text(problem))]
     assert untranslated == []

@@ -1,0 +1,23 @@
+"""Head office: the home page (every area's figures, the checklists, the visits waiting for review)."""
+
+from __future__ import annotations
+
+from flask import render_template
+
+from audit_app.extensions import db
+from audit_app.headoffice import bp
+from audit_app.headoffice.common import head_office, lang, now
+from audit_app.services import checklists, dashboards, review
+
+PERIOD_DAYS = 90
+
+
+@bp.route("/")
+@head_office
+def home():
+    period = dashboards.make_period(now(), PERIOD_DAYS)
+    return render_template("headoffice/home.html", period_days=PERIOD_DAYS,
+                           areas=dashboards.list_area_summaries(db.session, None, period=period,
+                                                                lang=lang()),
+                           checklists=checklists.list_checklists(db.session, lang()),
+                           waiting=review.count_visits(db.session))
