@@ -7,7 +7,9 @@ from flask import render_template
 from audit_app.extensions import db
 from audit_app.headoffice import bp
 from audit_app.headoffice.common import head_office, lang, now
-from audit_app.services import checklists, dashboards, review
+from audit_app.services import checklists, review
+from audit_app.services.scores import home as score_home
+from audit_app.services.scores.scope import make_period
 
 PERIOD_DAYS = 90
 
@@ -15,9 +17,8 @@ PERIOD_DAYS = 90
 @bp.route("/")
 @head_office
 def home():
-    period = dashboards.make_period(now(), PERIOD_DAYS)
+    period = make_period(now(), PERIOD_DAYS)
     return render_template("headoffice/home.html", period_days=PERIOD_DAYS,
-                           areas=dashboards.list_area_summaries(db.session, None, period=period,
-                                                                lang=lang()),
+                           areas=score_home.list_area_summaries(db.session, None, period=period, lang=lang()),
                            checklists=checklists.list_checklists(db.session, lang()),
                            waiting=review.count_visits(db.session))

@@ -17,7 +17,8 @@ from audit_app.headoffice.forms import (
 from audit_app.headoffice.problems import problem_line
 from audit_app.i18n import error_text
 from audit_app.routing import query_id
-from audit_app.services import checklists, preview as preview_service, rubrics
+from audit_app.services import checklists, preview as preview_service, rubric_diff, rubrics
+from audit_app.services.scores import rescoring
 from audit_app.services.definitions import checklist_titles_in
 from audit_app.services.errors import ServiceError
 
@@ -83,7 +84,7 @@ def diff(checklist_id: int):
     if old_id is None or new_id is None:
         abort(400)
     try:
-        old, new, lines = rubrics.diff_versions(db.session, old_id, new_id)
+        old, new, lines = rubric_diff.diff_versions(db.session, old_id, new_id)
     except rubrics.RubricError:
         abort(400)
     if old.checklist_id != checklist_id:
@@ -159,7 +160,7 @@ def rescore(version_id: int):
     refuse_unless_valid(ActionForm())
     get_version(version_id)
     try:
-        count = rubrics.rescore_history(db.session, current_user, version_id, now=now())
+        count = rescoring.rescore_history(db.session, current_user, version_id, now=now())
     except ServiceError as error:
         flash(error_text(error), "error")
     else:
@@ -192,5 +193,5 @@ def what_if(version_id: int):
     get_version(version_id)
     form = WhatIfForm(request.args)
     last = form.last.data if form.validate() and form.last.data else 100
-    result = rubrics.what_if(db.session, version_id, last=last)
+    result = rescoring.what_if(db.session, version_id, last=last)
     return render_template("headoffice/what_if.html", result=result, form=form, last=last)

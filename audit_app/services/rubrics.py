@@ -23,7 +23,7 @@ import scoring
 from audit_app.models import Checklist, ChecklistVersion, User, Visit
 from audit_app.services import audit
 from audit_app.services.checklists import YamlTextError, load_yaml_text, retire_replaced_versions
-from audit_app.services.errors import N_, Message, NotFoundError, ServiceError
+from audit_app.services.errors import N_, NotFoundError, ServiceError
 
 Definition = dict[str, Any]
 
@@ -402,27 +402,3 @@ def set_allow_unassigned(session: Session, actor: User, checklist_id: int, allow
     audit.record(session, actor=actor, action="checklist.unassigned", entity_type="checklist", entity_id=checklist.id,
                  now=now, before={"allow_unassigned": before}, after={"allow_unassigned": allowed})
     session.commit()
-
-
-# --- kept for callers not yet moved (head office views): the code lives in the modules named ----------------
-
-
-def diff_versions(session: Session, old_id: int, new_id: int) -> tuple[VersionInfo, VersionInfo, list[Message]]:
-    """See `services.rubric_diff.diff_versions`."""
-    from audit_app.services import rubric_diff
-
-    return rubric_diff.diff_versions(session, old_id, new_id)
-
-
-def what_if(session: Session, version_id: int, *, last: int = 100) -> Any:
-    """See `services.scores.rescoring.what_if`."""
-    from audit_app.services.scores import rescoring
-
-    return rescoring.what_if(session, version_id, last=last)
-
-
-def rescore_history(session: Session, actor: User, version_id: int, *, now: datetime) -> int:
-    """See `services.scores.rescoring.rescore_history`."""
-    from audit_app.services.scores import rescoring
-
-    return rescoring.rescore_history(session, actor, version_id, now=now)
