@@ -105,14 +105,25 @@ def render(figure: Figure, fmt: Format = "svg", *, id_prefix: str = "c", dpi: in
     attributes.update({"class": "chart-svg", "aria-hidden": "true", "focusable": "false"})
     root.attrib.clear()
     root.attrib.update(attributes)
-    return ElementTree.tostring(root, encoding="unicode")
+    return _serialise(root)
 
 
 _SVG_NS = "http://www.w3.org/2000/svg"
 _XLINK_NS = "http://www.w3.org/1999/xlink"
-ElementTree.register_namespace("", _SVG_NS)
-ElementTree.register_namespace("xlink", _XLINK_NS)
 _HREFS = (f"{{{_XLINK_NS}}}href", "href")
+
+
+def _serialise(root: ElementTree.Element) -> str:
+    """The tree as markup with plain SVG names (`<svg xmlns=...>`, `xlink:href`). The names are written here rather
+    than through ElementTree's process-wide prefix registry, which other libraries (WeasyPrint) change."""
+    for element in root.iter():
+        element.tag = element.tag.rpartition("}")[2]
+        for name in [n for n in element.attrib if n.startswith(f"{{{_XLINK_NS}}}")]:
+            element.set("xlink:" + name.rpartition("}")[2], element.attrib.pop(name))
+    attributes = {"xmlns": _SVG_NS, "xmlns:xlink": _XLINK_NS, **root.attrib}
+    root.attrib.clear()
+    root.attrib.update(attributes)
+    return ElementTree.tostring(root, encoding="unicode")
 
 
 def _drop_metadata_and_style_sheets(root: ElementTree.Element) -> None:

@@ -42,6 +42,7 @@ def test_a_chart_needs_no_inline_style_and_every_reference_finds_its_prefixed_id
         charts.compare_chart(["A", "B"], [("x", [50.0, None]), ("y", [75.0, 90.0])], id_prefix="csp-c", bands=bands),
     ]
     for svg, prefix in zip(svgs, ("csp-t", "csp-s", "csp-c")):
+        assert svg.startswith('<svg xmlns="http://www.w3.org/2000/svg"')  # plain names, as WeasyPrint needs
         root = ElementTree.fromstring(svg)  # well-formed XML
         elements = list(root.iter())
         assert not any("style" in el.attrib or el.tag.endswith("}style") for el in elements)
