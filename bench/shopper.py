@@ -118,7 +118,8 @@ def main() -> None:
     section_url = f"/shopper/visits/{visit_id}/sections/7"  # the largest section (checkout)
     html = client.get(section_url).data
     css = (PROJECT_ROOT / "static/css/app.css").read_bytes()
-    js = (PROJECT_ROOT / "static/js/visit.js").read_bytes()
+    js = b"".join(path.read_bytes() for path in [PROJECT_ROOT / "static/js/visit.js",
+                                               *sorted((PROJECT_ROOT / "static/js/visit").glob("*.js"))])
     external = re.findall(rb'(?:src|href)="https?://', html)
     gz = {name: len(gzip.compress(body, 9)) for name, body in (("html", html), ("css", css), ("js", js))}
 

@@ -12,6 +12,7 @@ import io
 import os
 import re
 import threading
+from xml.etree import ElementTree
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from datetime import date
@@ -49,8 +50,6 @@ REFERENCE_COLOUR = "#5b6675"
 SERIES_COLOURS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00")
 HATCHES = ("", "//", "..", "xx", "\\\\", "--")
 
-_ID = re.compile(r'\bid="([^"]+)"')
-
 # Date axes in Japanese: 2026年11月, 12月, 2027年1月 ... (matplotlib's %b would name months in English).
 _JA_DATES = {
     "formats": ["%Y年", "%m月", "%d日", "%H:%M", "%H:%M", "%S.%f"],
@@ -79,47 +78,99 @@ def _date_formatter(locator: AutoDateLocator, lang: str) -> ConciseDateFormatter
 
 
 def render(figure: Figure, fmt: Format = "svg", *, id_prefix: str = "c", dpi: int = 150) -> str:
-    """The figure as inline SVG markup (ids prefixed, so several charts can share a page) or a PNG data URI."""
+    """The figure as inline SVG markup (ids prefixed, so several charts can share a page) or a PNG data URI.
+
+    The SVG carries no `style` attribute and no `<style>` element, so it satisfies a Content-Security-Policy
+    without 'unsafe-inline' styles: matplotlib's inline styles are written as the SVG presentation attributes
+    they stand for, which draw the same in browsers and in WeasyPrint.
+    """
     out = io.BytesIO()
     if fmt == "png":
         figure.savefig(out, format="png", dpi=dpi, facecolor="white")
         return "data:image/png;base64," + base64.b64encode(out.getvalue()).decode("ascii")
     figure.savefig(out, format="svg", facecolor="white", metadata={"Date": None, "Creator": None})
-    svg = out.getvalue().decode("utf-8")
-    svg = svg[svg.index("<svg"):]
-    svg = re.sub(r"\s*<metadata>.*?</metadata>", "", svg, count=1, flags=re.S)
-    ids = set(_ID.findall(svg))
-    for found in sorted(ids, key=len, reverse=True):
-        svg = svg.replace(f'id="{found}"', f'id="{id_prefix}-{found}"')
-        svg = svg.replace(f"#{found})", f"#{id_prefix}-{found})").replace(f'"#{found}"', f'"#{id_prefix}-{found}"')
-    svg = _presentation_attributes(svg)
-    # Scale with the page: keep the viewBox, let CSS decide the width.
-    svg = re.sub(r'<svg([^>]*?) width="[^"]+" height="[^"]+"', r'<svg\1 class="chart-svg" aria-hidden="true" '
-                 r'focusable="false"', svg, count=1)
-    return svg
+    root = ElementTree.fromstring(out.getvalue())
+    _drop_metadata_and_style_sheets(root)
+    _prefix_ids(root, id_prefix)
+    for element in root.iter():
+        _style_to_attributes(element)
+        for name in ("d", "points"):
+            # One line per path command is matplotlib's layout; an attribute would carry each break as "&#10;".
+            if name in element.attrib:
+                element.set(name, " ".join(element.attrib[name].split()))
+    # Scale with the page: keep the viewBox, let CSS decide the width. The stroke defaults are what matplotlib's
+    # style sheet (`*{stroke-linejoin: round; stroke-linecap: butt}`) said for every element; both are inherited.
+    attributes = {"stroke-linejoin": "round", "stroke-linecap": "butt"}
+    attributes.update((k, v) for k, v in root.attrib.items() if k not in ("width", "height"))
+    attributes.update({"class": "chart-svg", "aria-hidden": "true", "focusable": "false"})
+    root.attrib.clear()
+    root.attrib.update(attributes)
+    return _serialise(root)
 
 
-_STYLE_ATTR = re.compile(r'\sstyle="([^"]*)"')
-_STYLE_ELEMENT = re.compile(r"<style[^>]*>.*?</style>", re.S)
+_SVG_NS = "http://www.w3.org/2000/svg"
+_XLINK_NS = "http://www.w3.org/1999/xlink"
+_HREFS = (f"{{{_XLINK_NS}}}href", "href")
 
 
-def _presentation_attributes(svg: str) -> str:
-    """Turn `style="a: b"` into `a="b"` attributes and drop `<style>` elements: pages are served with a
-    Content-Security-Policy that refuses inline styles, and SVG presentation attributes are not styles."""
+def _serialise(root: ElementTree.Element) -> str:
+    """The tree as markup with plain SVG names (`<svg xmlns=...>`, `xlink:href`). The names are written here rather
+    than through ElementTree's process-wide prefix registry, which other libraries (WeasyPrint) change."""
+    for element in root.iter():
+        element.tag = element.tag.rpartition("}")[2]
+        for name in [n for n in element.attrib if n.startswith(f"{{{_XLINK_NS}}}")]:
+            element.set("xlink:" + name.rpartition("}")[2], element.attrib.pop(name))
+    attributes = {"xmlns": _SVG_NS, "xmlns:xlink": _XLINK_NS, **root.attrib}
+    root.attrib.clear()
+    root.attrib.update(attributes)
+    return ElementTree.tostring(root, encoding="unicode")
 
-    def attributes(match: re.Match[str]) -> str:
-        parts = []
-        for declaration in match.group(1).split(";"):
-            name, _, value = declaration.partition(":")
-            name, value = name.strip(), value.strip().replace('"', "'")
-            if name and value:
-                parts.append(f'{name}="{value}"')
-        return (" " + " ".join(parts)) if parts else ""
 
-    svg = _STYLE_ELEMENT.sub("", svg)
-    svg = _STYLE_ATTR.sub(attributes, svg)
-    # What the dropped <style> element said for every element.
-    return svg.replace("<svg ", '<svg stroke-linejoin="round" stroke-linecap="butt" ', 1)
+def _drop_metadata_and_style_sheets(root: ElementTree.Element) -> None:
+    """Remove `<metadata>` and `<style>` elements (and a `<defs>` left empty by that)."""
+    for parent in list(root.iter()):
+        for child in list(parent):
+            if child.tag in (f"{{{_SVG_NS}}}metadata", f"{{{_SVG_NS}}}style"):
+                parent.remove(child)
+    for child in list(root):
+        if child.tag == f"{{{_SVG_NS}}}defs" and len(child) == 0:
+            root.remove(child)
+
+
+def _prefix_ids(root: ElementTree.Element, prefix: str) -> None:
+    """Prefix every id with `prefix` and every reference to one (`url(#id)` values, `href="#id"`)."""
+    ids = {element.attrib["id"] for element in root.iter() if "id" in element.attrib}
+    for element in root.iter():
+        for name, value in list(element.attrib.items()):
+            if name == "id":
+                element.set(name, f"{prefix}-{value}")
+            elif name in _HREFS and value.startswith("#") and value[1:] in ids:
+                element.set(name, f"#{prefix}-{value[1:]}")
+            elif name == "style" or value.startswith("url(#"):
+                element.set(name, _prefix_urls(value, prefix, ids))
+
+
+def _prefix_urls(value: str, prefix: str, ids: set[str]) -> str:
+    """`value` with each `url(#id)` naming one of `ids` turned into `url(#prefix-id)`."""
+    pieces = value.split("url(#")
+    for index in range(1, len(pieces)):
+        target, bracket, rest = pieces[index].partition(")")
+        if bracket and target in ids:
+            pieces[index] = f"{prefix}-{target}){rest}"
+    return "url(#".join(pieces)
+
+
+def _style_to_attributes(element: ElementTree.Element) -> None:
+    """Turn `style="a: b; c: d"` into the presentation attributes `a="b" c="d"` (a style wins over an attribute
+    of the same name, so it replaces it). matplotlib writes only properties that are presentation attributes."""
+    style = element.attrib.pop("style", None)
+    if style is None:
+        return
+    for declaration in style.split(";"):
+        name, _, value = declaration.partition(":")
+        name, value = name.strip(), value.strip()
+        if name and value:
+            element.set(name, value)
 
 
 def _text_width(text: str) -> float:

@@ -2,9 +2,13 @@
    Pages: network first, the last copy when offline. Static files: cache first, refreshed in the background. */
 "use strict";
 var PAGES = "storecheck-pages-v1";
-var STATIC = "storecheck-static-v2";
+var STATIC = "storecheck-static-v3";    // a new name whenever the files below change: installed together, in step
 var OFFLINE = "/shopper/__offline__";  // the offline page in the shopper's language, written by the pages
-var ASSETS = ["/static/css/app.css", "/static/js/visit.js", "/static/icons/favicon.svg"];
+// visit.js and every module it imports (templates/shopper/_scripts.html loads the same list).
+var MODULES = ["common", "net", "outbox", "sync", "show-if", "stopwatch", "photos", "section-form", "review", "actions",
+               "worker"];
+var ASSETS = ["/static/css/app.css", "/static/js/visit.js", "/static/icons/favicon.svg"].concat(
+  MODULES.map(function (name) { return "/static/js/visit/" + name + ".js"; }));
 
 self.addEventListener("install", function (event) {
   event.waitUntil(caches.open(STATIC).then(function (cache) { return cache.addAll(ASSETS); }).then(function () { return self.skipWaiting(); }));

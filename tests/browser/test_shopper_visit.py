@@ -85,10 +85,6 @@ def _wait_for_offline_copies(page: Any, count: int) -> None:
         arg=count, timeout=15000)
 
 
-# Known intermittent failure (about one run in four, more under load): the submit after the last queued save is
-# sometimes refused as incomplete (422) although the review page counted every answer. Rerun once until the
-# race between the outbox's last send and the submit is found; a second failure is a real one.
-@pytest.mark.flaky(reruns=1)
 def test_a_shopper_completes_a_visit_through_a_lost_connection(page: Any, context: Any, live_server: str,
                                                              world: World, in_store: Any, receipt: Path,
                                                              axe_source: str) -> None:

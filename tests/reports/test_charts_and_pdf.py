@@ -6,6 +6,7 @@ import io
 import re
 from datetime import date
 from fractions import Fraction
+from xml.etree import ElementTree
 
 import pytest
 from pypdf import PdfReader
@@ -29,6 +30,33 @@ def test_two_charts_on_one_page_share_no_ids_and_carry_no_script() -> None:
     ids = re.findall(r'id="([^"]+)"', trend + bars)
     assert len(ids) == len(set(ids))
     assert "銀座" in trend and "スタッフ" in bars  # text stays text (svg.fonttype none)
+
+
+def test_a_chart_needs_no_inline_style_and_every_reference_finds_its_prefixed_id() -> None:
+    bands = ((85.0, "#1a7f37"), (0.0, "#cf222e"))
+    svgs = [
+        charts.trend_chart([(date(2026, 1, 5), 80.0), (date(2026, 2, 9), 71.5)], [(date(2026, 1, 15), 75.0)],
+                           store_label="Store", reference_label="Area", id_prefix="csp-t", bands=bands),
+        charts.sections_chart([("Staff", 80.0, 70.0)], store_label="Store", reference_label="Area",
+                              id_prefix="csp-s", bands=bands),
+        charts.compare_chart(["A", "B"], [("x", [50.0, None]), ("y", [75.0, 90.0])], id_prefix="csp-c", bands=bands),
+    ]
+    for svg, prefix in zip(svgs, ("csp-t", "csp-s", "csp-c")):
+        assert svg.startswith('<svg xmlns="http://www.w3.org/2000/svg"')  # plain names, as WeasyPrint needs
+        root = ElementTree.fromstring(svg)  # well-formed XML
+        elements = list(root.iter())
+        assert not any("style" in el.attrib or el.tag.endswith("}style") for el in elements)
+        assert not any(el.tag.endswith("}metadata") for el in elements)
+        ids = {el.attrib["id"] for el in elements if "id" in el.attrib}
+        assert ids and all(i.startswith(prefix + "-") for i in ids)
+        references = [v.split("url(#", 1)[1].split(")", 1)[0] for el in elements for v in el.attrib.values()
+                      if "url(#" in v]
+        references += [v[1:] for el in elements for k, v in el.attrib.items() if k.endswith("href")]
+        assert references and set(references) <= ids
+        assert root.get("class") == "chart-svg" and root.get("viewBox") and root.get("width") is None
+        # What matplotlib's inline styles said is kept as presentation attributes.
+        assert any(el.get("fill") in ("#1a7f37", "#cf222e") for el in elements)
+        assert any(el.get("font-family") for el in elements if el.tag.endswith("}text"))
 
 
 def test_the_trend_chart_names_months_in_the_readers_language() -> None:

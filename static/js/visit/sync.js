@@ -1,0 +1,131 @@
+/* Sending what waits on this phone: the outbox (one send at a time, in order), saves kept by older versions of
+   these files, and an offline submit once its answers are in; and the banner counting what is waiting. */
+import { COUNT, CONFLICT, SUBMIT, LEGACY, store, load, drop, keysWith, messagesOf, fill, pageVisit } from "./common.js";
+import { formDataOf, isJson, signedOut, post } from "./net.js";
+import { outbox } from "./outbox.js";
+
+/* --- the banner: what is waiting on this phone ---------------------------------------------------------- */
+var banner = document.querySelector("[data-sync-banner]");
+var bannerText = messagesOf(banner);
+export var bannerState = {
+  sentThisPage: false,
+  hadWaiting: false,        // answers waited on this phone while this page was open (or when it opened)
+  problemsElsewhere: null
+};
+function waitingCount(entries) {
+  var keys = {};
+  entries.forEach(function (e) { (e.changed || []).forEach(function (k) { keys[e.visit + ":" + k] = true; }); });
+  return Object.keys(keys).length;
+}
+export function showBanner(entries) {
+  if (!banner) return;
+  var mine = entries.filter(function (e) { return !pageVisit || e.visit === pageVisit; });
+  var n = waitingCount(mine);
+  var text = "", kind = "";
+  if (n > 0 && !navigator.onLine) bannerState.hadWaiting = true;
+  if (n > 0) {
+    text = fill(n === 1 ? bannerText.one : bannerText.other, { n: n });
+    if (navigator.onLine) text += " " + (bannerText.sending || "");
+    kind = "waiting";
+  } else if (!navigator.onLine) {
+    text = bannerText.offline; kind = "waiting";
+  } else if (bannerState.problemsElsewhere) {
+    text = bannerState.problemsElsewhere; kind = "problem";
+  } else {
+    var elsewhere = keysWith(CONFLICT + (pageVisit || "")).map(function (k) { return +k.split(":").pop() + 1; })
+      .sort(function (a, b) { return a - b; });
+    if (elsewhere.length) { text = fill(bannerText.conflicts, { s: elsewhere.join(", ") }); kind = "problem"; }
+    // "All sent" closes a time offline (or answers found waiting), not every save made online.
+    if (bannerState.sentThisPage && bannerState.hadWaiting) { text = bannerText.sent + (text ? " " + text : ""); kind = kind || "sent"; }
+  }
+  banner.hidden = !text;
+  banner.textContent = text;
+  banner.className = "sync-banner" + (kind ? " sync-" + kind : "");
+}
+export function refreshBanner() { return outbox.all().then(function (entries) { showBanner(entries); return entries; }); }
+
+/* --- sending the outbox ----------------------------------------------------------------------------------- */
+/* Page parts told about each answer from the server: function (entry, body). */
+export var listeners = [];
+var flushing = null, again = false, flushedOnce = false;
+/* Sends every waiting entry; a call made while a send is running resolves after one more full pass. */
+export function flush() {
+  if (flushing) { again = true; return flushing; }
+  flushing = sendAll().then(function (result) {
+    flushing = null;
+    if (again) { again = false; return flush(); }
+    return result;
+  }, function () { flushing = null; });
+  return flushing;
+}
+function sendAll() {
+  var sent = 0;
+  if (!navigator.onLine) return refreshBanner().then(function () { return { sent: 0 }; });
+  return outbox.all().then(function (entries) {
+    if (entries.some(function (e) { return !pageVisit || e.visit === pageVisit; }) && !flushedOnce) bannerState.hadWaiting = true;
+    flushedOnce = true;
+    showBanner(entries);
+    return entries.reduce(function (chain, entry) {
+      return chain.then(function (go) {
+        if (!go) return false;
+        return post(entry.url, formDataOf(entry.fields, entry.files)).then(function (response) {
+          if (signedOut(response)) return false;                        // keep it: sent after signing in again
+          if (!isJson(response)) {
+            if (response.status === 403 || response.status === 404) return outbox.remove(entry.id).then(function () { return true; });
+            return false;                                               // e.g. an expired form: try again later
+          }
+          return response.json().then(function (body) {
+            sent += 1;
+            if (!body.bases) {                                          // the visit can no longer change
+              bannerState.problemsElsewhere = body.message || null;
+              return outbox.remove(entry.id).then(function () { return true; });
+            }
+            drop(COUNT + entry.visit + ":" + entry.section);
+            // Kept until the section is on screen, which shows each conflict beside its question.
+            if (Object.keys(body.conflicts || {}).length) store(CONFLICT + entry.id, body.conflicts);
+            return outbox.sent(entry.id, entry.rev, body.bases, body.comment_bases, body.conflicts, entry.changed).then(function () {
+              listeners.forEach(function (listen) { listen(entry, body); });
+              return true;
+            });
+          });
+        }, function () { return false; });                             // the connection dropped: later
+      });
+    }, Promise.resolve(true));
+  }).then(function () {
+    if (sent) bannerState.sentThisPage = true;
+    return refreshBanner().then(function (left) { return { sent: sent, left: left }; });
+  });
+}
+
+/* Whole-form saves kept by a previous version of these pages, without base tokens: sent once as they are. */
+export function sendLegacy() {
+  return keysWith(LEGACY).reduce(function (chain, k) {
+    return chain.then(function () {
+      var item = load(k);
+      if (!item) { drop(k); return; }
+      return post(item.url, formDataOf(item.fields.filter(function (f) { return !/^q-/.test(f[0]) || f[1] !== ""; }))).then(function (response) {
+        if (isJson(response)) drop(k);
+      });
+    }).catch(function () { /* later */ });
+  }, Promise.resolve());
+}
+/* Everything kept on this phone, answers first, then a submit made offline (which then leaves the page). */
+export function syncPending() {
+  if (!navigator.onLine) return refreshBanner();
+  return sendLegacy().then(flush).then(function () {
+    var submits = keysWith(SUBMIT);
+    return submits.reduce(function (p, k) {
+      return p.then(function () {
+        var item = load(k);
+        return outbox.all().then(function (left) {
+          if (left.some(function (e) { return item && e.visit === k.slice(SUBMIT.length); })) return;  // answers first
+          return post(item.url, formDataOf(item.fields)).then(function (response) {
+            if (signedOut(response)) return;               // keep it: it is sent after signing in again
+            drop(k);
+            window.location.href = response.ok ? item.next : item.url.replace(/\/submit$/, "/review");
+          });
+        });
+      }).catch(function () { /* try again when online */ });
+    }, Promise.resolve());
+  });
+}
