@@ -12,7 +12,6 @@ from audit_app.auth.forms import ChangePasswordForm, ChooseLanguageForm, SignInF
 from audit_app.auth.throttle import LimiterSignInThrottle
 from audit_app.extensions import db, limiter
 from audit_app.i18n import message_text
-from audit_app.languages import LANGUAGES
 from audit_app.services import users as user_service
 
 # A language picked before signing in, kept apart from the session's language so that only a real choice (and
@@ -56,6 +55,7 @@ def login():
             user = user_service.authenticate(
                 db.session, email=form.email.data, password=form.password.data,
                 now=datetime.now(timezone.utc), throttle=LimiterSignInThrottle.for_request(),
+                chosen_locale=session.get(SIGN_IN_LOCALE),
             )
         except user_service.SignInThrottledError:
             form.form_errors.append(_("Too many failed sign-ins. Please wait a few minutes and try again."))
@@ -63,12 +63,8 @@ def login():
         except user_service.InvalidCredentialsError:
             form.form_errors.append(_("That e-mail and password do not match. Please try again."))
         else:
-            chosen = session.get(SIGN_IN_LOCALE)
             session.clear()
             login_user(user)
-            if chosen in LANGUAGES and chosen != user.locale:
-                # Chosen on the sign-in page just now: it wins over the saved choice, and becomes it.
-                user_service.set_locale(db.session, user, chosen)
             session["locale"] = user.locale
             return redirect(_safe_next(form.next.data) or url_for("auth.index"))
     else:

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from audit_app.languages import LANGUAGES
 from audit_app.models import ROLES, Area, User
 from audit_app.services import audit
 from audit_app.services.errors import N_, Message, ServiceError, message
@@ -110,8 +111,10 @@ def create_user(
 
 
 def authenticate(session: Session, *, email: str, password: str, now: datetime,
-                 throttle: SignInThrottle | None = None) -> User:
+                 throttle: SignInThrottle | None = None, chosen_locale: str | None = None) -> User:
     """Return the user whose password matches.
+
+    `chosen_locale`, a language picked on the sign-in page just now, wins over the one the user saved and becomes it.
 
     Raises InvalidCredentialsError (the same for an unknown e-mail and a wrong password) and SignInThrottledError
     when `throttle` says this client has failed too often; the throttle counts the same for unknown e-mails, and
@@ -132,7 +135,21 @@ def authenticate(session: Session, *, email: str, password: str, now: datetime,
         raise InvalidCredentialsError()
     if throttle is not None:
         throttle.record_success(email)
+    if chosen_locale in LANGUAGES and chosen_locale != user.locale:
+        set_locale(session, user, chosen_locale)  # type: ignore[arg-type]
     return user  # type: ignore[return-value]
+
+
+def user_for_session(session: Session, session_id: str) -> User | None:
+    """The active user a sign-in session names ("<user id>:<session token>"), or None when it names nobody now
+    (unknown, deactivated, or signed out everywhere since)."""
+    uid, _, token = session_id.partition(":")
+    if not uid.isdigit() or not token:
+        return None
+    user = session.get(User, int(uid))
+    if user is None or user.session_token != token or not user.is_active:
+        return None
+    return user
 
 
 def end_sessions(session: Session, user: User) -> None:
