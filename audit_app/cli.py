@@ -10,14 +10,19 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from audit_app.extensions import db
-from audit_app.config import PROJECT_ROOT
+from audit_app.config import PROJECT_ROOT, Config
 from audit_app.services import backup as backup_service
 from audit_app.services import checklists as checklist_service
+from audit_app import worker as worker_process
 from audit_app.services import jobs, org, seed, users
 
 
 def _now() -> datetime:
     return datetime.now(timezone.utc)
+
+
+def _config() -> Config:
+    return current_app.config["STORECHECK_CONFIG"]  # type: ignore[no-any-return]
 
 
 checklists_cli = AppGroup("checklists", help="Work with checklist files.")
@@ -44,7 +49,8 @@ def seed_demo(size: str, if_empty: bool) -> None:
     if if_empty and seed.has_users(db.session):
         click.echo("The database already has data; demo data not loaded.")
         return
-    summary = seed.seed_demo(db.session, now=_now(), upload_dir=Path(current_app.config["UPLOAD_DIR"]), size=size)
+    summary = seed.seed_demo(db.session, now=_now(), upload_dir=Path(current_app.config["UPLOAD_DIR"]), size=size,
+                             password_hash_method=_config().password_hash_method)
     click.echo(f"Demo data: {summary.regions} regions, {summary.areas} areas, {summary.stores} stores, "
                f"{summary.users} users, {summary.checklists} checklists, {summary.visits} visits "
                f"({summary.created_visits} new).")
@@ -68,7 +74,8 @@ def create_user(email: str, name: str, role: str, areas: tuple[str, ...], locale
     """Create a user who can sign in."""
     try:
         user = users.create_user(db.session, email=email, name=name, role=role, password=password,
-                                 locale=locale, area_codes=areas, now=_now())
+                                 locale=locale, area_codes=areas, now=_now(),
+                                 password_hash_method=_config().password_hash_method)
     except users.UserError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"Created {user.role} {user.email}.")
@@ -134,7 +141,7 @@ def restore_backup(archive: Path, yes: bool) -> None:
 def worker(burst: bool) -> None:
     """Run background jobs (batch PDF scorecards) from the queue at REDIS_URL."""
     try:
-        jobs.run_worker(current_app.config["STORECHECK_CONFIG"], db.engine, burst=burst, echo=click.echo)
+        worker_process.run_worker(_config(), db.engine, burst=burst, echo=click.echo)
     except jobs.JobQueueUnavailableError as error:
         raise click.ClickException(str(error)) from None
 

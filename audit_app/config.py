@@ -74,7 +74,14 @@ class Config:
     redis_url: str | None = None
     # Reverse proxies in front of the app whose X-Forwarded-For/-Proto headers are believed (0: none).
     trusted_proxies: int = 0
+    # How passwords are hashed (werkzeug's method names); tests choose a cheap one.
+    password_hash_method: str = "scrypt"
     extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # The flask-style key in `extra` is still honoured, and becomes the typed field.
+        if "PASSWORD_HASH_METHOD" in self.extra:
+            object.__setattr__(self, "password_hash_method", str(self.extra["PASSWORD_HASH_METHOD"]))
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Config":
@@ -124,6 +131,7 @@ class Config:
             "BABEL_DEFAULT_LOCALE": self.default_locale,
             "BABEL_DEFAULT_TIMEZONE": self.default_timezone,
             "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).parent / "translations"),
+            "PASSWORD_HASH_METHOD": self.password_hash_method,
             "STORECHECK_CONFIG": self,
             **dict(self.extra),
         }

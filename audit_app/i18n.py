@@ -10,9 +10,10 @@ from flask_babel import get_locale, gettext
 from flask_login import current_user
 
 from audit_app.extensions import babel
+from audit_app.languages import LANGUAGES
 from audit_app.services.errors import Listing, Message, ServiceError
 
-LANGUAGES = {"en": "English", "ja": "日本語"}
+__all__ = ["LANGUAGES", "error_text", "init_i18n", "message_text", "select_locale"]
 
 
 def select_locale() -> str | None:

@@ -3,7 +3,7 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, PasswordField, StringField
 from wtforms.validators import AnyOf, DataRequired, EqualTo, Length
 
-from audit_app.i18n import LANGUAGES
+from audit_app.languages import LANGUAGES
 
 
 class SignInForm(FlaskForm):

@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 
 from audit_app.extensions import db, login_manager
 from audit_app.models import User
+from audit_app.services import users
 
 
 def init_login(app: Flask) -> None:
@@ -19,10 +20,4 @@ def init_login(app: Flask) -> None:
 
 
 def load_user(user_id: str) -> User | None:
-    uid, _, token = user_id.partition(":")
-    if not uid.isdigit() or not token:
-        return None
-    user = db.session.get(User, int(uid))
-    if user is None or user.session_token != token or not user.is_active:
-        return None
-    return user
+    return users.user_for_session(db.session, user_id)

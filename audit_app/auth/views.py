@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
-from flask import flash, redirect, render_template, request, session, url_for
+from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
@@ -11,7 +11,7 @@ from audit_app.auth import bp
 from audit_app.auth.forms import ChangePasswordForm, ChooseLanguageForm, SignInForm, SignOutForm
 from audit_app.auth.throttle import LimiterSignInThrottle
 from audit_app.extensions import db, limiter
-from audit_app.i18n import LANGUAGES, message_text
+from audit_app.i18n import message_text
 from audit_app.services import users as user_service
 
 # A language picked before signing in, kept apart from the session's language so that only a real choice (and
@@ -55,6 +55,7 @@ def login():
             user = user_service.authenticate(
                 db.session, email=form.email.data, password=form.password.data,
                 now=datetime.now(timezone.utc), throttle=LimiterSignInThrottle.for_request(),
+                chosen_locale=session.get(SIGN_IN_LOCALE),
             )
         except user_service.SignInThrottledError:
             form.form_errors.append(_("Too many failed sign-ins. Please wait a few minutes and try again."))
@@ -62,12 +63,8 @@ def login():
         except user_service.InvalidCredentialsError:
             form.form_errors.append(_("That e-mail and password do not match. Please try again."))
         else:
-            chosen = session.get(SIGN_IN_LOCALE)
             session.clear()
             login_user(user)
-            if chosen in LANGUAGES and chosen != user.locale:
-                # Chosen on the sign-in page just now: it wins over the saved choice, and becomes it.
-                user_service.set_locale(db.session, user, chosen)
             session["locale"] = user.locale
             return redirect(_safe_next(form.next.data) or url_for("auth.index"))
     else:
@@ -107,8 +104,9 @@ def change_password():
     status = 200
     if form.validate_on_submit():
         user = current_user._get_current_object()
-        problems = user_service.change_password(db.session, user, current=form.current.data, new=form.new.data,
-                                                now=datetime.now(timezone.utc))
+        problems = user_service.change_password(
+            db.session, user, current=form.current.data, new=form.new.data, now=datetime.now(timezone.utc),
+            password_hash_method=current_app.config["STORECHECK_CONFIG"].password_hash_method)
         if not problems:
             login_user(user)  # this session carries on under the new token; every other one has ended
             flash(_("Your password has been changed. You are still signed in here and signed out everywhere else."),

@@ -1,7 +1,7 @@
 """Background jobs: an area's PDF scorecards as a zip, with progress, for the person who asked.
 
-With `REDIS_URL` set, a job is queued on RQ and a worker (`flask --app wsgi worker`) runs it; its state lives in
-the RQ job's meta. Without it the job runs in the web process during the request that starts it, and its state
+With `REDIS_URL` set, a job is queued on RQ and a worker (`flask --app wsgi worker`, see audit_app/worker.py)
+runs it; its state lives in the RQ job's meta. Without it the job runs in the web process during the request that starts it, and its state
 is a small JSON file under `instance/jobs/`. Either way the finished zip is written to `UPLOAD_DIR/jobs/` (shared
 between web servers and workers), the same `JobState` describes the job, and only the person who asked (or head
 office) may see it, and only while they may see the area.
@@ -12,10 +12,8 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import os
 import re
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -23,7 +21,6 @@ from typing import Any, Mapping
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date as babel_format_date
-from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from audit_app.config import Config
@@ -38,6 +35,8 @@ JOB_TIMEOUT = timedelta(hours=1)
 # Finished and failed jobs, and their zips, are kept this long.
 KEEP_FOR = timedelta(days=1)
 JOB_ID = re.compile(r"[0-9a-f]{32}")
+# What an RQ worker runs for a job (it builds the app, so it lives outside the services).
+WORKER_ENTRY_POINT = "audit_app.worker.perform_queued_job"
 # Why a job failed, as a code the job page words in the reader's language.
 ERROR_FAILED = "failed"  # an unexpected error (logged by the worker)
 ERROR_INTERRUPTED = "interrupted"  # the process running it went away
@@ -196,10 +195,10 @@ class RedisJobQueue(JobQueue):
 
         try:
             Queue(QUEUE_NAME, connection=self.connection).enqueue_call(
-                "audit_app.services.jobs.perform_queued_job", args=(record["id"],), job_id=record["id"],
+                WORKER_ENTRY_POINT, args=(record["id"],), job_id=record["id"],
                 meta=record, timeout=int(JOB_TIMEOUT.total_seconds()), result_ttl=int(KEEP_FOR.total_seconds()),
                 failure_ttl=int(KEEP_FOR.total_seconds()), description=f"scorecards of area {record['area_id']}")
-        except _redis_errors() as error:
+        except redis_errors() as error:
             raise JobQueueUnavailableError(N_("The job queue cannot be reached just now.")) from error
 
     def _fetch(self, job_id: str) -> Any:
@@ -210,7 +209,7 @@ class RedisJobQueue(JobQueue):
             return Job.fetch(job_id, connection=self.connection)
         except NoSuchJobError:
             return None
-        except _redis_errors() as error:
+        except redis_errors() as error:
             raise JobQueueUnavailableError(N_("The job queue cannot be reached just now.")) from error
 
     def load(self, job_id: str) -> dict[str, Any] | None:
@@ -230,7 +229,8 @@ class RedisJobQueue(JobQueue):
             job.save_meta()
 
 
-def _redis_errors() -> tuple[type[Exception], ...]:
+def redis_errors() -> tuple[type[Exception], ...]:
+    """What redis raises when it cannot be reached."""
     import redis
 
     return (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
@@ -374,49 +374,3 @@ def date_formatter(lang: str, timezone_name: str) -> pdf_jobs.DateFormatter:
         return babel_format_date(value, format="medium", locale=lang)
 
     return format_value
-
-
-# --- workers -------------------------------------------------------------------------------------------------
-
-
-def perform_queued_job(job_id: str) -> None:
-    """What an RQ worker runs: one job, in a fresh app context (its own database session) of the worker's app."""
-    from flask import current_app, has_app_context
-
-    from audit_app.extensions import db
-
-    if has_app_context():
-        app = current_app._get_current_object()  # type: ignore[attr-defined]
-    else:  # a plain `rq worker` rather than `flask --app wsgi worker`
-        from audit_app import create_app
-
-        app = create_app()
-    with app.app_context():
-        try:
-            run_area_scorecards(db.session, job_id, queue=job_queue(app.config["STORECHECK_CONFIG"]),
-                                now=datetime.now(timezone.utc))
-        finally:
-            db.session.remove()
-
-
-def run_worker(config: Config, engine: Engine, *, burst: bool = False,
-               echo: Callable[[str], None] = print) -> None:
-    """Run an RQ worker on the job queue until stopped (with `burst`, until the queue is empty).
-
-    Each job runs in a forked child that exits afterwards, so WeasyPrint's memory goes back to the system after
-    every batch. Raises JobQueueUnavailableError when REDIS_URL is unset or Redis does not answer.
-    """
-    from rq import Worker
-
-    if not config.redis_url:
-        raise JobQueueUnavailableError(N_("Set REDIS_URL to run a worker; without it batches run in the web process."))
-    connection = redis_connection(config.redis_url)
-    try:
-        connection.ping()
-    except _redis_errors() as error:
-        raise JobQueueUnavailableError(N_("Redis does not answer at REDIS_URL.")) from error
-    # Database connections must not be shared with the forked children that run the jobs.
-    engine.dispose()
-    os.register_at_fork(after_in_child=lambda: engine.dispose(close=False))
-    echo(f"Working the {QUEUE_NAME!r} queue.")
-    Worker([QUEUE_NAME], connection=connection).work(burst=burst)

@@ -12,14 +12,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from audit_app.i18n import LANGUAGES
+from audit_app.languages import LANGUAGES
 from audit_app.models import ROLES, Area, Region, Store, User, area_managers
 from audit_app.services import audit
 from audit_app.services.errors import N_, Listing, Message, NotFoundError, ServiceError, message
 from audit_app.services.org import ImportRejectedError, ImportReport, read_csv_rows, too_long
 from audit_app.services.passwords import MIN_LENGTH as MIN_PASSWORD_LENGTH
 from audit_app.services.passwords import password_problem
-from audit_app.services.users import hash_password, normalise_email
+from audit_app.services.users import DEFAULT_PASSWORD_HASH_METHOD, hash_password, normalise_email
 
 
 class PeopleError(ServiceError):
@@ -267,7 +267,8 @@ def _person_problems(session: Session, *, role: str, locale: str, area_codes: li
 
 
 def save_person(session: Session, actor: User, *, user_id: int | None, email: str, name: str, role: str,
-                locale: str, area_codes: list[str], region_code: str, password: str, now: datetime) -> User:
+                locale: str, area_codes: list[str], region_code: str, password: str, now: datetime,
+                password_hash_method: str = DEFAULT_PASSWORD_HASH_METHOD) -> User:
     """Create or edit a person. A new person needs a password; an edit changes it only when one is given
     (and signs them out everywhere). Raises PeopleError with every problem, NotFoundError."""
     email = normalise_email(email)
@@ -295,7 +296,7 @@ def save_person(session: Session, actor: User, *, user_id: int | None, email: st
         before = None
     user.email, user.name, user.role, user.locale = email, name.strip() or email, role, locale
     user.region_id = region.id if region else None
-    _store_person(session, user, password, areas)
+    _store_person(session, user, password, areas, password_hash_method)
     after = {"email": email, "name": user.name, "role": role, "locale": locale, "region_id": user.region_id,
              "areas": sorted(area_codes)}
     audit.record(session, actor=actor, action="user.update" if user_id else "user.create", entity_type="user",
@@ -311,10 +312,10 @@ MAX_IMPORT_PASSWORDS = 100
 USER_COLUMNS = ("email", "name", "role", "locale", "areas", "region", "password")
 
 
-def _store_person(session: Session, user: User, password: str, areas: list[Area]) -> None:
+def _store_person(session: Session, user: User, password: str, areas: list[Area], password_hash_method: str) -> None:
     """Add or update the row: a new password (which ends the person's sessions) and their areas, replaced."""
     if password:
-        user.password_hash = hash_password(password)
+        user.password_hash = hash_password(password, password_hash_method)
         user.session_token = secrets.token_hex(16)
     session.add(user)
     session.flush()
@@ -323,8 +324,8 @@ def _store_person(session: Session, user: User, password: str, areas: list[Area]
         session.execute(area_managers.insert(), [{"user_id": user.id, "area_id": a.id} for a in areas])
 
 
-def import_people(session: Session, actor: User, csv_text: str, *, now: datetime,
-                  dry_run: bool = False) -> ImportReport:
+def import_people(session: Session, actor: User, csv_text: str, *, now: datetime, dry_run: bool = False,
+                  password_hash_method: str = DEFAULT_PASSWORD_HASH_METHOD) -> ImportReport:
     """Create or update people from CSV (columns: email, name, role[, locale, areas, region, password]).
 
     `areas` is a space-separated list of area codes (area managers only). A new person needs a password of at
@@ -401,7 +402,7 @@ def import_people(session: Session, actor: User, csv_text: str, *, now: datetime
                         is_active_user=True)
         for key, value in values.items():
             setattr(user, key, value)
-        _store_person(session, user, password, areas)
+        _store_person(session, user, password, areas, password_hash_method)
     audit.record(session, actor=actor, action="user.import", entity_type="user", entity_id="*", now=now,
                  after={"created": report.created, "updated": report.updated},
                  detail=f"{len(report.created)} created, {len(report.updated)} updated")

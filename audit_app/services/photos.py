@@ -17,7 +17,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from audit_app.models import Photo, User
-from audit_app.services.errors import N_, ServiceError
+from audit_app.services import access
+from audit_app.services.errors import N_, NotFoundError, ServiceError
 
 MAX_BYTES = 15 * 1024 * 1024
 MAX_PIXELS = 40_000_000  # a 40-megapixel phone photo; anything larger is refused before decoding
@@ -119,6 +120,23 @@ def photo_paths(upload_dir: Path, sha256: str) -> tuple[Path, Path]:
     """Where a photo and its thumbnail live: fanned out by the first two hex digits of the hash."""
     folder = upload_dir / sha256[:2]
     return folder / f"{sha256}.jpg", folder / f"{sha256}.thumb.jpg"
+
+
+PHOTO_VARIANTS = ("full", "thumb")
+
+
+def photo_file_for(session: Session, user: User, photo_id: int, variant: str, *, upload_dir: Path) -> Path:
+    """The JPEG file of a visit photo ("full" or "thumb") for a reader who may see its visit (access.visit_for).
+    Raises NotFoundError (no such photo, or its file is gone) and PermissionDeniedError."""
+    photo = session.get(Photo, photo_id)
+    if photo is None or variant not in PHOTO_VARIANTS:
+        raise NotFoundError(N_("No such visit."))
+    access.visit_for(session, user, photo.visit_id)
+    full, thumb = photo_paths(upload_dir, photo.sha256)
+    path = full if variant == "full" else thumb
+    if not path.exists():
+        raise NotFoundError(N_("No such visit."))
+    return path
 
 
 def store_photo(session: Session, visit_id: int, question_key: str, clean: CleanImage, *, upload_dir: Path,

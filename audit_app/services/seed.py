@@ -118,13 +118,14 @@ def has_users(session: Session) -> bool:
 
 
 def seed_demo(session: Session, *, now: datetime, upload_dir: Path, size: str = "full",
-              library_dir: Path | None = None) -> SeedSummary:
+              library_dir: Path | None = None,
+              password_hash_method: str = users.DEFAULT_PASSWORD_HASH_METHOD) -> SeedSummary:
     """Create the demo organisation, sign-ins, checklists and visit history (idempotent)."""
     plan = SIZES[size]
     # Checked: repeatable demo data, not security.
     rng = random.Random(2026)  # nosec B311
     _seed_organisation(session, now)
-    _seed_people(session, now)
+    _seed_people(session, now, password_hash_method)
     library = checklist_service.load_library(library_dir)
     for checklist in library.values():
         checklist_service.publish_checklist(session, checklist, now=now)
@@ -164,18 +165,19 @@ def _seed_organisation(session: Session, now: datetime) -> None:
     session.commit()
 
 
-def _ensure_user(session: Session, now: datetime, **fields: Any) -> None:
+def _ensure_user(session: Session, now: datetime, password_hash_method: str, **fields: Any) -> None:
     if session.scalar(select(User.id).where(User.email == fields["email"])) is None:
-        users.create_user(session, password=DEMO_PASSWORD, now=now, enforce_policy=False, **fields)
+        users.create_user(session, password=DEMO_PASSWORD, now=now, enforce_policy=False,
+                          password_hash_method=password_hash_method, **fields)
 
 
-def _seed_people(session: Session, now: datetime) -> None:
-    _ensure_user(session, now, email="head@example.com", name="Naoko Fujita", role="head_office")
+def _seed_people(session: Session, now: datetime, password_hash_method: str) -> None:
+    _ensure_user(session, now, password_hash_method, email="head@example.com", name="Naoko Fujita", role="head_office")
     for email, name, area_code in MANAGERS:
-        _ensure_user(session, now, email=email, name=name, role="area_manager", area_codes=[area_code])
+        _ensure_user(session, now, password_hash_method, email=email, name=name, role="area_manager", area_codes=[area_code])
     regions = {r.code: r.id for r in session.scalars(select(Region))}
     for index, (email, name) in enumerate(SHOPPERS):
-        _ensure_user(session, now, email=email, name=name, role="shopper", locale="ja" if index % 3 == 1 else "en")
+        _ensure_user(session, now, password_hash_method, email=email, name=name, role="shopper", locale="ja" if index % 3 == 1 else "en")
         shopper = session.scalar(select(User).where(User.email == email))
         if shopper.region_id is None:
             # Half the shoppers live in Kanto, where most stores are.

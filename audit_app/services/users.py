@@ -6,11 +6,11 @@ import secrets
 from datetime import datetime
 from typing import Iterable, Protocol
 
-from flask import current_app, has_app_context
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from audit_app.languages import LANGUAGES
 from audit_app.models import ROLES, Area, User
 from audit_app.services import audit
 from audit_app.services.errors import N_, Message, ServiceError, message
@@ -47,10 +47,13 @@ def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
-def hash_password(password: str) -> str:
-    """scrypt, werkzeug's default. The test suite sets PASSWORD_HASH_METHOD to a cheap method, as the hash of
-    every test user otherwise dominates its run time; a stored hash names its method, so either verifies."""
-    method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt") if has_app_context() else "scrypt"
+# werkzeug's default. The caller passes the configured method (Config.password_hash_method): the test suite
+# uses a cheap one, as the hash of every test user otherwise dominates its run time.
+DEFAULT_PASSWORD_HASH_METHOD = "scrypt"
+
+
+def hash_password(password: str, method: str = DEFAULT_PASSWORD_HASH_METHOD) -> str:
+    """The stored form of a password, hashed with `method`; a stored hash names its method, so any verifies."""
     return generate_password_hash(password, method=method)
 
 
@@ -66,6 +69,7 @@ def create_user(
     locale: str = "en",
     area_codes: Iterable[str] = (),
     enforce_policy: bool = True,
+    password_hash_method: str = DEFAULT_PASSWORD_HASH_METHOD,
 ) -> User:
     """Create a user with a hashed password; raises UserError for a taken e-mail, a bad role or a password the
     policy refuses (`enforce_policy=False` only for the demo's published password)."""
@@ -89,7 +93,7 @@ def create_user(
     user = User(
         email=email,
         name=name.strip() or email,
-        password_hash=hash_password(password),
+        password_hash=hash_password(password, password_hash_method),
         role=role,
         locale=locale,
         session_token=secrets.token_hex(16),
@@ -107,8 +111,10 @@ def create_user(
 
 
 def authenticate(session: Session, *, email: str, password: str, now: datetime,
-                 throttle: SignInThrottle | None = None) -> User:
+                 throttle: SignInThrottle | None = None, chosen_locale: str | None = None) -> User:
     """Return the user whose password matches.
+
+    `chosen_locale`, a language picked on the sign-in page just now, wins over the one the user saved and becomes it.
 
     Raises InvalidCredentialsError (the same for an unknown e-mail and a wrong password) and SignInThrottledError
     when `throttle` says this client has failed too often; the throttle counts the same for unknown e-mails, and
@@ -129,7 +135,21 @@ def authenticate(session: Session, *, email: str, password: str, now: datetime,
         raise InvalidCredentialsError()
     if throttle is not None:
         throttle.record_success(email)
+    if chosen_locale in LANGUAGES and chosen_locale != user.locale:
+        set_locale(session, user, chosen_locale)  # type: ignore[arg-type]
     return user  # type: ignore[return-value]
+
+
+def user_for_session(session: Session, session_id: str) -> User | None:
+    """The active user a sign-in session names ("<user id>:<session token>"), or None when it names nobody now
+    (unknown, deactivated, or signed out everywhere since)."""
+    uid, _, token = session_id.partition(":")
+    if not uid.isdigit() or not token:
+        return None
+    user = session.get(User, int(uid))
+    if user is None or user.session_token != token or not user.is_active:
+        return None
+    return user
 
 
 def end_sessions(session: Session, user: User) -> None:
@@ -144,8 +164,8 @@ def set_locale(session: Session, user: User, locale: str) -> None:
     session.commit()
 
 
-def change_password(session: Session, user: User, *, current: str, new: str,
-                    now: datetime) -> dict[str, Message | list[Message]]:
+def change_password(session: Session, user: User, *, current: str, new: str, now: datetime,
+                    password_hash_method: str = DEFAULT_PASSWORD_HASH_METHOD) -> dict[str, Message | list[Message]]:
     """A person changes their own password. Returns problems by field ("current", "new"; a Message or a list of
     phrases, for `audit_app.i18n.message_text`), empty on success.
 
@@ -160,7 +180,7 @@ def change_password(session: Session, user: User, *, current: str, new: str,
         problems["new"] = message(N_("The new password is the same as the current one."))
     if problems:
         return problems
-    user.password_hash = hash_password(new)
+    user.password_hash = hash_password(new, password_hash_method)
     user.session_token = secrets.token_hex(16)
     audit.record(session, actor=user, action="user.password", entity_type="user", entity_id=user.id, now=now,
                  detail="changed their own password")

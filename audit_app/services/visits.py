@@ -1,27 +1,32 @@
-"""A shopper's visit: start it, record answers, submit it once and store its score card."""
+"""A shopper's visit: start it, record answers (a section at a time), submit it once and store its score card.
+
+What an answer may be is in `answers`; what the shopper's pages show is in `visit_pages`.
+"""
 
 from __future__ import annotations
 
+import json
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Mapping
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 import scoring
-from scoring.questions import fraction_earned
-from audit_app.models import Answer, Area, Assignment, Checklist, ChecklistVersion, Photo, Store, User, Visit
-from audit_app.services import audit, photos as photo_store, scorecards
+from audit_app.models import Answer, Assignment, Checklist, ChecklistVersion, Photo, Store, User, Visit
+from audit_app.services import access, audit, photos as photo_store, scorecards
+from audit_app.services.answers import (answer_problem, answer_token, comment_token, expected_answer, photo_problem,
+                                       stored_photos)
 from audit_app.services.definitions import checklist_from_definition
 from audit_app.services.errors import N_, Message, NotFoundError, PermissionDeniedError, ServiceError, message
-from audit_app.services.visit_pages import answer_token, comment_token
 
 OPEN_STATUSES = ("draft", "returned")
-PHOTO_NOT_STORED = N_("This photo is not stored with this visit. Please take it again.")
 ANSWER_CONFLICT = N_("Changed on another screen since you opened this page: the saved answer is shown. "
                      "Choose again to replace it.")
 COMMENT_CONFLICT = N_("The comment was changed on another screen since you opened this page: the saved comment "
@@ -80,10 +85,10 @@ def start_visit(
         session.execute(update(Assignment).where(Assignment.id == assignment_id).values(status=Assignment.status))
     existing = session.scalar(select(Visit).where(Visit.client_uuid == client_uuid))
     if existing is not None:
-        is_theirs = existing.shopper_id == user_id
-        session.rollback()
-        if not is_theirs:
-            raise PermissionDeniedError(N_("This visit belongs to someone else."))
+        try:
+            access.check_owner(user, existing)
+        finally:
+            session.rollback()
         return existing
     if role != "shopper":
         session.rollback()
@@ -150,44 +155,6 @@ def _open_visit_of(session: Session, assignment_id: int) -> Visit | None:
                                               Visit.status.in_(OPEN_STATUSES)).order_by(Visit.id).limit(1))
 
 
-def answer_problem(question: scoring.Question, value: Any) -> Message | None:
-    """Why `value` cannot be the answer to `question` (plain words, translated where shown), or None when it can."""
-    if value is None:
-        return None
-    if value is scoring.NA:
-        return None if question.allow_na else message(N_("This question cannot be answered N/A."))
-    try:
-        fraction_earned(question, value)
-    except ValueError:
-        return expected_answer(question)
-    return None
-
-
-def expected_answer(question: scoring.Question) -> Message:
-    """What an answer to `question` looks like, said to the shopper whose answer it cannot take."""
-    qtype = str(question.type)
-    if qtype == "scale":
-        return message(N_("Choose a whole number from %(low)s to %(high)s."), low=question.min, high=question.max)
-    if qtype in ANSWER_SHAPES:
-        return message(ANSWER_SHAPES[qtype])
-    return message(N_("This answer cannot be taken; please answer the question again."))
-
-
-ANSWER_SHAPES = {
-    "yes_no": N_("Answer yes or no."),
-    "choice": N_("Choose one of the options."),
-    "multi": N_("Choose from the options, each at most once."),
-    "number": N_("Enter a number, for example 3 or 2.5."),
-    "duration": N_("Enter the time in seconds (95) or minutes:seconds (1:35)."),
-    "nps": N_("Choose a whole number from 0 to 10."),
-    "text": N_("Enter text."),
-    "photo": N_("Add a photo."),
-    "date": N_("Enter a date, for example 2026-11-20."),
-    "time": N_("Enter a time, for example 14:30."),
-    "note": N_("This is a note for you; it takes no answer."),
-}
-
-
 def _upsert(session: Session):  # type: ignore[no-untyped-def]
     dialect = session.get_bind().dialect.name
     return postgresql.insert if dialect == "postgresql" else sqlite.insert
@@ -219,20 +186,6 @@ def _write_answers(session: Session, visit_id: int, values: Mapping[str, Any], c
                         rows)
 
 
-def _stored_photos(session: Session, visit_id: int) -> set[tuple[str, str]]:
-    return {(key, sha256) for key, sha256 in session.execute(
-        select(Photo.question_key, Photo.sha256).where(Photo.visit_id == visit_id))}
-
-
-def _photo_problem(question: scoring.Question, value: Any, stored_photos: set[tuple[str, str]]) -> Message | None:
-    """A photo answer names a photo stored with this visit for this question; anything else is refused."""
-    if question.type != "photo" or value is None or value is scoring.NA:
-        return None
-    if not isinstance(value, str) or (question.key, value) not in stored_photos:
-        return message(PHOTO_NOT_STORED)
-    return None
-
-
 def save_answers(
     session: Session, user: User, visit_id: int, answers: Mapping[str, Any], now: datetime,
     comments: Mapping[str, str] | None = None,
@@ -246,15 +199,15 @@ def save_answers(
     visit = _claim_draft(session, user, visit_id, now)
     definition = _definition(session.get(ChecklistVersion, visit.checklist_version_id))
     comments = comments or {}
-    stored_photos = _stored_photos(session, visit.id)
+    photos_kept = stored_photos(session, visit.id)
     for key in [*answers, *comments]:
         try:
             question = _question(definition, key)
         except InvalidAnswerError:
             session.rollback()
             raise
-        problem = answer_problem(question, answers.get(key)) or _photo_problem(question, answers.get(key),
-                                                                               stored_photos)
+        problem = answer_problem(question, answers.get(key)) or photo_problem(question, answers.get(key),
+                                                                               photos_kept)
         if problem:
             session.rollback()
             raise InvalidAnswerError(key, problem)
@@ -292,7 +245,6 @@ def _claim_draft(session: Session, user: User, visit_id: int, now: datetime) -> 
     result cannot interleave with another save. The lock is the transaction's first statement (SQLite cannot
     turn a read snapshot into a write).
     """
-    user_id = user.id
     session.rollback()
     session.execute(update(Visit).where(Visit.id == visit_id).values(updated_at=now))
     visit = session.scalars(
@@ -301,9 +253,11 @@ def _claim_draft(session: Session, user: User, visit_id: int, now: datetime) -> 
     if visit is None:
         session.rollback()
         raise NotFoundError(N_("No such visit."))
-    if visit.shopper_id != user_id:
+    try:
+        access.check_owner(user, visit)
+    except PermissionDeniedError:
         session.rollback()
-        raise PermissionDeniedError(N_("This visit belongs to someone else."))
+        raise
     if visit.status not in OPEN_STATUSES:
         session.rollback()
         raise VisitError(N_("This visit has been submitted and can no longer be changed."))
@@ -345,7 +299,7 @@ def save_section(
         select(Answer).where(Answer.visit_id == visit.id).execution_options(populate_existing=True))}
     stored = {key: (scoring.NA if row.is_na else row.value) for key, row in rows.items()}
     stored_comments = {key: row.comment or "" for key, row in rows.items()}
-    stored_photos = _stored_photos(session, visit.id)
+    photos_kept = stored_photos(session, visit.id)
     result = SectionSave(problems=problems)
     values: dict[str, Any] = {}
 
@@ -378,7 +332,7 @@ def save_section(
         if question is None:
             problems[key] = message(N_("This question is not in this section."))
             continue
-        problem = answer_problem(question, value) or _photo_problem(question, value, stored_photos)
+        problem = answer_problem(question, value) or photo_problem(question, value, photos_kept)
         if problem:
             problems[key] = problem
         else:
@@ -426,7 +380,6 @@ def submit_visit(
     # replay from the offline queue) the second waits and then sees the first one's result. An UPDATE
     # does this on SQLite and PostgreSQL alike; it must be the transaction's first statement, because
     # SQLite cannot turn a read snapshot taken earlier in the request into a write.
-    user_id = user.id
     session.rollback()
     claimed = session.execute(update(Visit).where(Visit.id == visit_id).values(updated_at=now))
     if claimed.rowcount == 0:
@@ -435,24 +388,26 @@ def submit_visit(
     visit = session.scalars(
         select(Visit).where(Visit.id == visit_id).execution_options(populate_existing=True)
     ).one()
-    if visit.shopper_id != user_id:
+    try:
+        access.check_owner(user, visit)
+    except PermissionDeniedError:
         session.rollback()
-        raise PermissionDeniedError(N_("This visit belongs to someone else."))
+        raise
     if visit.client_uuid != client_uuid:
         session.rollback()
         raise VisitError(N_("This form belongs to a different visit. Please reload the page."))
-    if visit.status not in ("draft", "returned"):
+    if visit.status not in OPEN_STATUSES:
         session.rollback()
         return visit
     version = session.get(ChecklistVersion, visit.checklist_version_id)
     definition = _definition(version)
-    stored_photos = _stored_photos(session, visit.id)
+    photos_kept = stored_photos(session, visit.id)
     for key, value in visit_answers(session, visit.id).items():
         try:
             question = definition.question(key)
         except KeyError:
             continue
-        problem = _photo_problem(question, value, stored_photos)
+        problem = photo_problem(question, value, photos_kept)
         if problem:
             session.rollback()
             raise InvalidAnswerError(key, problem)
@@ -482,10 +437,41 @@ def visit_answers(session: Session, visit_id: int) -> dict[str, Any]:
             if a.is_na or a.value is not None}
 
 
+# Recent score cards by checklist and answers. Scoring is pure and a parsed checklist is shared while it is cached
+# (definitions.checklist_from_definition), so a visit in the same state gets the same card: a save, the page after
+# it, and a refused submit followed by its review page score each state of the answers once. An entry holds its
+# checklist, so the id in its key cannot be reused by another object while the entry lives.
+_CARDS: OrderedDict[tuple[int, str], tuple[scoring.Checklist, scoring.ScoreCard]] = OrderedDict()
+_CARDS_LOCK = threading.Lock()
+MAX_CACHED_CARDS = 256
+
+
+def _answers_key(answers: Mapping[str, Any]) -> str:
+    return json.dumps({key: ({"na": True} if value is scoring.NA else {"v": value}) for key, value in answers.items()},
+                      sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def score_answers(definition: scoring.Checklist, answers: Mapping[str, Any]) -> scoring.ScoreCard:
+    """scoring.score(definition, answers), remembered for recent states of answers (raises scoring.AnswerError as
+    scoring.score does)."""
+    key = (id(definition), _answers_key(answers))
+    with _CARDS_LOCK:
+        cached = _CARDS.get(key)
+        if cached is not None and cached[0] is definition:
+            _CARDS.move_to_end(key)
+            return cached[1]
+    card = scoring.score(definition, answers)
+    with _CARDS_LOCK:
+        _CARDS[key] = (definition, card)
+        while len(_CARDS) > MAX_CACHED_CARDS:
+            _CARDS.popitem(last=False)
+    return card
+
+
 def score_visit(session: Session, visit: Visit, version: ChecklistVersion) -> scoring.ScoreCard:
     """Score a visit's stored answers under the version it is pinned to."""
     try:
-        return scoring.score(_definition(version), visit_answers(session, visit.id))
+        return score_answers(_definition(version), visit_answers(session, visit.id))
     except scoring.AnswerError as error:
         question = next((q for s in _definition(version).sections for q in s.questions
                          if q.key == error.question_key), None)
@@ -500,69 +486,7 @@ def own_draft(session: Session, user: User, visit_id: int) -> Visit:
     visit = session.get(Visit, visit_id)
     if visit is None:
         raise NotFoundError(N_("No such visit."))
-    if visit.shopper_id != user.id:
-        raise PermissionDeniedError(N_("This visit belongs to someone else."))
+    access.check_owner(user, visit)
     if visit.status not in OPEN_STATUSES:
         raise VisitError(N_("This visit has been submitted and can no longer be changed."))
     return visit
-
-
-@dataclass(frozen=True)
-class AssignmentRow:
-    id: int
-    store_name: str
-    store_city: str
-    checklist_title: str
-    window_start: date
-    window_end: date
-    status: str
-    checklist_id: int
-    is_overdue: bool
-
-
-def list_open_assignments(session: Session, shopper_id: int, today: date) -> list[AssignmentRow]:
-    """A shopper's assignments not yet done, soonest first, flagged overdue after their window."""
-    q = (
-        select(Assignment.id, Store.name, Store.city, Checklist.title, Assignment.window_start,
-               Assignment.window_end, Assignment.status, Checklist.id)
-        .join(Store, Assignment.store_id == Store.id)
-        .join(Checklist, Assignment.checklist_id == Checklist.id)
-        .where(Assignment.shopper_id == shopper_id, Assignment.status.in_(("open", "started")))
-        .order_by(Assignment.window_end, Assignment.id)
-    )
-    return [AssignmentRow(*row, is_overdue=row[5] < today) for row in session.execute(q)]
-
-
-@dataclass(frozen=True)
-class UnassignedOptions:
-    checklists: list[tuple[int, str]]  # (id, title) of checklists head office opened to unassigned visits
-    stores: list[tuple[int, str]]  # (id, "name · city") the shopper may pick
-
-
-def list_unassigned_options(session: Session, shopper: User) -> UnassignedOptions:
-    """What a shopper may start without an assignment: open checklists, and the stores of their home region
-    (every active store when they have none)."""
-    open_checklists = [(c.id, c.title) for c in session.scalars(
-        select(Checklist).where(Checklist.allow_unassigned.is_(True)).order_by(Checklist.title))]
-    if not open_checklists:
-        return UnassignedOptions([], [])
-    stores_q = select(Store.id, Store.name, Store.city).where(Store.is_active.is_(True)).order_by(Store.name)
-    region_id = getattr(shopper, "region_id", None)
-    if region_id is not None:
-        stores_q = stores_q.join(Area, Store.area_id == Area.id).where(Area.region_id == region_id)
-    stores = [(sid, f"{name} · {city}" if city else name) for sid, name, city in session.execute(stores_q)]
-    return UnassignedOptions(open_checklists, stores)
-
-
-def checklist_titles(session: Session, checklist_ids: Iterable[int]) -> dict[int, Any]:
-    """Each checklist's title in every language it is written in (a string or {"en": ..., "ja": ...}), from its
-    newest version in use; checklists.title keeps the English one only."""
-    ids = set(checklist_ids)
-    if not ids:
-        return {}
-    newest = (select(ChecklistVersion.checklist_id, func.max(ChecklistVersion.number).label("number"))
-              .where(ChecklistVersion.checklist_id.in_(ids), ChecklistVersion.status != "draft")
-              .group_by(ChecklistVersion.checklist_id).subquery())
-    rows = session.execute(select(ChecklistVersion.checklist_id, ChecklistVersion.definition).join(
-        newest, (ChecklistVersion.checklist_id == newest.c.checklist_id) & (ChecklistVersion.number == newest.c.number)))
-    return {cid: definition["title"] for cid, definition in rows if definition.get("title")}

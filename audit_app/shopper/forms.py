@@ -14,7 +14,7 @@ from wtforms import FloatField, HiddenField, SelectField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 import scoring
-from audit_app.services.visit_pages import answer_token
+from audit_app.services.answers import answer_token
 
 NA_VALUE = "__na__"
 RADIO_TYPES = ("yes_no", "scale", "choice", "nps")

@@ -1,3 +1,5 @@
+"""The shopper's pages: home, starting a visit, a section at a time, review and submit."""
+
 from __future__ import annotations
 
 import uuid
@@ -7,7 +9,7 @@ from typing import Any
 
 from flask import (abort, current_app, flash, jsonify, redirect, render_template, request, send_from_directory,
                    url_for)
-from flask_babel import gettext as _
+from flask_babel import get_locale, gettext as _
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
@@ -16,12 +18,11 @@ import scoring
 from audit_app.config import PROJECT_ROOT
 from audit_app.extensions import allow_photo_upload, db
 from audit_app.i18n import error_text, message_text
-from audit_app.services import scorecards, visit_pages, visits
-from audit_app.services.errors import NotFoundError, PermissionDeniedError, ServiceError
+from audit_app.services import visit_pages, visits
+from audit_app.services.errors import ServiceError
 from audit_app.shopper import bp
 from audit_app.shopper.forms import (NA_VALUE, SaveSectionForm, StartUnassignedVisitForm, VisitActionForm,
                                      read_section)
-from audit_app.template_helpers import localise
 
 
 def _now() -> datetime:
@@ -32,8 +33,12 @@ def _shopper():  # type: ignore[no-untyped-def]
     return current_user._get_current_object()
 
 
-def _load_form(visit_id: int) -> visit_pages.VisitForm:
-    return visit_pages.load_visit_form(db.session, _shopper(), visit_id)
+def _lang() -> str:
+    return str(get_locale() or "en")
+
+
+def _load_sheet(visit_id: int) -> visit_pages.VisitSheet:
+    return visit_pages.load_visit_sheet(db.session, _shopper(), visit_id)
 
 
 def _wants_json() -> bool:
@@ -43,17 +48,10 @@ def _wants_json() -> bool:
 @bp.route("/")
 @role_required("shopper")
 def home():
-    today = _now().date()
-    rows = scorecards.list_visit_rows(db.session, shopper_id=current_user.id, limit=30)
-    assignments = visits.list_open_assignments(db.session, current_user.id, today)
+    page = visit_pages.shopper_home(db.session, _shopper(), today=_now().date(), lang=_lang())
     return render_template(
-        "shopper/home.html",
-        assignments=assignments,
-        titles=visits.checklist_titles(db.session, {r.checklist_id for r in [*rows, *assignments]}),
-        in_progress=[v for v in rows if v.status in ("draft", "returned")],
-        submitted=[v for v in rows if v.status not in ("draft", "returned")],
-        new_uuid=lambda: str(uuid.uuid4()),
-        can_start_unassigned=bool(visits.list_unassigned_options(db.session, _shopper()).checklists),
+        "shopper/home.html", assignments=page.assignments, titles=page.titles, in_progress=page.in_progress,
+        submitted=page.submitted, new_uuid=lambda: str(uuid.uuid4()), can_start_unassigned=page.can_start_unassigned,
     )
 
 
@@ -77,13 +75,12 @@ def start_visit(assignment_id: int):
 @bp.route("/visits/new", methods=["GET", "POST"])
 @role_required("shopper")
 def new_visit():
-    options = visits.list_unassigned_options(db.session, _shopper())
+    options = visit_pages.unassigned_choices(db.session, _shopper(), _lang())
     if not options.checklists:
         abort(404)
     form = StartUnassignedVisitForm()
     form.store_id.choices = [SelectChoice(sid, label) for sid, label in options.stores]
-    titles = visits.checklist_titles(db.session, [cid for cid, _ in options.checklists])
-    form.checklist_id.choices = [SelectChoice(cid, localise(titles.get(cid, title))) for cid, title in options.checklists]
+    form.checklist_id.choices = [SelectChoice(cid, title) for cid, title in options.checklists]
     if request.method == "GET":
         form.client_uuid.data = str(uuid.uuid4())
     if form.validate_on_submit():
@@ -91,7 +88,7 @@ def new_visit():
             visit = visits.start_visit(db.session, _shopper(), client_uuid=form.client_uuid.data,
                                        store_id=form.store_id.data, checklist_id=form.checklist_id.data,
                                        now=_now(), location=form.location())
-        except (NotFoundError, PermissionDeniedError, visits.VisitError) as error:
+        except visits.VisitError as error:
             form.form_errors.append(error_text(error))
         else:
             return redirect(url_for("shopper.visit", visit_id=visit.id))
@@ -102,14 +99,13 @@ def new_visit():
 @bp.route("/visits/<int:visit_id>")
 @role_required("shopper")
 def visit(visit_id: int):
-    form = _load_form(visit_id)
-    if form.status in ("draft", "returned"):
-        first_open = next((p.index for p in form.progress if not p.is_done), 0)
-        return redirect(url_for("shopper.visit_section", visit_id=visit_id, index=first_open))
-    return render_template("shopper/submitted.html", form=form)
+    sheet = _load_sheet(visit_id)
+    if sheet.is_open:
+        return redirect(url_for("shopper.visit_section", visit_id=visit_id, index=sheet.first_open_section))
+    return render_template("shopper/submitted.html", form=sheet)
 
 
-def _next_target(form: visit_pages.VisitForm, index: int, go: str) -> str:
+def _next_target(form: visit_pages.VisitSheet, index: int, go: str) -> str:
     last = len(form.definition.sections) - 1
     if go == "review":
         return url_for("shopper.review", visit_id=form.visit_id)
@@ -125,10 +121,10 @@ def _next_target(form: visit_pages.VisitForm, index: int, go: str) -> str:
 @bp.route("/visits/<int:visit_id>/sections/<int:index>", methods=["GET", "POST"])
 @role_required("shopper")
 def visit_section(visit_id: int, index: int):
-    form = _load_form(visit_id)
+    form = _load_sheet(visit_id)
     if not 0 <= index < len(form.definition.sections):
         abort(404)
-    if form.status not in ("draft", "returned"):
+    if not form.is_open:
         return redirect(url_for("shopper.visit", visit_id=visit_id))
     action = SaveSectionForm()
     problems: dict[str, str] = {}
@@ -148,17 +144,18 @@ def visit_section(visit_id: int, index: int):
             uploads[key] = upload.read()
         values = {k: v for k, v in posted.values.items() if k not in problems}
         try:
-            saved = visits.save_section(db.session, _shopper(), visit_id, index, values, posted.comments, _now(),
-                                        photos=uploads, upload_dir=Path(current_app.config["UPLOAD_DIR"]),
-                                        bases=posted.bases, comment_bases=posted.comment_bases)
+            result = visit_pages.save_section_for_page(
+                db.session, _shopper(), visit_id, index, values, posted.comments, _now(), photos=uploads,
+                upload_dir=Path(current_app.config["UPLOAD_DIR"]), bases=posted.bases,
+                comment_bases=posted.comment_bases)
         except visits.VisitError as error:
             if _wants_json():
                 return jsonify(ok=False, message=error_text(error)), 409
             flash(error_text(error), "error")
             return redirect(url_for("shopper.visit", visit_id=visit_id))
+        saved, form = result.save, result.sheet
         problems.update({key: _problem_text(problem) for key, problem in saved.problems.items()})
         conflicts = {key: message_text(text) for key, text in saved.conflicts.items()}
-        form = _load_form(visit_id)
         if _wants_json():
             return jsonify(_section_json(form, index, problems, conflicts, saved))
         if conflicts:
@@ -175,7 +172,7 @@ def visit_section(visit_id: int, index: int):
     return _render_section(form, index, action, problems, raw), (422 if problems else 200)
 
 
-def _render_section(form: visit_pages.VisitForm, index: int, action: SaveSectionForm, problems: dict[str, str],
+def _render_section(form: visit_pages.VisitSheet, index: int, action: SaveSectionForm, problems: dict[str, str],
                     raw: dict[str, Any]) -> str:
     visit_id = form.visit_id
     precache = [url_for("shopper.visit_section", visit_id=visit_id, index=i)
@@ -192,7 +189,7 @@ def _json_value(value: Any) -> Any:
     return NA_VALUE if value is scoring.NA else value
 
 
-def _section_json(form: visit_pages.VisitForm, index: int, problems: dict[str, str], conflicts: dict[str, str],
+def _section_json(form: visit_pages.VisitSheet, index: int, problems: dict[str, str], conflicts: dict[str, str],
                   saved: visits.SectionSave) -> dict[str, Any]:
     """The autosave's answer: what was refused or kept, and the page's new base tokens and counts."""
     questions = [q for q in form.section(index).questions if q.type not in visit_pages.ANSWERLESS]
@@ -222,8 +219,8 @@ def _section_json(form: visit_pages.VisitForm, index: int, problems: dict[str, s
 @bp.route("/visits/<int:visit_id>/review")
 @role_required("shopper")
 def review(visit_id: int):
-    form = _load_form(visit_id)
-    if form.status not in ("draft", "returned"):
+    form = _load_sheet(visit_id)
+    if not form.is_open:
         return redirect(url_for("shopper.visit", visit_id=visit_id))
     return render_template("shopper/review.html", form=form, missing=visit_pages.missing_answers(form),
                            action=VisitActionForm(client_uuid=form.client_uuid))
@@ -239,7 +236,7 @@ def submit(visit_id: int):
         visits.submit_visit(db.session, _shopper(), visit_id, action.client_uuid.data, _now(),
                             location=action.location())
     except visits.IncompleteVisitError:
-        form = _load_form(visit_id)
+        form = _load_sheet(visit_id)
         return render_template("shopper/review.html", form=form, missing=visit_pages.missing_answers(form),
                                action=action, refused=True), 422
     except visits.VisitError as error:

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from audit_app.extensions import db
 from audit_app.models import Assignment
-from audit_app.services import assignments, visits
+from audit_app.services import assignments, visit_pages
 from tests.conftest import NOW, World, make_published_checklist, make_store, make_user
 
 TODAY = NOW.date()
@@ -20,7 +20,7 @@ def test_a_single_assignment_shows_on_the_shoppers_home_list(world: World) -> No
     assignments.create_assignment(db.session, world.head, shopper_id=world.shopper.id, store_id=world.store.id,
                                   checklist_id=version.checklist_id, window_start=TODAY,
                                   window_end=TODAY + timedelta(days=7), now=NOW)
-    rows = visits.list_open_assignments(db.session, world.shopper.id, TODAY)
+    rows = visit_pages.list_open_assignments(db.session, world.shopper.id, TODAY)
     assert [(r.store_name, r.checklist_title) for r in rows] == [("Ginza", "Store check")]
 
 

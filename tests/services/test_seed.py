@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from audit_app.extensions import db
 from audit_app.models import Answer, Photo, SectionScore, User, Visit, VisitScore
 from audit_app.services import seed, users
-from tests.conftest import NOW
+from tests.conftest import FAST_PASSWORD_HASH, NOW
 
 
 def _counts() -> dict[str, int]:
@@ -17,9 +17,11 @@ def _counts() -> dict[str, int]:
 
 
 def test_seeding_twice_creates_nothing_the_second_time(app: Flask, tmp_path: Path) -> None:
-    first = seed.seed_demo(db.session, now=NOW, upload_dir=tmp_path, size="small")
+    first = seed.seed_demo(db.session, now=NOW, upload_dir=tmp_path, size="small",
+                                 password_hash_method=FAST_PASSWORD_HASH)
     counts = _counts()
-    second = seed.seed_demo(db.session, now=NOW, upload_dir=tmp_path, size="small")
+    second = seed.seed_demo(db.session, now=NOW, upload_dir=tmp_path, size="small",
+                                 password_hash_method=FAST_PASSWORD_HASH)
     assert first.created_visits > 0
     assert second.created_visits == 0
     assert (second.regions, second.areas, second.stores, second.users, second.checklists) == \
@@ -28,7 +30,8 @@ def test_seeding_twice_creates_nothing_the_second_time(app: Flask, tmp_path: Pat
 
 
 def test_the_demo_has_the_documented_organisation_and_sign_ins(app: Flask, tmp_path: Path) -> None:
-    summary = seed.seed_demo(db.session, now=NOW, upload_dir=tmp_path, size="small")
+    summary = seed.seed_demo(db.session, now=NOW, upload_dir=tmp_path, size="small",
+                                 password_hash_method=FAST_PASSWORD_HASH)
     assert (summary.regions, summary.areas, summary.stores) == (3, 8, 40)
     assert summary.users == 1 + 8 + 12
     assert summary.checklists == 4
@@ -40,7 +43,7 @@ def test_the_demo_has_the_documented_organisation_and_sign_ins(app: Flask, tmp_p
 
 
 def test_demo_visits_are_submitted_scored_and_stored_through_the_visit_service(app: Flask, tmp_path: Path) -> None:
-    seed.seed_demo(db.session, now=NOW, upload_dir=tmp_path, size="small")
+    seed.seed_demo(db.session, now=NOW, upload_dir=tmp_path, size="small", password_hash_method=FAST_PASSWORD_HASH)
     submitted = db.session.scalar(select(func.count()).select_from(Visit).where(Visit.status == "submitted"))
     scored = db.session.scalar(select(func.count()).select_from(VisitScore).where(VisitScore.is_current))
     assert submitted > 0 and scored == submitted
@@ -52,7 +55,7 @@ def test_demo_visits_are_submitted_scored_and_stored_through_the_visit_service(a
 
 
 def test_demo_receipt_photos_are_real_files_named_by_their_hash(app: Flask, tmp_path: Path) -> None:
-    seed.seed_demo(db.session, now=NOW, upload_dir=tmp_path, size="small")
+    seed.seed_demo(db.session, now=NOW, upload_dir=tmp_path, size="small", password_hash_method=FAST_PASSWORD_HASH)
     photo = db.session.scalars(select(Photo)).first()
     assert photo is not None
     stored = tmp_path / photo.sha256[:2] / f"{photo.sha256}.jpg"

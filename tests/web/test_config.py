@@ -32,3 +32,14 @@ def test_postgresql_urls_use_the_psycopg_3_driver() -> None:
     assert normalise_database_url("postgresql://h/db") == "postgresql+psycopg://h/db"
     assert normalise_database_url("postgresql+psycopg://h/db") == "postgresql+psycopg://h/db"
     assert normalise_database_url("sqlite:///x.db") == "sqlite:///x.db"
+
+
+def test_passwords_are_hashed_with_scrypt_unless_the_config_says_otherwise(tmp_path: Path) -> None:
+    assert Config.from_env({"INSTANCE_DIR": str(tmp_path)}).password_hash_method == "scrypt"
+    typed = Config(database_url="sqlite://", secret_key="k", upload_dir=tmp_path, password_hash_method="pbkdf2:sha256:1")
+    assert typed.password_hash_method == "pbkdf2:sha256:1"
+    assert typed.flask_settings()["PASSWORD_HASH_METHOD"] == "pbkdf2:sha256:1"
+    # The flask-style key in `extra` still sets the typed field.
+    legacy = Config(database_url="sqlite://", secret_key="k", upload_dir=tmp_path,
+                    extra={"PASSWORD_HASH_METHOD": "pbkdf2:sha256:2"})
+    assert legacy.password_hash_method == "pbkdf2:sha256:2"

@@ -48,7 +48,7 @@ def demo_app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
     for app in running_app(database_url, tmp_path_factory.mktemp("crawl")):
         now = datetime.now(timezone.utc).replace(microsecond=0)
         seed.seed_demo(db.session, now=now - timedelta(hours=2), upload_dir=Path(app.config["UPLOAD_DIR"]),
-                       size="small")
+                       size="small", password_hash_method=app.config["STORECHECK_CONFIG"].password_hash_method)
         _add_history(now)
         yield app
 

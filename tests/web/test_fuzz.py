@@ -19,7 +19,7 @@ import scoring
 from audit_app.extensions import db
 from audit_app.models import Answer, ChecklistVersion, Visit
 from audit_app.services.checklists import ChecklistFileError, load_checklist_file
-from audit_app.services.visits import answer_problem
+from audit_app.services.answers import answer_problem
 from tests.conftest import (
     MINI_CHECKLIST, PASSWORD, World, csrf_token_from, make_assignment, make_visit, publish_mini, sign_in,
     small_checklist_data,

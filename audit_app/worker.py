@@ -1,0 +1,62 @@
+"""The background worker: the RQ worker process, and the function it runs for a job inside an app context.
+
+It builds (or borrows) the Flask app to get a database session, which is why it lives here and not among the
+services: `services.jobs` queues and runs the work, this module is the process that picks it up.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from datetime import datetime, timezone
+
+from flask import Flask, current_app, has_app_context
+from sqlalchemy.engine import Engine
+
+from audit_app.config import Config
+from audit_app.extensions import db
+from audit_app.services import jobs
+from audit_app.services.errors import N_
+
+
+def _app() -> Flask:
+    if has_app_context():
+        return current_app._get_current_object()  # type: ignore[attr-defined,no-any-return]
+    from audit_app import create_app  # a plain `rq worker` rather than `flask --app wsgi worker`
+
+    return create_app()
+
+
+def perform_queued_job(job_id: str) -> None:
+    """What an RQ worker runs: one job, in a fresh app context (its own database session) of the worker's app."""
+    app = _app()
+    with app.app_context():
+        try:
+            jobs.run_area_scorecards(db.session, job_id, queue=jobs.job_queue(app.config["STORECHECK_CONFIG"]),
+                                     now=datetime.now(timezone.utc))
+        finally:
+            db.session.remove()
+
+
+def run_worker(config: Config, engine: Engine, *, burst: bool = False,
+               echo: Callable[[str], None] = print) -> None:
+    """Run an RQ worker on the job queue until stopped (with `burst`, until the queue is empty).
+
+    Each job runs in a forked child that exits afterwards, so WeasyPrint's memory goes back to the system after
+    every batch. Raises jobs.JobQueueUnavailableError when REDIS_URL is unset or Redis does not answer.
+    """
+    from rq import Worker
+
+    if not config.redis_url:
+        raise jobs.JobQueueUnavailableError(
+            N_("Set REDIS_URL to run a worker; without it batches run in the web process."))
+    connection = jobs.redis_connection(config.redis_url)
+    try:
+        connection.ping()
+    except jobs.redis_errors() as error:
+        raise jobs.JobQueueUnavailableError(N_("Redis does not answer at REDIS_URL.")) from error
+    # Database connections must not be shared with the forked children that run the jobs.
+    engine.dispose()
+    os.register_at_fork(after_in_child=lambda: engine.dispose(close=False))
+    echo(f"Working the {jobs.QUEUE_NAME!r} queue.")
+    Worker([jobs.QUEUE_NAME], connection=connection).work(burst=burst)
