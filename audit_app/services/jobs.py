@@ -25,7 +25,8 @@ from sqlalchemy.orm import Session
 
 from audit_app.config import Config
 from audit_app.models import User
-from audit_app.services import dashboards, pdf_jobs
+from audit_app.services import pdf_jobs
+from audit_app.services.scores import scope as score_scope
 from audit_app.services.errors import N_, NotFoundError, PermissionDeniedError, ServiceError
 
 QUEUE_NAME = "storecheck"
@@ -263,7 +264,7 @@ def start_area_scorecards(session: Session, user: User, area_id: int, *, request
 
     Raises NotFoundError, PermissionDeniedError (the area), JobQueueUnavailableError.
     """
-    scope = dashboards.get_area_scope(session, user, area_id)
+    scope = score_scope.get_area_scope(session, user, area_id)
     session.rollback()  # nothing written; end the read transaction before a batch that may run now
     record = {"id": uuid.uuid4().hex, "kind": KIND_AREA_SCORECARDS, "user_id": user.id, "area_id": scope.id,
               "area_name": scope.name, "status": "queued", "done": 0, "total": None, "filename": None,
@@ -282,7 +283,7 @@ def get_job(session: Session, user: User, job_id: str, *, queue: JobQueue, now: 
         raise NotFoundError(N_("No such job."))
     if user.role != "head_office" and record["user_id"] != user.id:
         raise PermissionDeniedError(N_("This job is not yours."))
-    dashboards.get_area_scope(session, user, int(record["area_id"]))
+    score_scope.get_area_scope(session, user, int(record["area_id"]))
     return _state(record, now)
 
 
@@ -326,7 +327,7 @@ def run_area_scorecards(session: Session, job_id: str, *, queue: JobQueue, now: 
         with part.open("wb") as out:
             batch = pdf_jobs.area_scorecards(
                 session, user, int(record["area_id"]), into=out,
-                period=dashboards.Period(request.period_days, request.period_start, request.period_end),
+                period=score_scope.Period(request.period_days, request.period_start, request.period_end),
                 checklist_id=request.checklist_id, lang=request.lang, labels=request.labels,
                 branding=pdf_jobs.branding_from(config.brand_name, config.brand_accent, config.brand_logo),
                 upload_dir=Path(config.upload_dir), format_date=date_formatter(request.lang, config.default_timezone),

@@ -19,7 +19,8 @@ import scoring
 from audit_app.models import (
     Answer, Area, Assignment, Checklist, ChecklistVersion, Photo, Store, User, Visit, VisitScore,
 )
-from audit_app.services import audit, scorecards
+from audit_app.services import audit
+from audit_app.services.scores import storage
 from audit_app.services.definitions import checklist_from_definition, checklist_titles_in, grade_text
 from audit_app.services.errors import N_, VISIT_STATUSES, NotFoundError, ServiceError
 from reports.context import DEFAULT_LABELS, answer_text, percent_text
@@ -201,7 +202,7 @@ class VisitDetail:
     critical_failures: tuple[CriticalLine, ...]
     lines: tuple[AnswerLine, ...]
     allowed: tuple[str, ...]
-    rescored: scorecards.Rescored | None = None
+    rescored: storage.Rescored | None = None
     store_timezone: str = "UTC"  # the visit's times are shown in it
 
 
@@ -271,7 +272,7 @@ def get_visit(session: Session, visit_id: int, *, lang: str = "en",
     return VisitDetail(visit.id, visit.status, store.name, shopper.name, title, version.number,
                        visit.started_at, visit.submitted_at, visit.review_note or "",
                        score.percent if score else None, grade, tuple(failures),
-                       tuple(lines), allowed, scorecards.rescored(session, visit, score), store.timezone)
+                       tuple(lines), allowed, storage.rescored(session, visit, score), store.timezone)
 
 
 def decide(session: Session, actor: User, visit_id: int, action: str, *, now: datetime, note: str = "") -> Visit:

@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 import scoring
 from audit_app.models import (Answer, Area, Assignment, Checklist, ChecklistVersion, Photo, Store, User, Visit,
                               VisitScore)
-from audit_app.services import access, scorecards, visits
+from audit_app.services import access, visits
+from audit_app.services.scores import rows as score_rows
 from audit_app.services.answers import answer_token, comment_token
 from audit_app.services.definitions import checklist_from_definition, checklist_titles_in
 from audit_app.services.errors import N_, NotFoundError
@@ -250,8 +251,8 @@ class ShopperHome:
     """A shopper's home page: what to do next, visits under way, visits sent."""
 
     assignments: list[OpenAssignment]
-    in_progress: list[scorecards.VisitRow]
-    submitted: list[scorecards.VisitRow]
+    in_progress: list[score_rows.VisitRow]
+    submitted: list[score_rows.VisitRow]
     titles: dict[int, str]  # checklist id -> its title in the reader's language
     can_start_unassigned: bool
 
@@ -259,7 +260,7 @@ class ShopperHome:
 def shopper_home(session: Session, shopper: User, *, today: date, lang: str, limit: int = 30) -> ShopperHome:
     """Everything the shopper's home page shows: open assignments, and their newest visits split into those
     still open (draft or returned) and those sent."""
-    rows = scorecards.list_visit_rows(session, shopper_id=shopper.id, limit=limit)
+    rows = score_rows.list_visit_rows(session, shopper_id=shopper.id, limit=limit)
     assignments = list_open_assignments(session, shopper.id, today)
     return ShopperHome(
         assignments=assignments,

@@ -20,7 +20,8 @@ from sqlalchemy.orm import Session
 
 import scoring
 from audit_app.models import Answer, Assignment, Checklist, ChecklistVersion, Photo, Store, User, Visit
-from audit_app.services import access, audit, photos as photo_store, scorecards
+from audit_app.services import access, audit, photos as photo_store
+from audit_app.services.scores import storage
 from audit_app.services.answers import (answer_problem, answer_token, comment_token, expected_answer, photo_problem,
                                        stored_photos)
 from audit_app.services.definitions import checklist_from_definition
@@ -423,7 +424,7 @@ def submit_visit(
     if visit.assignment_id is not None:
         assignment = session.get(Assignment, visit.assignment_id)
         assignment.status = "done"
-    scorecards.store_card(session, visit=visit, version_id=version.id, card=card, now=now)
+    storage.store_card(session, visit=visit, version_id=version.id, card=card, now=now)
     audit.record(session, actor=user, action="visit.submit", entity_type="visit", entity_id=visit.id, now=now,
                  after={"status": "submitted", "percent": float(card.percent) if card.percent is not None else None})
     session.commit()
