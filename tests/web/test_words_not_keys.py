@@ -12,7 +12,7 @@ from typing import Any
 import scoring
 from audit_app.extensions import db
 from audit_app.services import checklists, review, rubrics
-from tests.conftest import NOW, World, csrf_token_from, make_published_checklist, make_submitted_visit
+from tests.factories import NOW, World, csrf_token_from, make_published_checklist, make_submitted_visit
 
 # A checklist whose keys all read differently from their words.
 KEYED: dict[str, Any] = {
