@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -40,7 +40,8 @@ def edit_person(user_id: int | None):
         try:
             people.save_person(db.session, current_user, user_id=user_id, email=form.email.data, name=form.name.data,
                                role=form.role.data, locale=form.locale.data, area_codes=list(form.areas.data or []),
-                               region_code=form.region.data or "", password=form.password.data or "", now=now())
+                               region_code=form.region.data or "", password=form.password.data or "", now=now(),
+                               password_hash_method=_hash_method())
         except ServiceError as error:
             problems = [error_text(error)]
         else:
@@ -54,4 +55,9 @@ def edit_person(user_id: int | None):
 @head_office
 def import_people():
     return csv_import("people", lambda text, dry: people.import_people(db.session, current_user, text, now=now(),
-                                                                       dry_run=dry))
+                                                                       dry_run=dry, password_hash_method=_hash_method()))
+
+
+def _hash_method() -> str:
+    """The configured password hash method: people head office adds get it, as those the CLI adds do."""
+    return current_app.config["STORECHECK_CONFIG"].password_hash_method

@@ -1,4 +1,5 @@
-"""Browser tests: the app served on a loopback port, driven by Debian's Chromium at a phone viewport."""
+"""Browser tests: the app served on a loopback port, driven by Debian's Chromium at a phone viewport (the helpers
+they share are in tests/browser/pages.py)."""
 
 from __future__ import annotations
 
@@ -62,14 +63,3 @@ def axe_source() -> str:
     if not AXE_JS.exists():
         _missing("axe-core is not installed; `make test` installs it with npm")
     return AXE_JS.read_text(encoding="utf-8")
-
-
-def axe_violations(page: Any, axe_source: str) -> list[str]:
-    """Serious and critical axe-core violations on the current page, one line each."""
-    page.evaluate(axe_source)
-    result = page.evaluate(
-        "async () => await axe.run(document, {runOnly: {type: 'tag', values: "
-        "['wcag2a', 'wcag2aa', 'wcag21aa', 'best-practice']}})"
-    )
-    return [f"{v['id']} ({v['impact']}): {v['help']} — {len(v['nodes'])} node(s), e.g. {v['nodes'][0]['target']}"
-            for v in result["violations"] if v["impact"] in ("serious", "critical")]

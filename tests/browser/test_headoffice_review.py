@@ -9,11 +9,11 @@ from sqlalchemy import select
 
 from audit_app.extensions import db
 from audit_app.models import Visit
-from tests.browser.conftest import axe_violations
-from tests.browser.test_headoffice_rubric import _no_sideways_scroll, _shot, _sign_in
-from tests.conftest import make_published_checklist
-from tests.web.test_review_queue import add_submitted
-from tests.web.test_review_visit import _visit_with_photo_and_hazard
+from tests.browser.pages import axe_violations
+from tests.browser.pages import no_sideways_scroll as _no_sideways_scroll
+from tests.browser.pages import shot as _shot
+from tests.browser.pages import sign_in as _sign_in
+from tests.factories import add_submitted, make_published_checklist, visit_with_photo_and_hazard
 
 
 def test_head_office_pages_through_the_queue_and_approves_two_visits(page: Any, live_server: str, world: Any,
@@ -43,7 +43,7 @@ def test_head_office_pages_through_the_queue_and_approves_two_visits(page: Any, 
 
 def test_the_review_page_of_a_visit_shows_its_photo_and_asks_for_a_decision(page: Any, live_server: str,
                                                                             world: Any, axe_source: str) -> None:
-    visit, photo_id = _visit_with_photo_and_hazard(world)
+    visit, photo_id = visit_with_photo_and_hazard(world)
     _sign_in(page, live_server, world.head.email)
     page.goto(f"{live_server}/head-office/visits/{visit.id}")
     image = page.get_by_role("img", name="Photo for “Photo of the receipt” (1 of 1), full size")

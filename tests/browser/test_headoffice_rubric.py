@@ -2,34 +2,17 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 
 from audit_app.extensions import db
 from audit_app.models import ChecklistVersion, Visit
-from tests.browser.conftest import axe_violations
-from tests.conftest import PASSWORD, World, make_assignment, make_published_checklist, make_submitted_visit
-
-SHOTS = os.environ.get("STORECHECK_SCREENSHOTS")  # a folder: save a picture of each page for a person to look at
-
-
-def _shot(page: Any, name: str) -> None:
-    if SHOTS:
-        page.screenshot(path=str(Path(SHOTS) / f"{name}.png"), full_page=True)
-
-
-def _sign_in(page: Any, base: str, email: str) -> None:
-    page.goto(f"{base}/login")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-
-
-def _no_sideways_scroll(page: Any) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+from tests.browser.pages import axe_violations
+from tests.browser.pages import no_sideways_scroll as _no_sideways_scroll
+from tests.browser.pages import shot as _shot
+from tests.browser.pages import sign_in as _sign_in
+from tests.factories import World, make_assignment, make_published_checklist, make_submitted_visit
 
 
 def test_head_office_adds_a_timed_question_previews_runs_what_if_publishes_and_the_next_visit_uses_it(
@@ -130,7 +113,7 @@ def test_head_office_admin_pages_pass_the_audit_on_a_phone(page: Any, live_serve
 def test_questions_reorder_by_keyboard_and_by_dragging(page: Any, live_server: str, world: World,
                                                        axe_source: str) -> None:
     from audit_app.services import rubrics
-    from tests.conftest import NOW
+    from tests.factories import NOW
 
     v1 = make_published_checklist()
     draft = rubrics.start_draft(db.session, world.head, v1.id, now=NOW).id

@@ -13,7 +13,7 @@ import scoring
 from audit_app.config import PROJECT_ROOT
 from audit_app.services import checklists
 from audit_app.services.seed import answers_at
-from tests.conftest import PASSWORD, World, make_published_checklist, make_store, make_submitted_visit
+from tests.factories import PASSWORD, World, make_published_checklist, make_store, make_submitted_visit
 
 SIZES = {"phone": {"width": 390, "height": 844}, "laptop": {"width": 1280, "height": 800}}
 

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import axe_violations
-from tests.conftest import PASSWORD, World, make_scorecard_world
+from tests.browser.pages import axe_violations
+from tests.factories import PASSWORD, World, make_scorecard_world
 
 SIZES = {"phone": {"width": 390, "height": 844}, "laptop": {"width": 1280, "height": 800}}
 

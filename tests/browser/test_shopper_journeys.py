@@ -16,8 +16,8 @@ import scoring
 from audit_app.extensions import db
 from audit_app.models import Answer, Photo, Visit, VisitScore
 from audit_app.services import checklists, visits
-from tests.browser.conftest import axe_violations
-from tests.conftest import NOW, PASSWORD, World, make_assignment, make_visit
+from tests.browser.pages import axe_violations
+from tests.factories import NOW, PASSWORD, World, make_assignment, make_visit
 
 # Two sections: the second holds a required photo and a negatively worded question.
 JOURNEY = {
@@ -249,7 +249,7 @@ def test_a_photo_this_phone_cannot_keep_offline_is_said_beside_it(page: Any, con
 
 def test_the_offline_page_speaks_the_shoppers_language(page: Any, context: Any, live_server: str,
                                                       world: World) -> None:
-    from tests.conftest import make_user
+    from tests.factories import make_user
 
     shopper = make_user("hanako@test.example", locale="ja")
     visit = make_visit(shopper, world.store)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import uuid
 from fractions import Fraction
 from pathlib import Path
@@ -16,8 +15,8 @@ import scoring
 from audit_app.extensions import db
 from audit_app.models import Answer, Visit, VisitScore
 from audit_app.services import checklists, visits
-from tests.browser.conftest import axe_violations
-from tests.conftest import NOW, PASSWORD, World, make_assignment
+from tests.browser.pages import axe_violations
+from tests.factories import NOW, PASSWORD, World, make_assignment
 
 OFFLINE_SECTIONS = range(3, 7)  # signage .. assistance, which includes the greeting stopwatch
 
@@ -137,7 +136,7 @@ def test_a_shopper_completes_a_visit_through_a_lost_connection(page: Any, contex
 
 
 def test_a_double_tapped_submit_creates_one_submitted_visit(page: Any, live_server: str, world: World) -> None:
-    from tests.conftest import make_visit
+    from tests.factories import make_visit
 
     visit = make_visit(world.shopper, world.store, client_uuid=str(uuid.uuid4()))
     visits.save_answers(db.session, world.shopper, visit.id,

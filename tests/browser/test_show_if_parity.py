@@ -15,7 +15,7 @@ import scoring
 from audit_app.extensions import db
 from audit_app.services import checklists, visits
 from audit_app.shopper.forms import read_section
-from tests.conftest import NOW, PASSWORD, World, make_assignment
+from tests.factories import NOW, PASSWORD, World, make_assignment
 
 
 def _dependent(key: str, on: str, values: list[Any]) -> dict[str, Any]:

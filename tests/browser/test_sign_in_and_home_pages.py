@@ -4,15 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.browser.conftest import axe_violations
-from tests.conftest import PASSWORD, World
-
-
-def _sign_in(page: Any, base: str, email: str) -> None:
-    page.goto(f"{base}/login")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+from tests.browser.pages import axe_violations
+from tests.browser.pages import sign_in as _sign_in
+from tests.factories import World
 
 
 def test_a_shopper_signs_in_on_a_phone_and_switches_to_japanese(page: Any, live_server: str, world: World,

@@ -27,8 +27,8 @@ from audit_app import create_app
 from audit_app.extensions import db
 from audit_app.models import Photo, Visit, VisitScore
 from audit_app.services import visits
-from tests.conftest import (NOW, PASSWORD, PHOTO_CHECKLIST, World, csrf_token_from, make_area, make_assignment,
-                            make_config, make_region, make_store, make_user, make_visit, publish_mini, sign_in)
+from tests.factories import (NOW, PASSWORD, PHOTO_CHECKLIST, World, csrf_token_from, make_area, make_assignment,
+                             make_config, make_region, make_store, make_user, make_visit, publish_mini, sign_in)
 from tests.faults.harness import (TRANSPORT_ERRORS, Browser, Gunicorn, Reply, ThrowawayPostgres, fill_disk,
                                   mount_small_disk, unmount, wait_for)
 

@@ -11,7 +11,7 @@ from typing import Any, Iterator
 import pytest
 from flask import Flask
 
-from tests.conftest import PASSWORD, World
+from tests.factories import PASSWORD, World
 from tests.faults.harness import Browser, Gunicorn
 
 WORKERS = 3

@@ -14,7 +14,7 @@ from alembic.migration import MigrationContext
 
 from audit_app import create_app
 from audit_app.extensions import db
-from tests.conftest import make_config
+from tests.factories import make_config
 
 
 def _fresh_app(database_url: str, tmp_path: Path):  # type: ignore[no-untyped-def]

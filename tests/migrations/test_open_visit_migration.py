@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from audit_app import create_app
 from audit_app.extensions import db
 from audit_app.models import Visit
-from tests.conftest import NOW, make_area, make_assignment, make_config, make_region, make_store, make_user, \
+from tests.factories import NOW, make_area, make_assignment, make_config, make_region, make_store, make_user, \
     publish_mini
 from tests.migrations.test_migrations import empty_database  # noqa: F401 - the fixture
 

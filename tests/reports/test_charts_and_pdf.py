@@ -15,7 +15,7 @@ import scoring
 from reports import charts
 from reports.context import Branding, ScorecardContext, card_view, percent_text, points_text, signed_text
 from reports.pdf import FetchRefusedError, css_string, data_only_fetcher, render_html, render_scorecard
-from tests.conftest import scorecard_answers, scorecard_checklist_data
+from tests.factories import scorecard_answers, scorecard_checklist_data
 
 CHECKLIST = scoring.parse_checklist(scorecard_checklist_data())
 

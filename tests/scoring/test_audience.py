@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 import scoring
-from tests.conftest import scorecard_checklist_data
+from tests.factories import scorecard_checklist_data
 
 
 def _with(key: str, **fields: Any) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from audit_app.extensions import db
 from audit_app.models import Assignment
 from audit_app.services import assignments, visit_pages
-from tests.conftest import NOW, World, make_published_checklist, make_store, make_user
+from tests.factories import NOW, World, make_published_checklist, make_store, make_user
 
 TODAY = NOW.date()
 

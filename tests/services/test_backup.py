@@ -13,6 +13,7 @@ import flask_migrate
 import pytest
 import sqlalchemy as sa
 from flask import Flask
+from flask.testing import FlaskCliRunner
 from PIL import Image
 
 from audit_app import create_app
@@ -20,7 +21,7 @@ from audit_app.config import PROJECT_ROOT
 from audit_app.extensions import db
 from audit_app.models import Photo, VisitScore
 from audit_app.services import backup, photos, visits
-from tests.conftest import NOW, World, make_config, make_visit
+from tests.factories import NOW, World, make_config, make_visit
 
 MIGRATIONS = PROJECT_ROOT / "migrations"
 ANSWERS = {"greeted": "yes", "helpful": 4, "queue_wait": 100, "self_checkout": "no"}
@@ -128,11 +129,10 @@ def test_a_restore_brings_back_rows_scores_and_photo_files_exactly(
 
 
 def test_the_commands_restore_the_running_apps_own_sqlite_database(
-        app: Flask, seeded: World, database_url: str, tmp_path: Path) -> None:
+        runner: FlaskCliRunner, seeded: World, database_url: str, tmp_path: Path) -> None:
     if not database_url.startswith("sqlite"):
         pytest.skip("in place only on SQLite: the PostgreSQL test restores into a throwaway database")
     before_rows, before_files = _rows(database_url), _files(seeded.upload_dir)
-    runner = app.test_cli_runner()
     created = runner.invoke(args=["backup", "create", "--to", str(tmp_path / "b")])
     assert created.exit_code == 0, created.output
     archive = next((tmp_path / "b").glob("*.tar.gz"))

@@ -15,33 +15,13 @@ from audit_app.services.scores import compare, dashboard, scorecard, storage, st
 from audit_app.services.scores import scope as scopes
 from audit_app.services.errors import NotFoundError, PermissionDeniedError
 from reports.context import DEFAULT_LABELS, Branding
-from tests.conftest import (
-    NOW, ScorecardWorld, World, make_area, make_scorecard_world, make_store, scorecard_answers,
-    scorecard_checklist_data,
-)
-
-CHECKLIST = scoring.parse_checklist(scorecard_checklist_data())
-
-
-def card(quality: int) -> scoring.ScoreCard:
-    return scoring.score(CHECKLIST, scorecard_answers(quality))
-
-
-def pct(quality: int) -> Fraction:
-    return card(quality).percent
+from tests.factories import NOW, ScorecardWorld, World, avg, make_area, make_store, scorecard_answers
+from tests.factories import scorecard_card as card
+from tests.factories import scorecard_pct as pct
 
 
 def section(quality: int, key: str) -> Fraction | None:
     return next(s.percent for s in card(quality).sections if s.key == key)
-
-
-def avg(values: list[Fraction]) -> Fraction:
-    return sum(values, Fraction(0)) / len(values)
-
-
-@pytest.fixture
-def sw(app: Flask, world: World) -> ScorecardWorld:
-    return make_scorecard_world(world)
 
 
 def test_counted_statuses_follow_the_review_setting() -> None:

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from audit_app.extensions import db
 from audit_app.models import Store
 from audit_app.services import org
-from tests.conftest import NOW, World
+from tests.factories import NOW, World
 
 GOOD = "code,name,area_code,city,address,timezone\nS9,Shibuya,A1,Tokyo,2-1 Dogenzaka,Asia/Tokyo\n" \
        "S1,Ginza Flagship,A1,Tokyo,1-1 Ginza,Asia/Tokyo\n"

@@ -9,7 +9,7 @@ from audit_app.extensions import db
 from audit_app.models import AuditLog, Store, User
 from audit_app.services import people, users
 from audit_app.services.org import ImportRejectedError, import_stores
-from tests.conftest import NOW, PASSWORD, World
+from tests.factories import NOW, PASSWORD, World
 
 PEOPLE_CSV = """email,name,role,locale,areas,region,password
 new.shopper@test.example,New Shopper,shopper,ja,,R1,a-long-enough-password

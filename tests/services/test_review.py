@@ -8,7 +8,7 @@ from sqlalchemy import select
 from audit_app.extensions import db
 from audit_app.models import Assignment, AuditLog, Visit, VisitScore
 from audit_app.services import review, visits
-from tests.conftest import NOW, World, make_published_checklist, make_submitted_visit
+from tests.factories import NOW, World, make_published_checklist, make_submitted_visit
 
 ANSWERS = {"greeted": "yes", "helpful": 3, "queue_wait": 200}
 

@@ -13,7 +13,7 @@ from audit_app.extensions import db
 from audit_app.models import AuditLog, ChecklistVersion, Visit, VisitScore
 from audit_app.services import rubric_diff, rubrics, visits
 from audit_app.services.scores import rescoring
-from tests.conftest import NOW, World, make_assignment, make_published_checklist, make_submitted_visit
+from tests.factories import NOW, World, make_assignment, make_published_checklist, make_submitted_visit
 
 
 def _draft(world: World) -> tuple[ChecklistVersion, rubrics.VersionInfo]:
@@ -93,7 +93,7 @@ def test_publishing_retires_the_version_it_replaces_and_logs_it(world: World) ->
 
 
 def test_loading_a_changed_library_checklist_retires_the_version_before(world: World) -> None:
-    from tests.conftest import small_checklist_data
+    from tests.factories import small_checklist_data
 
     v1 = make_published_checklist()
     changed = small_checklist_data()
@@ -185,7 +185,7 @@ def _diff(old: dict[str, Any], change: Any) -> list[str]:
 
 
 def test_the_diff_names_added_removed_and_changed_questions_in_plain_words() -> None:
-    from tests.conftest import small_checklist_data
+    from tests.factories import small_checklist_data
 
     old = rubrics.validate(small_checklist_data())
 

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 import scoring
 from audit_app.extensions import db
 from audit_app.services import rubric_diff, rubrics
-from tests.conftest import NOW, World, make_published_checklist
+from tests.factories import NOW, World, make_published_checklist
 from tests.scoring.strategies import checklist_data
 
 
@@ -31,7 +31,7 @@ def _read(text: str) -> Any:
 
 
 def test_japanese_text_is_exported_as_text_not_escapes() -> None:
-    from tests.conftest import small_checklist_data
+    from tests.factories import small_checklist_data
 
     data = small_checklist_data()
     data["title"] = {"en": "Store check", "ja": "店舗チェック"}

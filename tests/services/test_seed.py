@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from audit_app.extensions import db
 from audit_app.models import Answer, Photo, SectionScore, User, Visit, VisitScore
 from audit_app.services import seed, users
-from tests.conftest import FAST_PASSWORD_HASH, NOW
+from tests.factories import FAST_PASSWORD_HASH, NOW
 
 
 def _counts() -> dict[str, int]:

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from audit_app.extensions import db
 from audit_app.models import AuditLog
 from audit_app.services import settings
-from tests.conftest import NOW, World
+from tests.factories import NOW, World
 
 
 def test_settings_start_from_their_defaults(app: Flask) -> None:

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from audit_app.extensions import db
 from audit_app.models import AuditLog
 from audit_app.services import users
-from tests.conftest import NOW, PASSWORD, World, make_user
+from tests.factories import NOW, PASSWORD, World, make_user
 
 
 def test_creating_a_user_with_a_taken_email_is_refused(app: Flask, world: World) -> None:

@@ -14,7 +14,7 @@ from audit_app.extensions import db
 from audit_app.models import Answer, AuditLog, SectionScore, Visit, VisitScore
 from audit_app.services import checklists, visits
 from audit_app.services.errors import PermissionDeniedError
-from tests.conftest import MINI_CHECKLIST, NOW, World, make_assignment
+from tests.factories import MINI_CHECKLIST, NOW, World, make_assignment
 
 DEFINITION = MINI_CHECKLIST
 

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from audit_app.extensions import db
 from audit_app.models import User
 from audit_app.services import users
-from tests.conftest import PASSWORD, World, csrf_token_from, running_app, sign_in
+from tests.factories import PASSWORD, World, csrf_token_from, running_app, sign_in
 
 
 def test_sign_in_page_has_email_and_password_fields(client: FlaskClient) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from flask import Flask
 
-from tests.conftest import World, csrf_token_from, sign_in
+from tests.factories import World, csrf_token_from, sign_in
 from tests.web.authz import LOGIN, ROLES, all_cases
 
 

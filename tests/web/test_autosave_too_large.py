@@ -7,7 +7,7 @@ from flask import Flask
 from audit_app.extensions import db
 from audit_app.models import Answer
 from audit_app.services import users
-from tests.conftest import World, csrf_token_from, make_visit, sign_in
+from tests.factories import World, csrf_token_from, make_visit, sign_in
 
 JSON = {"Accept": "application/json"}
 

@@ -11,9 +11,8 @@ from pypdf import PdfReader
 
 from audit_app.extensions import db
 from reports import charts
-from tests import conftest
-from tests.conftest import ScorecardWorld, World, make_scorecard_world
-from tests.web.test_pdf_jobs import client_for, job_status, start_job
+from tests import factories
+from tests.factories import ScorecardWorld, World, client_for, job_status, make_scorecard_world, start_job
 
 MONEY = "Tips $5 and $10"
 BROKEN_MATHS = r"Ginza $\frac$"
@@ -21,14 +20,14 @@ BROKEN_MATHS = r"Ginza $\frac$"
 
 @pytest.fixture
 def sw(app: Flask, world: World, monkeypatch: pytest.MonkeyPatch) -> ScorecardWorld:
-    original = conftest.scorecard_checklist_data
+    original = factories.scorecard_checklist_data
 
     def with_dollars() -> dict[str, Any]:
         data = original()
         data["sections"][0]["title"] = {"en": r"Staff $\alpha$ and $", "ja": "スタッフ $"}
         return data
 
-    monkeypatch.setattr(conftest, "scorecard_checklist_data", with_dollars)
+    monkeypatch.setattr(factories, "scorecard_checklist_data", with_dollars)
     made = make_scorecard_world(world)
     made.world.store.name = BROKEN_MATHS
     made.extra_store.name = MONEY

@@ -18,9 +18,9 @@ from flask.testing import FlaskClient
 
 from audit_app.extensions import db
 from audit_app.models.users import area_managers
-from audit_app.models import Answer, Area, AuditLog, ChecklistVersion, Region, Store, User, Visit
+from audit_app.models import Answer, Area, ChecklistVersion, Region, Store, User, Visit
 from audit_app.services import seed
-from tests.conftest import csrf_token_from, running_app, sign_in
+from tests.factories import csrf_token_from, running_app, sign_in
 from tests.web.crawl import crawl, pattern_of, raw_keys, untranslated
 
 ROLES = {"shopper": "shopper@example.com", "area_manager": "manager@example.com", "head_office": "head@example.com"}

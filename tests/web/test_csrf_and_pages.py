@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from audit_app.extensions import db
 from audit_app.models import User
-from tests.conftest import PASSWORD, World, csrf_token_from, sign_in
+from tests.factories import PASSWORD, World, csrf_token_from, sign_in
 
 
 def test_sign_in_without_a_csrf_token_is_refused(client: FlaskClient, world: World) -> None:

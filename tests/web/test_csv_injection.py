@@ -10,8 +10,8 @@ from flask import Flask
 
 from audit_app.extensions import db
 from audit_app.services.exports import neutralise_cell
-from tests.conftest import (
-    ScorecardWorld, World, make_published_checklist, make_store, make_submitted_visit, scorecard_answers,
+from tests.factories import (
+    World, make_published_checklist, make_store, make_submitted_visit, scorecard_answers,
     scorecard_checklist_data,
 )
 

@@ -10,7 +10,7 @@ from flask.testing import FlaskClient
 
 from audit_app.extensions import db
 from audit_app.models import Region
-from tests.conftest import World, sign_in
+from tests.factories import World, sign_in
 
 
 def test_a_failed_database_write_gets_the_real_500_page_with_headers_and_a_log_line(

@@ -20,7 +20,7 @@ from audit_app.extensions import db
 from audit_app.models import Answer, ChecklistVersion, Visit
 from audit_app.services.checklists import ChecklistFileError, load_checklist_file
 from audit_app.services.answers import answer_problem
-from tests.conftest import (
+from tests.factories import (
     MINI_CHECKLIST, PASSWORD, World, csrf_token_from, make_assignment, make_visit, publish_mini, sign_in,
     small_checklist_data,
 )
@@ -95,12 +95,6 @@ def _stored_answers_are_valid(visit_id: int) -> None:
         value = scoring.NA if answer.is_na else answer.value
         if value is not None:
             assert answer_problem(definition.question(answer.question_key), value) is None, answer.question_key
-
-
-@pytest.fixture
-def shopper(client: FlaskClient, world: World) -> FlaskClient:
-    sign_in(client, world.shopper.email)
-    return client
 
 
 def test_fuzzed_section_saves_store_only_valid_answers(shopper: FlaskClient, world: World) -> None:

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from audit_app.extensions import db
 from audit_app.models import Assignment, Store, User, Visit
 from audit_app.services import settings as settings_service
-from tests.conftest import World, csrf_token_from, make_published_checklist, make_store, make_submitted_visit
+from tests.factories import World, csrf_token_from, make_published_checklist, make_store, make_submitted_visit
 from tests.web.html_forms import form_with_button
 
 

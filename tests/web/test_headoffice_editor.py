@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 
 from audit_app.extensions import db
 from audit_app.services import rubrics
-from tests.conftest import NOW, World, csrf_token_from, make_published_checklist, make_submitted_visit
+from tests.factories import NOW, World, csrf_token_from, make_published_checklist, make_submitted_visit
 
 QUESTION = {"key": "greeting_time", "type": "duration", "text_en": "How long until someone greeted you?",
             "text_ja": "声をかけられるまでの時間は？", "required": "y", "good": "yes",
@@ -194,7 +194,7 @@ def test_a_new_checklist_starts_as_a_valid_draft(world: World, login: Any) -> No
 
 
 def test_editing_a_question_keeps_translations_the_form_does_not_show(world: World, login: Any) -> None:
-    from tests.conftest import small_checklist_data
+    from tests.factories import small_checklist_data
 
     data = small_checklist_data()
     data["sections"][0]["questions"][1].update({"min_label": "Not at all", "max_label": {"en": "Very",

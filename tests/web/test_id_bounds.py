@@ -10,7 +10,7 @@ import pytest
 from flask import Flask
 from werkzeug.routing import AnyConverter, IntegerConverter
 
-from tests.conftest import World, running_app, sign_in
+from tests.factories import World, running_app, sign_in
 
 HUGE = (2**31, 2**63, 10**30)
 

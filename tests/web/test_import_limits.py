@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from audit_app.extensions import db
 from audit_app.models import Checklist, Store, User
 from audit_app.services import checklists, org, people, rubrics
-from tests.conftest import NOW, World, csrf_token_from
+from tests.factories import NOW, World, csrf_token_from
 
 
 def _post(client: FlaskClient, path: str, data: dict[str, Any]) -> Any:

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from audit_app.extensions import db
 from audit_app.models import Assignment, User
 from audit_app.services import rubrics
-from tests.conftest import (
+from tests.factories import (
     NOW, PASSWORD, ScorecardWorld, World, csrf_token_from, make_assignment, make_published_checklist, make_scorecard_world,
     make_submitted_visit,
 )
@@ -203,7 +203,7 @@ def test_checklist_problems_from_the_editor_and_a_yaml_import_read_in_japanese(w
 
 
 def test_the_review_page_shows_the_visit_in_japanese(world: World, login: Any) -> None:
-    from tests.conftest import scorecard_answers, scorecard_checklist_data
+    from tests.factories import scorecard_answers, scorecard_checklist_data
 
     _japanese(world.head)
     version = make_published_checklist(scorecard_checklist_data())
@@ -238,7 +238,7 @@ def test_manager_pages_name_the_checklist_in_japanese(sw: ScorecardWorld, login)
 
 
 def test_head_office_checklist_pages_name_the_checklist_in_japanese(world: World, login: Any) -> None:
-    from tests.conftest import scorecard_checklist_data
+    from tests.factories import scorecard_checklist_data
 
     _japanese(world.head)
     version = make_published_checklist(scorecard_checklist_data())

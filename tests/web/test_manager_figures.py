@@ -4,33 +4,17 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from fractions import Fraction
 
 import pytest
 from flask import Flask
 
-import scoring
 from audit_app.extensions import db
 from audit_app.services.scores import dashboard, home
 from audit_app.services.scores import scope as scopes
-from tests.conftest import (
-    ScorecardWorld, World, make_published_checklist, make_scorecard_world, make_submitted_visit, scorecard_answers,
-    scorecard_checklist_data,
+from tests.factories import (
+    ScorecardWorld, World, avg, make_published_checklist, make_scorecard_world, make_submitted_visit, shown,
 )
-
-CHECKLIST = scoring.parse_checklist(scorecard_checklist_data())
-
-
-def pct(quality: int) -> Fraction:
-    return scoring.score(CHECKLIST, scorecard_answers(quality)).percent
-
-
-def shown(value: Fraction) -> str:
-    return scoring.format_percent(value)
-
-
-def avg(values: list[Fraction]) -> Fraction:
-    return sum(values, Fraction(0)) / len(values)
+from tests.factories import scorecard_pct as pct
 
 
 @pytest.fixture
@@ -131,7 +115,7 @@ def test_a_grade_in_japanese_is_shown_in_japanese_and_keeps_its_colour(sw: Score
 
 
 def _token(client) -> str:  # type: ignore[no-untyped-def]
-    from tests.conftest import csrf_token_from
+    from tests.factories import csrf_token_from
 
     return csrf_token_from(client, "/manager/")
 

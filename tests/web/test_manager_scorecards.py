@@ -8,7 +8,6 @@ import shutil
 import subprocess
 from fractions import Fraction
 
-import pytest
 from flask import Flask
 from pypdf import PdfReader
 from sqlalchemy import select
@@ -17,29 +16,9 @@ import scoring
 from audit_app.extensions import db
 from audit_app.models import Answer, VisitScore
 from audit_app.services import settings
-from tests.conftest import (
-    NOW, ScorecardWorld, World, make_area, make_scorecard_world, make_store, scorecard_answers,
-    scorecard_checklist_data,
-)
-
-CHECKLIST = scoring.parse_checklist(scorecard_checklist_data())
-
-
-def pct(quality: int) -> Fraction:
-    return scoring.score(CHECKLIST, scorecard_answers(quality)).percent
-
-
-def shown(value: Fraction) -> str:
-    return scoring.format_percent(value)
-
-
-def avg(values: list[Fraction]) -> Fraction:
-    return sum(values, Fraction(0)) / len(values)
-
-
-@pytest.fixture
-def sw(app: Flask, world: World) -> ScorecardWorld:
-    return make_scorecard_world(world)
+from tests.factories import SCORECARD_CHECKLIST as CHECKLIST
+from tests.factories import NOW, ScorecardWorld, World, avg, make_area, make_store, scorecard_answers, shown
+from tests.factories import scorecard_pct as pct
 
 
 def test_the_area_dashboard_shows_the_engines_figures_and_says_how_it_averages(sw: ScorecardWorld, login) -> None:

@@ -7,7 +7,7 @@ from flask.testing import FlaskClient
 
 from audit_app import create_app
 from audit_app.services.health import expected_revision
-from tests.conftest import make_config
+from tests.factories import make_config
 
 
 def test_health_and_readiness_report_a_migrated_database(client: FlaskClient) -> None:

@@ -17,7 +17,7 @@ from typing import Any, Iterator
 import pytest
 import redis
 from flask import Flask
-from flask.testing import FlaskClient
+from flask.testing import FlaskCliRunner
 from pypdf import PdfReader
 from rq import Queue, SimpleWorker
 
@@ -25,11 +25,10 @@ from audit_app.config import PROJECT_ROOT
 from audit_app.extensions import db
 from audit_app.models import area_managers
 from audit_app.services import jobs
-from tests.conftest import ScorecardWorld, World, csrf_token_from, make_scorecard_world, running_app, sign_in
+from tests.factories import ScorecardWorld, client_for, job_status, running_app, start_job
 
 # TEST_REDIS_URL lets two runs on one machine keep out of each other's way; the database is flushed.
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-JOB_PATH = re.compile(r"/manager/jobs/([0-9a-f]{32})$")
 
 
 @pytest.fixture
@@ -64,27 +63,6 @@ def app(request: pytest.FixtureRequest, database_url: str, tmp_path: Path) -> It
 with_redis = pytest.mark.parametrize("app", ["redis"], indirect=True)
 
 
-@pytest.fixture
-def sw(world: World) -> ScorecardWorld:
-    """Area A1 has two stores (Ginza and a Japanese name) with visits; A2 has one."""
-    return make_scorecard_world(world)
-
-
-def client_for(app: Flask, email: str) -> FlaskClient:
-    client = app.test_client()
-    assert sign_in(client, email).status_code == 302
-    return client
-
-
-def start_job(client: FlaskClient, area_id: int) -> str:
-    token = csrf_token_from(client, f"/manager/areas/{area_id}")
-    response = client.post(f"/manager/areas/{area_id}/scorecard-jobs", data={"csrf_token": token, "days": "365"})
-    assert response.status_code == 303, response.get_data(as_text=True)
-    match = JOB_PATH.search(response.headers["Location"])
-    assert match, response.headers["Location"]
-    return match.group(1)
-
-
 def run_queued_jobs() -> None:
     """An RQ worker in this process, until the queue is empty (it leaves the signal handlers as it found them)."""
     connection = redis.Redis.from_url(REDIS_URL)
@@ -95,12 +73,6 @@ def run_queued_jobs() -> None:
         for sig, handler in saved.items():
             signal.signal(sig, handler)
         connection.close()
-
-
-def job_status(page: str) -> str:
-    match = re.search(r'data-job-status="(\w+)"', page)
-    assert match, page
-    return match.group(1)
 
 
 def assert_zip_has_one_pdf_per_store(data: bytes, store_names: set[str]) -> None:
@@ -247,8 +219,8 @@ def test_a_job_whose_process_went_away_is_shown_as_stopped(app: Flask, sw: Score
     assert state.status == "failed" and state.error == jobs.ERROR_INTERRUPTED
 
 
-def test_the_worker_command_needs_redis(app: Flask) -> None:
-    result = app.test_cli_runner().invoke(args=["worker", "--burst"])
+def test_the_worker_command_needs_redis(runner: FlaskCliRunner) -> None:
+    result = runner.invoke(args=["worker", "--burst"])
     assert result.exit_code != 0 and "Set REDIS_URL" in result.output
 
 

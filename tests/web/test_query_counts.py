@@ -2,32 +2,15 @@
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
-from typing import Iterator
 
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import event
 
 from audit_app.extensions import db
-from tests.conftest import World, make_store, make_submitted_visit, make_user, publish_mini, sign_in
+from tests.factories import World, counting, make_store, make_submitted_visit, make_user, publish_mini, sign_in
 
 ANSWERS = {"greeted": "yes", "helpful": 4, "queue_wait": 150, "self_checkout": "no"}
-
-
-@contextmanager
-def counting() -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
 
 
 def _grow(world: World, checklist_id: int, stores: int, visits_per_store: int, tag: str) -> list[int]:
@@ -135,7 +118,7 @@ def test_the_counter_notices_a_page_that_queries_per_row(app: Flask, world: Worl
 
 def test_the_review_queue_issues_as_many_queries_for_a_full_page_as_for_a_few_rows(app: Flask, world: World) -> None:
     """A page of 50 of 120 waiting visits, filtered or not, costs what a page of three does."""
-    from tests.web.test_review_queue import add_submitted
+    from tests.factories import add_submitted
 
     version = publish_mini()
     add_submitted(world.shopper.id, world.store, version.id, 2, critical=frozenset({0}))

@@ -5,7 +5,7 @@ import json
 import pytest
 from flask.testing import FlaskClient
 
-from tests.conftest import World, sign_in
+from tests.factories import World, counting, sign_in
 
 
 def test_every_request_is_logged_as_one_json_line(client: FlaskClient, world: World,
@@ -22,7 +22,6 @@ def test_every_request_is_logged_as_one_json_line(client: FlaskClient, world: Wo
 
 def test_a_signed_in_persons_static_file_is_logged_without_a_database_query(
         client: FlaskClient, world: World, caplog: pytest.LogCaptureFixture) -> None:
-    from tests.web.test_query_counts import counting
 
     sign_in(client, world.manager.email)
     caplog.clear()

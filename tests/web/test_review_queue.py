@@ -4,36 +4,17 @@ at once (each logged, a visit that changed meanwhile skipped and named)."""
 from __future__ import annotations
 
 import re
-import uuid
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from flask.testing import FlaskClient
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, select, update
 
 from audit_app.extensions import db
-from audit_app.models import AuditLog, Store, Visit, VisitScore
-from tests.conftest import World, make_published_checklist, make_user, small_checklist_data
+from audit_app.models import AuditLog, Visit
+from tests.factories import REVIEW_START as START
+from tests.factories import World, add_submitted, make_published_checklist, make_user, small_checklist_data
 from tests.web.html_forms import form_with_button
-
-START = datetime(2026, 9, 1, 9, 0, tzinfo=timezone.utc)
-
-
-def add_submitted(shopper_id: int, store: Store, version_id: int, count: int, *, start: datetime = START,
-                  critical: frozenset[int] = frozenset(), step: timedelta = timedelta(hours=6)) -> list[int]:
-    """`count` submitted, scored visits, one every `step` from `start` (the n-th of them critical when n is in
-    `critical`), written in bulk so that hundreds take a moment; returns their ids, oldest first."""
-    rows = [{"client_uuid": str(uuid.uuid4()), "store_id": store.id, "shopper_id": shopper_id,
-             "checklist_version_id": version_id, "status": "submitted", "started_at": start + step * n,
-             "submitted_at": start + step * n + timedelta(minutes=20), "updated_at": start + step * n,
-             "review_note": ""} for n in range(count)]
-    ids = list(db.session.scalars(insert(Visit).returning(Visit.id, sort_by_parameter_order=True), rows))
-    db.session.execute(insert(VisitScore), [
-        {"visit_id": visit_id, "checklist_version_id": version_id, "is_current": True, "earned": "3", "possible": "4",
-         "percent_exact": "75", "percent": 75.0, "grade": "Poor", "critical_failures": 1 if n in critical else 0,
-         "card": {}, "scored_at": start} for n, visit_id in enumerate(ids)])
-    db.session.commit()
-    return ids
 
 
 def _visit_ids(html: str) -> list[int]:

@@ -3,60 +3,23 @@ which version a re-scored visit's score comes from."""
 
 from __future__ import annotations
 
-import io
 import re
-import uuid
 from typing import Any
 
 from flask import Flask
-from PIL import Image
 
 from audit_app.extensions import db
 from audit_app.models import Visit
 from audit_app.services import photos, rubrics, visits
 from audit_app.services.scores import rescoring
-from tests.conftest import (
-    NOW, World, csrf_token_from, make_assignment, make_published_checklist, make_submitted_visit, sign_in,
+from tests.factories import (
+    NOW, World, csrf_token_from, make_published_checklist, make_submitted_visit, sign_in,
+    visit_with_photo_and_hazard,
 )
-
-SAFETY_CHECKLIST = {
-    "key": "safety_walk", "title": "Safety walk", "channel": "in_store",
-    "grades": [{"min": 80, "label": "Good"}, {"min": 0, "label": "Poor"}],
-    "sections": [
-        {"key": "floor", "title": {"en": "Sales floor", "ja": "売場"}, "questions": [
-            {"key": "hazard", "type": "yes_no", "good": "no", "critical": {"effect": "zero_section"},
-             "text": {"en": "Safety hazard seen", "ja": "危険を見つけた"}},
-            {"key": "tidy", "type": "yes_no", "text": "Were the aisles tidy?"},
-        ]},
-        {"key": "till", "title": "Till", "questions": [
-            {"key": "receipt", "type": "photo", "text": "Photo of the receipt"},
-            {"key": "paid", "type": "yes_no", "text": "Did you pay?"},
-        ]},
-    ],
-}
-
-
-def _jpeg() -> bytes:
-    out = io.BytesIO()
-    Image.new("RGB", (64, 48), "teal").save(out, "JPEG")
-    return out.getvalue()
-
-
-def _visit_with_photo_and_hazard(world: World) -> tuple[Visit, int]:
-    version = make_published_checklist(SAFETY_CHECKLIST)
-    assignment = make_assignment(world.shopper, world.store, version.checklist_id)
-    client_uuid = str(uuid.uuid4())
-    visit = visits.start_visit(db.session, world.shopper, client_uuid=client_uuid, now=NOW,
-                               assignment_id=assignment.id)
-    photo = photos.add_photo(db.session, world.shopper, visit.id, "receipt", _jpeg(), upload_dir=world.upload_dir,
-                             now=NOW)
-    visits.save_answers(db.session, world.shopper, visit.id,
-                        {"hazard": "yes", "tidy": "yes", "receipt": photo.sha256, "paid": "yes"}, NOW)
-    return visits.submit_visit(db.session, world.shopper, visit.id, client_uuid, NOW), photo.id
 
 
 def test_the_review_page_shows_photos_and_critical_failures_in_words(world: World, login: Any) -> None:
-    visit, photo_id = _visit_with_photo_and_hazard(world)
+    visit, photo_id = visit_with_photo_and_hazard(world)
     client = login(world.head)
     page = client.get(f"/head-office/visits/{visit.id}").get_data(as_text=True)
 
@@ -70,7 +33,7 @@ def test_the_review_page_shows_photos_and_critical_failures_in_words(world: Worl
 
 
 def test_the_review_page_speaks_japanese_to_a_japanese_reader(world: World, login: Any) -> None:
-    visit, _ = _visit_with_photo_and_hazard(world)
+    visit, _ = visit_with_photo_and_hazard(world)
     world.head.locale = "ja"
     db.session.commit()
     client = login(world.head)

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from audit_app.extensions import db
 from audit_app.models import Answer, Assignment, Visit, VisitScore
 from audit_app.services import visits
-from tests.conftest import NOW, World, csrf_token_from, make_assignment, make_visit, publish_mini, sign_in
+from tests.factories import NOW, World, csrf_token_from, make_assignment, make_visit, publish_mini, sign_in
 
 
 def _signed_in_clients(app: Flask, email: str, count: int) -> tuple[list[FlaskClient], str]:

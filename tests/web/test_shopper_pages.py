@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 from flask.testing import FlaskClient
 
 import scoring
 from audit_app.extensions import db
 from audit_app.services import checklists, visits
-from tests.conftest import NOW, World, make_assignment, make_visit, sign_in
+from tests.factories import NOW, World, make_assignment, make_visit, sign_in
 
 HAZARD = {
     "key": "hazards", "title": "Hazard walk", "channel": "in_store",
@@ -21,12 +20,6 @@ HAZARD = {
         {"key": "greeted", "type": "yes_no", "text": "Were you greeted?"},
     ]}],
 }
-
-
-@pytest.fixture
-def shopper(client: FlaskClient, world: World) -> FlaskClient:
-    sign_in(client, world.shopper.email)
-    return client
 
 
 def _hazard_visit(world: World):  # type: ignore[no-untyped-def]

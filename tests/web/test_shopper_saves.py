@@ -16,17 +16,10 @@ import scoring
 from audit_app.extensions import db
 from audit_app.models import Answer, Photo, Visit, VisitScore
 from audit_app.services import photos, visit_pages, visits
-from tests.conftest import NOW, PHOTO_CHECKLIST, World, csrf_token_from, make_assignment, make_visit, publish_mini, \
-    sign_in
+from tests.factories import NOW, PHOTO_CHECKLIST, World, csrf_token_from, make_assignment, make_visit, publish_mini
 
 JSON = {"Accept": "application/json"}
 BASE_RE = re.compile(r'name="(bc?-[a-z0-9_]+)" value="([0-9a-f]{16})"')
-
-
-@pytest.fixture
-def shopper(client: FlaskClient, world: World) -> FlaskClient:
-    sign_in(client, world.shopper.email)
-    return client
 
 
 @pytest.fixture

@@ -19,14 +19,8 @@ import scoring
 from audit_app.extensions import db
 from audit_app.models import Answer, Photo, Visit, VisitScore
 from audit_app.services import visits
-from tests.conftest import (NOW, PHOTO_CHECKLIST, World, csrf_token_from, make_assignment, make_visit, publish_mini,
-                            sign_in)
-
-
-@pytest.fixture
-def shopper(client: FlaskClient, world: World) -> FlaskClient:
-    sign_in(client, world.shopper.email)
-    return client
+from tests.factories import (NOW, PHOTO_CHECKLIST, World, csrf_token_from, make_assignment, make_visit, publish_mini,
+                             sign_in)
 
 
 def _post(client: FlaskClient, path: str, data: dict, **kw):  # type: ignore[no-untyped-def]

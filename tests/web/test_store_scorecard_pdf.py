@@ -11,7 +11,7 @@ from flask import Flask
 from pypdf import PdfReader
 
 import scoring
-from tests.conftest import World, make_published_checklist, make_submitted_visit, scorecard_answers, \
+from tests.factories import World, make_published_checklist, make_submitted_visit, scorecard_answers, \
     scorecard_checklist_data
 
 STAFF_NOTE = "Tall man in a green apron, badge said Kenji"

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from audit_app.services import zones
-from tests.conftest import World, make_published_checklist, make_submitted_visit
+from tests.factories import World, make_published_checklist, make_submitted_visit
 
 # Late evening in UTC is the next morning in Tokyo: the date changes too.
 SUBMITTED = datetime(2026, 11, 20, 23, 30, tzinfo=timezone.utc)

@@ -13,7 +13,7 @@ import scoring
 from audit_app.extensions import db
 from audit_app.services import checklists, review, rubrics
 from audit_app.services.scores import rescoring
-from tests.conftest import NOW, World, csrf_token_from, make_published_checklist, make_submitted_visit
+from tests.factories import NOW, World, csrf_token_from, make_published_checklist, make_submitted_visit
 
 # A checklist whose keys all read differently from their words.
 KEYED: dict[str, Any] = {

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from audit_app.extensions import db
 from audit_app.models import ChecklistVersion
 from audit_app.services import rubrics
-from tests.conftest import NOW, make_assignment, make_published_checklist, make_submitted_visit
+from tests.factories import NOW, make_assignment, make_published_checklist, make_submitted_visit
 from tests.web.authz import Case, only
 
 HEAD = "/head-office"

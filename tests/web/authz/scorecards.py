@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from audit_app.extensions import db
 from audit_app.models import Visit
-from tests.conftest import make_published_checklist, make_submitted_visit
+from tests.factories import make_published_checklist, make_submitted_visit
 from tests.web.authz import Case, only
 
 

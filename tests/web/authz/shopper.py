@@ -9,7 +9,7 @@ from PIL import Image
 from audit_app.extensions import db
 from audit_app.models import Checklist
 from audit_app.services import photos
-from tests.conftest import NOW, make_assignment, make_visit, publish_mini
+from tests.factories import NOW, make_assignment, make_visit, publish_mini
 from tests.web.authz import ROLES, Case, only
 
 

@@ -1,0 +1,41 @@
+"""Helpers the browser tests share: the accessibility audit of a page, signing in through the form, screenshots
+for a person to look at, and whether a page fits the screen's width."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from tests.factories import PASSWORD
+
+SHOTS = os.environ.get("STORECHECK_SCREENSHOTS")  # a folder: save a picture of each page for a person to look at
+
+
+def axe_violations(page: Any, axe_source: str) -> list[str]:
+    """Serious and critical axe-core violations on the current page, one line each."""
+    page.evaluate(axe_source)
+    result = page.evaluate(
+        "async () => await axe.run(document, {runOnly: {type: 'tag', values: "
+        "['wcag2a', 'wcag2aa', 'wcag21aa', 'best-practice']}})"
+    )
+    return [f"{v['id']} ({v['impact']}): {v['help']} — {len(v['nodes'])} node(s), e.g. {v['nodes'][0]['target']}"
+            for v in result["violations"] if v["impact"] in ("serious", "critical")]
+
+
+def shot(page: Any, name: str) -> None:
+    """A full-page screenshot in STORECHECK_SCREENSHOTS, when it is set."""
+    if SHOTS:
+        page.screenshot(path=str(Path(SHOTS) / f"{name}.png"), full_page=True)
+
+
+def sign_in(page: Any, base: str, email: str) -> None:
+    """Sign in through the sign-in form (English labels), without waiting for the next page."""
+    page.goto(f"{base}/login")
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def no_sideways_scroll(page: Any) -> bool:
+    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
