@@ -82,7 +82,7 @@ def test_the_committed_message_template_lists_what_the_code_marks_today(extracte
 
 def test_services_leave_translation_to_the_web_edge() -> None:
     """Services mark their messages with N_ and never import Flask-Babel (nor translate with it)."""
-    offenders = [path.name for path in sorted((ROOT / "audit_app" / "services").glob("*.py"))
+    offenders = [str(path.relative_to(ROOT)) for path in sorted((ROOT / "audit_app" / "services").rglob("*.py"))
                  if re.search(r"^\s*(from|import) flask_babel", path.read_text(encoding="utf-8"), re.MULTILINE)]
     assert offenders == []
 
