@@ -11,7 +11,8 @@ visit scores the same today and in five years, and scores in about 100 µs.
 from .aggregates import ces_mean, competition_ranks, csat, mean, mean_and_spread, nps, percentile
 from .criticals import CriticalFailure
 from .display import format_change, format_percent, round_half_up
-from .engine import QuestionResult, ScoreCard, SectionResult, card_from_data, card_to_data, score
+from .cards import card_from_data, card_to_data
+from .engine import QuestionResult, ScoreCard, SectionResult, score
 from .errors import AnswerError, ChecklistError, Phrase, Problem, Word
 from .questions import NA, POINTS, Answer, NotApplicable
 from .schema import (
