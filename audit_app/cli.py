@@ -14,7 +14,7 @@ from audit_app.config import PROJECT_ROOT, Config
 from audit_app.services import backup as backup_service
 from audit_app.services import checklists as checklist_service
 from audit_app import worker as worker_process
-from audit_app.services import jobs, org, seed, users
+from audit_app.services import csv_import, jobs, seed, users
 
 
 def _now() -> datetime:
@@ -87,8 +87,8 @@ def create_user(email: str, name: str, role: str, areas: tuple[str, ...], locale
 def import_stores(csv_file, dry_run: bool) -> None:  # type: ignore[no-untyped-def]
     """Create or update stores from a CSV file (code,name,area_code,city,address,timezone)."""
     try:
-        report = org.import_stores(db.session, csv_file.read(), now=_now(), dry_run=dry_run)
-    except org.ImportRejectedError as error:
+        report = csv_import.import_stores(db.session, csv_file.read(), now=_now(), dry_run=dry_run)
+    except csv_import.ImportRejectedError as error:
         for line, reason in error.report.rejected:
             click.echo(f"line {line}: {reason}", err=True)
         raise click.ClickException(str(error)) from None

@@ -25,7 +25,7 @@ from audit_app import create_app
 from audit_app.config import Config
 from audit_app.extensions import db
 from audit_app.models import User
-from audit_app.services import assignments, checklists, people, photos, users, visits
+from audit_app.services import assignments, checklists, org, photos, users, visits
 from audit_app.services.seed import answers_at
 
 SERVER = "postgresql://postgres@127.0.0.1:5432"
@@ -93,12 +93,12 @@ def build_data(config: Config, shoppers: int, managers: int, rng: random.Random)
         head = users.create_user(session, email="head@load.example.com", name="Head Office", password=PASSWORD,
                                  role="head_office", now=NOW)
         checklist_id = checklists.publish_checklist(session, definition, now=NOW, actor=head).checklist_id
-        regions = [people.save_region(session, head, region_id=None, code=f"R{r + 1}", name=f"Region {r + 1}",
+        regions = [org.save_region(session, head, region_id=None, code=f"R{r + 1}", name=f"Region {r + 1}",
                                       now=NOW).id for r in range(REGIONS)]
-        areas = [(people.save_area(session, head, area_id=None, code=f"A{a + 1:02d}", name=f"Area {a + 1}",
+        areas = [(org.save_area(session, head, area_id=None, code=f"A{a + 1:02d}", name=f"Area {a + 1}",
                                    region_id=regions[a % REGIONS], now=NOW).id, f"A{a + 1:02d}")
                  for a in range(AREAS)]
-        stores = [people.save_store(session, head, store_id=None, code=f"{code}-{s + 1:02d}",
+        stores = [org.save_store(session, head, store_id=None, code=f"{code}-{s + 1:02d}",
                                     name=f"Store {code}-{s + 1:02d}", area_id=area_id, city=f"City {a + 1}",
                                     address=f"{s + 1} High Street", timezone="Asia/Tokyo", now=NOW).id
                   for a, (area_id, code) in enumerate(areas) for s in range(STORES_PER_AREA)]

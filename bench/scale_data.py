@@ -51,7 +51,7 @@ from audit_app.config import Config, normalise_database_url  # noqa: E402
 from audit_app.extensions import db  # noqa: E402
 from audit_app.models import Area, ChecklistVersion, Region, Store, User  # noqa: E402
 from audit_app.services import checklists as checklist_service  # noqa: E402
-from audit_app.services import org, people, users  # noqa: E402
+from audit_app.services import csv_import, org, users  # noqa: E402
 from audit_app.services.seed import COMMENTS, answers_at  # noqa: E402
 
 DATABASE = "storecheck_scale"
@@ -156,7 +156,7 @@ def _recreate_database(server: str) -> str:
 
 def _organisation(session: Any, head: User, stores: int, now: datetime, rng: random.Random) -> None:
     areas_total = max(3, round(stores / 20))
-    regions = [people.save_region(session, head, region_id=None, code=code, name=name, now=now)
+    regions = [org.save_region(session, head, region_id=None, code=code, name=name, now=now)
                for code, name in REGIONS]
     lines = ["code,name,area_code,city,address,timezone"]
     per_area = [stores // areas_total + (1 if i < stores % areas_total else 0) for i in range(areas_total)]
@@ -164,13 +164,13 @@ def _organisation(session: Any, head: User, stores: int, now: datetime, rng: ran
     for index in range(areas_total):
         region = regions[index % len(regions)]
         code = f"A{index + 1:03d}"
-        people.save_area(session, head, area_id=None, code=code, name=f"{region.name} {index + 1:03d}",
+        org.save_area(session, head, area_id=None, code=code, name=f"{region.name} {index + 1:03d}",
                          region_id=region.id, now=now)
         for _ in range(per_area[index]):
             number += 1
             city = rng.choice(CITIES)
             lines.append(f"S{number:04d},{city} {number:04d},{code},{city},{number} Main Street,Asia/Tokyo")
-    org.import_stores(session, "\n".join(lines) + "\n", now=now, actor=head)
+    csv_import.import_stores(session, "\n".join(lines) + "\n", now=now, actor=head)
 
 
 def _people(session: Any, head_count: int, managers: int, shoppers: int, now: datetime) -> None:

@@ -14,7 +14,7 @@ from audit_app.headoffice import bp
 from audit_app.headoffice.common import head_office, lang, now, refuse_unless_valid
 from audit_app.headoffice.forms import ActionForm, AssignmentForm, BulkAssignmentForm, _choices
 from audit_app.i18n import error_text
-from audit_app.services import assignments, checklists, people
+from audit_app.services import assignments, checklists, org, people
 from audit_app.services.errors import ServiceError
 
 
@@ -22,14 +22,14 @@ def _assignment_choices(form: Any) -> None:
     form.checklist_id.choices = _choices((c.id, c.title) for c in checklists.list_checklists(db.session, lang()))
     if hasattr(form, "store_id"):
         form.store_id.choices = _choices((s.id, f"{s.name} ({s.area_name})")
-                                         for s in people.list_stores(db.session, include_inactive=False))
+                                         for s in org.list_stores(db.session, include_inactive=False))
     shoppers = [(p.id, p.name + (f" ({p.region_name})" if p.region_name else ""))
                 for p in people.list_people(db.session, role="shopper") if p.is_active]
     if hasattr(form, "shopper_id"):
         form.shopper_id.choices = _choices(shoppers)
     else:
         form.shopper_ids.choices = _choices(shoppers)
-        form.area_id.choices = _choices((a.id, f"{a.name} ({a.parent})") for a in people.list_areas(db.session)
+        form.area_id.choices = _choices((a.id, f"{a.name} ({a.parent})") for a in org.list_areas(db.session)
                                         if a.is_active)
 
 

@@ -12,7 +12,8 @@ from flask_babel import gettext as _
 from audit_app.authz import role_required
 from audit_app.extensions import db
 from audit_app.headoffice.forms import CsvImportForm
-from audit_app.services import org, rubrics
+from audit_app.services import rubrics
+from audit_app.services.csv_import import ImportRejectedError
 
 head_office = role_required("head_office")
 
@@ -51,7 +52,7 @@ def csv_import(kind: str, run: Any) -> Any:
     if form.validate_on_submit():
         try:
             report = run(form.csv_text.data, bool(form.dry_run.data))
-        except org.ImportRejectedError as error:
+        except ImportRejectedError as error:
             rejected = error.report
         else:
             if not form.dry_run.data:

@@ -11,7 +11,8 @@ from audit_app.headoffice import bp
 from audit_app.headoffice.common import csv_import, head_office, now, refuse_unless_valid
 from audit_app.headoffice.forms import ActionForm, AreaForm, RegionForm, StoreForm, _choices
 from audit_app.i18n import error_text
-from audit_app.services import org, people
+from audit_app.services import org
+from audit_app.services import csv_import as store_csv
 from audit_app.services.errors import ServiceError
 
 
@@ -19,7 +20,7 @@ from audit_app.services.errors import ServiceError
 @head_office
 def stores():
     search = request.args.get("q", "")
-    return render_template("headoffice/stores.html", stores=people.list_stores(db.session, search=search),
+    return render_template("headoffice/stores.html", stores=org.list_stores(db.session, search=search),
                            search=search, action=ActionForm())
 
 
@@ -27,14 +28,14 @@ def stores():
 @bp.route("/stores/<int:store_id>", methods=["GET", "POST"])
 @head_office
 def edit_store(store_id: int | None):
-    current = people.get_store(db.session, store_id) if store_id is not None else None
+    current = org.get_store(db.session, store_id) if store_id is not None else None
     form = StoreForm(obj=current)
-    form.area_id.choices = _choices([(a.id, f"{a.name} ({a.parent})") for a in people.list_areas(db.session)
+    form.area_id.choices = _choices([(a.id, f"{a.name} ({a.parent})") for a in org.list_areas(db.session)
                                      if a.is_active or (current and current.area_id == a.id)])
     problems: list[str] = []
     if form.validate_on_submit():
         try:
-            people.save_store(db.session, current_user, store_id=store_id, code=form.code.data, name=form.name.data,
+            org.save_store(db.session, current_user, store_id=store_id, code=form.code.data, name=form.name.data,
                               area_id=form.area_id.data, city=form.city.data or "", address=form.address.data or "",
                               timezone=form.timezone.data.strip(), now=now())
         except ServiceError as error:
@@ -52,8 +53,8 @@ def set_active(kind: str, item_id: int):
     refuse_unless_valid(ActionForm())
     active = request.form.get("active") == "1"
     try:
-        people.set_active(db.session, current_user, kind, item_id, active, now=now())
-    except people.PeopleError as error:
+        org.set_active(db.session, current_user, kind, item_id, active, now=now())
+    except org.OrgError as error:
         flash(error_text(error), "error")
     else:
         flash(_("Reactivated.") if active else _("Deactivated."), "success")
@@ -65,8 +66,8 @@ def set_active(kind: str, item_id: int):
 @bp.route("/stores/import", methods=["GET", "POST"])
 @head_office
 def import_stores():
-    return csv_import("stores", lambda text, dry: org.import_stores(db.session, text, now=now(), actor=current_user,
-                                                                    dry_run=dry))
+    return csv_import("stores", lambda text, dry: store_csv.import_stores(db.session, text, now=now(),
+                                                                            actor=current_user, dry_run=dry))
 
 
 @bp.route("/places", methods=["GET", "POST"])
@@ -74,7 +75,7 @@ def import_stores():
 def places():
     region_form = RegionForm(prefix="region")
     area_form = AreaForm(prefix="area")
-    regions = people.list_regions(db.session)
+    regions = org.list_regions(db.session)
     area_form.region_id.choices = _choices((r.id, r.name) for r in regions if r.is_active)
     problems: list[str] = []
     if request.method == "POST":
@@ -83,10 +84,10 @@ def places():
         if form.validate_on_submit():
             try:
                 if which == "region":
-                    people.save_region(db.session, current_user, region_id=None, code=form.code.data,
+                    org.save_region(db.session, current_user, region_id=None, code=form.code.data,
                                        name=form.name.data, now=now())
                 else:
-                    people.save_area(db.session, current_user, area_id=None, code=form.code.data,
+                    org.save_area(db.session, current_user, area_id=None, code=form.code.data,
                                      name=form.name.data, region_id=form.region_id.data, now=now())
             except ServiceError as error:
                 problems = [error_text(error)]
@@ -95,7 +96,7 @@ def places():
                 return redirect(url_for("headoffice.places"))
         else:
             problems = [_("Fill in the code and the name.")]
-    return render_template("headoffice/places.html", regions=regions, areas=people.list_areas(db.session),
+    return render_template("headoffice/places.html", regions=regions, areas=org.list_areas(db.session),
                            region_form=region_form, area_form=area_form, problems=problems, action=ActionForm()), \
         (422 if problems else 200)
 
@@ -103,23 +104,23 @@ def places():
 @bp.route("/<any(region, area):kind>s/<int:item_id>", methods=["GET", "POST"])
 @head_office
 def edit_place(kind: str, item_id: int):
-    rows = people.list_regions(db.session) if kind == "region" else people.list_areas(db.session)
+    rows = org.list_regions(db.session) if kind == "region" else org.list_areas(db.session)
     current = next((r for r in rows if r.id == item_id), None)
     if current is None:
         abort(404)
     form = RegionForm(obj=current) if kind == "region" else AreaForm(obj=current)
     if kind == "area":
-        form.region_id.choices = _choices((r.id, r.name) for r in people.list_regions(db.session))
+        form.region_id.choices = _choices((r.id, r.name) for r in org.list_regions(db.session))
         if request.method == "GET":
             form.region_id.data = current.parent_id
     problems: list[str] = []
     if form.validate_on_submit():
         try:
             if kind == "region":
-                people.save_region(db.session, current_user, region_id=item_id, code=form.code.data,
+                org.save_region(db.session, current_user, region_id=item_id, code=form.code.data,
                                    name=form.name.data, now=now())
             else:
-                people.save_area(db.session, current_user, area_id=item_id, code=form.code.data, name=form.name.data,
+                org.save_area(db.session, current_user, area_id=item_id, code=form.code.data, name=form.name.data,
                                  region_id=form.region_id.data, now=now())
         except ServiceError as error:
             problems = [error_text(error)]

@@ -11,7 +11,7 @@ from audit_app.headoffice import bp
 from audit_app.headoffice.common import csv_import, head_office, now
 from audit_app.headoffice.forms import ActionForm, PersonForm, _choices
 from audit_app.i18n import error_text
-from audit_app.services import people
+from audit_app.services import org, people
 from audit_app.services.errors import ServiceError
 
 
@@ -29,8 +29,8 @@ def people_page():
 def edit_person(user_id: int | None):
     current = people.get_person(db.session, user_id) if user_id is not None else None
     form = PersonForm(obj=current)
-    form.areas.choices = _choices((a.code, f"{a.name} ({a.parent})") for a in people.list_areas(db.session))
-    regions = people.list_regions(db.session)
+    form.areas.choices = _choices((a.code, f"{a.name} ({a.parent})") for a in org.list_areas(db.session))
+    regions = org.list_regions(db.session)
     form.region.choices = _choices([("", "—")] + [(r.code, r.name) for r in regions])
     if request.method == "GET" and current is not None:
         form.areas.data = list(current.area_codes)

@@ -16,7 +16,7 @@ from audit_app.headoffice.forms import ApproveVisitsForm, DecisionForm, FilterQu
 from audit_app.headoffice.common import head_office, now
 from audit_app.i18n import error_text
 from audit_app.manager.wording import report_labels
-from audit_app.services import checklists, people, review
+from audit_app.services import checklists, org, review
 from audit_app.services import settings as settings_service
 from audit_app.services.errors import ServiceError
 
@@ -74,7 +74,7 @@ def review_queue():
     form.checklist.choices = _choices([(0, _("Every checklist"))] + [
         (c.id, c.title) for c in checklists.list_checklists(db.session, str(get_locale() or "en"))])
     form.area.choices = _choices([(0, _("Every area"))] + [(a.id, f"{a.name} ({a.parent})")
-                                                           for a in people.list_areas(db.session)])
+                                                           for a in org.list_areas(db.session)])
     wanted = _queue_filter(form)
     queue = review.list_queue(db.session, wanted, page=form.page.data if not form.page.errors and form.page.data
                               else 1, lang=str(get_locale() or "en"))

@@ -1,138 +1,200 @@
-"""Regions, areas and stores: importing stores from CSV."""
+"""Head office's register of the organisation: regions, areas and stores (list, search, create, edit), and
+switching any of them, or a person, active or inactive. People are `services.people`; CSV imports
+`services.csv_import`."""
 
 from __future__ import annotations
 
-import csv
-import io
-from dataclasses import dataclass, field
+import secrets
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from audit_app.models import Area, Store, User
+from audit_app.models import Area, Region, Store, User
 from audit_app.services import audit
-from audit_app.services.errors import N_, Listing, Message, ServiceError, message
-
-STORE_COLUMNS = ("code", "name", "area_code", "city", "address", "timezone")
-REQUIRED_COLUMNS = ("code", "name", "area_code")
-# One import is one request: a bigger file is split, so that checking it never outlasts the server's timeout.
-MAX_IMPORT_ROWS = 5000
+from audit_app.services.errors import N_, NotFoundError, ServiceError
 
 
-@dataclass
-class ImportReport:
-    created: list[str] = field(default_factory=list)
-    updated: list[str] = field(default_factory=list)
-    unchanged: list[str] = field(default_factory=list)
-    # (line number, reason): a Message or a Listing of them; str() is English, message_text the reader's language
-    rejected: list[tuple[int, Message | Listing]] = field(default_factory=list)
+class OrgError(ServiceError):
+    pass
 
 
-class ImportRejectedError(ServiceError):
-    def __init__(self, report: ImportReport):
-        super().__init__(N_("%(n)s row(s) were rejected; nothing was imported."), n=len(report.rejected))
-        self.report = report
+NOT_FOUND = {Region: N_("No such region."), Area: N_("No such area."), Store: N_("No such store."),
+             User: N_("No such user.")}
 
 
-def read_csv_rows(csv_text: str, required: tuple[str, ...],
-                  max_rows: int = MAX_IMPORT_ROWS) -> list[dict[str, str]]:
-    """The rows of a CSV file (a spreadsheet's byte-order mark ignored), or ImportRejectedError naming the line
-    that cannot be read, the required columns that are missing, or a file of more than `max_rows` rows."""
-    report = ImportReport()
-    reader = csv.DictReader(io.StringIO(csv_text.lstrip("\ufeff"), newline=""))
-    rows: list[dict[str, str]] = []
-    try:
-        header = [h.strip() for h in (reader.fieldnames or [])]
-        for row in reader:
-            if len(rows) == max_rows:
-                report.rejected.append((reader.line_num, message(
-                    N_("the file has more than %(n)s rows: split it into files of at most %(n)s rows each"),
-                    n=f"{max_rows:,}")))
-                raise ImportRejectedError(report)
-            rows.append(row)
-    except csv.Error as error:  # e.g. a field longer than the csv module's limit
-        report.rejected.append((max(reader.line_num, 1), message(N_("not readable as CSV: %(error)s"), error=str(error))))
-        raise ImportRejectedError(report) from None
-    missing = [c for c in required if c not in header]
-    if missing:
-        report.rejected.append((1, message(N_("missing column(s): %(columns)s"), columns=", ".join(missing))))
-        raise ImportRejectedError(report)
-    return rows
+def search_pattern(text: str) -> str:
+    """A case-blind LIKE pattern for a search box's text."""
+    return f"%{text.strip().lower()}%"
 
 
-def too_long(model: type, row: dict[str, str], columns: tuple[str, ...]) -> Listing | None:
-    """Which of the row's values do not fit their column of `model` (its declared length), or None."""
-    over = []
-    for name in columns:
-        limit = getattr(model.__table__.c[name].type, "length", None)
-        value = row.get(name, "")
-        if limit is not None and len(value) > limit:
-            over.append(message(N_("%(column)s is %(length)s characters long (at most %(limit)s)"), column=name,
-                                length=len(value), limit=limit))
-    return Listing(tuple(over)) if over else None
+# --- regions and areas -------------------------------------------------------------------------
 
 
-def import_stores(session: Session, csv_text: str, *, now: datetime, actor: User | None = None,
-                  dry_run: bool = False) -> ImportReport:
-    """Create or update stores from CSV (columns: code, name, area_code[, city, address, timezone]).
+@dataclass(frozen=True)
+class PlaceRow:
+    id: int
+    code: str
+    name: str
+    parent: str
+    parent_id: int | None
+    is_active: bool
+    children: int
 
-    All or nothing: any rejected row raises ImportRejectedError and writes nothing. With dry_run the report
-    says what would change and nothing is written either way. Line numbers count the header as line 1.
-    """
-    report = ImportReport()
-    rows = read_csv_rows(csv_text, REQUIRED_COLUMNS)
-    areas = {a.code: a for a in session.scalars(select(Area))}
-    stores = {s.code: s for s in session.scalars(select(Store))}
-    seen: set[str] = set()
-    for line, raw in enumerate(rows, start=2):
-        row = {k.strip(): (v or "").strip() for k, v in raw.items() if k}
-        code, name, area_code = row.get("code", ""), row.get("name", ""), row.get("area_code", "")
-        tz = row.get("timezone") or "UTC"
-        if not code or not name or not area_code:
-            report.rejected.append((line, message(N_("code, name and area_code are all required"))))
-            continue
-        problem = too_long(Store, {**row, "timezone": tz}, ("code", "name", "city", "address", "timezone"))
-        if problem is not None:
-            report.rejected.append((line, problem))
-            continue
-        if code in seen:
-            report.rejected.append((line, message(N_("store code %(code)s appears twice in the file"), code=code)))
-            continue
-        seen.add(code)
-        if area_code not in areas:
-            report.rejected.append((line, message(N_("unknown area code %(code)s"), code=area_code)))
-            continue
-        try:
-            ZoneInfo(tz)
-        except (ZoneInfoNotFoundError, ValueError):
-            report.rejected.append((line, message(N_("unknown time zone %(zone)s"), zone=tz)))
-            continue
-        values = {"name": name, "area_id": areas[area_code].id, "city": row.get("city", ""),
-                  "address": row.get("address", ""), "timezone": tz}
-        store = stores.get(code)
-        if store is None:
-            report.created.append(code)
-            session.add(Store(code=code, is_active=True, **values))
-            continue
-        before = {k: getattr(store, k) for k in values}
-        if before == values:
-            report.unchanged.append(code)
-            continue
-        report.updated.append(code)
-        for key, value in values.items():
-            setattr(store, key, value)
-        audit.record(session, actor=actor, action="store.update", entity_type="store", entity_id=store.id,
-                     now=now, before=before, after=values)
-    if report.rejected:
-        session.rollback()
-        raise ImportRejectedError(report)
-    if dry_run:
-        session.rollback()
-        return report
-    if report.created:
-        audit.record(session, actor=actor, action="store.import", entity_type="store", entity_id="*", now=now,
-                     after={"created": report.created}, detail=f"{len(report.created)} store(s) created")
+
+def list_regions(session: Session) -> list[PlaceRow]:
+    counts = dict(session.execute(select(Area.region_id, func.count(Area.id)).group_by(Area.region_id)).all())
+    return [PlaceRow(r.id, r.code, r.name, "", None, r.is_active, counts.get(r.id, 0))
+            for r in session.scalars(select(Region).order_by(Region.name))]
+
+
+def list_areas(session: Session) -> list[PlaceRow]:
+    counts = dict(session.execute(select(Store.area_id, func.count(Store.id)).where(Store.is_active.is_(True))
+                                  .group_by(Store.area_id)).all())
+    rows = session.execute(select(Area, Region.name).join(Region, Area.region_id == Region.id)
+                           .order_by(Region.name, Area.name))
+    return [PlaceRow(a.id, a.code, a.name, region, a.region_id, a.is_active, counts.get(a.id, 0)) for a, region in rows]
+
+
+def _place_values(session: Session, model: type, place_id: int | None, code: str, name: str) -> tuple[str, str]:
+    code, name = code.strip(), name.strip()
+    if not code or not name:
+        raise OrgError(N_("A code and a name are both needed."))
+    clash = session.scalar(select(model.id).where(model.code == code))
+    if clash is not None and clash != place_id:
+        raise OrgError(N_("The code %(code)s is already used."), code=code)
+    return code, name
+
+
+def save_region(session: Session, actor: User, *, region_id: int | None, code: str, name: str,
+                now: datetime) -> Region:
+    """Create a region (region_id None) or rename one; raises OrgError, NotFoundError."""
+    code, name = _place_values(session, Region, region_id, code, name)
+    region = get_or_not_found(session, Region, region_id) if region_id else Region(is_active=True)
+    before = {"code": region.code, "name": region.name} if region_id else None
+    region.code, region.name = code, name
+    session.add(region)
+    session.flush()
+    audit.record(session, actor=actor, action="region.update" if region_id else "region.create",
+                 entity_type="region", entity_id=region.id, now=now, before=before, after={"code": code, "name": name})
     session.commit()
-    return report
+    return region
+
+
+def save_area(session: Session, actor: User, *, area_id: int | None, code: str, name: str, region_id: int,
+              now: datetime) -> Area:
+    """Create or edit an area; raises OrgError, NotFoundError."""
+    code, name = _place_values(session, Area, area_id, code, name)
+    get_or_not_found(session, Region, region_id)
+    area = get_or_not_found(session, Area, area_id) if area_id else Area(is_active=True)
+    before = {"code": area.code, "name": area.name, "region_id": area.region_id} if area_id else None
+    area.code, area.name, area.region_id = code, name, region_id
+    session.add(area)
+    session.flush()
+    audit.record(session, actor=actor, action="area.update" if area_id else "area.create", entity_type="area",
+                 entity_id=area.id, now=now, before=before, after={"code": code, "name": name, "region_id": region_id})
+    session.commit()
+    return area
+
+
+def set_active(session: Session, actor: User, kind: str, item_id: int, active: bool, *, now: datetime) -> None:
+    """Activate or deactivate a region, area, store or user (`kind`). An area with active stores, or a region
+    with active areas, cannot be deactivated. A deactivated user can no longer sign in. Raises OrgError."""
+    model = {"region": Region, "area": Area, "store": Store, "user": User}[kind]
+    item = get_or_not_found(session, model, item_id)
+    if not active and kind == "region" and session.scalar(
+            select(func.count(Area.id)).where(Area.region_id == item_id, Area.is_active.is_(True))):
+        raise OrgError(N_("Deactivate the region's areas first."))
+    if not active and kind == "area" and session.scalar(
+            select(func.count(Store.id)).where(Store.area_id == item_id, Store.is_active.is_(True))):
+        raise OrgError(N_("Deactivate the area's stores first."))
+    if kind == "user":
+        if item.id == actor.id and not active:
+            raise OrgError(N_("You cannot deactivate yourself."))
+        before = item.is_active_user
+        item.is_active_user = active
+        if not active:
+            item.session_token = secrets.token_hex(16)  # signs them out everywhere
+    else:
+        before = item.is_active
+        item.is_active = active
+    audit.record(session, actor=actor, action=f"{kind}.{'activate' if active else 'deactivate'}", entity_type=kind,
+                 entity_id=item_id, now=now, before={"is_active": before}, after={"is_active": active})
+    session.commit()
+
+
+def get_or_not_found(session: Session, model: type, item_id: int | None) -> Any:
+    item = session.get(model, item_id) if item_id is not None else None
+    if item is None:
+        raise NotFoundError(NOT_FOUND.get(model, N_("Not found.")))
+    return item
+
+
+# --- stores ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StoreRow:
+    id: int
+    code: str
+    name: str
+    city: str
+    address: str
+    timezone: str
+    area_id: int
+    area_name: str
+    region_name: str
+    is_active: bool
+
+
+def list_stores(session: Session, *, search: str = "", area_id: int | None = None,
+                include_inactive: bool = True) -> list[StoreRow]:
+    """Stores by region, area and name; `search` matches code, name or city."""
+    q = (select(Store.id, Store.code, Store.name, Store.city, Store.address, Store.timezone, Store.area_id, Area.name,
+                Region.name, Store.is_active)
+         .join(Area, Store.area_id == Area.id).join(Region, Area.region_id == Region.id)
+         .order_by(Region.name, Area.name, Store.name))
+    if search.strip():
+        q = q.where(or_(func.lower(Store.code).like(search_pattern(search)), func.lower(Store.name).like(search_pattern(search)),
+                        func.lower(Store.city).like(search_pattern(search))))
+    if area_id:
+        q = q.where(Store.area_id == area_id)
+    if not include_inactive:
+        q = q.where(Store.is_active.is_(True))
+    return [StoreRow(*row) for row in session.execute(q)]
+
+
+def get_store(session: Session, store_id: int) -> StoreRow:
+    rows = [r for r in list_stores(session) if r.id == store_id]
+    if not rows:
+        raise NotFoundError(N_("No such store."))
+    return rows[0]
+
+
+def save_store(session: Session, actor: User, *, store_id: int | None, code: str, name: str, area_id: int,
+               city: str, address: str, timezone: str, now: datetime) -> Store:
+    """Create or edit a store; raises OrgError (taken code, unknown time zone), NotFoundError."""
+    code, name = _place_values(session, Store, store_id, code, name)
+    get_or_not_found(session, Area, area_id)
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise OrgError(N_("Unknown time zone %(zone)s (use a name like Asia/Tokyo)."), zone=timezone) from None
+    store = get_or_not_found(session, Store, store_id) if store_id else Store(is_active=True)
+    values = {"code": code, "name": name, "area_id": area_id, "city": city.strip(), "address": address.strip(),
+              "timezone": timezone}
+    before = {k: getattr(store, k) for k in values} if store_id else None
+    for key, value in values.items():
+        setattr(store, key, value)
+    session.add(store)
+    session.flush()
+    audit.record(session, actor=actor, action="store.update" if store_id else "store.create", entity_type="store",
+                 entity_id=store.id, now=now, before=before, after=values)
+    session.commit()
+    return store
+
+
+# --- people ------------------------------------------------------------------------------------

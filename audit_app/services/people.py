@@ -1,5 +1,5 @@
-"""Head office's register of regions, areas, stores and people: list, search, create, edit, deactivate, and
-import people from CSV (stores import through `services.org.import_stores`)."""
+"""Head office's register of people: list, search, create, edit, and import people from CSV. Regions, areas and
+stores are `services.org`; switching a person inactive is `org.set_active`."""
 
 from __future__ import annotations
 
@@ -7,16 +7,16 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from audit_app.languages import LANGUAGES
-from audit_app.models import ROLES, Area, Region, Store, User, area_managers
+from audit_app.models import ROLES, Area, Region, User, area_managers
 from audit_app.services import audit
 from audit_app.services.errors import N_, Listing, Message, NotFoundError, ServiceError, message
-from audit_app.services.org import ImportRejectedError, ImportReport, read_csv_rows, too_long
+from audit_app.services.csv_import import ImportRejectedError, ImportReport, read_csv_rows, too_long
+from audit_app.services.org import get_or_not_found, search_pattern
 from audit_app.services.passwords import MIN_LENGTH as MIN_PASSWORD_LENGTH
 from audit_app.services.passwords import password_problem
 from audit_app.services.users import DEFAULT_PASSWORD_HASH_METHOD, hash_password, normalise_email
@@ -24,183 +24,6 @@ from audit_app.services.users import DEFAULT_PASSWORD_HASH_METHOD, hash_password
 
 class PeopleError(ServiceError):
     pass
-
-
-NOT_FOUND = {Region: N_("No such region."), Area: N_("No such area."), Store: N_("No such store."),
-             User: N_("No such user.")}
-
-
-def _like(text: str) -> str:
-    return f"%{text.strip().lower()}%"
-
-
-# --- regions and areas -------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class PlaceRow:
-    id: int
-    code: str
-    name: str
-    parent: str
-    parent_id: int | None
-    is_active: bool
-    children: int
-
-
-def list_regions(session: Session) -> list[PlaceRow]:
-    counts = dict(session.execute(select(Area.region_id, func.count(Area.id)).group_by(Area.region_id)).all())
-    return [PlaceRow(r.id, r.code, r.name, "", None, r.is_active, counts.get(r.id, 0))
-            for r in session.scalars(select(Region).order_by(Region.name))]
-
-
-def list_areas(session: Session) -> list[PlaceRow]:
-    counts = dict(session.execute(select(Store.area_id, func.count(Store.id)).where(Store.is_active.is_(True))
-                                  .group_by(Store.area_id)).all())
-    rows = session.execute(select(Area, Region.name).join(Region, Area.region_id == Region.id)
-                           .order_by(Region.name, Area.name))
-    return [PlaceRow(a.id, a.code, a.name, region, a.region_id, a.is_active, counts.get(a.id, 0)) for a, region in rows]
-
-
-def _place_values(session: Session, model: type, place_id: int | None, code: str, name: str) -> tuple[str, str]:
-    code, name = code.strip(), name.strip()
-    if not code or not name:
-        raise PeopleError(N_("A code and a name are both needed."))
-    clash = session.scalar(select(model.id).where(model.code == code))
-    if clash is not None and clash != place_id:
-        raise PeopleError(N_("The code %(code)s is already used."), code=code)
-    return code, name
-
-
-def save_region(session: Session, actor: User, *, region_id: int | None, code: str, name: str,
-                now: datetime) -> Region:
-    """Create a region (region_id None) or rename one; raises PeopleError, NotFoundError."""
-    code, name = _place_values(session, Region, region_id, code, name)
-    region = _get(session, Region, region_id) if region_id else Region(is_active=True)
-    before = {"code": region.code, "name": region.name} if region_id else None
-    region.code, region.name = code, name
-    session.add(region)
-    session.flush()
-    audit.record(session, actor=actor, action="region.update" if region_id else "region.create",
-                 entity_type="region", entity_id=region.id, now=now, before=before, after={"code": code, "name": name})
-    session.commit()
-    return region
-
-
-def save_area(session: Session, actor: User, *, area_id: int | None, code: str, name: str, region_id: int,
-              now: datetime) -> Area:
-    """Create or edit an area; raises PeopleError, NotFoundError."""
-    code, name = _place_values(session, Area, area_id, code, name)
-    _get(session, Region, region_id)
-    area = _get(session, Area, area_id) if area_id else Area(is_active=True)
-    before = {"code": area.code, "name": area.name, "region_id": area.region_id} if area_id else None
-    area.code, area.name, area.region_id = code, name, region_id
-    session.add(area)
-    session.flush()
-    audit.record(session, actor=actor, action="area.update" if area_id else "area.create", entity_type="area",
-                 entity_id=area.id, now=now, before=before, after={"code": code, "name": name, "region_id": region_id})
-    session.commit()
-    return area
-
-
-def set_active(session: Session, actor: User, kind: str, item_id: int, active: bool, *, now: datetime) -> None:
-    """Activate or deactivate a region, area, store or user (`kind`). An area with active stores, or a region
-    with active areas, cannot be deactivated. A deactivated user can no longer sign in. Raises PeopleError."""
-    model = {"region": Region, "area": Area, "store": Store, "user": User}[kind]
-    item = _get(session, model, item_id)
-    if not active and kind == "region" and session.scalar(
-            select(func.count(Area.id)).where(Area.region_id == item_id, Area.is_active.is_(True))):
-        raise PeopleError(N_("Deactivate the region's areas first."))
-    if not active and kind == "area" and session.scalar(
-            select(func.count(Store.id)).where(Store.area_id == item_id, Store.is_active.is_(True))):
-        raise PeopleError(N_("Deactivate the area's stores first."))
-    if kind == "user":
-        if item.id == actor.id and not active:
-            raise PeopleError(N_("You cannot deactivate yourself."))
-        before = item.is_active_user
-        item.is_active_user = active
-        if not active:
-            item.session_token = secrets.token_hex(16)  # signs them out everywhere
-    else:
-        before = item.is_active
-        item.is_active = active
-    audit.record(session, actor=actor, action=f"{kind}.{'activate' if active else 'deactivate'}", entity_type=kind,
-                 entity_id=item_id, now=now, before={"is_active": before}, after={"is_active": active})
-    session.commit()
-
-
-def _get(session: Session, model: type, item_id: int | None) -> Any:
-    item = session.get(model, item_id) if item_id is not None else None
-    if item is None:
-        raise NotFoundError(NOT_FOUND.get(model, N_("Not found.")))
-    return item
-
-
-# --- stores ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class StoreRow:
-    id: int
-    code: str
-    name: str
-    city: str
-    address: str
-    timezone: str
-    area_id: int
-    area_name: str
-    region_name: str
-    is_active: bool
-
-
-def list_stores(session: Session, *, search: str = "", area_id: int | None = None,
-                include_inactive: bool = True) -> list[StoreRow]:
-    """Stores by region, area and name; `search` matches code, name or city."""
-    q = (select(Store.id, Store.code, Store.name, Store.city, Store.address, Store.timezone, Store.area_id, Area.name,
-                Region.name, Store.is_active)
-         .join(Area, Store.area_id == Area.id).join(Region, Area.region_id == Region.id)
-         .order_by(Region.name, Area.name, Store.name))
-    if search.strip():
-        q = q.where(or_(func.lower(Store.code).like(_like(search)), func.lower(Store.name).like(_like(search)),
-                        func.lower(Store.city).like(_like(search))))
-    if area_id:
-        q = q.where(Store.area_id == area_id)
-    if not include_inactive:
-        q = q.where(Store.is_active.is_(True))
-    return [StoreRow(*row) for row in session.execute(q)]
-
-
-def get_store(session: Session, store_id: int) -> StoreRow:
-    rows = [r for r in list_stores(session) if r.id == store_id]
-    if not rows:
-        raise NotFoundError(N_("No such store."))
-    return rows[0]
-
-
-def save_store(session: Session, actor: User, *, store_id: int | None, code: str, name: str, area_id: int,
-               city: str, address: str, timezone: str, now: datetime) -> Store:
-    """Create or edit a store; raises PeopleError (taken code, unknown time zone), NotFoundError."""
-    code, name = _place_values(session, Store, store_id, code, name)
-    _get(session, Area, area_id)
-    try:
-        ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise PeopleError(N_("Unknown time zone %(zone)s (use a name like Asia/Tokyo)."), zone=timezone) from None
-    store = _get(session, Store, store_id) if store_id else Store(is_active=True)
-    values = {"code": code, "name": name, "area_id": area_id, "city": city.strip(), "address": address.strip(),
-              "timezone": timezone}
-    before = {k: getattr(store, k) for k in values} if store_id else None
-    for key, value in values.items():
-        setattr(store, key, value)
-    session.add(store)
-    session.flush()
-    audit.record(session, actor=actor, action="store.update" if store_id else "store.create", entity_type="store",
-                 entity_id=store.id, now=now, before=before, after=values)
-    session.commit()
-    return store
-
-
-# --- people ------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -228,7 +51,7 @@ def list_people(session: Session, *, search: str = "", role: str = "") -> list[P
                 Region.name)
          .outerjoin(Region, User.region_id == Region.id).order_by(User.role, User.name))
     if search.strip():
-        q = q.where(or_(func.lower(User.name).like(_like(search)), func.lower(User.email).like(_like(search))))
+        q = q.where(or_(func.lower(User.name).like(search_pattern(search)), func.lower(User.email).like(search_pattern(search))))
     if role:
         q = q.where(User.role == role)
     return [PersonRow(*row[:7], region_name=row[7] or "",
@@ -288,7 +111,7 @@ def save_person(session: Session, actor: User, *, user_id: int | None, email: st
     if problems:
         raise PeopleError(problems)
     if user_id:
-        user = _get(session, User, user_id)
+        user = get_or_not_found(session, User, user_id)
         before = {"email": user.email, "name": user.name, "role": user.role, "locale": user.locale,
                   "region_id": user.region_id}
     else:

@@ -7,8 +7,8 @@ from sqlalchemy import func, select
 
 from audit_app.extensions import db
 from audit_app.models import AuditLog, Store, User
-from audit_app.services import people, users
-from audit_app.services.org import ImportRejectedError, import_stores
+from audit_app.services import org, people, users
+from audit_app.services.csv_import import ImportRejectedError, import_stores
 from tests.factories import NOW, PASSWORD, World
 
 PEOPLE_CSV = """email,name,role,locale,areas,region,password
@@ -60,24 +60,24 @@ def test_a_bad_row_rejects_the_whole_store_import_with_line_numbers(world: World
 
 
 def test_an_area_with_active_stores_cannot_be_deactivated_and_users_are_signed_out(world: World) -> None:
-    with pytest.raises(people.PeopleError):
-        people.set_active(db.session, world.head, "area", world.area.id, False, now=NOW)
-    people.set_active(db.session, world.head, "store", world.store.id, False, now=NOW)
-    people.set_active(db.session, world.head, "area", world.area.id, False, now=NOW)
+    with pytest.raises(org.OrgError):
+        org.set_active(db.session, world.head, "area", world.area.id, False, now=NOW)
+    org.set_active(db.session, world.head, "store", world.store.id, False, now=NOW)
+    org.set_active(db.session, world.head, "area", world.area.id, False, now=NOW)
     token = world.shopper.session_token
-    people.set_active(db.session, world.head, "user", world.shopper.id, False, now=NOW)
+    org.set_active(db.session, world.head, "user", world.shopper.id, False, now=NOW)
     shopper = db.session.get(User, world.shopper.id)
     assert not shopper.is_active and shopper.session_token != token
     assert db.session.scalar(select(func.count(AuditLog.id)).where(AuditLog.action.like("%.deactivate"))) == 3
 
 
 def test_saving_a_store_and_a_person_checks_codes_time_zones_and_roles(world: World) -> None:
-    with pytest.raises(people.PeopleError, match="already used"):
-        people.save_store(db.session, world.head, store_id=None, code="S1", name="Dup", area_id=world.area.id,
-                          city="", address="", timezone="Asia/Tokyo", now=NOW)
-    with pytest.raises(people.PeopleError, match="time zone"):
-        people.save_store(db.session, world.head, store_id=world.store.id, code="S1", name="Ginza",
-                          area_id=world.area.id, city="", address="", timezone="Mars/Base", now=NOW)
+    with pytest.raises(org.OrgError, match="already used"):
+        org.save_store(db.session, world.head, store_id=None, code="S1", name="Dup", area_id=world.area.id,
+                       city="", address="", timezone="Asia/Tokyo", now=NOW)
+    with pytest.raises(org.OrgError, match="time zone"):
+        org.save_store(db.session, world.head, store_id=world.store.id, code="S1", name="Ginza",
+                       area_id=world.area.id, city="", address="", timezone="Mars/Base", now=NOW)
     with pytest.raises(people.PeopleError, match="own role"):
         people.save_person(db.session, world.head, user_id=world.head.id, email=world.head.email, name="Head",
                            role="shopper", locale="en", area_codes=[], region_code="", password="", now=NOW)

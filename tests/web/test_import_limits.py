@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from audit_app.extensions import db
 from audit_app.models import Checklist, Store, User
-from audit_app.services import checklists, org, people, rubrics
+from audit_app.services import checklists, csv_import, people, rubrics
 from tests.factories import NOW, World, csrf_token_from
 
 
@@ -60,25 +60,25 @@ def test_a_csv_of_more_than_five_thousand_rows_is_refused_at_once(world: World) 
     text = "email,name,role,password\n" + "".join(
         f"p{i}@test.example,Person {i},shopper,lanterns over the canal {i}\n" for i in range(100_000))
     started = time.monotonic()
-    with pytest.raises(org.ImportRejectedError) as caught:
+    with pytest.raises(csv_import.ImportRejectedError) as caught:
         people.import_people(db.session, world.head, text, now=NOW, dry_run=True)
     assert time.monotonic() - started < 30  # refused before any row is checked (generous: a loaded machine)
     [(line, reason)] = caught.value.report.rejected
     assert line == 5002 and "more than 5,000 rows" in str(reason)
-    with pytest.raises(org.ImportRejectedError):
-        org.import_stores(db.session, "code,name,area_code\n" + "S,N,A1\n" * 5001, now=NOW, dry_run=True)
+    with pytest.raises(csv_import.ImportRejectedError):
+        csv_import.import_stores(db.session, "code,name,area_code\n" + "S,N,A1\n" * 5001, now=NOW, dry_run=True)
 
 
 def test_five_thousand_rows_are_still_accepted(world: World) -> None:
     text = "code,name,area_code\n" + "".join(f"S{i},Store {i},A1\n" for i in range(5000))
-    report = org.import_stores(db.session, text, now=NOW, dry_run=True)
+    report = csv_import.import_stores(db.session, text, now=NOW, dry_run=True)
     assert len(report.created) + len(report.updated) == 5000 and not report.rejected
 
 
 def test_a_people_csv_setting_more_than_a_hundred_passwords_is_refused(world: World) -> None:
     text = "email,name,role,password\n" + "".join(
         f"p{i}@test.example,Person {i},shopper,lanterns over the canal {i}\n" for i in range(101))
-    with pytest.raises(org.ImportRejectedError) as caught:
+    with pytest.raises(csv_import.ImportRejectedError) as caught:
         people.import_people(db.session, world.head, text, now=NOW, dry_run=True)
     [(line, reason)] = caught.value.report.rejected
     assert line == 102 and "at most 100" in reason and "split it" in reason
