@@ -17,7 +17,7 @@ from tests.fonts import FAMILY, PACKAGE
 JAPANESE_CHART_TEST = "tests/reports/test_charts_and_pdf.py::test_two_charts_on_one_page_share_no_ids_and_carry_no_script"
 # The inner run needs only this project's conftest: without the plugins it never uses (Hypothesis is imported
 # whole for its summary, Playwright for its fixtures) each run starts about a second sooner.
-QUICK_START = ("-p", "no:cacheprovider", "-p", "no:hypothesispytest", "-p", "no:playwright", "-p", "no:rerunfailures")
+QUICK_START = ("-p", "no:cacheprovider", "-p", "no:hypothesispytest", "-p", "no:playwright")
 
 
 @pytest.fixture
