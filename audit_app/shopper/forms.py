@@ -113,7 +113,11 @@ def read_section(section: scoring.Section, form: MultiDict[str, str], files: Mul
         comment = form.get(f"c-{key}")
         if comment is not None:
             out.comments[key] = _plain_text(comment).strip()[:MAX_TEXT]
-        if key in hidden and f"q-{key}" not in form and f"na-{key}" not in form:
+        # A question hidden when the page was drawn keeps its stored answer unless this post answers it: a
+        # photo picked just after its question appeared arrives as a file alone, with its showing answer.
+        upload = files.get(f"f-{key}")
+        answered = f"q-{key}" in form or f"na-{key}" in form or (upload is not None and bool(upload.filename))
+        if key in hidden and not answered:
             continue
         if question.type == "photo":
             _read_photo(question, form, files, out)

@@ -72,6 +72,37 @@ def test_typing_a_comment_after_a_photo_keeps_the_photo_answer(shopper: FlaskCli
     assert second.get_json()["photos"]["receipt"]["thumb_url"].endswith(f"/photos/{photo.id}/thumb.jpg")
 
 
+SHOWN_PHOTO_CHECKLIST = {
+    "key": "hazard_check", "title": "Hazard check", "channel": "in_store",
+    "grades": [{"min": 0, "label": "All"}],
+    "sections": [{"key": "s", "title": "Floor", "questions": [
+        {"key": "hazard", "type": "yes_no", "text": "Did you see a hazard?"},
+        {"key": "hazard_photo", "type": "photo", "text": "Photo of the hazard",
+         "show_if": {"question": "hazard", "equals": "yes"}},
+    ]}],
+}
+
+
+def test_a_photo_picked_as_its_question_appears_is_stored_with_the_answer_that_shows_it(
+        shopper: FlaskClient, world: World) -> None:
+    """The phone reveals the photo question on "yes" and the shopper picks a photo at once: one save carries the
+    answer and the file, although the question was hidden when the page was drawn."""
+    version = publish_mini(SHOWN_PHOTO_CHECKLIST)
+    assignment = make_assignment(world.shopper, world.store, version.checklist_id)
+    visit = visits.start_visit(db.session, world.shopper, client_uuid=str(uuid.uuid4()),
+                               assignment_id=assignment.id, now=NOW)
+    path = f"/shopper/visits/{visit.id}/sections/0"
+    assert 'id="q-hazard_photo"' in shopper.get(path).get_data(as_text=True)
+    saved = _post(shopper, path, {**_page_bases(shopper, path), "q-hazard": "yes",
+                                  "f-hazard_photo": (io.BytesIO(_jpeg()), "hazard.jpg")},
+                  content_type="multipart/form-data", headers=JSON)
+    assert saved.status_code == 200 and saved.get_json()["ok"] is True
+    photo = db.session.scalar(select(Photo).where(Photo.visit_id == visit.id))
+    assert photo is not None
+    stored = _stored(visit.id)
+    assert stored["hazard"].value == "yes" and stored["hazard_photo"].value == photo.sha256
+
+
 def test_remove_photo_clears_the_answer_and_the_photo(shopper: FlaskClient, world: World,
                                                       photo_visit: Visit) -> None:
     path = f"/shopper/visits/{photo_visit.id}/sections/0"
