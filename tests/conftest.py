@@ -1,15 +1,18 @@
 """The suite's set-up: pytest hooks (the CJK font check and its report) and the session's test database, migrated
-once (SQLite, or PostgreSQL with TEST_DATABASE_URL).
+once (SQLite, or PostgreSQL with TEST_DATABASE_URL) and written to without waiting on the disk.
 
 The fixtures and factories the tests use live in tests/factories.py, registered here as a plugin."""
 
 from __future__ import annotations
 
 import os
+import sqlite3
+from typing import Any
 
 import flask_migrate
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.engine import Engine
 
 from audit_app import create_app
 from audit_app.config import normalise_database_url
@@ -54,6 +57,20 @@ _FONTS = pytest.StashKey["FontCheck"]()
 
 
 # --- the test database ------------------------------------------------------------------------------
+
+
+@sa.event.listens_for(Engine, "connect")
+def _no_waiting_on_the_disk(dbapi_connection: Any, _record: Any) -> None:
+    """Commits in this process do not wait for the disk (fsync): a test database need not survive a power cut.
+
+    Every engine the tests open gets this (the app's, the rate limiter's, a backup's). It changes durability
+    only: what a transaction sees, locks and constraints are as in production."""
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        dbapi_connection.execute("PRAGMA synchronous=OFF")
+    elif type(dbapi_connection).__module__.startswith("psycopg"):
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute("SET synchronous_commit TO off")
+        dbapi_connection.commit()
 
 
 def _database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
