@@ -66,9 +66,16 @@ class FreshContextClient(FlaskClient):
 
 
 def _empty_tables() -> None:
+    """Every table emptied in one transaction, children first; on PostgreSQL the DELETEs go in one round trip
+    (a TRUNCATE of them all is slower for tables this small)."""
+    tables = list(reversed(db.metadata.sorted_tables))
     with db.engine.begin() as conn:
-        for table in reversed(db.metadata.sorted_tables):
-            conn.execute(table.delete())
+        if conn.dialect.name == "postgresql":
+            quote = conn.dialect.identifier_preparer.format_table
+            conn.exec_driver_sql("; ".join(f"DELETE FROM {quote(table)}" for table in tables))
+        else:
+            for table in tables:
+                conn.execute(table.delete())
 
 
 def running_app(database_url: str, tmp_path: Path, **overrides: Any) -> Iterator[Flask]:
