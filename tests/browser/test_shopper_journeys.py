@@ -103,6 +103,35 @@ def test_a_photo_stays_stored_when_a_comment_is_typed_after_it(page: Any, live_s
     assert page.locator("#q-receipt img.photo-preview").is_visible()
 
 
+# A photo question that appears only when a hazard is seen.
+HAZARD = {
+    "key": "hazard_walk", "title": "Hazard walk", "channel": "in_store",
+    "grades": [{"min": 0, "label": "All"}],
+    "sections": [{"key": "floor", "title": "Floor", "questions": [
+        {"key": "hazard", "type": "yes_no", "good": "no", "text": "Did you see a hazard?"},
+        {"key": "hazard_photo", "type": "photo", "text": "Photo of the hazard",
+         "show_if": {"question": "hazard", "equals": "yes"}},
+    ]}],
+}
+
+
+def test_a_photo_picked_the_moment_its_question_appears_is_stored(page: Any, live_server: str, world: World,
+                                                                  receipt: Path) -> None:
+    version = checklists.publish_checklist(db.session, scoring.parse_checklist(HAZARD), now=NOW)
+    visit = _started(world, make_assignment(world.shopper, world.store, version.checklist_id))
+    _sign_in(page, live_server, world.shopper.email)
+    page.goto(f"{live_server}/shopper/visits/{visit.id}/sections/0")
+    assert not page.locator("#q-hazard_photo").is_visible()
+    _choose(page, "hazard", "Yes")
+    page.locator("#q-hazard_photo input[type=file]").set_input_files(str(receipt))  # at once, before any save
+    page.wait_for_function("() => /\\/photos\\//.test(document.querySelector('#q-hazard_photo img').src)")
+
+    stored = _answers(visit.id)
+    photo = db.session.scalar(select(Photo).where(Photo.visit_id == visit.id))
+    assert photo is not None and stored["hazard_photo"].value == photo.sha256
+    assert stored["hazard"].value == "yes"
+
+
 def _wait_for_offline_copies(page: Any, count: int) -> None:
     page.wait_for_function(
         "async (n) => { if (!navigator.serviceWorker.controller) return false;"
