@@ -110,19 +110,10 @@ def render(figure: Figure, fmt: Format = "svg", *, id_prefix: str = "c", dpi: in
 
 
 def _png(figure: Figure, dpi: int) -> bytes:
-    """The figure as an opaque RGB PNG, quickly compressed. The charts are drawn on white, so the alpha channel
-    carries nothing; without it WeasyPrint embeds one image instead of an image and its mask, and since WeasyPrint
-    compresses the pixels again for the PDF, a thorough compression here would be spent twice."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from PIL import Image
-
-    figure.set_dpi(dpi)
-    figure.patch.set_facecolor("white")
-    canvas = FigureCanvasAgg(figure)
-    canvas.draw()
-    image = Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
+    """The figure as a PNG on white, lightly compressed: WeasyPrint decodes the pixels and compresses them again
+    for the PDF, so a thorough compression here would be spent for nothing."""
     out = io.BytesIO()
-    image.convert("RGB").save(out, format="PNG", compress_level=1, dpi=(dpi, dpi))
+    figure.savefig(out, format="png", dpi=dpi, facecolor="white", pil_kwargs={"compress_level": 1})
     return out.getvalue()
 
 
