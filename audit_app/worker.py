@@ -43,7 +43,8 @@ def run_worker(config: Config, engine: Engine, *, burst: bool = False,
     """Run an RQ worker on the job queue until stopped (with `burst`, until the queue is empty).
 
     Each job runs in a forked child that exits afterwards, so WeasyPrint's memory goes back to the system after
-    every batch; the child forks its PDF workers from itself, with everything they need imported here at start. Raises jobs.JobQueueUnavailableError when REDIS_URL is unset or Redis does not answer.
+    every batch; the child forks its PDF workers from itself, with everything they need imported here at start.
+    Raises jobs.JobQueueUnavailableError when REDIS_URL is unset or Redis does not answer.
     """
     from rq import Worker
 
