@@ -15,7 +15,7 @@ from sqlalchemy.engine import Engine
 
 from audit_app.config import Config
 from audit_app.extensions import db
-from audit_app.services import jobs
+from audit_app.services import jobs, pdf_jobs
 from audit_app.services.errors import N_
 
 
@@ -43,7 +43,8 @@ def run_worker(config: Config, engine: Engine, *, burst: bool = False,
     """Run an RQ worker on the job queue until stopped (with `burst`, until the queue is empty).
 
     Each job runs in a forked child that exits afterwards, so WeasyPrint's memory goes back to the system after
-    every batch. Raises jobs.JobQueueUnavailableError when REDIS_URL is unset or Redis does not answer.
+    every batch; the child forks its PDF workers from itself, with everything they need imported here at start.
+    Raises jobs.JobQueueUnavailableError when REDIS_URL is unset or Redis does not answer.
     """
     from rq import Worker
 
@@ -55,6 +56,8 @@ def run_worker(config: Config, engine: Engine, *, burst: bool = False,
         connection.ping()
     except jobs.redis_errors() as error:
         raise jobs.JobQueueUnavailableError(N_("Redis does not answer at REDIS_URL.")) from error
+    # Each job runs in a fork of this process, and its PDF workers in forks of that: import what they need once.
+    pdf_jobs.preload_batch_workers()
     # Database connections must not be shared with the forked children that run the jobs.
     engine.dispose()
     os.register_at_fork(after_in_child=lambda: engine.dispose(close=False))

@@ -87,8 +87,7 @@ def render(figure: Figure, fmt: Format = "svg", *, id_prefix: str = "c", dpi: in
     """
     out = io.BytesIO()
     if fmt == "png":
-        figure.savefig(out, format="png", dpi=dpi, facecolor="white")
-        return "data:image/png;base64," + base64.b64encode(out.getvalue()).decode("ascii")
+        return "data:image/png;base64," + base64.b64encode(_png(figure, dpi)).decode("ascii")
     figure.savefig(out, format="svg", facecolor="white", metadata={"Date": None, "Creator": None})
     # Checked: our own matplotlib output (see the import).
     root = ElementTree.fromstring(out.getvalue())  # nosec B314
@@ -108,6 +107,14 @@ def render(figure: Figure, fmt: Format = "svg", *, id_prefix: str = "c", dpi: in
     root.attrib.clear()
     root.attrib.update(attributes)
     return _serialise(root)
+
+
+def _png(figure: Figure, dpi: int) -> bytes:
+    """The figure as a PNG on white, lightly compressed: WeasyPrint decodes the pixels and compresses them again
+    for the PDF, so a thorough compression here would be spent for nothing."""
+    out = io.BytesIO()
+    figure.savefig(out, format="png", dpi=dpi, facecolor="white", pil_kwargs={"compress_level": 1})
+    return out.getvalue()
 
 
 _SVG_NS = "http://www.w3.org/2000/svg"

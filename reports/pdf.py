@@ -78,9 +78,11 @@ def scorecard_html(context: ScorecardContext, *, chart_format: charts.Format = "
         tones=TONE_COLOURS)
 
 
-def render_scorecard(context: ScorecardContext, *, chart_format: charts.Format = "png", collect: bool = True) -> bytes:
-    """One store's scorecard PDF. `collect` runs the garbage collector afterwards: WeasyPrint's memory otherwise
-    grows over many renders in one process."""
+def render_scorecard(context: ScorecardContext, *, chart_format: charts.Format = "png", collect: bool = False) -> bytes:
+    """One store's scorecard PDF. `collect` runs the garbage collector afterwards, for batch workers: WeasyPrint's
+    memory otherwise grows over many renders in one process. It is cheap only in a process that has frozen what it
+    imported (`prepare_batch_worker`); in a web process a full collection costs more than a third of the render,
+    and Python's own collector is left to it."""
     import weasyprint
 
     html = scorecard_html(context, chart_format=chart_format)
@@ -89,6 +91,20 @@ def render_scorecard(context: ScorecardContext, *, chart_format: charts.Format =
     finally:
         if collect:
             gc.collect()
+
+
+WARM_UP_HTML = '<html lang="ja"><body><p>Storecheck 店舗 <b>スコア</b></p><table><tr><td>1</td></tr></table></body></html>'
+
+
+def prepare_batch_worker() -> None:
+    """Make this process ready to render many scorecards: import and initialise WeasyPrint, Pango, the fonts and
+    matplotlib once (the first render of a process pays for all of them), then freeze what exists, so that the
+    collection after each render only looks at what that render made."""
+    render_html(WARM_UP_HTML)
+    charts.render(charts.sections_figure([("店舗 Store", 50.0, 40.0)], store_label="店舗", reference_label="Area"),
+                  "png")
+    gc.collect()
+    gc.freeze()
 
 
 def render_html(html: str) -> bytes:

@@ -7,6 +7,8 @@ a plain function call: `services.jobs` runs it on a task queue worker, or in-pro
 from __future__ import annotations
 
 import base64
+import gc
+import importlib
 import multiprocessing
 import os
 import zipfile
@@ -25,14 +27,17 @@ from audit_app.models import Store, User
 from audit_app.services.scores.scope import Period, get_area_scope
 from audit_app.services.scores.scorecard import CHART_FORMAT, area_contexts
 from reports.context import Branding, ScorecardContext
-from reports.pdf import render_scorecard
+from reports.pdf import prepare_batch_worker, render_scorecard
 from reports.wording import DateFormatter, area_zip_filename, scorecard_filename
 
-# Each batch worker renders this many PDFs, then is replaced: WeasyPrint's memory grows over many renders.
-MAX_TASKS_PER_WORKER = 25
+# Each batch worker renders this many PDFs, then is replaced: a bound on memory besides the collection after each
+# render (WeasyPrint's memory otherwise grows over many renders). Replacing one costs a fork, not an import.
+MAX_TASKS_PER_WORKER = 100
+# What a batch worker needs, imported once by the fork server that every worker is forked from.
+WORKER_PRELOAD = ("reports.pdf", "reports.charts", "weasyprint", "matplotlib.backends.backend_agg", "PIL.Image")
 
 __all__ = ["CHART_FORMAT", "DateFormatter", "MAX_TASKS_PER_WORKER", "ZipBatch", "area_scorecards", "branding_from",
-           "iter_rendered", "render_many"]
+           "iter_rendered", "preload_batch_workers", "render_many"]
 
 
 def branding_from(name: str, accent: str, logo_path: Path | None) -> Branding:
@@ -47,29 +52,67 @@ def branding_from(name: str, accent: str, logo_path: Path | None) -> Branding:
 
 
 def _render(context: ScorecardContext) -> bytes:
-    return render_scorecard(context, chart_format=CHART_FORMAT)
+    return render_scorecard(context, chart_format=CHART_FORMAT, collect=True)
+
+
+_fork_from_here = False
+
+
+def preload_batch_workers() -> None:
+    """Import what batch workers need into this process, and fork them from it from now on: for a process that
+    runs batches in single-threaded children of its own (the queue worker, whose jobs each run in a fork), so
+    that neither a job nor its workers import anything."""
+    global _fork_from_here
+    for name in WORKER_PRELOAD:
+        importlib.import_module(name)
+    _fork_from_here = "fork" in multiprocessing.get_all_start_methods()
+
+
+def _worker_context() -> multiprocessing.context.BaseContext:
+    """Where batch workers come from: a fork server that imported WORKER_PRELOAD once (started on first use and
+    kept for the life of this process), so a worker starts in milliseconds instead of importing for seconds.
+    The server is a fresh single-threaded process, so forking from it is safe even when the caller (a web server)
+    runs threads; where there is no fork server (Windows, macOS' default), workers are spawned. After
+    `preload_batch_workers`, workers are forked from this process itself."""
+    if _fork_from_here:
+        return multiprocessing.get_context("fork")
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    # "__main__" as multiprocessing's own default: a worker imports the main module of the process that asked
+    # unless the server did so once (for a script that imports the app, that import is the seconds saved).
+    context.set_forkserver_preload(["__main__", *WORKER_PRELOAD])
+    return context
 
 
 def iter_rendered(contexts: Sequence[ScorecardContext], workers: int | None = None) -> Iterator[bytes]:
     """Render scorecards on up to `workers` processes (default: every core), yielding each PDF in order.
 
-    WeasyPrint's memory grows over many renders in one process, so each render collects garbage and a pool
-    renders at most MAX_TASKS_PER_WORKER scorecards a worker before it is replaced by a fresh one. (Python
-    3.11's own `max_tasks_per_child` can hang when it replaces workers, so pools are recycled here instead.)
-    Workers are spawned, never forked: the web server that calls this runs threads.
+    Each worker is made ready once (`prepare_batch_worker`: WeasyPrint and the fonts initialised, what it imported
+    frozen) and then renders many scorecards, collecting garbage after each. A pool renders at most
+    MAX_TASKS_PER_WORKER scorecards a worker before it is replaced by a fresh one. (Python 3.11's own
+    `max_tasks_per_child` can hang when it replaces workers, so pools are recycled here instead.) With one
+    worker the scorecards are rendered in this process (what it holds frozen meanwhile, as in a worker).
     """
     workers = min(workers or os.cpu_count() or 1, len(contexts))
     if workers <= 1:
-        for context in contexts:
-            yield _render(context)
+        # What exists before the batch is set aside for its length, so each render's collection stays cheap.
+        gc.collect()
+        gc.freeze()
+        try:
+            for context in contexts:
+                yield _render(context)
+        finally:
+            gc.unfreeze()
         return
     chunk = workers * MAX_TASKS_PER_WORKER
-    spawn = multiprocessing.get_context("spawn")
+    mp_context = _worker_context()
     for start in range(0, len(contexts), chunk):
         part = contexts[start:start + chunk]
-        with ProcessPoolExecutor(max_workers=min(workers, len(part)), mp_context=spawn) as pool:
-            # The workers import reports only (not the app): a partial of its function pickles by name.
-            yield from pool.map(partial(render_scorecard, chart_format=CHART_FORMAT), part)
+        with ProcessPoolExecutor(max_workers=min(workers, len(part)), mp_context=mp_context,
+                                 initializer=prepare_batch_worker) as pool:
+            # The workers import reports only (not the app): its functions pickle by name.
+            yield from pool.map(partial(render_scorecard, chart_format=CHART_FORMAT, collect=True), part)
 
 
 def render_many(contexts: Sequence[ScorecardContext], workers: int | None = None) -> list[bytes]:

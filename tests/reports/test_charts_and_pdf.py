@@ -146,3 +146,33 @@ def test_the_configured_logo_and_accent_colour_reach_the_pdf(tmp_path) -> None:
     reader = PdfReader(io.BytesIO(render_scorecard(replace(context, branding=branding))))
     assert "Maruyama Home" in reader.pages[0].extract_text()
     assert len(reader.pages[0].images) >= 2  # the logo and the section chart
+
+
+def _pdf_text(data: bytes) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+
+
+def test_a_batch_on_two_worker_processes_gives_the_same_scorecards_in_order_as_one() -> None:
+    from dataclasses import replace
+
+    from audit_app.services.pdf_jobs import render_many
+
+    card = scoring.score(CHECKLIST, scorecard_answers(3))
+    contexts = [replace(_context(card), store_name=name) for name in ("心斎橋筋店", "Ginza", "Umeda", "渋谷店")]
+    contexts[2] = replace(contexts[2], card=None, sections=(), trend=())  # a store without visits, in between
+    one = [_pdf_text(pdf) for pdf in render_many(contexts, workers=1)]
+    two = [_pdf_text(pdf) for pdf in render_many(contexts, workers=2)]
+    assert one == two
+    assert ["心斎橋筋店" in t for t in two] == [True, False, False, False]
+    assert "Ginza" in two[1] and "No counted visits in this period." in two[2] and "渋谷店" in two[3]
+
+
+def test_a_scorecard_that_cannot_be_rendered_on_a_worker_fails_the_batch_instead_of_going_missing() -> None:
+    from dataclasses import replace
+
+    from audit_app.services.pdf_jobs import render_many
+
+    good = _context(scoring.score(CHECKLIST, scorecard_answers(2)))
+    broken = replace(good, labels={})  # the charts and the template need their labels
+    with pytest.raises(KeyError):
+        render_many([good, broken, good], workers=2)

@@ -225,13 +225,14 @@ def test_the_worker_command_needs_redis(runner: FlaskCliRunner) -> None:
 
 
 @with_redis
+@pytest.mark.parametrize("pdf_workers", ["1", "2"])
 def test_the_worker_command_runs_queued_jobs(app: Flask, sw: ScorecardWorld, database_url: str,
-                                             tmp_path: Path) -> None:
+                                             tmp_path: Path, pdf_workers: str) -> None:
     client = client_for(app, sw.world.manager.email)
     job_id = start_job(client, sw.world.area.id)
     config = app.config["STORECHECK_CONFIG"]
     env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": REDIS_URL, "SECRET_KEY": config.secret_key,
-           "INSTANCE_DIR": str(config.instance_dir), "UPLOAD_DIR": str(config.upload_dir), "PDF_WORKERS": "1",
+           "INSTANCE_DIR": str(config.instance_dir), "UPLOAD_DIR": str(config.upload_dir), "PDF_WORKERS": pdf_workers,
            "MPLCONFIGDIR": str(tmp_path / "mpl")}
     result = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "worker", "--burst"], cwd=PROJECT_ROOT,
                             env=env, capture_output=True, text=True, timeout=120)
