@@ -20,7 +20,7 @@ from audit_app.models import (Answer, Area, Assignment, Checklist, ChecklistVers
 from audit_app.services import access, visits
 from audit_app.services.scores import rows as score_rows
 from audit_app.services.answers import answer_token, comment_token
-from audit_app.services.definitions import checklist_from_definition, checklist_titles_in
+from audit_app.services.definitions import checklist_titles_in
 from audit_app.services.errors import N_, NotFoundError
 from audit_app.services.visits import OPEN_STATUSES, score_answers
 
@@ -108,7 +108,7 @@ def load_visit_sheet(session: Session, user: User, visit_id: int) -> VisitSheet:
     answers); a submitted visit shows the card stored when it was submitted. Raises NotFoundError,
     PermissionDeniedError."""
     row = session.execute(
-        select(Visit, Store.name, Store.city, Store.timezone, ChecklistVersion, Checklist.title)
+        select(Visit, Store.name, Store.city, Store.timezone, ChecklistVersion.number, Checklist.title)
         .join(Store, Visit.store_id == Store.id)
         .join(ChecklistVersion, Visit.checklist_version_id == ChecklistVersion.id)
         .join(Checklist, ChecklistVersion.checklist_id == Checklist.id)
@@ -116,9 +116,9 @@ def load_visit_sheet(session: Session, user: User, visit_id: int) -> VisitSheet:
     ).one_or_none()
     if row is None:
         raise NotFoundError(N_("No such visit."))
-    visit, store_name, store_city, store_timezone, version, _title = row
+    visit, store_name, store_city, store_timezone, version_number, _title = row
     access.check_owner(user, visit)
-    definition = checklist_from_definition(version.definition)
+    definition = visits.pinned_checklist(session, visit.checklist_version_id)
     stored = list(session.scalars(select(Answer).where(Answer.visit_id == visit.id)))
     answers = {a.question_key: (scoring.NA if a.is_na else a.value) for a in stored
                if a.is_na or a.value is not None}
@@ -146,7 +146,7 @@ def load_visit_sheet(session: Session, user: User, visit_id: int) -> VisitSheet:
         started_at=visit.started_at, submitted_at=visit.submitted_at,
         store_name=store_name, store_city=store_city, store_timezone=store_timezone or "",
         checklist_title=definition.title,
-        version_number=version.number, definition=definition, answers=answers, comments=comments, photos=photos,
+        version_number=version_number, definition=definition, answers=answers, comments=comments, photos=photos,
         hidden=hidden, progress=tuple(progress), missing_required=card.missing_required, card=card,
     )
 

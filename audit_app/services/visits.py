@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Mapping
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Text, cast, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -50,8 +50,31 @@ class InvalidAnswerError(VisitError):
         self.question_key = question_key
 
 
-def _definition(version: ChecklistVersion) -> scoring.Checklist:
-    return checklist_from_definition(version.definition)
+# Parsed checklists by the stored text of their definition. A visit's pages and saves read the pinned version's
+# definition as text (no JSON decoding of a large document per request) and parse it once per process; keyed by
+# content, so a draft edited in place is never served stale.
+_PINNED: OrderedDict[str, scoring.Checklist] = OrderedDict()
+_PINNED_LOCK = threading.Lock()
+MAX_PINNED = 32
+
+
+def pinned_checklist(session: Session, version_id: int) -> scoring.Checklist:
+    """The parsed checklist of a stored version (raises NotFoundError when there is none, scoring.ChecklistError
+    when it does not validate). The same object is handed out for the same stored text."""
+    raw = session.scalar(select(cast(ChecklistVersion.definition, Text)).where(ChecklistVersion.id == version_id))
+    if raw is None:
+        raise NotFoundError(N_("No such visit."))
+    with _PINNED_LOCK:
+        hit = _PINNED.get(raw)
+        if hit is not None:
+            _PINNED.move_to_end(raw)
+            return hit
+    checklist = checklist_from_definition(json.loads(raw))
+    with _PINNED_LOCK:
+        _PINNED[raw] = checklist
+        while len(_PINNED) > MAX_PINNED:
+            _PINNED.popitem(last=False)
+    return checklist
 
 
 def _latest_published(session: Session, checklist_id: int) -> ChecklistVersion:
@@ -198,7 +221,7 @@ def save_answers(
     Raises InvalidAnswerError naming the first question whose answer the checklist cannot take.
     """
     visit = _claim_draft(session, user, visit_id, now)
-    definition = _definition(session.get(ChecklistVersion, visit.checklist_version_id))
+    definition = pinned_checklist(session, visit.checklist_version_id)
     comments = comments or {}
     photos_kept = stored_photos(session, visit.id)
     for key in [*answers, *comments]:
@@ -291,7 +314,7 @@ def save_section(
         except photo_store.PhotoError as error:
             problems[key] = error
     visit = _claim_draft(session, user, visit_id, now)
-    definition = _definition(session.get(ChecklistVersion, visit.checklist_version_id))
+    definition = pinned_checklist(session, visit.checklist_version_id)
     if not 0 <= section_index < len(definition.sections):
         session.rollback()
         raise NotFoundError(N_("No such section."))
@@ -400,8 +423,8 @@ def submit_visit(
     if visit.status not in OPEN_STATUSES:
         session.rollback()
         return visit
-    version = session.get(ChecklistVersion, visit.checklist_version_id)
-    definition = _definition(version)
+    version_id = visit.checklist_version_id
+    definition = pinned_checklist(session, version_id)
     photos_kept = stored_photos(session, visit.id)
     for key, value in visit_answers(session, visit.id).items():
         try:
@@ -412,7 +435,7 @@ def submit_visit(
         if problem:
             session.rollback()
             raise InvalidAnswerError(key, problem)
-    card = score_visit(session, visit, version)
+    card = _score_with(definition, visit_answers(session, visit.id))
     if not card.is_complete:
         session.rollback()
         raise IncompleteVisitError(card.missing_required)
@@ -424,7 +447,7 @@ def submit_visit(
     if visit.assignment_id is not None:
         assignment = session.get(Assignment, visit.assignment_id)
         assignment.status = "done"
-    storage.store_card(session, visit=visit, version_id=version.id, card=card, now=now)
+    storage.store_card(session, visit=visit, version_id=version_id, card=card, now=now)
     audit.record(session, actor=user, action="visit.submit", entity_type="visit", entity_id=visit.id, now=now,
                  after={"status": "submitted", "percent": float(card.percent) if card.percent is not None else None})
     session.commit()
@@ -471,10 +494,15 @@ def score_answers(definition: scoring.Checklist, answers: Mapping[str, Any]) -> 
 
 def score_visit(session: Session, visit: Visit, version: ChecklistVersion) -> scoring.ScoreCard:
     """Score a visit's stored answers under the version it is pinned to."""
+    return _score_with(checklist_from_definition(version.definition), visit_answers(session, visit.id))
+
+
+def _score_with(definition: scoring.Checklist, answers: Mapping[str, Any]) -> scoring.ScoreCard:
+    """score_answers, an invalid stored answer raised as InvalidAnswerError naming its question."""
     try:
-        return score_answers(_definition(version), visit_answers(session, visit.id))
+        return score_answers(definition, answers)
     except scoring.AnswerError as error:
-        question = next((q for s in _definition(version).sections for q in s.questions
+        question = next((q for s in definition.sections for q in s.questions
                          if q.key == error.question_key), None)
         raise InvalidAnswerError(error.question_key, expected_answer(question) if question is not None else
                                  message(N_("There is no question %(key)s in this checklist."),
