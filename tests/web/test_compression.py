@@ -80,3 +80,15 @@ def test_a_small_answer_is_not_worth_compressing(client: FlaskClient) -> None:
     response = client.get("/healthz", headers=GZIP)
     assert response.status_code == 200
     assert "Content-Encoding" not in response.headers
+
+
+def test_a_revalidated_static_file_answers_not_modified_in_its_encoding(client: FlaskClient) -> None:
+    first = client.get("/static/js/visit.js", headers={"Accept-Encoding": "br"})
+    assert first.headers["Content-Encoding"] == "br" and first.headers["ETag"].endswith(':br"')
+    assert b"import" in brotli.decompress(first.data)
+    again = client.get("/static/js/visit.js", headers={"Accept-Encoding": "br", "If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304 and not again.data
+    plain = client.get("/static/js/visit.js", headers={"If-None-Match": first.headers["ETag"]})
+    assert plain.status_code == 200 and b"import" in plain.data  # the compressed copy's tag is not the file's
+    for reply in (first, again, plain):
+        reply.close()
