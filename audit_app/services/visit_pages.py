@@ -119,14 +119,19 @@ def load_visit_sheet(session: Session, user: User, visit_id: int) -> VisitSheet:
     visit, store_name, store_city, store_timezone, version_number, _title = row
     access.check_owner(user, visit)
     definition = visits.pinned_checklist(session, visit.checklist_version_id)
-    stored = list(session.scalars(select(Answer).where(Answer.visit_id == visit.id)))
-    answers = {a.question_key: (scoring.NA if a.is_na else a.value) for a in stored
-               if a.is_na or a.value is not None}
-    comments = {a.question_key: a.comment for a in stored if a.comment}
+    # Plain rows, not Answer and Photo objects: building and tracking some seventy entities per page cost more
+    # than the queries.
+    stored = session.execute(select(Answer.question_key, Answer.is_na, Answer.value, Answer.comment)
+                             .where(Answer.visit_id == visit.id)).all()
+    answers = {key: (scoring.NA if is_na else value) for key, is_na, value, _c in stored
+               if is_na or value is not None}
+    comments = {key: comment for key, _n, _v, comment in stored if comment}
     # The photo a question shows is the one its answer names: a removed or replaced photo is not shown.
-    photos = {p.question_key: PhotoRef(p.id, p.sha256, p.width, p.height)
-              for p in session.scalars(select(Photo).where(Photo.visit_id == visit.id).order_by(Photo.id))
-              if answers.get(p.question_key) == p.sha256}
+    photos = {key: PhotoRef(pid, sha256, width, height)
+              for pid, key, sha256, width, height in session.execute(
+                  select(Photo.id, Photo.question_key, Photo.sha256, Photo.width, Photo.height)
+                  .where(Photo.visit_id == visit.id).order_by(Photo.id))
+              if answers.get(key) == sha256}
     card = _stored_card(session, visit) if visit.status not in OPEN_STATUSES else None
     if card is None:
         card = score_answers(definition, answers)
