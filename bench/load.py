@@ -27,7 +27,7 @@ Users pause a random think time between actions; redirects are followed at once,
 throughput, then, for the steady part of the run (requests sent from five seconds after the ramp-up, sign-ins left
 out, so the scrypt hashing of the arrivals does not fill every percentile), count, errors, minimum, median and
 95th percentile per endpoint as the users saw them, beside the median the app logged for the same requests (the
-difference is time spent waiting for a free worker) and the median as a multiple of its baseline's, with the
+difference is time spent waiting for a free worker) and that server time as a multiple of its baseline's, with the
 budget (a section page 3x the bare page, a submit 4x the bare insert); then the ramp-up and sign-ins apart; checks in the
 database that every visit it submitted exists once, submitted, with one current score; prints each gunicorn
 worker's memory. Exits 1 on any error or mismatch; asserts no timings. The database is left for inspection.
