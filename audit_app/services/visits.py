@@ -405,13 +405,14 @@ def submit_visit(
     # does this on SQLite and PostgreSQL alike; it must be the transaction's first statement, because
     # SQLite cannot turn a read snapshot taken earlier in the request into a write.
     session.rollback()
-    claimed = session.execute(update(Visit).where(Visit.id == visit_id).values(updated_at=now))
-    if claimed.rowcount == 0:
+    # The claim returns the row it locked (RETURNING, on SQLite and PostgreSQL alike): one round trip, not two.
+    visit = session.scalars(
+        update(Visit).where(Visit.id == visit_id).values(updated_at=now).returning(Visit),
+        execution_options={"populate_existing": True},
+    ).one_or_none()
+    if visit is None:
         session.rollback()
         raise NotFoundError(N_("No such visit."))
-    visit = session.scalars(
-        select(Visit).where(Visit.id == visit_id).execution_options(populate_existing=True)
-    ).one()
     try:
         access.check_owner(user, visit)
     except PermissionDeniedError:
@@ -446,8 +447,7 @@ def submit_visit(
     if location is not None and visit.latitude is None:
         visit.latitude, visit.longitude, visit.location_accuracy_m = location
     if visit.assignment_id is not None:
-        assignment = session.get(Assignment, visit.assignment_id)
-        assignment.status = "done"
+        session.execute(update(Assignment).where(Assignment.id == visit.assignment_id).values(status="done"))
     storage.store_card(session, visit=visit, version_id=version_id, card=card, now=now)
     audit.record(session, actor=user, action="visit.submit", entity_type="visit", entity_id=visit.id, now=now,
                  after={"status": "submitted", "percent": float(card.percent) if card.percent is not None else None})
