@@ -30,6 +30,7 @@ def create_app(config: Config | None = None) -> Flask:
     register_errorhandlers(app)
     register_security_headers(app)
     register_request_log(app)
+    register_compression(app)
     register_template_helpers(app)
     register_cli(app)
     return app
@@ -95,6 +96,12 @@ def register_request_log(app: Flask) -> None:
     from audit_app.request_log import init_request_log
 
     init_request_log(app)
+
+
+def register_compression(app: Flask) -> None:
+    from audit_app.compression import init_compression
+
+    init_compression(app)
 
 
 def register_template_helpers(app: Flask) -> None:

@@ -1,20 +1,37 @@
-"""The WSGI app bench/load.py runs under gunicorn: Storecheck plus a bare endpoint as the baseline.
+"""The WSGI app bench/load.py runs under gunicorn: Storecheck plus two baseline endpoints registered on the same
+Flask app, so they go through the same workers, middleware, session and sign-in check as the app's own pages:
 
-`GET /bench/bare` answers a fixed two-byte 200 without touching Flask; every other request goes to `wsgi:app`,
-so the baseline is served by the same gunicorn workers, in the same run, as the app's own pages.
+- `GET /bench/bare`: signed in, one trivial query (`SELECT 1`), a two-byte answer: the baseline for pages;
+- `POST /bench/bare-insert`: signed in, one row inserted into the bench's own table `bench_rows` (load.py creates
+  it: bench/load_data.py BENCH_TABLE) and committed: the baseline for a submit.
 """
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable
+from datetime import datetime, timezone
 
-from wsgi import app as storecheck
+from flask_login import current_user, login_required
+from sqlalchemy import text
+
+from audit_app.extensions import csrf, db
+from wsgi import app
 
 BARE_PATH = "/bench/bare"
+BARE_INSERT_PATH = "/bench/bare-insert"
 
 
-def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-    if environ.get("PATH_INFO") == BARE_PATH and environ.get("REQUEST_METHOD") == "GET":
-        start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "2")])
-        return [b"ok"]
-    return storecheck(environ, start_response)
+@app.get(BARE_PATH)
+@login_required
+def bench_bare() -> str:
+    db.session.execute(text("SELECT 1")).scalar()
+    return "ok"
+
+
+@app.post(BARE_INSERT_PATH)
+@csrf.exempt
+@login_required
+def bench_bare_insert() -> tuple[str, int]:
+    db.session.execute(text("INSERT INTO bench_rows (user_id, created_at) VALUES (:u, :t)"),
+                       {"u": current_user.id, "t": datetime.now(timezone.utc)})
+    db.session.commit()
+    return "stored", 201

@@ -7,6 +7,7 @@ Answers come from the demo seed's generator (`audit_app.services.seed.answers_at
 from __future__ import annotations
 
 import io
+import os
 import random
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -29,13 +30,16 @@ from audit_app.services import assignments, checklists, org, photos, users, visi
 from audit_app.services.seed import answers_at
 
 SERVER = "postgresql://postgres@127.0.0.1:5432"
-DATABASE = "storecheck_load"
+DATABASE = os.environ.get("STORECHECK_LOAD_DATABASE", "storecheck_load")
 PASSWORD = "load password 123"
 CHECKLIST = "in_store_visit"
 REGIONS, AREAS, STORES_PER_AREA = 4, 20, 10
 OPEN_ASSIGNMENTS = 4  # per shopper: more than one run gets through
 HISTORY_VISITS, HISTORY_DAYS = 3, 150  # submitted visits per store, spread over that many days
 SETUP_THREADS = 4
+# The bare insert's table (bench/load_app.py), the baseline of a submit.
+BENCH_TABLE = ("CREATE TABLE IF NOT EXISTS bench_rows (id serial PRIMARY KEY, user_id integer NOT NULL, "
+               "created_at timestamptz NOT NULL)")
 NOW = datetime.now(timezone.utc)
 
 

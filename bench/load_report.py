@@ -16,15 +16,19 @@ from bench.load_data import DATABASE, SERVER
 from bench.load_users import ERRORS_SHOWN, Recorder, Run
 from tools import harness
 
-ORDER = ["GET bare (baseline)", "GET login", "POST login", "GET / (redirect)", "GET shopper home",
+ORDER = ["GET bare (baseline)", "POST bare insert (baseline)", "GET login", "POST login", "GET / (redirect)", "GET shopper home",
          "POST start visit", "GET visit (redirect)", "GET section", "POST section", "GET review", "POST submit",
          "POST submit (replay)", "GET submitted visit", "GET manager home", "GET area dashboard", "GET store page",
          "GET visit page", "GET area CSV", "GET compare"]
 MEMORY_BUDGET_MB = 250
+SIGN_IN = {"GET login", "POST login", "GET / (redirect)"}
+# Budgets, as times the median of the baseline served in the same run: pages against the bare page, the submit
+# against the bare insert.
+BUDGETS = {"GET section": ("GET bare (baseline)", 3.0), "POST submit": ("POST bare insert (baseline)", 4.0)}
 
 
 class LoadServer(harness.Gunicorn):
-    """gunicorn serving bench/load_app.py (the app and a bare endpoint), read back for the figures."""
+    """gunicorn serving bench/load_app.py (the app and its baseline endpoints), read back for the figures."""
 
     def __init__(self, env: dict[str, str], workers: int | None, log_path: Path) -> None:
         # A session of its own: Ctrl+C reaches only the bench, which then stops gunicorn gracefully.
@@ -70,25 +74,53 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
 
 
-def print_traffic(recorder: Recorder, seconds: float, app_ms: dict[str, float]) -> int:
-    """The table; `app ms` is the median the app logged for the same requests (the rest of a response's time
-    is spent waiting for a free worker, or in the bench's own client)."""
+def print_traffic(recorder: Recorder, seconds: float, app_ms: dict[str, float], steady_from: float) -> int:
+    """The table of the steady part of the run (requests sent after the ramp-up, when every user has signed in:
+    the sign-ins' scrypt hashing no longer shares the workers), then the ramp-up and the sign-ins on their own.
+    `app ms` is the median the app logged for the same requests (the rest of a response's time is spent waiting
+    for a free worker, or in the bench's own client); each row's app median is also given as a multiple of its
+    baseline's app median, with the budget where there is one."""
     samples = recorder.samples
     errors = sum(1 for s in samples if not s[3])
     print(f"traffic: {len(samples)} requests in {seconds:.1f} s = {len(samples) / seconds:.1f} requests/s")
+    steady = [s for s in samples if s[5] >= steady_from and s[0] not in SIGN_IN]
+    ramp = [s for s in samples if s[5] < steady_from or s[0] in SIGN_IN]
+    # Budgets are on server time: the app's own median per endpoint (queueing for a worker on a loaded machine
+    # would otherwise make every endpoint look like the baseline).
+    medians = {}
+    for label in {s[0] for s in steady}:
+        logged = [app_ms[s[4]] for s in steady if s[0] == label and s[4] in app_ms]
+        if logged:
+            medians[label] = percentile(logged, 0.5)
+    print(f"steady part ({len(steady)} requests sent after the ramp-up, sign-ins left out):")
+    _table(steady, app_ms, medians)
+    print(f"ramp-up and sign-ins ({len(ramp)} requests; scrypt hashing shares the workers, so not comparable):")
+    _table(ramp, app_ms, None)
+    print(f"errors: {errors}")
+    for line in recorder.errors:
+        print(f"  {line}")
+    return errors
+
+
+def _table(samples: list[tuple[str, int, float, bool, str, float]], app_ms: dict[str, float],
+           medians: dict[str, float] | None) -> None:
     labels = sorted({s[0] for s in samples}, key=lambda label: (ORDER.index(label) if label in ORDER else 99, label))
-    print(f"  {'endpoint':<24} {'count':>6} {'errors':>6} {'median ms':>10} {'p95 ms':>9} {'app median ms':>14}")
+    print(f"  {'endpoint':<28} {'count':>6} {'errors':>6} {'min ms':>8} {'median ms':>10} {'p95 ms':>9} "
+          f"{'app median ms':>14}  app median vs baseline's")
     for label in labels:
         mine = [s for s in samples if s[0] == label]
         ms = [s[2] for s in mine]
         logged = [app_ms[s[4]] for s in mine if s[4] in app_ms]
         app = f"{percentile(logged, 0.5):.1f}" if logged else "-"
-        print(f"  {label:<24} {len(ms):>6} {sum(1 for s in mine if not s[3]):>6} {percentile(ms, 0.5):>10.1f} "
-              f"{percentile(ms, 0.95):>9.1f} {app:>14}")
-    print(f"errors: {errors}")
-    for line in recorder.errors:
-        print(f"  {line}")
-    return errors
+        versus = ""
+        if medians is not None and label in medians:
+            base, budget = BUDGETS.get(label, ("GET bare (baseline)", None))
+            if label != base and medians.get(base):
+                versus = f"{medians[label] / medians[base]:.1f}x {base.split(' (')[0]}"
+                if budget is not None:
+                    versus += f" (budget {budget:g}x: {'ok' if medians[label] / medians[base] <= budget else 'OVER'})"
+        print(f"  {label:<28} {len(ms):>6} {sum(1 for s in mine if not s[3]):>6} {min(ms):>8.1f} "
+              f"{percentile(ms, 0.5):>10.1f} {percentile(ms, 0.95):>9.1f} {app:>14}  {versus}")
 
 
 def check_exactly_once(run: Run, assignment_ids: list[int]) -> bool:

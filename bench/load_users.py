@@ -37,11 +37,14 @@ class Page:
 
 @dataclass
 class Recorder:
-    samples: list[tuple[str, int, float, bool, str]] = field(default_factory=list)  # label, status, ms, ok, id
+    # label, status, ms, ok, request id, when it was sent (time.monotonic())
+    samples: list[tuple[str, int, float, bool, str, float]] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)  # the first few, described
 
-    def add(self, label: str, status: int, ms: float, problem: str | None, request_id: str = "") -> None:
-        self.samples.append((label, status, ms, problem is None, request_id))
+    def add(self, label: str, status: int, ms: float, problem: str | None, request_id: str = "",
+            sent: float | None = None) -> None:
+        at = sent if sent is not None else time.monotonic() - ms / 1000
+        self.samples.append((label, status, ms, problem is None, request_id, at))
         if problem is not None and len(self.errors) < ERRORS_SHOWN:
             self.errors.append(f"{label}: {problem}")
 
@@ -91,7 +94,7 @@ class Browser:
         self.address = address
         self.client = harness.Browser(f"http://127.0.0.1:{run.port}", {
             "X-Forwarded-For": address, "User-Agent": "storecheck-load",
-            "Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
+            "Accept": "text/html,application/xhtml+xml,*/*;q=0.8", "Accept-Encoding": "gzip"})
 
     def get(self, label: str, path: str, *, to: str | None = None) -> Page | None:
         return self.request(label, "GET", path, to=to)
@@ -105,17 +108,18 @@ class Browser:
         return self.request(label, "POST", path, body=body, content_type=content_type, to=to)
 
     def request(self, label: str, method: str, path: str, *, body: bytes | None = None,
-                content_type: str | None = None, to: str | None = None) -> Page | None:
+                content_type: str | None = None, to: str | None = None, expect: int = 200) -> Page | None:
         """Send one request; `to` is the redirect expected (a regular expression), else a 200 is.
         Returns None after recording an error."""
         request_id = uuid.uuid4().hex  # the app logs it with its own time for the request
+        sent = time.monotonic()
         start = time.perf_counter()
         try:
             reply = self.client.request(method, path, body=body, content_type=content_type,
                                         headers={"X-Request-ID": request_id}, timeout=120)
         except (*harness.TRANSPORT_ERRORS, http.client.HTTPException) as error:
             self.run.recorder.add(label, 0, (time.perf_counter() - start) * 1000, f"{method} {path}: {error!r}",
-                                  request_id)
+                                  request_id, sent)
             return None
         ms = (time.perf_counter() - start) * 1000
         parts = urlsplit(reply.headers.get("Location", ""))
@@ -123,11 +127,11 @@ class Browser:
                                                                               else "")
         page = Page(reply.status, location, reply.text)
         problem = None
-        if to is None and page.status != 200:
+        if to is None and page.status != expect:
             problem = f"{method} {path} answered {page.status} {location} {excerpt(reply.text)}"
         elif to is not None and (page.status not in (302, 303) or not re.fullmatch(to, location)):
             problem = f"{method} {path} answered {page.status} {location or excerpt(reply.text)}, expected a redirect to {to}"
-        self.run.recorder.add(label, page.status, ms, problem, request_id)
+        self.run.recorder.add(label, page.status, ms, problem, request_id, sent)
         return page if problem is None else None
 
 
@@ -295,11 +299,19 @@ class Manager:
             self.run.pause(rng)
 
 
-def bare_stream(run: Run, address: str) -> None:
+def bare_stream(run: Run, address: str, email: str) -> None:
+    """Signed in like everyone else, alternately the bare page and the bare insert (bench/load_app.py), the
+    baselines served by the same workers in the same run."""
     browser = Browser(run, address)
+    if not sign_in(browser, email, "/manager/", random.Random(address)):
+        return
     while run.active():
         browser.get("GET bare (baseline)", "/bench/bare")
         run.stop.wait(BARE_PAUSE)
+        if run.active():
+            browser.request("POST bare insert (baseline)", "POST", "/bench/bare-insert", body=b"",
+                            content_type="application/x-www-form-urlencoded", expect=201)
+            run.stop.wait(BARE_PAUSE)
 
 
 def drive(run: Run, plan: Plan, definition: scoring.Checklist, ramp_up: float) -> float:
@@ -309,7 +321,8 @@ def drive(run: Run, plan: Plan, definition: scoring.Checklist, ramp_up: float) -
         crowd.append((i / len(plan.shoppers), Shopper(run, email, f"10.0.{i // 250}.{i % 250 + 1}", definition, i)))
     for i, email in enumerate(plan.managers):
         crowd.append((i / len(plan.managers), Manager(run, email, f"10.1.{i // 250}.{i % 250 + 1}", 10_000 + i)))
-    crowd += [(0.0, lambda i=i: bare_stream(run, f"10.2.0.{i + 1}")) for i in range(BARE_STREAMS)]
+    crowd += [(0.0, lambda i=i: bare_stream(run, f"10.2.0.{i + 1}", plan.managers[i % len(plan.managers)]))
+              for i in range(BARE_STREAMS)]
 
     def delayed(delay: float, user: Callable[[], None]) -> None:
         if not run.stop.wait(delay):

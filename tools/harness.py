@@ -4,6 +4,7 @@ never follows redirects. Standard library only, so it runs wherever the app does
 
 from __future__ import annotations
 
+import gzip
 import re
 import signal
 import socket
@@ -46,6 +47,13 @@ def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
 # --- HTTP ------------------------------------------------------------------------------------------
 
 
+def _text(headers: Any, body: bytes) -> str:
+    """The body as text, un-gzipped when the server compressed it (a caller that sends `Accept-Encoding: gzip`)."""
+    if (headers.get("Content-Encoding") or "").lower() == "gzip":
+        body = gzip.decompress(body)
+    return body.decode("utf-8", "replace")
+
+
 @dataclass
 class Reply:
     status: int
@@ -83,10 +91,10 @@ class Browser:
         req = Request(self.base_url + path, data=body, method=method, headers=sent)
         try:
             with self.opener.open(req, timeout=timeout) as response:
-                return Reply(response.status, response.headers, response.read().decode("utf-8", "replace"))
+                return Reply(response.status, response.headers, _text(response.headers, response.read()))
         except HTTPError as error:
             with error:
-                return Reply(error.code, error.headers, error.read().decode("utf-8", "replace"))
+                return Reply(error.code, error.headers, _text(error.headers, error.read()))
 
     def csrf_token(self, path: str) -> str:
         match = CSRF_RE.search(self.request("GET", path).text)

@@ -20,7 +20,7 @@ from audit_app.models import (Answer, Area, Assignment, Checklist, ChecklistVers
 from audit_app.services import access, visits
 from audit_app.services.scores import rows as score_rows
 from audit_app.services.answers import answer_token, comment_token
-from audit_app.services.definitions import checklist_from_definition, checklist_titles_in
+from audit_app.services.definitions import checklist_titles_in
 from audit_app.services.errors import N_, NotFoundError
 from audit_app.services.visits import OPEN_STATUSES, score_answers
 
@@ -108,7 +108,7 @@ def load_visit_sheet(session: Session, user: User, visit_id: int) -> VisitSheet:
     answers); a submitted visit shows the card stored when it was submitted. Raises NotFoundError,
     PermissionDeniedError."""
     row = session.execute(
-        select(Visit, Store.name, Store.city, Store.timezone, ChecklistVersion, Checklist.title)
+        select(Visit, Store.name, Store.city, Store.timezone, ChecklistVersion.number, Checklist.title)
         .join(Store, Visit.store_id == Store.id)
         .join(ChecklistVersion, Visit.checklist_version_id == ChecklistVersion.id)
         .join(Checklist, ChecklistVersion.checklist_id == Checklist.id)
@@ -116,17 +116,22 @@ def load_visit_sheet(session: Session, user: User, visit_id: int) -> VisitSheet:
     ).one_or_none()
     if row is None:
         raise NotFoundError(N_("No such visit."))
-    visit, store_name, store_city, store_timezone, version, _title = row
+    visit, store_name, store_city, store_timezone, version_number, _title = row
     access.check_owner(user, visit)
-    definition = checklist_from_definition(version.definition)
-    stored = list(session.scalars(select(Answer).where(Answer.visit_id == visit.id)))
-    answers = {a.question_key: (scoring.NA if a.is_na else a.value) for a in stored
-               if a.is_na or a.value is not None}
-    comments = {a.question_key: a.comment for a in stored if a.comment}
+    definition = visits.pinned_checklist(session, visit.checklist_version_id)
+    # Plain rows, not Answer and Photo objects: building and tracking some seventy entities per page cost more
+    # than the queries.
+    stored = session.execute(select(Answer.question_key, Answer.is_na, Answer.value, Answer.comment)
+                             .where(Answer.visit_id == visit.id)).all()
+    answers = {key: (scoring.NA if is_na else value) for key, is_na, value, _c in stored
+               if is_na or value is not None}
+    comments = {key: comment for key, _n, _v, comment in stored if comment}
     # The photo a question shows is the one its answer names: a removed or replaced photo is not shown.
-    photos = {p.question_key: PhotoRef(p.id, p.sha256, p.width, p.height)
-              for p in session.scalars(select(Photo).where(Photo.visit_id == visit.id).order_by(Photo.id))
-              if answers.get(p.question_key) == p.sha256}
+    photos = {key: PhotoRef(pid, sha256, width, height)
+              for pid, key, sha256, width, height in session.execute(
+                  select(Photo.id, Photo.question_key, Photo.sha256, Photo.width, Photo.height)
+                  .where(Photo.visit_id == visit.id).order_by(Photo.id))
+              if answers.get(key) == sha256}
     card = _stored_card(session, visit) if visit.status not in OPEN_STATUSES else None
     if card is None:
         card = score_answers(definition, answers)
@@ -146,7 +151,7 @@ def load_visit_sheet(session: Session, user: User, visit_id: int) -> VisitSheet:
         started_at=visit.started_at, submitted_at=visit.submitted_at,
         store_name=store_name, store_city=store_city, store_timezone=store_timezone or "",
         checklist_title=definition.title,
-        version_number=version.number, definition=definition, answers=answers, comments=comments, photos=photos,
+        version_number=version_number, definition=definition, answers=answers, comments=comments, photos=photos,
         hidden=hidden, progress=tuple(progress), missing_required=card.missing_required, card=card,
     )
 

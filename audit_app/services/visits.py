@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Mapping
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Text, cast, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -50,8 +50,31 @@ class InvalidAnswerError(VisitError):
         self.question_key = question_key
 
 
-def _definition(version: ChecklistVersion) -> scoring.Checklist:
-    return checklist_from_definition(version.definition)
+# Parsed checklists by the stored text of their definition. A visit's pages and saves read the pinned version's
+# definition as text (no JSON decoding of a large document per request) and parse it once per process; keyed by
+# content, so a draft edited in place is never served stale.
+_PINNED: OrderedDict[str, scoring.Checklist] = OrderedDict()
+_PINNED_LOCK = threading.Lock()
+MAX_PINNED = 32
+
+
+def pinned_checklist(session: Session, version_id: int) -> scoring.Checklist:
+    """The parsed checklist of a stored version (raises NotFoundError when there is none, scoring.ChecklistError
+    when it does not validate). The same object is handed out for the same stored text."""
+    raw = session.scalar(select(cast(ChecklistVersion.definition, Text)).where(ChecklistVersion.id == version_id))
+    if raw is None:
+        raise NotFoundError(N_("No such visit."))
+    with _PINNED_LOCK:
+        hit = _PINNED.get(raw)
+        if hit is not None:
+            _PINNED.move_to_end(raw)
+            return hit
+    checklist = checklist_from_definition(json.loads(raw))
+    with _PINNED_LOCK:
+        _PINNED[raw] = checklist
+        while len(_PINNED) > MAX_PINNED:
+            _PINNED.popitem(last=False)
+    return checklist
 
 
 def _latest_published(session: Session, checklist_id: int) -> ChecklistVersion:
@@ -198,7 +221,7 @@ def save_answers(
     Raises InvalidAnswerError naming the first question whose answer the checklist cannot take.
     """
     visit = _claim_draft(session, user, visit_id, now)
-    definition = _definition(session.get(ChecklistVersion, visit.checklist_version_id))
+    definition = pinned_checklist(session, visit.checklist_version_id)
     comments = comments or {}
     photos_kept = stored_photos(session, visit.id)
     for key in [*answers, *comments]:
@@ -291,7 +314,7 @@ def save_section(
         except photo_store.PhotoError as error:
             problems[key] = error
     visit = _claim_draft(session, user, visit_id, now)
-    definition = _definition(session.get(ChecklistVersion, visit.checklist_version_id))
+    definition = pinned_checklist(session, visit.checklist_version_id)
     if not 0 <= section_index < len(definition.sections):
         session.rollback()
         raise NotFoundError(N_("No such section."))
@@ -382,13 +405,14 @@ def submit_visit(
     # does this on SQLite and PostgreSQL alike; it must be the transaction's first statement, because
     # SQLite cannot turn a read snapshot taken earlier in the request into a write.
     session.rollback()
-    claimed = session.execute(update(Visit).where(Visit.id == visit_id).values(updated_at=now))
-    if claimed.rowcount == 0:
+    # The claim returns the row it locked (RETURNING, on SQLite and PostgreSQL alike): one round trip, not two.
+    visit = session.scalars(
+        update(Visit).where(Visit.id == visit_id).values(updated_at=now).returning(Visit),
+        execution_options={"populate_existing": True},
+    ).one_or_none()
+    if visit is None:
         session.rollback()
         raise NotFoundError(N_("No such visit."))
-    visit = session.scalars(
-        select(Visit).where(Visit.id == visit_id).execution_options(populate_existing=True)
-    ).one()
     try:
         access.check_owner(user, visit)
     except PermissionDeniedError:
@@ -400,10 +424,11 @@ def submit_visit(
     if visit.status not in OPEN_STATUSES:
         session.rollback()
         return visit
-    version = session.get(ChecklistVersion, visit.checklist_version_id)
-    definition = _definition(version)
+    version_id = visit.checklist_version_id
+    definition = pinned_checklist(session, version_id)
     photos_kept = stored_photos(session, visit.id)
-    for key, value in visit_answers(session, visit.id).items():
+    answers = visit_answers(session, visit.id)
+    for key, value in answers.items():
         try:
             question = definition.question(key)
         except KeyError:
@@ -412,7 +437,7 @@ def submit_visit(
         if problem:
             session.rollback()
             raise InvalidAnswerError(key, problem)
-    card = score_visit(session, visit, version)
+    card = _score_with(definition, answers)
     if not card.is_complete:
         session.rollback()
         raise IncompleteVisitError(card.missing_required)
@@ -422,9 +447,8 @@ def submit_visit(
     if location is not None and visit.latitude is None:
         visit.latitude, visit.longitude, visit.location_accuracy_m = location
     if visit.assignment_id is not None:
-        assignment = session.get(Assignment, visit.assignment_id)
-        assignment.status = "done"
-    storage.store_card(session, visit=visit, version_id=version.id, card=card, now=now)
+        session.execute(update(Assignment).where(Assignment.id == visit.assignment_id).values(status="done"))
+    storage.store_card(session, visit=visit, version_id=version_id, card=card, now=now)
     audit.record(session, actor=user, action="visit.submit", entity_type="visit", entity_id=visit.id, now=now,
                  after={"status": "submitted", "percent": float(card.percent) if card.percent is not None else None})
     session.commit()
@@ -433,9 +457,9 @@ def submit_visit(
 
 def visit_answers(session: Session, visit_id: int) -> dict[str, Any]:
     """The visit's stored answers as the scoring engine takes them."""
-    rows = session.scalars(select(Answer).where(Answer.visit_id == visit_id))
-    return {a.question_key: (scoring.NA if a.is_na else a.value) for a in rows
-            if a.is_na or a.value is not None}
+    # Plain rows, not Answer objects: building and tracking some seventy entities cost more than the query.
+    rows = session.execute(select(Answer.question_key, Answer.is_na, Answer.value).where(Answer.visit_id == visit_id))
+    return {key: (scoring.NA if is_na else value) for key, is_na, value in rows if is_na or value is not None}
 
 
 # Recent score cards by checklist and answers. Scoring is pure and a parsed checklist is shared while it is cached
@@ -471,10 +495,15 @@ def score_answers(definition: scoring.Checklist, answers: Mapping[str, Any]) -> 
 
 def score_visit(session: Session, visit: Visit, version: ChecklistVersion) -> scoring.ScoreCard:
     """Score a visit's stored answers under the version it is pinned to."""
+    return _score_with(checklist_from_definition(version.definition), visit_answers(session, visit.id))
+
+
+def _score_with(definition: scoring.Checklist, answers: Mapping[str, Any]) -> scoring.ScoreCard:
+    """score_answers, an invalid stored answer raised as InvalidAnswerError naming its question."""
     try:
-        return score_answers(_definition(version), visit_answers(session, visit.id))
+        return score_answers(definition, answers)
     except scoring.AnswerError as error:
-        question = next((q for s in _definition(version).sections for q in s.questions
+        question = next((q for s in definition.sections for q in s.questions
                          if q.key == error.question_key), None)
         raise InvalidAnswerError(error.question_key, expected_answer(question) if question is not None else
                                  message(N_("There is no question %(key)s in this checklist."),

@@ -175,6 +175,7 @@ def visit_section(visit_id: int, index: int):
 def _render_section(form: visit_pages.VisitSheet, index: int, action: SaveSectionForm, problems: dict[str, str],
                     raw: dict[str, Any]) -> str:
     visit_id = form.visit_id
+    # Every section's address, then the review's: the service worker keeps them, and the page links to them.
     precache = [url_for("shopper.visit_section", visit_id=visit_id, index=i)
                 for i in range(len(form.definition.sections))] + [url_for("shopper.review", visit_id=visit_id)]
     return render_template("shopper/section.html", form=form, index=index, section=form.section(index),

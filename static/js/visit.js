@@ -14,15 +14,18 @@
 import { $all } from "./visit/common.js";
 import { syncPending, refreshBanner } from "./visit/sync.js";
 import { sectionForm } from "./visit/section-form.js";
-import { reviewPage } from "./visit/review.js";
-import { visitAction } from "./visit/actions.js";
 import { registerWorker, clearCachesOnSignOut } from "./visit/worker.js";
 
 clearCachesOnSignOut();
 window.addEventListener("online", function () { syncPending(); });
 window.addEventListener("offline", function () { refreshBanner(); });
-$all("[data-start-form], [data-submit-form]").forEach(visitAction);
+// Start, submit and the review page load their modules only where those forms are: a section page (the first view
+// of a visit) does without them. The service worker keeps them all for offline use.
+var actionForms = $all("[data-start-form], [data-submit-form]");
+var reviews = $all("[data-review]");
+var wired = [];
+if (actionForms.length) wired.push(import("./visit/actions.js").then(function (m) { actionForms.forEach(m.visitAction); }));
 $all("[data-visit-form]").forEach(sectionForm);
-$all("[data-review]").forEach(reviewPage);
+if (reviews.length) wired.push(import("./visit/review.js").then(function (m) { reviews.forEach(m.reviewPage); }));
 if (!document.querySelector("[data-visit-form]") && document.querySelector("[data-submit-form], [data-offline-page]")) registerWorker(null);
-syncPending();
+Promise.all(wired.map(function (p) { return p.catch(function () { /* the plain form still works */ }); })).then(function () { syncPending(); });

@@ -1,4 +1,5 @@
-"""A shopper completes a whole in-store visit on a phone, losing the connection part way."""
+"""A shopper completes a whole in-store visit on a phone, losing the connection part way, with every page, style
+sheet and script coming compressed, as Chromium asks for them."""
 
 from __future__ import annotations
 
@@ -89,6 +90,9 @@ def test_a_shopper_completes_a_visit_through_a_lost_connection(page: Any, contex
                                                              axe_source: str) -> None:
     checklist = checklists.load_library()["in_store_visit"]
     sections = len(checklist.sections)
+    encodings: dict[str, str | None] = {}
+    page.on("response", lambda response: encodings.setdefault(response.url.split("?")[0].replace(live_server, ""),
+                                                              response.headers.get("content-encoding")))
     _sign_in(page, live_server, world.shopper.email)
     assert axe_violations(page, axe_source) == []
     page.get_by_role("button", name="Start visit").click()
@@ -96,6 +100,9 @@ def test_a_shopper_completes_a_visit_through_a_lost_connection(page: Any, contex
     assert axe_violations(page, axe_source) == []
     page.reload()  # the service worker now controls the page and keeps every section for offline use
     _wait_for_offline_copies(page, sections + 1)
+    section_page = next(path for path in encodings if path.endswith("/sections/0"))
+    for path in (section_page, "/static/css/app.css", "/static/js/visit.js", "/static/js/visit/section-form.js"):
+        assert encodings.get(path) == "br", (path, encodings)
 
     stopwatch_used: list[bool] = []
     for index in range(sections):

@@ -17,7 +17,7 @@ def _names(text: str, anchor: str) -> set[str]:
 
 def test_the_service_worker_and_the_pages_list_every_visit_module() -> None:
     on_disk = {path.stem for path in (JS / "visit").glob("*.js")}
-    imported = set(re.findall(r'from "\./(?:visit/)?([\w-]+)\.js"',
+    imported = set(re.findall(r'(?:from |import\()"\./(?:visit/)?([\w-]+)\.js"',
                               "".join(p.read_text() for p in [JS / "visit.js", *(JS / "visit").glob("*.js")])))
     assert imported == on_disk
     assert _names((JS / "sw.js").read_text(), "var MODULES") == on_disk
