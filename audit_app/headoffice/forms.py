@@ -17,6 +17,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from werkzeug.datastructures import FileStorage, MultiDict
 
 import scoring
+from audit_app.routing import MAX_ID
 from audit_app.shopper.forms import read_section
 from audit_app.template_helpers import label_choices
 from scoring.schema import CHANNELS, EFFECTS, KPIS, METHODS, QUESTION_TYPES
@@ -186,12 +187,15 @@ class FilterQueueForm(FlaskForm):
     status = SelectField(_l("Status"), choices=_choices([("submitted", _l("Waiting")), ("returned", _l("Returned")),
                                                           ("approved", _l("Approved")), ("voided", _l("Voided"))]),
                          default="submitted")
-    checklist = SelectField(_l("Checklist"), coerce=int, choices=[], validators=[Optional()], validate_choice=False)
-    area = SelectField(_l("Area"), coerce=int, choices=[], validators=[Optional()], validate_choice=False)
+    # Any id may be asked for (one with no visits shows an empty queue); beyond what an id can be, the filter is off.
+    checklist = SelectField(_l("Checklist"), coerce=int, choices=[], validate_choice=False,
+                            validators=[Optional(), NumberRange(min=0, max=MAX_ID)])
+    area = SelectField(_l("Area"), coerce=int, choices=[], validate_choice=False,
+                       validators=[Optional(), NumberRange(min=0, max=MAX_ID)])
     since = DateField(_l("Submitted from"), validators=[Optional()])
     until = DateField(_l("Submitted until"), validators=[Optional()])
     critical = BooleanField(_l("Only visits with a critical failure"))
-    page = IntegerField(validators=[Optional(), NumberRange(min=1)], default=1)
+    page = IntegerField(validators=[Optional(), NumberRange(min=1, max=MAX_ID)], default=1)
 
 
 class ApproveVisitsForm(FlaskForm):
