@@ -104,10 +104,15 @@ class ScoreCard:
 # ---------------------------------------------------------------------------------------------------------------
 # The compiled plan
 
-# Past this shared denominator a checklist is scored with plain Fraction sums instead: integer units over a
-# denominator of hundreds of digits would cost more than the Fractions they save (a checklist of weights like
-# 1/999983, 1/999979, ... would otherwise multiply them all together).
-SHARED_DENOMINATOR_LIMIT: Final = 10**18
+# Past this shared denominator a checklist is scored with plain Fraction sums instead. Every checklist the schema
+# accepts stays below it (weights and fractions over divisors of 10^4 or numbers up to 100, scales of up to 1,000
+# steps: at most about 10^482), and integers of that size still add in well under a microsecond; a stored version
+# from before those bounds (weights like 1/999983, 1/999979, ...) would otherwise multiply its denominators into
+# an integer of hundreds of thousands of digits.
+SHARED_DENOMINATOR_LIMIT: Final = 10**500
+# Above this shared denominator the overall percent is summed from the reduced section percents: the unreduced
+# ratio would multiply every section's possible points together.
+_LARGE_DENOMINATOR: Final = 10**18
 # Results of raw answers remembered per question on top of the prepared ones (numbers, durations, long scales,
 # multi choices), and per checklist in all: enough for the values shoppers really give, few enough that a
 # checklist of 1,000 questions keeps at most some ten megabytes of them.
@@ -219,10 +224,11 @@ class _Plan:
     positions: Mapping[str, int]
     ratios: dict[tuple[int, int], Fraction]
     grade_of: dict[tuple[int, int], Grade | None]
+    sums_fractions: bool  # no shared denominator: units are exact Fractions over a denominator of 1
 
     def ratio(self, numerator: int | Fraction, denominator: int | Fraction) -> Fraction:
         """numerator / denominator as a Fraction, remembered: building a Fraction costs a gcd and a microsecond."""
-        if self.denominator == 1 and (type(numerator) is not int or type(denominator) is not int):
+        if self.sums_fractions:
             return Fraction(numerator, denominator)
         key = (numerator, denominator)
         found = self.ratios.get(key)  # type: ignore[arg-type]
@@ -362,7 +368,7 @@ def _compile(checklist: Checklist) -> _Plan:
         start = stop
     return _Plan(
         checklist.key, checklist.scoring, checklist.grades, denominator, tuple(plans), tuple(sections), positions,
-        {}, {},
+        {}, {}, shared is None,
     )
 
 
@@ -412,6 +418,7 @@ def score(checklist: Checklist, answers: Mapping[str, object]) -> ScoreCard:
     sections = []
     ratio = plan.ratio
     denominator = plan.denominator
+    is_small = not plan.sums_fractions and denominator <= _LARGE_DENOMINATOR
     total_earned: int | Fraction = 0
     total_possible: int | Fraction = 0
     # Σ(weight × percent) as an unreduced ratio of integers; one Fraction at the end instead of one per section.
@@ -472,8 +479,11 @@ def score(checklist: Checklist, answers: Mapping[str, object]) -> ScoreCard:
         percent = None
         if possible:
             percent = ratio(100 * earned, possible)
-            weighted_numerator = weighted_numerator * possible + section.weight_units * earned * weighted_denominator
-            weighted_denominator *= possible
+            if is_small:
+                weighted_numerator = (
+                    weighted_numerator * possible + section.weight_units * earned * weighted_denominator
+                )
+                weighted_denominator *= possible
             weight_units += section.weight_units
             total_earned += earned
             total_possible += possible
@@ -493,8 +503,17 @@ def score(checklist: Checklist, answers: Mapping[str, object]) -> ScoreCard:
     base: Fraction | None
     if plan.method == "points":
         base = ratio(100 * total_earned, total_possible) if total_possible else None
+    elif not weight_units:
+        base = None
+    elif not is_small:
+        weighted = sum(
+            (section_plan.weight_units * result.percent
+             for section_plan, result in zip(plan.sections, sections) if result.percent is not None),
+            _ZERO,
+        )
+        base = weighted / weight_units
     else:
-        base = ratio(100 * weighted_numerator, weighted_denominator * weight_units) if weight_units else None
+        base = ratio(100 * weighted_numerator, weighted_denominator * weight_units)
     percent = final_percent(base, failures) if failures else base
     return ScoreCard(
         checklist_key=plan.key,

@@ -2,19 +2,34 @@
 
 from __future__ import annotations
 
+import math
 from fractions import Fraction
 from typing import Any
 
 import pytest
 
 from scoring import ChecklistError, parse_checklist, score
+from scoring.engine import SHARED_DENOMINATOR_LIMIT
 
 from .builders import q
 from .oracle.engine import score as oracle_score
 from .reference import reference_score
 from .test_engine_against_oracle import outcome
 
-PRIMES = [999983, 999979, 999961, 999959, 999953, 999931, 999917, 999907, 999883, 999863, 999853, 999809]
+
+def primes_below(top: int, count: int) -> list[int]:
+    found: list[int] = []
+    candidate = top - 1
+    while len(found) < count:
+        if all(candidate % d for d in range(2, int(candidate**0.5) + 1)):
+            found.append(candidate)
+        candidate -= 1
+    return found
+
+
+# 100 six-digit primes: their product passes the engine's shared-denominator limit, so it sums Fractions instead.
+PRIMES = primes_below(1_000_000, 100)
+assert math.prod(PRIMES) > SHARED_DENOMINATOR_LIMIT
 
 
 def checklist(*questions: dict[str, Any], section_weight: Any = 1) -> dict[str, Any]:
@@ -84,3 +99,22 @@ def test_the_first_visit_answers_are_scored_the_same_after_many_others() -> None
     for value in range(0, 7919, 3):
         score(stored, {"scale": value})
     assert score(stored, first) == before
+
+
+def test_a_checklist_at_the_bound_with_a_large_shared_denominator_scores_as_the_former_engine() -> None:
+    # Weights over every prime up to 100, options over them too, several sections: integer units over a shared
+    # denominator of some 80 digits, and the overall summed from the section percents.
+    small_primes = primes_below(101, 25)
+    sections = [
+        {"key": f"s{i}", "title": "S", "weight": f"{i + 1}/{small_primes[i]}", "questions": [
+            q(f"q{i}_{j}", "choice", weight=f"1/{small_primes[(i + j) % 25]}", options=[
+                {"key": "a", "text": "A", "fraction": f"1/{small_primes[(i * j + 3) % 25]}"},
+                {"key": "b", "text": "B", "fraction": "0.9999"}, {"key": "c", "text": "C", "fraction": 1}])
+            for j in range(5)]}
+        for i in range(25)]
+    bounded = parse_checklist({"key": "wide", "title": "Wide", "channel": "in_store",
+                               "grades": [{"min": 50, "label": "Pass"}, {"min": 0, "label": "Fail"}],
+                               "sections": sections})
+    keys = [question.key for _, question in bounded.questions()]
+    for answers in ({key: "abc"[n % 3] for n, key in enumerate(keys)}, {keys[0]: "a"}, {}):
+        assert outcome(score, bounded, answers) == outcome(oracle_score, bounded, answers)
