@@ -123,8 +123,9 @@ _REMEMBERED_RATIOS: Final = 4096
 # Answers to these types are free text: remembering them would only keep shoppers' words in memory.
 _NOT_REMEMBERED: Final = frozenset({"text", "photo", "note"})
 
-# One answer's outcome: its result on the card, the earned units it adds to its section, the normalised answer.
-_Hit = tuple[QuestionResult, "int | Fraction", Answer]
+# One answer's outcome: its result on the card, the earned and possible units it adds to its section (0 when the
+# question is excluded), the critical failure it makes (or None) and the normalised answer.
+_Hit = tuple[QuestionResult, "int | Fraction", "int | Fraction", "CriticalFailure | None", Answer]
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,8 +154,10 @@ class _QuestionPlan:
     not_applicable: QuestionResult
     unanswered: QuestionResult
     prepared: dict[Answer, tuple[QuestionResult, int | Fraction]]
-    # Raw answers (by their exact type: True is not 1, 1.0 is not 1) whose outcome is known without reading them.
-    known: dict[type, dict[object, _Hit]]
+    # Raw answers whose outcome is known without reading them: text and whole numbers here (the common case: a str
+    # never equals an int), other types by their exact type (True equals 1 and 1.0 equals 1, but means otherwise).
+    known: dict[object, _Hit]
+    others: dict[type, dict[object, _Hit]]
     remembers: bool
     remembered: list[int]  # answers remembered so far by every question of the checklist (one shared counter)
 
@@ -166,7 +169,9 @@ class _QuestionPlan:
             fraction, earned = self.fractions[numerator], self.earned[numerator]
         else:
             fraction = Fraction(numerator, self.denominator)
-            earned = self.weight * fraction
+            weight = self.weight
+            # One Fraction built instead of a product (which reduces twice); equal, as every Fraction is reduced.
+            earned = Fraction(numerator * weight.numerator, self.denominator * weight.denominator)
         fails = self.failure is not None and numerator < self.denominator
         result = QuestionResult(self.key, self.type, answer, fraction, earned, self.weight, None, fails)
         return result, numerator * self.units_per_numerator
@@ -174,11 +179,15 @@ class _QuestionPlan:
     def outcome(self, raw: object) -> _Hit:
         """Read a raw answer the long way; remember its outcome when the answer is worth remembering."""
         kind = type(raw)
-        if kind is list and self.remembers:
+        if kind is float or kind is bool:
+            hit = self.others.get(kind, {}).get(raw)
+            if hit is not None:
+                return hit
+        elif kind is list and self.remembers:
             # A multi answer: remembered by its options in the order given (a list cannot be a key).
             chosen = tuple(raw)  # type: ignore[arg-type]
             try:
-                hit = self.known.get(tuple, {}).get(chosen)
+                hit = self.others.get(tuple, {}).get(chosen)
             except TypeError:  # an unhashable item: not an option, so reading it below says so
                 pass
             else:
@@ -190,18 +199,23 @@ class _QuestionPlan:
         except ValueError as err:
             raise AnswerError(self.key, str(err)) from None
         prepared = self.prepared.get(answer) if self.prepared else None
-        result, units = prepared if prepared is not None else self.answered(answer, numerator)
-        hit = (result, units, answer)
+        hit = self.hit(*(prepared if prepared is not None else self.answered(answer, numerator)), answer)
         if self.remembers and self.remembered[0] < _REMEMBERED_PER_CHECKLIST:
             if kind is int or kind is str or kind is float or kind is tuple:
+                known = self.known if kind is int or kind is str else self.others.setdefault(kind, {})
                 try:
-                    known = self.known.setdefault(kind, {})
                     if len(known) < _REMEMBERED_ANSWERS:
                         known[raw] = hit
                         self.remembered[0] += 1
                 except TypeError:  # a tuple holding something unhashable
                     pass
         return hit
+
+    def hit(self, result: QuestionResult, units: int | Fraction, answer: Answer) -> _Hit:
+        """An answer's outcome as the scoring loop adds it up."""
+        if self.exclusion is not None:
+            return result, 0, 0, None, answer
+        return result, units, self.possible_units, self.failure if result.is_critical_failure else None, answer
 
 
 @dataclass(frozen=True, slots=True)
@@ -343,6 +357,7 @@ def _compile(checklist: Checklist) -> _Plan:
             ),
             prepared={},
             known={},
+            others={},
             remembers=question.type not in _NOT_REMEMBERED,
             remembered=remembered,
         )
@@ -355,7 +370,9 @@ def _compile(checklist: Checklist) -> _Plan:
                 except ValueError:
                     continue
                 if normalised == answer:
-                    plan.known.setdefault(type(raw), {})[raw] = (*outcome, normalised)
+                    kind = type(raw)
+                    known = plan.known if kind is str or kind is int else plan.others.setdefault(kind, {})
+                    known[raw] = plan.hit(*outcome, normalised)
         plans.append(plan)
     weight_denominator = math.lcm(1, *(section.weight.denominator for section in checklist.sections))
     sections, start = [], 0
@@ -456,23 +473,18 @@ def score(checklist: Checklist, answers: Mapping[str, object]) -> ScoreCard:
                     raise AnswerError(question.key, "this question cannot be answered N/A")
                 append(question.not_applicable)
                 continue
-            known = question.known.get(type(raw))
-            hit = None if known is None else known.get(raw)
+            kind = type(raw)
+            hit = question.known.get(raw) if kind is str or kind is int else None
             if hit is None:
                 hit = question.outcome(raw)
-            result = hit[0]
+            result, units, possible_units, failure, values[question.position] = hit
             append(result)
-            if question.is_show_if_target:
-                values[question.position] = hit[2]
-            if question.is_counted:
-                earned += hit[1]
-                possible += question.possible_units
-                if result.is_critical_failure:
-                    # Checked: narrows the type; the plan only marks failable questions.
-                    assert question.failure is not None  # nosec B101
-                    failures.append(question.failure)
-                    if question.zeroes_section:
-                        is_zeroed = True
+            earned += units
+            possible += possible_units
+            if failure is not None:
+                failures.append(failure)
+                if question.zeroes_section:
+                    is_zeroed = True
 
         if is_zeroed:
             earned = 0
