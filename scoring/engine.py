@@ -1,9 +1,12 @@
 """The scorer: a checklist and a visit's answers in, an explained score card out.
 
 The first time a checklist is scored it is compiled into a plan: every question's points function, its weight as
-integer units over one denominator shared by the whole checklist, and the results of its common answers made in
-advance. Scoring a visit is then lookups and integer sums; exact Fractions are built once per section and for the
-overall, never per answer.
+integer units over one denominator shared by the whole checklist, and the outcome of its common raw answers made in
+advance ("yes", True, 3, "3", an option key...). Scoring a visit is then a table lookup and two integer additions
+per question; answers met since (numbers, durations, multi choices) are remembered up to a bound. Exact Fractions
+are built once per section and for the overall, and remembered by value. A stored checklist whose shared
+denominator would pass SHARED_DENOMINATOR_LIMIT (possible only from before the schema bounded precision) is scored
+with plain Fraction sums instead.
 """
 
 from __future__ import annotations
