@@ -30,8 +30,9 @@ date 'YYYY-MM-DD', time 'HH:MM'."""
 
 _WHOLE_TEXT = re.compile(r"[+-]?[0-9]+")
 
-# Above this many distinct fractions a table of precomputed Fractions costs more memory than it saves time.
-TABLE_LIMIT: Final = 1000
+# Above this many distinct fractions a table of precomputed Fractions (and of prepared results) costs more memory
+# than it saves time: 1,000 scales of 0–1000 would otherwise prepare a million results before the first visit.
+TABLE_LIMIT: Final = 100
 # Multi questions with up to this many options get a prepared result for every combination (2**n of them).
 MULTI_PREPARE_LIMIT: Final = 6
 

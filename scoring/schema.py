@@ -16,7 +16,7 @@ import functools
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from fractions import Fraction
-from typing import Annotated, Any, Literal, NoReturn, TypeVar, get_args
+from typing import Annotated, Any, Final, Literal, NoReturn, TypeVar, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic.functional_serializers import PlainSerializer
@@ -113,13 +113,39 @@ def _validate_text(value: object) -> Text:
 # Field types with plain-English errors
 
 
-def _number(what: Word, low: Fraction | None = None, high: Fraction | None = None) -> Callable[[object], Fraction]:
-    def validate(value: object) -> Fraction:
+# How precise a number a new checklist may carry: at most 4 decimal places, or a fraction over at most 100.
+# Scoring sums weights times fractions over one shared denominator; unbounded precision lets that denominator
+# grow as the product of every weight's, and a visit cost seconds. Stored versions are read without the bound
+# (see `parse_checklist`), so what was published before it still scores.
+DECIMAL_PLACES: Final = 4
+LARGEST_DENOMINATOR: Final = 100
+# The most steps (max − min) a scale may have: a scale's points are prepared per step.
+SCALE_STEPS: Final = 1000
+
+
+def is_stored(info: ValidationInfo) -> bool:
+    """Whether this validation reads back a stored version (no bounds on precision) rather than new data."""
+    return bool(info.context and info.context.get("stored"))
+
+
+def _precise_enough(number: Fraction) -> bool:
+    denominator = number.denominator
+    return denominator <= LARGEST_DENOMINATOR or 10**DECIMAL_PLACES % denominator == 0
+
+
+def _number(
+    what: Word, low: Fraction | None = None, high: Fraction | None = None
+) -> Callable[[object, ValidationInfo], Fraction]:
+    def validate(value: object, info: ValidationInfo) -> Fraction:
         try:
             number = exact_fraction(value)
         except ValueError:
             raise _problem(N_('%(what)s must be a number (like 2, 0.25 or "1/3"), got %(got)s'), what=what,
                            got=describe(value)) from None
+        if not _precise_enough(number) and not is_stored(info):
+            raise _problem(N_("%(what)s may have at most %(places)s decimal places (or be a fraction like 1/3 over "
+                              "at most %(largest)s), got %(got)s"), what=what, places=DECIMAL_PLACES,
+                           largest=LARGEST_DENOMINATOR, got=describe(value))
         if low is not None and high is not None and not low <= number <= high:
             raise _problem(N_("%(what)s must be between %(low)s and %(high)s (got %(got)s)"), what=what,
                            low=number_to_data(low), high=number_to_data(high), got=describe(value))
@@ -234,7 +260,10 @@ class Option(_Model):
 
 
 class Band(_Model):
-    """A number/duration band: `max` matches values <= max, `min` values >= min, neither matches everything."""
+    """A number/duration band: `max` matches values <= max, `min` values >= min, neither matches everything.
+
+    A question's bands may mix `max` and `min` in any order; the first that matches a value gives its fraction.
+    """
 
     min: Bound | None = None
     max: Bound | None = None
@@ -388,16 +417,21 @@ class Question(_Model):
         last = bands[-1]
         if last.min is not None or last.max is not None:
             raise _problem(N_("the last band must have neither `min` nor `max`, so that every value matches a band"))
-        bounded = bands[:-1]
-        maxes = [band.max for band in bounded if band.max is not None]
-        mins = [band.min for band in bounded if band.min is not None]
-        if maxes and mins:
-            raise _problem(N_("all bands of a question use the same side: either every band has `max` or every band "
-                           "has `min`"))
-        if any(low >= high for low, high in zip(maxes, maxes[1:])):
-            raise _problem(N_("bands must be written in order: each `max` larger than the one before"))
-        if any(high <= low for high, low in zip(mins, mins[1:])):
-            raise _problem(N_("bands must be written in order: each `min` smaller than the one before"))
+        # Sides may mix, first match wins; a band no value can reach (all of them went to earlier bands) is an error.
+        highest_max: Fraction | None = None
+        lowest_min: Fraction | None = None
+        for index, band in enumerate(bands):
+            if highest_max is not None and lowest_min is not None and highest_max >= lowest_min:
+                raise _problem(N_("band %(n)s can never apply: the bands before it already match every value"),
+                               n=index + 1)
+            if band.max is not None:
+                if highest_max is not None and band.max <= highest_max:
+                    raise _problem(N_("bands must be written in order: each `max` larger than the one before"))
+                highest_max = band.max
+            elif band.min is not None:
+                if lowest_min is not None and band.min >= lowest_min:
+                    raise _problem(N_("bands must be written in order: each `min` smaller than the one before"))
+                lowest_min = band.min
         return bands
 
     @field_validator("max")
@@ -406,6 +440,9 @@ class Question(_Model):
         low = info.data.get("min")
         if high is not None and low is not None and high <= low:
             raise _problem(N_("`max` (%(high)s) must be larger than `min` (%(low)s)"), high=high, low=low)
+        if high is not None and low is not None and high - low > SCALE_STEPS and not is_stored(info):
+            raise _problem(N_("a scale may have at most %(steps)s steps from `min` to `max` (this one has "
+                              "%(got)s)"), steps=SCALE_STEPS, got=high - low)
         return high
 
     @field_validator("required", mode="before")
@@ -733,14 +770,18 @@ def _document_order(problem: tuple[tuple[str | int, ...], Phrase]) -> tuple[int,
 # Public entry points
 
 
-def parse_checklist(data: Mapping[str, object]) -> Checklist:
+def parse_checklist(data: Mapping[str, object], *, stored: bool = False) -> Checklist:
     """Validate a checklist given as plain data (loaded from YAML or JSON) and return the frozen Checklist.
 
-    Numbers are read exactly (0.1 is one tenth). Raises ChecklistError listing every problem at once, each with
-    a path like `sections[3].questions[2].bands` (empty for the top level) and a plain-English message.
+    Numbers are read exactly (0.1 is one tenth). New checklists (files, drafts, uploads, imports) must keep
+    weights, fractions, band limits, caps and grade limits to 4 decimal places (or fractions over at most 100) and
+    scales to 1,000 steps; `stored=True` reads back a version saved before those bounds without them, so it still
+    scores as it did. Raises ChecklistError listing every problem at once, each with a path like
+    `sections[3].questions[2].bands` (empty for the top level) and a plain-English message.
     """
     try:
-        return Checklist.model_validate(dict(data) if isinstance(data, Mapping) else data)
+        return Checklist.model_validate(dict(data) if isinstance(data, Mapping) else data,
+                                        context={"stored": stored})
     except ValidationError as err:
         raise ChecklistError(Problem.worded(problem_path(error["loc"]), _phrase_of(error))
                              for error in err.errors()) from None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from fractions import Fraction
 from typing import Any
 
 from flask_babel import gettext as _
@@ -104,6 +105,32 @@ def bands_text(bands: list[dict[str, Any]]) -> str:
         else:
             lines.append(f"otherwise: {band['fraction']}")
     return "\n".join(lines)
+
+
+def _points_words(fraction: Any) -> str:
+    share = Fraction(str(fraction))
+    if share == 1:
+        return _("all the points")
+    if share == 0:
+        return _("no points")
+    return _("%(fraction)s of the points", fraction=fraction)
+
+
+def bands_words(bands: list[dict[str, Any]], qtype: str) -> str:
+    """Bands in words, in the order they are tried (the first that matches counts): what the outline shows."""
+    seconds = qtype == "duration"
+    parts = []
+    for band in bands:
+        points = _points_words(band["fraction"])
+        if "max" in band:
+            parts.append(_("%(limit)s s or less: %(points)s", limit=band["max"], points=points) if seconds else
+                         _("%(limit)s or less: %(points)s", limit=band["max"], points=points))
+        elif "min" in band:
+            parts.append(_("%(limit)s s or more: %(points)s", limit=band["min"], points=points) if seconds else
+                         _("%(limit)s or more: %(points)s", limit=band["min"], points=points))
+        else:
+            parts.append(_("otherwise: %(points)s", points=points))
+    return "; ".join(parts)
 
 
 def parse_grades(text: str) -> list[dict[str, Any]]:
@@ -330,7 +357,7 @@ def outline(definition: dict[str, Any], lang: str = "en") -> list[dict[str, Any]
                 "critical_cap": critical.get("cap"),
                 "show_if": texts.get(shown_if, shown_if) if shown_if else None,
                 "head_office_only": question.get("audience") == "head_office",
-                "bands": bands_text(question.get("bands", [])).replace("\n", "; "),
+                "bands": bands_words(question.get("bands", []), question["type"]),
             })
         sections.append({"index": i, "key": section["key"], "title": shown_text(section["title"], lang),
                          "weight": section.get("weight"), "questions": questions})

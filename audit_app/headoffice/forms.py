@@ -85,8 +85,9 @@ class QuestionForm(FlaskForm):
                             description=_l("One per line: key | text | fraction of the points (0 to 1) | Japanese "
                                            "text (optional)."))
     bands = TextAreaField(_l("Bands (number and duration questions)"), validators=[Optional()],
-                          description=_l("One per line, in order: “max 120: 1” (up to 120 earns all), “min 10: 0.5”, "
-                                         "and last “otherwise: 0”. Durations are in seconds."))
+                          description=_l("One per line, tried in order, the first that matches counts: “max 10: 1” (up to "
+                                         "10 earns all), “min 300: 0” (300 or more earns none), and last “otherwise: "
+                                         "0.5”. max and min lines may be mixed. Durations are in seconds."))
     critical_effect = SelectField(_l("Critical"),
                                   choices=_choices([("", _l("Not critical"))] + label_choices("effect", EFFECTS)),
                                   validate_choice=False)

@@ -17,7 +17,8 @@ from audit_app.models import Checklist, ChecklistVersion
 
 @lru_cache(maxsize=128)
 def _parse(canonical: str) -> scoring.Checklist:
-    return scoring.parse_checklist(json.loads(canonical))
+    # A stored definition was valid when it was saved: read it back without the bounds new checklists meet.
+    return scoring.parse_checklist(json.loads(canonical), stored=True)
 
 
 def checklist_from_definition(definition: dict[str, Any]) -> scoring.Checklist:

@@ -39,11 +39,22 @@ def can_fail(question: dict[str, Any]) -> bool:
 
 @st.composite
 def bands(draw: st.DrawFn) -> list[dict[str, Any]]:
-    limits = sorted(draw(st.lists(st.integers(0, 400), max_size=3, unique=True)))
-    side = draw(st.sampled_from(["max", "min"]))
-    if side == "min":
-        limits.reverse()
-    written = [{side: limit, "fraction": draw(FRACTIONS)} for limit in limits]
+    # Sides mixed in any order, every max below every min, so each band (and the last) can still match a value.
+    written: list[dict[str, Any]] = []
+    highest_max: int | None = None
+    lowest_min: int | None = None
+    for _ in range(draw(st.integers(0, 4))):
+        side = draw(st.sampled_from(["max", "min"]))
+        low = 0 if highest_max is None else highest_max + 1
+        high = 400 if lowest_min is None else lowest_min - 1
+        if low > high:
+            break
+        limit = draw(st.integers(low, high))
+        if side == "max":
+            highest_max = limit
+        else:
+            lowest_min = limit
+        written.append({side: limit, "fraction": draw(FRACTIONS)})
     return written + [{"fraction": draw(FRACTIONS)}]
 
 

@@ -433,9 +433,9 @@ VECTORS = [
     ),
     Vector(
         "the grade is decided on the exact percent, not the rounded one",
-        checklist(section("s", q("score", "scale", min=0, max=10000))),
-        {"score": 8999},
-        # 8999 / 10000 = 89.99 %: shows as 90.0 but does not reach Excellent (90) -> Good.
+        checklist(section("s", q("met", "yes_no", weight="0.8999"), q("missed", "yes_no", weight="0.1001"))),
+        {"met": "yes", "missed": "no"},
+        # 0.8999 / (0.8999 + 0.1001) = 89.99 %: shows as 90.0 but does not reach Excellent (90) -> Good.
         {"percent": "8999/100", "grade": "Good", "display": "90.0"},
     ),
 ]

@@ -41,7 +41,34 @@ def test_head_office_adds_a_timed_question_with_bands_to_a_draft(world: World, l
     assert question["bands"] == [{"max": 30, "fraction": 1}, {"max": 90, "fraction": "0.5"}, {"fraction": 0}]
     assert question["text"] == {"en": "How long until someone greeted you?", "ja": "声をかけられるまでの時間は？"}
     page = client.get(f"/head-office/versions/{draft}").get_data(as_text=True)
-    assert "greeting_time" in page and "max 30: 1; max 90: 0.5; otherwise: 0" in page
+    assert "greeting_time" in page
+    assert "30 s or less: all the points; 90 s or less: 0.5 of the points; otherwise: no points" in page
+
+
+def test_bands_mixing_max_and_min_are_saved_in_order_and_shown_in_words_in_both_languages(world: World,
+                                                                                          login: Any) -> None:
+    _, draft = _draft(world)
+    client = login(world.head)
+    response = _post(client, f"/head-office/versions/{draft}/sections/1/questions/new",
+                     {**QUESTION, "bands": "max 10: 1\nmin 300: 0\notherwise: 0.5"})
+    assert response.status_code == 302
+    question = rubrics.get_version(db.session, draft).definition["sections"][1]["questions"][1]
+    assert question["bands"] == [{"max": 10, "fraction": 1}, {"min": 300, "fraction": 0}, {"fraction": "0.5"}]
+    page = client.get(f"/head-office/versions/{draft}").get_data(as_text=True)
+    assert "10 s or less: all the points; 300 s or more: no points; otherwise: 0.5 of the points" in page
+    world.head.locale = "ja"
+    db.session.commit()
+    page = client.get(f"/head-office/versions/{draft}").get_data(as_text=True)
+    assert "10秒以下：満点; 300秒以上：0点; それ以外：配点の0.5" in page
+    assert "区分（最初に当てはまるものを採用）" in page
+
+
+def test_a_band_that_could_never_match_is_shown_next_to_the_bands_field(world: World, login: Any) -> None:
+    _, draft = _draft(world)
+    client = login(world.head)
+    path = f"/head-office/versions/{draft}/sections/1/questions/new"
+    html = _post(client, path, {**QUESTION, "bands": "max 120: 1\nmin 100: 0\notherwise: 0.5"}).get_data(as_text=True)
+    assert "band 3 can never apply: the bands before it already match every value" in _error_of(html, "bands")
 
 
 def test_bands_out_of_order_are_shown_next_to_the_bands_field_and_nothing_is_saved(world: World,
