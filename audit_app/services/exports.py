@@ -17,7 +17,8 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any, Union
 
-from sqlalchemy import Select, select
+import msgspec
+from sqlalchemy import Select, Text, cast, select, type_coerce
 from sqlalchemy.orm import Session
 
 import scoring
@@ -74,6 +75,7 @@ _MEMO_LIMIT = 4096
 TEXT, INTEGER, PERCENT, DATETIME, ANSWER = "text", "integer", "percent", "datetime", "answer"
 _NUMERIC = ("number", "duration", "scale", "nps")
 _MISSING = object()
+_NA_KEY = object()
 
 Cell = Union[str, int, Decimal, datetime, None]
 
@@ -85,6 +87,7 @@ class _Version:
     definition: scoring.Checklist
     questions: tuple[scoring.Question | None, ...]  # one per question column, None where the version lacks it
     grades: dict[str | None, str]
+    memos: tuple[dict[object, Cell], ...]  # per question column: the cell of each stored answer seen so far
 
 
 @dataclass(frozen=True)
@@ -174,7 +177,8 @@ def prepare_export(
         query = (
             select(Visit.id, Store.code, Store.name, Area.name, Region.name, User.name, Visit.started_at,
                    Visit.submitted_at, Store.timezone, Visit.status, ChecklistVersion.id, ChecklistVersion.number,
-                   VisitScore.percent_exact, VisitScore.grade, VisitScore.critical_failures, VisitScore.card)
+                   VisitScore.percent_exact, VisitScore.grade, VisitScore.critical_failures,
+                   type_coerce(cast(VisitScore.card, Text), Text))
             .join(VisitScore, (VisitScore.visit_id == Visit.id) & VisitScore.is_current.is_(True))
             .join(Store, Visit.store_id == Store.id).join(Area, Store.area_id == Area.id)
             .join(Region, Area.region_id == Region.id).join(User, Visit.shopper_id == User.id)
@@ -212,18 +216,20 @@ def prepare_export(
              + [PERCENT] * len(heads) + [ANSWER] * len(questions))
     title = checklist_title(session, chosen, lang)
     versions = {v: _plan_version(definition_for(session, v), [key for key, _ in questions]) for v in version_ids}
-    section_keys = [h.key for h in heads]
-    question_keys = [key for key, _ in questions]
+    first_section = len(fixed)
+    first_question = first_section + len(heads)
+    section_at = {h.key: first_section + i for i, h in enumerate(heads)}
+    question_at = {key: first_question + i for i, (key, _) in enumerate(questions)}
+    blank: list[Cell] = [None] * (len(heads) + len(questions))
 
     def rows() -> Iterator[list[Cell]]:
         if query is None:
             return
         statuses_shown: dict[str, str] = {}
         overall: dict[str | None, Decimal | None] = {None: None}
-        sections: dict[tuple[object, object], Decimal] = {}
-        answers: list[dict[tuple[int, str, object], Cell]] = [{} for _ in question_keys]
+        section_percents: dict[tuple[object, object], Decimal | None] = {}
         for (vid, code, store, area, region, shopper, started, submitted, zone_name, status, version_id, number,
-             pct, grade, crit, card) in session.execute(query.execution_options(yield_per=BATCH_ROWS)):
+             pct, grade, crit, card_text) in _in_batches(session, query):
             version = versions[version_id]
             shown = statuses_shown.get(status)
             if shown is None:
@@ -239,42 +245,74 @@ def prepare_export(
                 cells.append(shopper)
             cells += [_local(started, zone_name), _local(submitted, zone_name), zone_name or "UTC", shown, title,
                       number, percent, grade_shown, crit]
-            # Section percents from the stored card, which the visit's section score rows were written from.
-            own: dict[str, Decimal | None] = {}
-            results: dict[str, tuple[str, object]] = {}
-            for section in card["sections"]:
-                earned, possible = section["earned"], section["possible"]
-                memo = (earned, possible)
-                value = sections.get(memo)
-                if value is None and Fraction(possible):
-                    value = sections[memo] = _percent(Fraction(earned) / Fraction(possible) * 100)
-                own[section["key"]] = value
-                for result in section["questions"]:
-                    results[result["key"]] = (result["type"], result["answer"])
-            cells += [own.get(key) for key in section_keys]
-            for i, key in enumerate(question_keys):
-                found = results.get(key)
-                if found is None:
-                    cells.append("")
-                    continue
-                qtype, value = found
-                question = version.questions[i]
-                if value is None:
-                    cells.append("")
-                    continue
-                memo_key = (version_id, qtype, tuple(value) if isinstance(value, list) else
-                            ("na",) if isinstance(value, dict) else value)
-                column = answers[i]
-                cell = column.get(memo_key, _MISSING)
-                if cell is _MISSING:
-                    cell = _answer_cell(question, qtype, value, lang, labels)
-                    if len(column) < _MEMO_LIMIT:
-                        column[memo_key] = cell
-                cells.append(cell)  # type: ignore[arg-type]
+            cells += blank
+            memos = version.memos
+            for section in _CARD.decode(card_text).sections:
+                at = section_at.get(section.key)
+                if at is not None:
+                    # Section percents from the stored card, which the visit's section score rows were written from.
+                    memo = (section.earned, section.possible)
+                    value = section_percents.get(memo, _MISSING)
+                    if value is _MISSING:
+                        possible = Fraction(section.possible)
+                        value = _percent(Fraction(section.earned) / possible * 100) if possible else None
+                        if len(section_percents) < _MEMO_LIMIT:
+                            section_percents[memo] = value
+                    cells[at] = value
+                for result in section.questions:
+                    at = question_at.get(result.key)
+                    answer = result.answer
+                    if at is None or answer is None:
+                        continue
+                    kind = answer.__class__
+                    key = answer if kind is str or kind is int else tuple(answer) if kind is list else _NA_KEY \
+                        if kind is dict else repr(answer)
+                    memo_of = memos[at - first_question]
+                    cell = memo_of.get(key, _MISSING)
+                    if cell is _MISSING:
+                        cell = _answer_cell(version.questions[at - first_question], result.type, answer, lang, labels)
+                        if len(memo_of) < _MEMO_LIMIT:
+                            memo_of[key] = cell
+                    cells[at] = cell  # type: ignore[assignment]
             yield cells
 
     return VisitExport(filename=_filename(session, scope, period, store_ids), header=tuple(header),
                        kinds=tuple(kinds), sheet_name=headers.get("sheet", "Visits"), rows=rows)
+
+
+class _StoredQuestion(msgspec.Struct):
+    key: str
+    type: str
+    answer: Any = None
+
+
+class _StoredSection(msgspec.Struct):
+    key: str
+    earned: Union[int, str]
+    possible: Union[int, str]
+    questions: list[_StoredQuestion]
+
+
+class _StoredCard(msgspec.Struct):
+    """The parts of a stored card (`scoring.card_to_data`) an export reads; the rest is skipped unparsed."""
+
+    sections: list[_StoredSection]
+
+
+_CARD = msgspec.json.Decoder(_StoredCard)
+
+
+def _in_batches(session: Session, query: Select[Any]) -> Iterator[Any]:
+    """The query's rows in its order, read BATCH_ROWS at a time: the ordered ids first (small rows, so the
+    database sorts no cards), then each batch of rows by id."""
+    ids = list(session.scalars(query.with_only_columns(Visit.id)))
+    for start in range(0, len(ids), BATCH_ROWS):
+        batch = ids[start:start + BATCH_ROWS]
+        found = {row[0]: row for row in session.execute(query.order_by(None).where(Visit.id.in_(batch)))}
+        for vid in batch:
+            row = found.get(vid)
+            if row is not None:  # a visit re-scored or voided since the ids were read is left out
+                yield row
 
 
 def _plan_version(definition: scoring.Checklist, keys: Sequence[str]) -> _Version:
@@ -284,7 +322,7 @@ def _plan_version(definition: scoring.Checklist, keys: Sequence[str]) -> _Versio
             found.append(definition.question(key))
         except KeyError:
             found.append(None)
-    return _Version(definition=definition, questions=tuple(found), grades={})
+    return _Version(definition=definition, questions=tuple(found), grades={}, memos=tuple({} for _ in keys))
 
 
 def prepare_scope_export(
@@ -301,14 +339,7 @@ def prepare_scope_export(
                           headers=headers, labels=labels, store_ids=store_ids)
 
 
-def _csv_text(cell: Cell) -> str:
-    if cell is None:
-        return ""
-    if isinstance(cell, str):
-        return neutralise_cell(cell)
-    if isinstance(cell, datetime):
-        return cell.strftime("%Y-%m-%d %H:%M")
-    return str(cell)  # an int or a Decimal: a plain number, never a formula
+_FORMULA_FIRST = "".join(FORMULA_STARTS)
 
 
 def csv_chunks(export: VisitExport) -> Iterator[bytes]:
@@ -320,10 +351,21 @@ def csv_chunks(export: VisitExport) -> Iterator[bytes]:
     yield b"\xef\xbb\xbf" + out.getvalue().encode("utf-8")
     out.seek(0)
     out.truncate()
+    # csv.writer writes None as an empty cell and an int or a Decimal as its digits (never a formula); only
+    # texts need neutralising, and times their format.
     plain = csv.writer(out, lineterminator="\r\n")
+    texts = [i for i, kind in enumerate(export.kinds) if kind in (TEXT, ANSWER)]
+    times = [i for i, kind in enumerate(export.kinds) if kind == DATETIME]
     written = 0
     for cells in export.rows():
-        plain.writerow([_csv_text(cell) for cell in cells])
+        for i in times:
+            at = cells[i]
+            cells[i] = at.strftime("%Y-%m-%d %H:%M") if at is not None else None  # type: ignore[union-attr]
+        for i in texts:
+            cell = cells[i]
+            if cell.__class__ is str and cell and cell[0] in _FORMULA_FIRST:  # type: ignore[index]
+                cells[i] = neutralise_cell(cell)  # type: ignore[arg-type]
+        plain.writerow(cells)
         written += 1
         if written % BATCH_ROWS == 0:
             yield out.getvalue().encode("utf-8")
