@@ -16,6 +16,7 @@ For each size and format it prints, interleaved over the repeats, minimum and me
     and resident set size (VmHWM after resetting it through /proc/self/clear_refs, Linux only),
 beside a baseline measured in the same run (csv.writer writing the same number of plain rows of the same width
 to a null sink) and the budget (>= 15,000 rows/s, <= 150 MB growth at 100,000 rows, first byte < 1 s).
+--openpyxl adds the same sheet written by openpyxl's write-only mode, for comparison with the app's own writer.
 --before also times the first, in-memory export (kept under tests/ as the reference) at the smallest size, once.
 """
 
@@ -203,6 +204,35 @@ def baseline_chunks(rows: int, width: int) -> Iterator[bytes]:
     yield out.getvalue().encode("utf-8")
 
 
+def openpyxl_chunks(export: exports.VisitExport) -> Iterator[bytes]:
+    """The same sheet through openpyxl's write-only mode (the alternative to the app's own writer): it keeps the
+    sheet in a temporary file and zips it on save, so its first byte comes only at the end."""
+    import openpyxl
+    from openpyxl.cell import WriteOnlyCell
+
+    book = openpyxl.Workbook(write_only=True)
+    sheet = book.create_sheet(export.sheet_name)
+    sheet.freeze_panes = "A2"
+    sheet.append(export.header)
+    for cells in export.rows():
+        row = []
+        for kind, value in zip(export.kinds, cells):
+            if kind == exports.PERCENT and value is not None:
+                cell = WriteOnlyCell(sheet, value=float(value) / 100)
+                cell.number_format = "0.0%"
+                row.append(cell)
+            elif kind == exports.DATETIME and value is not None:
+                cell = WriteOnlyCell(sheet, value=value)
+                cell.number_format = "yyyy-mm-dd hh:mm"
+                row.append(cell)
+            else:
+                row.append(float(value) if value.__class__.__name__ == "Decimal" else value)
+        sheet.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    yield out.getvalue()
+
+
 def _limited(export: exports.VisitExport, rows: int) -> exports.VisitExport:
     return replace(export, rows=lambda: islice(export.rows(), rows))
 
@@ -217,6 +247,8 @@ def main() -> None:
     parser.add_argument("--sizes", default="10000,100000")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--visits", type=int, default=100_000, help="visits in the SQLite database it builds")
+    parser.add_argument("--openpyxl", action="store_true",
+                        help="also write the sheet with openpyxl's write-only mode (needs openpyxl installed)")
     parser.add_argument("--before", action="store_true", help="also time the first, in-memory export once")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
@@ -260,11 +292,12 @@ def _run(app: Any, args: argparse.Namespace, sizes: list[int], end: datetime) ->
                     yield from baseline_chunks(rows, width)
                     return
                 export = _limited(exports.prepare_export(session, head, scope, **plan), rows)
-                yield from (exports.csv_chunks(export) if kind == "csv" else exports.xlsx_chunks(export))
+                yield from (exports.csv_chunks(export) if kind == "csv" else exports.xlsx_chunks(export)
+                            if kind == "xlsx" else openpyxl_chunks(export))
                 session.rollback()
             return run
 
-        kinds = ("baseline", "csv", "xlsx")
+        kinds = ("baseline", "csv", "xlsx") + (("openpyxl",) if args.openpyxl else ())
         for size in sizes:
             rows = min(size, available)
             timed: dict[str, list[dict[str, float]]] = {k: [] for k in kinds}
