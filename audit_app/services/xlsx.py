@@ -13,7 +13,6 @@ import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from decimal import Decimal
-from xml.sax.saxutils import escape
 
 TEXT, INTEGER, PERCENT, DATETIME, ANSWER = "text", "integer", "percent", "datetime", "answer"
 # Rows written between two hand-overs of the bytes compressed so far.
@@ -74,6 +73,11 @@ _SHEET_START = (
     '<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>'
     '<selection pane="bottomLeft" activeCell="A2" sqref="A2"/></sheetView></sheetViews>'
     '<sheetFormatPr defaultRowHeight="15"/>')
+
+
+def escape(text: str) -> str:
+    """Text as XML character data or a double-quoted attribute value."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
 
 
 def column_letter(index: int) -> str:
@@ -151,7 +155,7 @@ def stream_sheet(name: str, header: Sequence[str], kinds: Sequence[str],
             '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
             '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
             'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
-            f'<sheets><sheet name="{escape(sheet_title(name), {chr(34): "&quot;"})}" sheetId="1" r:id="rId1"/>'
+            f'<sheets><sheet name="{escape(sheet_title(name))}" sheetId="1" r:id="rId1"/>'
             '</sheets></workbook>'))
         book.writestr("xl/_rels/workbook.xml.rels", _WORKBOOK_RELS)
         book.writestr("xl/styles.xml", _STYLES)

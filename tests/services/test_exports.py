@@ -15,7 +15,7 @@ from sqlalchemy import select
 import scoring
 from audit_app.extensions import db
 from audit_app.models import VisitScore
-from audit_app.services import exports, settings
+from audit_app.services import exports, settings, xlsx
 from audit_app.services.errors import NotFoundError, PermissionDeniedError
 from audit_app.services.scores import scope as scopes
 from reports.context import DEFAULT_LABELS
@@ -184,3 +184,27 @@ def test_the_workbook_has_the_csvs_rows_as_typed_cells_under_a_frozen_header(ric
     if lang == "ja":
         assert any(name.startswith("セクション %: レジカウンター") for name in header)
         assert "該当なし" in [r[col[next(n for n in header if n.endswith("[window]"))]] for r in body.values()]
+
+
+def test_awkward_text_comes_back_from_the_workbook_exactly_as_written_and_never_as_a_formula() -> None:
+    texts = ["=1+2", "@SUM(A1)", "  spaced  ", "line\r\nbreak", "_x0041_ stays", "bell\x07", "<b>&amp;</b> \"q\"",
+             "店舗 '引用'"]
+    header = ["text", "when", "percent", "points"]
+    kinds = [exports.TEXT, exports.DATETIME, exports.PERCENT, exports.ANSWER]
+    rows = [[text, datetime(2026, 11, 21, 8, 30, 15), Decimal("87.5"), Decimal("12.5")] for text in texts]
+    data = b"".join(xlsx.stream_sheet("Visits: [all]", header, kinds, rows))
+    assert b"<f>" not in data and b"<f " not in data
+    sheet = openpyxl.load_workbook(io.BytesIO(data)).active
+    assert sheet.title == "Visits   all"
+    got = list(sheet.iter_rows(min_row=2, values_only=True))
+    # Excel reads OOXML's _xHHHH_ escapes: a control character and text that looks like an escape are written
+    # as such (openpyxl shows them still escaped).
+    import zipfile
+    sheet_xml = zipfile.ZipFile(io.BytesIO(data)).read("xl/worksheets/sheet1.xml").decode()
+    assert "<t>_x005F_x0041_ stays</t>" in sheet_xml and "<t>bell_x0007_</t>" in sheet_xml
+    for text, row in zip(texts, got):
+        if text not in ("_x0041_ stays", "bell\x07"):
+            assert row[0] == text, (text, row[0])
+        assert row[1] == datetime(2026, 11, 21, 8, 30, 15)
+        assert row[2] == pytest.approx(0.875) and row[3] == pytest.approx(12.5)
+    assert all(sheet.cell(row=r, column=1).data_type == "s" for r in range(2, len(texts) + 2))
