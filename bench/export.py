@@ -6,8 +6,9 @@ Run:  .venv/bin/python bench/export.py [--database-url postgresql://postgres@127
 Without --database-url it builds a SQLite database of its own (in a temporary directory, removed afterwards):
 one region, 100 stores, the shipped in-store checklist and `--visits` submitted visits over two years, each with a
 stored card scored by the real engine. With --database-url it only reads (the shared `storecheck_scale` database
-is never written): the export is head office's for the region with the most visits, or all of them, chosen to
-reach the size asked for; a size is reached by reading that many rows of the export (the query is the full one).
+is never written). The export is head office's over every area for two years (the checklist the dashboards
+choose, the in-store visit on `storecheck_scale`: 73,187 rows); a smaller size reads only that many of its rows
+(the query is the full one), a larger one is capped at what the database holds.
 
 For each size and format it prints, interleaved over the repeats, minimum and median of
   - rows/s over the whole export (planning, query, formatting, writing to a null sink),
