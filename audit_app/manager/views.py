@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from flask import Response, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import (
+    Response, abort, current_app, flash, redirect, render_template, request, send_file, stream_with_context, url_for,
+)
 from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -91,12 +93,22 @@ def region(region_id: int):
     return _dashboard("region", region_id)
 
 
-def _export(kind: str, scope_id: int) -> Response:
-    _, period, checklist, _, _ = _filters()
-    export = exports.export_scope_visits(db.session, current_user, kind, scope_id, period=period,
-                                         checklist_id=checklist, lang=_lang(), headers=csv_headers(),
-                                         labels=report_labels())
-    return _download(export.data, export.filename, "text/csv; charset=utf-8")
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _export(kind: str, scope_id: int, file_type: str = "csv") -> Response:
+    # Everything that can refuse the download is checked here, before the first byte is sent.
+    _form, period, checklist, _sort, _descending = _filters()
+    export = exports.prepare_scope_export(db.session, current_user, kind, scope_id, period=period,
+                                          checklist_id=checklist, lang=_lang(),
+                                          headers=dict(csv_headers(), sheet=_("Counted visits")),
+                                          labels=report_labels())
+    chunks = exports.xlsx_chunks(export) if file_type == "xlsx" else exports.csv_chunks(export)
+    response = Response(stream_with_context(chunks),
+                        content_type=XLSX_TYPE if file_type == "xlsx" else "text/csv; charset=utf-8")
+    response.headers["Content-Disposition"] = f'attachment; filename="{export.filename}.{file_type}"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 @bp.route("/areas/<int:area_id>/visits.csv")
@@ -115,6 +127,24 @@ def region_export(region_id: int):
 @role_required(*MANAGERS)
 def store_export(store_id: int):
     return _export("store", store_id)
+
+
+@bp.route("/areas/<int:area_id>/visits.xlsx")
+@role_required(*MANAGERS)
+def area_export_xlsx(area_id: int):
+    return _export("area", area_id, "xlsx")
+
+
+@bp.route("/regions/<int:region_id>/visits.xlsx")
+@role_required(*MANAGERS)
+def region_export_xlsx(region_id: int):
+    return _export("region", region_id, "xlsx")
+
+
+@bp.route("/stores/<int:store_id>/visits.xlsx")
+@role_required(*MANAGERS)
+def store_export_xlsx(store_id: int):
+    return _export("store", store_id, "xlsx")
 
 
 @bp.route("/areas/<int:area_id>/scorecard-jobs", methods=["POST"])
