@@ -99,7 +99,8 @@ def upgrade():
 
 
 def downgrade():
+    # Plain ALTER TABLE ... DROP COLUMN (SQLite 3.35 and later too): a batch "move and copy" would drop and
+    # recreate visit_scores on SQLite, and dropping it deletes every section score by its ON DELETE CASCADE.
     for table in ('section_scores', 'visit_scores'):
-        with op.batch_alter_table(table, schema=None) as batch_op:
-            batch_op.drop_column('percent_den')
-            batch_op.drop_column('percent_num')
+        op.drop_column(table, 'percent_den')
+        op.drop_column(table, 'percent_num')
