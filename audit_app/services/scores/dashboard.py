@@ -20,7 +20,7 @@ import scoring
 from audit_app.models import Area, Store, User
 from audit_app.services.errors import N_, PermissionDeniedError
 from audit_app.services.scores.facts import (
-    ExactSum, LatestVisit, VisitFact, in_period, latest_two, percent_sums, section_sums, visit_facts,
+    ExactSum, LatestVisit, VisitFact, exact_mean, in_period, latest_two, percent_sums, section_sums, visit_facts,
 )
 from audit_app.services.scores.scope import (
     ChecklistOption, Period, Scope, SectionHead, choose_checklist, get_area_scope, get_region_scope, grades_of,
@@ -177,8 +177,8 @@ def store_line(store: StoreName, *, current: Sequence[VisitFact], previous: Sequ
         latest_percent=first.percent if first else None, latest_grade=first.grade if first else None,
         latest_at=first.submitted_at if first else None, latest_visit_id=first.visit_id if first else None,
         previous_percent=second.percent if second else None,
-        period_mean=scoring.mean(f.percent for f in current),
-        previous_period_mean=scoring.mean(f.percent for f in previous),
+        period_mean=exact_mean(f.percent for f in current),
+        previous_period_mean=exact_mean(f.percent for f in previous),
         rank=rank, rank_of=rank_of, visits=len(current),
         critical_failures=sum(f.critical_failures for f in current), sections=sections,
     )
@@ -238,7 +238,7 @@ def get_dashboard(
     kept = [h for h, value in zip(heads, scope_sections) if value is not None]
     latest = latest_two(session, Store.area_id.in_(scope.area_ids) & Store.is_active.is_(True), chosen.id,
                         statuses, period.end)
-    means = {s.id: scoring.mean(f.percent for f in current_by_store[s.id]) for s in stores}
+    means = {s.id: exact_mean(f.percent for f in current_by_store[s.id]) for s in stores}
     ranks, counts = ranks_in_areas(stores, means, scope.area_ids)
     lines = [store_line(s, current=current_by_store[s.id], previous=previous_by_store[s.id],
                         latest=latest.get(s.id, []), period=period, rank=ranks.get(s.id), rank_of=counts[s.area_id],
@@ -246,12 +246,12 @@ def get_dashboard(
              for s in stores]
     area_names = {s.area_id: s.area_name for s in stores}
     area_means = tuple(
-        AreaMean(aid, area_names.get(aid, ""), scoring.mean(f.percent for f in current if f.area_id == aid),
+        AreaMean(aid, area_names.get(aid, ""), exact_mean(f.percent for f in current if f.area_id == aid),
                  sum(1 for f in current if f.area_id == aid))
         for aid in scope.area_ids if aid in area_names
     )
     if scope.kind == "region":
-        region_mean = scoring.mean(f.percent for f in current)
+        region_mean = exact_mean(f.percent for f in current)
     else:
         region_sums, _ = percent_sums(session, checklist_id=chosen.id, statuses=statuses, group_by=Store.area_id,
                                       area_ids=region_area_ids(session, scope.region_id), start=period.start,
@@ -263,7 +263,7 @@ def get_dashboard(
     return Dashboard(
         grades=grades_of(session, chosen.id, lang),
         scope=scope, period=period, checklists=options, checklist=chosen, sections=tuple(kept),
-        stores=sort_stores(lines, sort, descending), scope_mean=scoring.mean(f.percent for f in current),
+        stores=sort_stores(lines, sort, descending), scope_mean=exact_mean(f.percent for f in current),
         scope_sections=tuple(v for v in scope_sections if v is not None),
         area_means=area_means, region_mean=region_mean, visits=len(current), sort=sort, descending=descending,
     )

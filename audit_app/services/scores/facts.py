@@ -7,8 +7,9 @@ numerators and denominators; sums and means over many visits are added up by the
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from fractions import Fraction
@@ -45,7 +46,20 @@ class ExactSum:
         """The exact mean (as `scoring.mean` of the same values); None when nothing was added."""
         if not self.count:
             return None
-        return sum((Fraction(n, d) for d, n in self.by_denominator.items()), Fraction(0)) / self.count
+        # Over the least common multiple of the (few, small) denominators: integer arithmetic and one Fraction.
+        common = math.lcm(*self.by_denominator) if self.by_denominator else 1
+        total = sum(n * (common // d) for d, n in self.by_denominator.items())
+        return Fraction(total, common * self.count)
+
+
+def exact_mean(values: Iterable[Fraction | None]) -> Fraction | None:
+    """`scoring.mean` of fractions (None skipped), with integer sums per denominator instead of adding Fractions
+    one by one: the same exact value, a fraction of the time for thousands of percents."""
+    total = ExactSum()
+    for value in values:
+        if value is not None:
+            total.add(value.denominator, value.numerator, 1)
+    return total.mean
 
 
 @dataclass(frozen=True)
