@@ -1,8 +1,9 @@
 """EXPLAIN (ANALYZE, BUFFERS) every query of the scorecard, export and review pages on a production-sized database.
 
-Run:  .venv/bin/python bench/scale_data.py                      # builds storecheck_scale (about two minutes)
-      DATABASE_URL=postgresql://postgres@127.0.0.1:5432/storecheck_scale .venv/bin/python bench/explain.py \
+Run:  .venv/bin/python bench/scale_data.py --database NAME      # builds NAME (2,000 stores: about four minutes)
+      .venv/bin/python bench/explain.py --database-url postgresql://postgres@127.0.0.1:5432/NAME \
           [--rounds 5] [--explain-runs 3] [--top 4] [--plans] [--only PAGE-SUBSTRING]
+      (or DATABASE_URL=... instead of --database-url)
 
 Signs in with the Flask test client as head office and as an area manager of two areas, and requests each page:
 once to warm caches, `--rounds` times for the median wall time, then `--rounds` more times with every SQL
@@ -148,7 +149,7 @@ def main() -> None:
     parser.add_argument("--only", default="", help="only pages whose name contains this")
     args = parser.parse_args()
     if not args.database_url or not args.database_url.startswith(("postgresql", "postgres:")):
-        raise SystemExit("Give a PostgreSQL DATABASE_URL (e.g. .../storecheck_scale built by bench/scale_data.py).")
+        raise SystemExit("Give a PostgreSQL DATABASE_URL (a database built by bench/scale_data.py).")
     tmp = Path(tempfile.mkdtemp(prefix="storecheck-explain-"))
     app = create_app(Config(database_url=normalise_database_url(args.database_url), secret_key="bench",
                             upload_dir=tmp / "uploads", instance_dir=tmp, csrf_enabled=False))

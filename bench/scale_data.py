@@ -1,11 +1,14 @@
 """Build a production-sized PostgreSQL database for reviewing the scorecard pages' queries (bench/explain.py).
 
-Run:  .venv/bin/python bench/scale_data.py [--server postgresql://postgres@127.0.0.1:5432/] [--revision head]
-                                            [--stores 2000] [--visits 100000] [--seed 2026]
+Run:  .venv/bin/python bench/scale_data.py --database NAME [--replace] [--server postgresql://postgres@127.0.0.1:5432/]
+                                            [--revision head] [--stores 2000] [--visits 50-per-store] [--seed 2026]
 
-Drops and recreates the database `storecheck_scale` on that server (and touches no other database), migrates it
-to `--revision` (default head; `0003` gives the schema before the scorecard indexes), and fills it with a
-retailer of 3 regions, 100 areas of about 20 stores, 200 shoppers, 50 area managers (two areas each) and 3
+Creates the database NAME on that server (and touches no other database). A database of that name that this
+script did not build is never dropped; one it built (its `bench_scale_origin` table says so) is dropped and
+rebuilt only with `--replace`. It migrates the database to `--revision` (default head; `0003` gives the schema
+before the scorecard indexes; at head the rows are copied at `0006` and the later migrations then run over them,
+backfills included), and fills it with a retailer of 3 regions, one area per 20 stores (100 areas of about 20
+stores at 2,000), 200 shoppers, 50 area managers (two areas each) and 3
 head-office people, the four shipped checklists (the in-store visit in two versions, the second published a
 year ago), and about two years of visits: roughly one per store every two weeks, 75 % of them in-store visits,
 each with its answers, photo records, stored score card and section scores, some of them re-scored. Visits
@@ -28,6 +31,7 @@ import bisect
 import hashlib
 import io
 import json
+import re
 import random
 import sys
 import tempfile
@@ -54,7 +58,8 @@ from audit_app.services import checklists as checklist_service  # noqa: E402
 from audit_app.services import csv_import, org, users  # noqa: E402
 from audit_app.services.seed import COMMENTS, answers_at  # noqa: E402
 
-DATABASE = "storecheck_scale"
+ORIGIN_TABLE = "bench_scale_origin"  # marks a database this script built (so only such a one is ever dropped)
+COPY_REVISION = "0006"  # the schema the COPY statements below write
 PASSWORD = "quiet-harbour-lantern-47"  # nosec B105 - benchmark data only
 REGIONS = (("EAST", "East"), ("CENTRAL", "Central"), ("WEST", "West"))
 CITIES = ("Tokyo", "Yokohama", "Osaka", "Nagoya", "Sapporo", "Fukuoka", "Kobe", "Kyoto", "Sendai", "Hiroshima",
@@ -144,14 +149,37 @@ def _second_version(checklist: scoring.Checklist) -> scoring.Checklist:
     return scoring.parse_checklist(data)
 
 
-def _recreate_database(server: str) -> str:
-    engine = sa.create_engine(normalise_database_url(server.rstrip("/") + "/postgres"),
-                              isolation_level="AUTOCOMMIT")
+def _create_database(server: str, name: str, replace: bool) -> str:
+    """Create the database `name`; drop it first only when this script built it and `replace` is given."""
+    if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", name):
+        raise SystemExit(f"--database {name!r}: lower-case letters, digits and underscores only")
+    base = server.rstrip("/")
+    engine = sa.create_engine(normalise_database_url(base + "/postgres"), isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
-        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
-        conn.exec_driver_sql(f'CREATE DATABASE "{DATABASE}"')
+        exists = conn.execute(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first()
     engine.dispose()
-    return server.rstrip("/") + "/" + DATABASE
+    if exists:
+        probe = sa.create_engine(normalise_database_url(base + "/" + name))
+        with probe.connect() as conn:
+            ours = conn.execute(sa.text("SELECT to_regclass(:t) IS NOT NULL"), {"t": ORIGIN_TABLE}).scalar()
+        probe.dispose()
+        if not ours:
+            raise SystemExit(f"database {name} exists and was not built by this script: not touching it")
+        if not replace:
+            raise SystemExit(f"database {name} exists (built by this script): pass --replace to rebuild it")
+    engine = sa.create_engine(normalise_database_url(base + "/postgres"), isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        if exists:
+            conn.exec_driver_sql(f'DROP DATABASE "{name}" WITH (FORCE)')
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    engine.dispose()
+    url = base + "/" + name
+    marker = sa.create_engine(normalise_database_url(url))
+    with marker.begin() as conn:
+        conn.exec_driver_sql(f"CREATE TABLE {ORIGIN_TABLE} (built_at timestamptz NOT NULL DEFAULT now())")
+        conn.exec_driver_sql(f"INSERT INTO {ORIGIN_TABLE} DEFAULT VALUES")
+    marker.dispose()
+    return url
 
 
 def _organisation(session: Any, head: User, stores: int, now: datetime, rng: random.Random) -> None:
@@ -379,30 +407,37 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--server", default="postgresql://postgres@127.0.0.1:5432/",
                         help="PostgreSQL server URL without a database name")
+    parser.add_argument("--database", required=True, help="the database to build (never one this script did not build)")
+    parser.add_argument("--replace", action="store_true", help="drop and rebuild the database if this script built it")
     parser.add_argument("--revision", default="head", help="migrate to this revision (default: head)")
     parser.add_argument("--stores", type=int, default=2000)
-    parser.add_argument("--visits", type=int, default=100_000, help="visits over two years, roughly")
-    parser.add_argument("--managers", type=int, default=50)
-    parser.add_argument("--shoppers", type=int, default=200)
+    parser.add_argument("--visits", type=int, default=None,
+                        help="visits over two years, roughly (default: 50 per store)")
+    parser.add_argument("--managers", type=int, default=None, help="default: one per two areas")
+    parser.add_argument("--shoppers", type=int, default=None, help="default: one per ten stores")
     parser.add_argument("--seed", type=int, default=2026)
     args = parser.parse_args()
     rng = random.Random(args.seed)  # nosec B311 - repeatable benchmark data
     began = time.perf_counter()
     now = datetime.now(timezone.utc).replace(microsecond=0)
 
-    url = _recreate_database(args.server)
+    visits = args.visits if args.visits is not None else 50 * args.stores
+    url = _create_database(args.server, args.database, args.replace)
+    copy_at = COPY_REVISION if args.revision == "head" else args.revision
     tmp = Path(tempfile.mkdtemp(prefix="storecheck-scale-"))
     app = create_app(Config(database_url=normalise_database_url(url), secret_key="bench",
                             upload_dir=tmp / "uploads", instance_dir=tmp, csrf_enabled=False))
     with app.app_context():
-        flask_migrate.upgrade(revision=args.revision)
-        print(f"database {DATABASE} migrated to {args.revision} ({time.perf_counter() - began:.1f} s)", flush=True)
+        flask_migrate.upgrade(revision=copy_at)
+        print(f"database {args.database} migrated to {copy_at} ({time.perf_counter() - began:.1f} s)", flush=True)
         session = db.session
         past = now - timedelta(days=DAYS + 30)
         head = users.create_user(session, email="head1@scale.example", name="Head Office 1", password=PASSWORD,
                                  role="head_office", now=past)
         _organisation(session, head, args.stores, past, rng)
-        _people(session, 3, args.managers, args.shoppers, past)
+        managers = args.managers if args.managers is not None else max(1, round(args.stores / 20) // 2)
+        shoppers = args.shoppers if args.shoppers is not None else max(10, args.stores // 10)
+        _people(session, 3, managers, shoppers, past)
         library = checklist_service.load_library()
         for checklist in library.values():
             checklist_service.publish_checklist(session, checklist, now=now - timedelta(days=DAYS + 10), actor=head)
@@ -413,8 +448,13 @@ def main() -> None:
               flush=True)
         db.engine.dispose()
 
-    _visits(url, now, args.visits, rng)
+    _visits(url, now, visits, rng)
     print(f"visits, answers and scores copied ({time.perf_counter() - began:.1f} s)", flush=True)
+    if copy_at != args.revision:
+        with app.app_context():
+            flask_migrate.upgrade(revision=args.revision)
+            db.engine.dispose()
+        print(f"migrated to {args.revision} over the copied rows ({time.perf_counter() - began:.1f} s)", flush=True)
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("VACUUM (ANALYZE)")
         print(f"VACUUM ANALYZE done ({time.perf_counter() - began:.1f} s)\n")
@@ -428,7 +468,7 @@ def main() -> None:
         statuses = conn.execute("SELECT status, count(*) FROM visits GROUP BY status ORDER BY 2 DESC").fetchall()
         print("visits by status: " + ", ".join(f"{s} {n:,}" for s, n in statuses))
         total = conn.execute("SELECT pg_size_pretty(pg_database_size(current_database()))").fetchone()[0]
-    print(f"\n{DATABASE}: {total}, built in {time.perf_counter() - began:.0f} s.  Explain the pages with:\n"
+    print(f"\n{args.database}: {total}, built in {time.perf_counter() - began:.0f} s.  Explain the pages with:\n"
           f"  DATABASE_URL={url} .venv/bin/python bench/explain.py")
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String
+from sqlalchemy import JSON, BigInteger, Boolean, Float, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from audit_app.extensions import db
@@ -28,6 +28,9 @@ class VisitScore(db.Model):
     possible: Mapped[str] = mapped_column(String(40))
     percent_exact: Mapped[str | None] = mapped_column(String(40), nullable=True)
     percent: Mapped[float | None] = mapped_column(Float, nullable=True)
+    # percent_exact again as a reduced fraction (denominator > 0), for exact sums and means in SQL.
+    percent_num: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    percent_den: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     grade: Mapped[str | None] = mapped_column(String(80), nullable=True)
     critical_failures: Mapped[int] = mapped_column(Integer, default=0)
     card: Mapped[dict[str, Any]] = mapped_column(JSON)
@@ -46,6 +49,9 @@ class SectionScore(db.Model):
     earned: Mapped[str] = mapped_column(String(40))
     possible: Mapped[str] = mapped_column(String(40))
     percent: Mapped[float | None] = mapped_column(Float, nullable=True)
+    # The exact section percent (earned / possible x 100) as a reduced fraction; None when nothing is possible.
+    percent_num: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    percent_den: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     is_zeroed: Mapped[bool] = mapped_column(Boolean, default=False)
 
     visit_score: Mapped[VisitScore] = relationship(back_populates="sections", lazy="raise")

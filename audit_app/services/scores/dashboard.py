@@ -20,7 +20,7 @@ import scoring
 from audit_app.models import Area, Store, User
 from audit_app.services.errors import N_, PermissionDeniedError
 from audit_app.services.scores.facts import (
-    LatestVisit, VisitFact, fact_score_ids, in_period, latest_two, section_percents, visit_facts,
+    ExactSum, LatestVisit, VisitFact, exact_mean, in_period, latest_two, percent_sums, section_sums, visit_facts,
 )
 from audit_app.services.scores.scope import (
     ChecklistOption, Period, Scope, SectionHead, choose_checklist, get_area_scope, get_region_scope, grades_of,
@@ -154,6 +154,19 @@ def section_means(facts: Sequence[VisitFact], sections_by_score: Mapping[int, Ma
     return tuple(scoring.mean(sections_by_score.get(f.score_id, {}).get(h.key) for f in facts) for h in heads)
 
 
+def summed_section_means(sums: Mapping[str, ExactSum], heads: Sequence[SectionHead]) -> tuple[Fraction | None, ...]:
+    """Per section head, the mean of the section percents summed in `sums` (see `facts.section_sums`)."""
+    return tuple(sums[h.key].mean if h.key in sums else None for h in heads)
+
+
+def _merged(parts: Iterable[Mapping[str, ExactSum]]) -> dict[str, ExactSum]:
+    total: dict[str, ExactSum] = defaultdict(ExactSum)
+    for part in parts:
+        for key, value in part.items():
+            total[key].merge(value)
+    return total
+
+
 def store_line(store: StoreName, *, current: Sequence[VisitFact], previous: Sequence[VisitFact],
                latest: Sequence[LatestVisit], period: Period, rank: int | None, rank_of: int,
                sections: tuple[Fraction | None, ...]) -> StoreLine:
@@ -164,8 +177,8 @@ def store_line(store: StoreName, *, current: Sequence[VisitFact], previous: Sequ
         latest_percent=first.percent if first else None, latest_grade=first.grade if first else None,
         latest_at=first.submitted_at if first else None, latest_visit_id=first.visit_id if first else None,
         previous_percent=second.percent if second else None,
-        period_mean=scoring.mean(f.percent for f in current),
-        previous_period_mean=scoring.mean(f.percent for f in previous),
+        period_mean=exact_mean(f.percent for f in current),
+        previous_period_mean=exact_mean(f.percent for f in previous),
         rank=rank, rank_of=rank_of, visits=len(current),
         critical_failures=sum(f.critical_failures for f in current), sections=sections,
     )
@@ -217,37 +230,40 @@ def get_dashboard(
     current = [f for f in facts if f.submitted_at >= period.start]
     current_by_store = by_store(current)
     previous_by_store = by_store(f for f in facts if f.submitted_at < period.start)
-    sections_by_score = section_percents(session, fact_score_ids(
-        checklist_id=chosen.id, statuses=statuses, area_ids=scope.area_ids, start=period.start, end=period.end))
-    heads = section_heads(session, chosen.id, lang, {k for s in sections_by_score.values() for k in s})
-    scope_sections = section_means(current, sections_by_score, heads)
+    sums_by_store = section_sums(session, checklist_id=chosen.id, statuses=statuses, area_ids=scope.area_ids,
+                                 start=period.start, end=period.end)
+    heads = section_heads(session, chosen.id, lang, {k for s in sums_by_store.values() for k in s})
+    scope_sections = summed_section_means(_merged(sums_by_store.values()), heads)
     # Sections no visit of the period scores (evidence, notes) have no figure anywhere: leave them out.
     kept = [h for h, value in zip(heads, scope_sections) if value is not None]
     latest = latest_two(session, Store.area_id.in_(scope.area_ids) & Store.is_active.is_(True), chosen.id,
                         statuses, period.end)
-    means = {s.id: scoring.mean(f.percent for f in current_by_store[s.id]) for s in stores}
+    means = {s.id: exact_mean(f.percent for f in current_by_store[s.id]) for s in stores}
     ranks, counts = ranks_in_areas(stores, means, scope.area_ids)
     lines = [store_line(s, current=current_by_store[s.id], previous=previous_by_store[s.id],
                         latest=latest.get(s.id, []), period=period, rank=ranks.get(s.id), rank_of=counts[s.area_id],
-                        sections=section_means(current_by_store[s.id], sections_by_score, kept))
+                        sections=summed_section_means(sums_by_store.get(s.id, {}), kept))
              for s in stores]
     area_names = {s.area_id: s.area_name for s in stores}
     area_means = tuple(
-        AreaMean(aid, area_names.get(aid, ""), scoring.mean(f.percent for f in current if f.area_id == aid),
+        AreaMean(aid, area_names.get(aid, ""), exact_mean(f.percent for f in current if f.area_id == aid),
                  sum(1 for f in current if f.area_id == aid))
         for aid in scope.area_ids if aid in area_names
     )
     if scope.kind == "region":
-        region_mean = scoring.mean(f.percent for f in current)
+        region_mean = exact_mean(f.percent for f in current)
     else:
-        region_facts = visit_facts(session, checklist_id=chosen.id, statuses=statuses,
-                                   area_ids=region_area_ids(session, scope.region_id),
-                                   start=period.start, end=period.end)
-        region_mean = scoring.mean(f.percent for f in region_facts)
+        region_sums, _ = percent_sums(session, checklist_id=chosen.id, statuses=statuses, group_by=Store.area_id,
+                                      area_ids=region_area_ids(session, scope.region_id), start=period.start,
+                                      end=period.end)
+        region_total = ExactSum()
+        for part in region_sums.values():
+            region_total.merge(part)
+        region_mean = region_total.mean
     return Dashboard(
         grades=grades_of(session, chosen.id, lang),
         scope=scope, period=period, checklists=options, checklist=chosen, sections=tuple(kept),
-        stores=sort_stores(lines, sort, descending), scope_mean=scoring.mean(f.percent for f in current),
+        stores=sort_stores(lines, sort, descending), scope_mean=exact_mean(f.percent for f in current),
         scope_sections=tuple(v for v in scope_sections if v is not None),
         area_means=area_means, region_mean=region_mean, visits=len(current), sort=sort, descending=descending,
     )

@@ -1,22 +1,65 @@
 """Counted visits with their stored scores: the few queries every score page is built from.
 
 A fact is one counted visit of one checklist (any version) with its current score; section percents and each
-store's two newest visits come from their own queries. Percents are exact (Fractions) from the stored texts.
+store's two newest visits come from their own queries. Percents are exact (Fractions) from the stored integer
+numerators and denominators; sums and means over many visits are added up by the database (`ExactSum`).
 """
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from fractions import Fraction
 
-from sqlalchemy import ColumnElement, Select, select
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session
 
 from audit_app.models import ChecklistVersion, SectionScore, Store, Visit, VisitScore
-from audit_app.services.scores.storage import exact, latest_two_query
+from audit_app.services.scores.storage import exact, fraction_of, latest_two_query
+
+
+class ExactSum:
+    """An exact sum of fractions and how many were added, kept as numerator sums per denominator: the database
+    adds the numerators of each denominator (SUM over integers), the few groups are combined here."""
+
+    by_denominator: dict[int, int]
+    count: int = 0
+
+    def __init__(self) -> None:
+        self.by_denominator = {}
+        self.count = 0
+
+    def add(self, denominator: int, numerator_sum: int, count: int) -> None:
+        self.by_denominator[denominator] = self.by_denominator.get(denominator, 0) + numerator_sum
+        self.count += count
+
+    def merge(self, other: "ExactSum") -> None:
+        for denominator, numerator_sum in other.by_denominator.items():
+            self.add(denominator, numerator_sum, 0)
+        self.count += other.count
+
+    @property
+    def mean(self) -> Fraction | None:
+        """The exact mean (as `scoring.mean` of the same values); None when nothing was added."""
+        if not self.count:
+            return None
+        # Over the least common multiple of the (few, small) denominators: integer arithmetic and one Fraction.
+        common = math.lcm(*self.by_denominator) if self.by_denominator else 1
+        total = sum(n * (common // d) for d, n in self.by_denominator.items())
+        return Fraction(total, common * self.count)
+
+
+def exact_mean(values: Iterable[Fraction | None]) -> Fraction | None:
+    """`scoring.mean` of fractions (None skipped), with integer sums per denominator instead of adding Fractions
+    one by one: the same exact value, a fraction of the time for thousands of percents."""
+    total = ExactSum()
+    for value in values:
+        if value is not None:
+            total.add(value.denominator, value.numerator, 1)
+    return total.mean
 
 
 @dataclass(frozen=True)
@@ -77,15 +120,15 @@ def visit_facts(
     few when given)."""
     q = _facts_query(
         (Visit.id, VisitScore.id, Visit.store_id, Store.area_id, Visit.checklist_version_id, Visit.submitted_at,
-         VisitScore.percent_exact, VisitScore.grade, VisitScore.critical_failures),
+         VisitScore.percent_num, VisitScore.percent_den, VisitScore.grade, VisitScore.critical_failures),
         checklist_id=checklist_id, statuses=statuses, area_ids=area_ids, store_ids=store_ids, start=start, end=end,
     )
     if newest is not None:
         q = q.order_by(Visit.submitted_at.desc(), Visit.id.desc()).limit(newest)
     else:
         q = q.order_by(Visit.submitted_at, Visit.id)
-    facts = [VisitFact(vid, sid, store, area, version, at, exact(pct), grade, crit)
-             for vid, sid, store, area, version, at, pct, grade, crit in session.execute(q)]
+    facts = [VisitFact(vid, sid, store, area, version, at, fraction_of(num, den), grade, crit)
+             for vid, sid, store, area, version, at, num, den, grade, crit in session.execute(q)]
     return facts[::-1] if newest is not None else facts
 
 
@@ -103,11 +146,53 @@ def section_percents(session: Session, score_ids: Select[tuple[object, ...]]
     """Per visit score selected by `score_ids` (a query, e.g. `fact_score_ids`: one statement however many visits
     it covers): section key -> exact section percent (earned / possible × 100; None when nothing possible)."""
     found: dict[int, dict[str, Fraction | None]] = defaultdict(dict)
-    q = select(SectionScore.visit_score_id, SectionScore.section_key, SectionScore.earned, SectionScore.possible) \
-        .where(SectionScore.visit_score_id.in_(score_ids))
-    for score_id, key, earned, possible in session.execute(q):
-        possible_f = Fraction(possible)
-        found[score_id][key] = Fraction(earned) / possible_f * 100 if possible_f else None
+    q = select(SectionScore.visit_score_id, SectionScore.section_key, SectionScore.percent_num,
+               SectionScore.percent_den).where(SectionScore.visit_score_id.in_(score_ids))
+    for score_id, key, num, den in session.execute(q):
+        found[score_id][key] = fraction_of(num, den)
+    return found
+
+
+def percent_sums(
+    session: Session, *, checklist_id: int, statuses: tuple[str, ...], group_by: ColumnElement[int],
+    area_ids: Sequence[int] | None = None, store_ids: Sequence[int] | None = None, start: datetime | None = None,
+    end: datetime | None = None,
+) -> tuple[dict[int, ExactSum], dict[int, int]]:
+    """For the visits `visit_facts` returns for these filters, grouped by `group_by` (e.g. `Store.area_id`): the
+    exact sum of their percents (visits without a percent not counted) and the number of visits (all of them).
+    One statement; its rows grow with the groups and the distinct denominators, not with the visits."""
+    sums: dict[int, ExactSum] = defaultdict(ExactSum)
+    visits: dict[int, int] = defaultdict(int)
+    q = _facts_query((group_by, VisitScore.percent_den, func.sum(VisitScore.percent_num),
+                      func.count(VisitScore.percent_num), func.count()),
+                     checklist_id=checklist_id, statuses=statuses, area_ids=area_ids, store_ids=store_ids,
+                     start=start, end=end).group_by(group_by, VisitScore.percent_den)
+    for key, den, total, counted, n in session.execute(q):
+        visits[key] += n
+        if den is not None and counted:
+            sums[key].add(den, int(total), counted)
+    return sums, visits
+
+
+def section_sums(
+    session: Session, *, checklist_id: int, statuses: tuple[str, ...], area_ids: Sequence[int] | None = None,
+    store_ids: Sequence[int] | None = None, start: datetime | None = None, end: datetime | None = None,
+) -> dict[int, dict[str, ExactSum]]:
+    """Per store, per section key, the exact sum of the section percents of the visits `visit_facts` returns for
+    these filters (sections with nothing possible not counted, but their key present). One statement, summed by
+    the database per store, section and denominator."""
+    facts = _facts_query((VisitScore.id.label("score_id"), Visit.store_id.label("store_id")),
+                         checklist_id=checklist_id, statuses=statuses, area_ids=area_ids, store_ids=store_ids,
+                         start=start, end=end).subquery()
+    q = (select(facts.c.store_id, SectionScore.section_key, SectionScore.percent_den,
+                func.sum(SectionScore.percent_num), func.count(SectionScore.percent_num))
+         .join(facts, SectionScore.visit_score_id == facts.c.score_id)
+         .group_by(facts.c.store_id, SectionScore.section_key, SectionScore.percent_den))
+    found: dict[int, dict[str, ExactSum]] = defaultdict(dict)
+    for store_id, key, den, total, counted in session.execute(q):
+        bucket = found[store_id].setdefault(key, ExactSum())
+        if den is not None and counted:
+            bucket.add(den, int(total), counted)
     return found
 
 

@@ -15,11 +15,10 @@ from fractions import Fraction
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-import scoring
-from audit_app.models import Area, Region, Store, User
+from audit_app.models import Area, Region, Store, User, Visit
 from audit_app.services import access
 from audit_app.services.scores.dashboard import check_reader
-from audit_app.services.scores.facts import LatestVisit, in_period, latest_two, visit_facts
+from audit_app.services.scores.facts import ExactSum, LatestVisit, in_period, latest_two, percent_sums
 from audit_app.services.scores.scope import (
     DEFAULT_PERIOD_DAYS, ChecklistOption, Period, RegionOption, default_checklists, grades_of, make_period,
     region_options,
@@ -98,18 +97,20 @@ def list_area_summaries(session: Session, area_ids: Collection[int] | None, *, p
     statuses = statuses_for(session)
     areas = _summary_areas(session, area_ids)
     chosen = default_checklists(session, [a[0] for a in areas], statuses, lang)
-    by_area: dict[int, list[Fraction | None]] = defaultdict(list)
+    sums: dict[int, ExactSum] = {}
+    visits: dict[int, int] = defaultdict(int)
     for checklist_id in {c.id for c in chosen.values() if c is not None}:
         wanted = [aid for aid, c in chosen.items() if c is not None and c.id == checklist_id]
-        for fact in visit_facts(session, checklist_id=checklist_id, statuses=statuses, area_ids=wanted,
-                                start=period.start, end=period.end):
-            by_area[fact.area_id].append(fact.percent)
+        found, counted = percent_sums(session, checklist_id=checklist_id, statuses=statuses, group_by=Store.area_id,
+                                      area_ids=wanted, start=period.start, end=period.end)
+        sums.update(found)
+        visits.update(counted)
     scales = {c.id: grades_of(session, c.id, lang) for c in chosen.values() if c is not None}
     summaries = []
     for aid, code, name, region, n_stores in areas:
         checklist = chosen[aid]
-        summaries.append(AreaSummary(aid, code, name, region, n_stores, checklist, len(by_area[aid]),
-                                     scoring.mean(by_area[aid]),
+        summaries.append(AreaSummary(aid, code, name, region, n_stores, checklist, visits[aid],
+                                     sums[aid].mean if aid in sums else None,
                                      scales[checklist.id] if checklist is not None else GradeScale()))
     return summaries
 
@@ -132,9 +133,8 @@ def list_store_summaries(session: Session, area_ids: Collection[int] | None, *, 
         wanted = [aid for aid, c in chosen.items() if c is not None and c.id == checklist_id]
         latest.update(latest_two(session, Store.area_id.in_(wanted) & Store.is_active.is_(True), checklist_id,
                                  statuses, period.end))
-        for fact in visit_facts(session, checklist_id=checklist_id, statuses=statuses, area_ids=wanted,
-                                start=period.start, end=period.end):
-            counts[fact.store_id] += 1
+        counts.update(percent_sums(session, checklist_id=checklist_id, statuses=statuses, group_by=Visit.store_id,
+                                   area_ids=wanted, start=period.start, end=period.end)[1])
     scales = {c.id: grades_of(session, c.id, lang) for c in chosen.values() if c is not None}
     rows = []
     for sid, code, name, aid, aname, zone_name in stores:

@@ -44,6 +44,17 @@ def _exact_text(value: Fraction) -> str:
     return f"{value.numerator}/{value.denominator}"
 
 
+def section_percent(earned: Fraction, possible: Fraction) -> Fraction | None:
+    """A section's exact percent as the dashboards show it: earned / possible x 100, None when nothing is
+    possible."""
+    return earned / possible * 100 if possible else None
+
+
+def fraction_of(numerator: int | None, denominator: int | None) -> Fraction | None:
+    """An exact figure stored as two integers, None when there is none."""
+    return None if numerator is None or denominator is None else Fraction(numerator, denominator)
+
+
 def store_card(
     session: Session, *, visit: Visit, version_id: int, card: scoring.ScoreCard, now: datetime,
     actor: User | None = None,
@@ -62,6 +73,8 @@ def store_card(
         possible=_exact_text(card.possible),
         percent_exact=_exact_text(card.percent) if card.percent is not None else None,
         percent=float(card.percent) if card.percent is not None else None,
+        percent_num=card.percent.numerator if card.percent is not None else None,
+        percent_den=card.percent.denominator if card.percent is not None else None,
         grade=grade,
         critical_failures=len(card.critical_failures),
         card=scoring.card_to_data(card),
@@ -70,17 +83,20 @@ def store_card(
     )
     session.add(row)
     session.flush()
-    session.add_all(
-        SectionScore(
+    sections = []
+    for section in card.sections:
+        exact_percent = section_percent(Fraction(section.earned), Fraction(section.possible))
+        sections.append(SectionScore(
             visit_score_id=row.id,
             section_key=section.key,
             earned=_exact_text(section.earned),
             possible=_exact_text(section.possible),
             percent=float(section.percent) if section.percent is not None else None,
+            percent_num=exact_percent.numerator if exact_percent is not None else None,
+            percent_den=exact_percent.denominator if exact_percent is not None else None,
             is_zeroed=section.is_zeroed,
-        )
-        for section in card.sections
-    )
+        ))
+    session.add_all(sections)
     return row
 
 
