@@ -1,13 +1,13 @@
 """Measure the streamed visits export (CSV and xlsx) for head office: rows/s, first-byte time and peak memory growth.
 
-Run:  .venv/bin/python bench/export.py [--database-url postgresql://postgres@127.0.0.1:5432/storecheck_scale]
+Run:  .venv/bin/python bench/export.py [--database-url postgresql://postgres@127.0.0.1:5432/scale_2000]
                                         [--sizes 10000,100000] [--repeats 3] [--visits 100000] [--before]
 
 Without --database-url it builds a SQLite database of its own (in a temporary directory, removed afterwards):
 one region, 100 stores, the shipped in-store checklist and `--visits` submitted visits over two years, each with a
-stored card scored by the real engine. With --database-url it only reads (the shared `storecheck_scale` database
+stored card scored by the real engine. With --database-url it only reads (a database built by `bench/scale_data.py`
 is never written). The export is head office's over every area for two years (the checklist the dashboards
-choose, the in-store visit on `storecheck_scale`: 73,187 rows); a smaller size reads only that many of its rows
+choose, the in-store visit on the 2,000-store database: 73,187 rows); a smaller size reads only that many of its rows
 (the query is the full one), a larger one is capped at what the database holds.
 
 For each size and format it prints, interleaved over the repeats, minimum and median of

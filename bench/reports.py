@@ -1,11 +1,11 @@
 """How fast are the scorecard pages, one store's PDF and an area's zip of PDFs? Prints figures beside baselines
 measured in the same run, interleaved, with the budget beside each; asserts nothing.
 
-    python bench/reports.py --database-url postgresql://postgres@127.0.0.1:5432/storecheck_scale
-    python bench/reports.py --database-url sqlite:////path/to/bench.db --stores 200 --weeks 26
+    python bench/reports.py --database-url postgresql://postgres@127.0.0.1:5432/scale_2000
+    python bench/reports.py --database-url sqlite:///bench.db --stores 200 --weeks 26
 
-A database that already holds stores is read as it is (nothing is written to it: the shared storecheck_scale
-database, 2,000 stores in areas of 20, works). An empty one is filled first with `--stores` stores in areas of
+A database that already holds stores is read as it is (nothing is written to it: a database built by
+`bench/scale_data.py`, 2,000 stores in areas of 20, works). An empty one is filled first with `--stores` stores in areas of
 about 20 in up to three regions (so areas and regions grow with the stores, as a retailer's do), each with a scored
 in-store visit every week for `--weeks` weeks, inserted in bulk with cards scored by the engine. Then it times,
 in-process through the app:
@@ -180,8 +180,8 @@ def main() -> int:
         except sa.exc.DBAPIError:
             db.session.rollback()
         if not have:
-            if "storecheck_scale" in url:
-                parser.error("storecheck_scale is shared and only ever read; it has no stores?")
+            if "bench_scale_origin" in sa.inspect(db.engine).get_table_names():
+                parser.error("a database built by bench/scale_data.py is only ever read, and this one has no stores")
             print(f"filling {args.stores} stores × {args.weeks} weeks ...", flush=True)
             db.session.remove()
             import flask_migrate
