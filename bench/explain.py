@@ -38,14 +38,14 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import event, func, select, text  # noqa: E402
+from sqlalchemy import event, select, text  # noqa: E402
 
 from audit_app import create_app  # noqa: E402
 from audit_app.config import Config, normalise_database_url  # noqa: E402
 from audit_app.extensions import db  # noqa: E402
-from audit_app.models import Area, Store, User, Visit, area_managers  # noqa: E402
+from audit_app.models import Visit  # noqa: E402
 from audit_app.services.scores.storage import COUNTED_STATUSES  # noqa: E402
-from bench.scale_data import PASSWORD  # noqa: E402  (the sign-ins scale_data.py made)
+from bench.scale_data import PASSWORD, scale_targets  # noqa: E402  (the sign-ins scale_data.py made)
 
 BIG_TABLES = {"visits", "answers", "visit_scores", "section_scores", "photos", "assignments"}
 
@@ -158,16 +158,8 @@ def main() -> None:
 
     with app.app_context():
         session = db.session
-        revision = session.execute(text("SELECT version_num FROM alembic_version")).scalar()
-        head = session.scalar(select(User).where(User.role == "head_office").order_by(User.id))
-        manager_id, _ = session.execute(
-            select(area_managers.c.user_id, func.count()).group_by(area_managers.c.user_id)
-            .order_by(func.count().desc(), area_managers.c.user_id)).first()
-        manager = session.get(User, manager_id)
-        area_id = session.scalar(select(area_managers.c.area_id).where(area_managers.c.user_id == manager_id)
-                                 .order_by(area_managers.c.area_id))
-        region_id = session.scalar(select(Area.region_id).where(Area.id == area_id))
-        store_id = session.scalar(select(Store.id).where(Store.area_id == area_id).order_by(Store.id))
+        t = scale_targets(session)
+        revision, area_id, region_id, store_id = t.revision, t.area_id, t.region_id, t.store_id
         visit_id = session.scalar(select(Visit.id).where(Visit.store_id == store_id,
                                                          Visit.status.in_(COUNTED_STATUSES))
                                   .order_by(Visit.submitted_at.desc()).limit(1))
@@ -175,10 +167,9 @@ def main() -> None:
                                    .order_by(Visit.submitted_at).limit(1))
         counts = {name: session.execute(text(f"SELECT count(*) FROM {name}")).scalar()
                   for name in ("stores", "visits", "answers", "visit_scores", "section_scores")}
-        region_stores = session.scalar(select(func.count(Store.id)).join(Area, Store.area_id == Area.id)
-                                       .where(Area.region_id == region_id))
+        region_stores = t.region_stores
         session.rollback()
-        head_email, manager_email = head.email, manager.email
+        head_email, manager_email = t.head_email, t.manager_email
         engine = db.engine
         print(f"database at revision {revision}: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
         print(f"area manager {manager_email} (area {area_id}); region {region_id} has {region_stores} stores; "

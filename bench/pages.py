@@ -27,14 +27,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import sqlalchemy as sa  # noqa: E402
-from sqlalchemy import func, select, text  # noqa: E402
+from sqlalchemy import select, text  # noqa: E402
 
 from audit_app import create_app  # noqa: E402
 from audit_app.config import Config, normalise_database_url  # noqa: E402
 from audit_app.extensions import db  # noqa: E402
-from audit_app.models import Area, Store, User, area_managers  # noqa: E402
+from bench.scale_data import PASSWORD, scale_targets  # noqa: E402  (the sign-ins scale_data.py makes)
 
-PASSWORD = "quiet-harbour-lantern-47"  # nosec B105 - the sign-ins bench/scale_data.py makes
 BASELINE = "/bench-baseline"
 # Budgets in ms of server time above the baseline, for the 2,000-store database. The other pages have no budget
 # of their own: they must not get slower than before (docs/scale.md has both figures).
@@ -101,20 +100,9 @@ def main() -> None:
 
     with app.app_context():
         session = db.session
-        revision = session.execute(text("SELECT version_num FROM alembic_version")).scalar()
-        head = session.scalar(select(User).where(User.role == "head_office").order_by(User.id))
-        manager_id, _ = session.execute(
-            select(area_managers.c.user_id, func.count()).group_by(area_managers.c.user_id)
-            .order_by(func.count().desc(), area_managers.c.user_id)).first()
-        manager = session.get(User, manager_id)
-        area_id = session.scalar(select(area_managers.c.area_id).where(area_managers.c.user_id == manager_id)
-                                 .order_by(area_managers.c.area_id))
-        region_id = session.scalar(select(Area.region_id).where(Area.id == area_id))
-        store_id = session.scalar(select(Store.id).where(Store.area_id == area_id).order_by(Store.id))
-        stores = session.scalar(select(func.count(Store.id)))
-        region_stores = session.scalar(select(func.count(Store.id)).join(Area, Store.area_id == Area.id)
-                                       .where(Area.region_id == region_id))
-        head_email, manager_email = head.email, manager.email
+        t = scale_targets(session)
+        revision, head_email, manager_email = t.revision, t.head_email, t.manager_email
+        area_id, region_id, store_id, stores, region_stores = t.area_id, t.region_id, t.store_id, t.stores, t.region_stores
         session.rollback()
     print(f"{url.split('@')[-1].split('/')[-1]} ({url.split(':')[0]}) at "
           f"revision {revision}: {stores} stores; region {region_id} {region_stores} stores; area {area_id}")

@@ -53,7 +53,7 @@ import scoring  # noqa: E402
 from audit_app import create_app  # noqa: E402
 from audit_app.config import Config, normalise_database_url  # noqa: E402
 from audit_app.extensions import db  # noqa: E402
-from audit_app.models import Area, ChecklistVersion, Region, Store, User  # noqa: E402
+from audit_app.models import Area, ChecklistVersion, Region, Store, User, area_managers  # noqa: E402
 from audit_app.services import checklists as checklist_service  # noqa: E402
 from audit_app.services import csv_import, org, users  # noqa: E402
 from audit_app.services.seed import COMMENTS, answers_at  # noqa: E402
@@ -401,6 +401,38 @@ def _visits(url: str, now: datetime, target_visits: int, rng: random.Random) -> 
                             ("photos", photo_id), ("visit_scores", score_id), ("section_scores", section_id)):
             conn.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), %s)", (max(last, 1),))
 
+
+
+@dataclass(frozen=True)
+class Targets:
+    """What the page benches request on a database this script built: head office, the area manager with the most
+    areas, that manager's first area, its region and its first store."""
+    revision: str
+    head_email: str
+    manager_email: str
+    area_id: int
+    region_id: int
+    store_id: int
+    stores: int
+    region_stores: int
+
+
+def scale_targets(session: Any) -> Targets:
+    revision = session.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
+    head = session.scalar(sa.select(User).where(User.role == "head_office").order_by(User.id))
+    manager_id, _ = session.execute(
+        sa.select(area_managers.c.user_id, sa.func.count()).group_by(area_managers.c.user_id)
+        .order_by(sa.func.count().desc(), area_managers.c.user_id)).first()
+    manager = session.get(User, manager_id)
+    area_id = session.scalar(sa.select(area_managers.c.area_id).where(area_managers.c.user_id == manager_id)
+                             .order_by(area_managers.c.area_id))
+    region_id = session.scalar(sa.select(Area.region_id).where(Area.id == area_id))
+    return Targets(
+        revision=revision, head_email=head.email, manager_email=manager.email, area_id=area_id, region_id=region_id,
+        store_id=session.scalar(sa.select(Store.id).where(Store.area_id == area_id).order_by(Store.id)),
+        stores=session.scalar(sa.select(sa.func.count(Store.id))),
+        region_stores=session.scalar(sa.select(sa.func.count(Store.id)).join(Area, Store.area_id == Area.id)
+                                     .where(Area.region_id == region_id)))
 
 
 def main() -> None:
