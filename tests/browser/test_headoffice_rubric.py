@@ -42,7 +42,8 @@ def test_head_office_adds_a_timed_question_previews_runs_what_if_publishes_and_t
     assert axe_violations(page, axe_source) == []
     page.get_by_role("button", name="Save question").click()
     page.get_by_text("Question saved.").wait_for()
-    assert "max 30: 1; max 90: 0.5; otherwise: 0" in page.locator("#q-greeting_time").inner_text()
+    assert ("30 s or less: all the points; 90 s or less: 0.5 of the points; otherwise: no points"
+            in page.locator("#q-greeting_time").inner_text())
 
     page.get_by_role("link", name="Preview as a shopper").click()
     assert _no_sideways_scroll(page)

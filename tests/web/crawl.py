@@ -19,6 +19,7 @@ from html.parser import HTMLParser
 from typing import Iterable
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 
+import openpyxl
 import yaml
 from flask.testing import FlaskClient
 
@@ -138,7 +139,7 @@ ENTITY_ID = re.compile(r"\b(?:user|store|visit|area|region|assignment|checklist|
 # Placeholders left unfilled by a translation.
 PLACEHOLDER = re.compile(r"%\(\w+\)[sd]|\{[a-z_]+\}")
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-FILE_NAME = re.compile(r"\b[\w-]+\.(?:csv|pdf|zip|yaml|jpg|png)\b")
+FILE_NAME = re.compile(r"\b[\w-]+\.(?:csv|xlsx|pdf|zip|yaml|jpg|png)\b")
 TIME_ZONE = re.compile(r"\b(?:Africa|America|Asia|Atlantic|Australia|Europe|Indian|Pacific)/[A-Za-z_]+\b")
 
 
@@ -153,7 +154,7 @@ def raw_keys(text: str) -> list[str]:
 # Interface English that may stand in a Japanese page: product and standard names, abbreviations, and the words of
 # the editor's band syntax ("max 120: 1", "otherwise: 0"), which head office types as they are.
 ENGLISH_ALLOWED = {"otherwise",
-    "CSV", "PDF", "NPS", "CSAT", "YAML", "KPI", "KPIs", "N/A", "ID", "URL", "UTC", "JST", "API", "CES", "XLSForm",
+    "CSV", "Excel", "PDF", "NPS", "CSAT", "YAML", "KPI", "KPIs", "N/A", "ID", "URL", "UTC", "JST", "API", "CES", "XLSForm",
     "v", "s", "min", "max", "OK", "English", "Storecheck", "zip", "JST", "SNS", "Wi-Fi", "Cookie", "Apple", "Google", "Pay", "GMT", "cm", "kg", "mm", "m", "km",
 }
 ASCII_WORDS = re.compile(r"[A-Za-z][A-Za-z'’-]*(?:\s+[A-Za-z][A-Za-z'’-]*)*")
@@ -193,6 +194,9 @@ def untranslated(texts: Iterable[tuple[str, str]], known_data: Iterable[str] | r
 # --- downloads ----------------------------------------------------------------------------------------
 
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
 def download_problem(content_type: str, data: bytes) -> str | None:
     """None when the file opens as what it says it is, else what is wrong."""
     kind = content_type.split(";")[0].strip()
@@ -210,6 +214,14 @@ def download_problem(content_type: str, data: bytes) -> str | None:
             with zipfile.ZipFile(io.BytesIO(data)) as archive:
                 bad = archive.testzip()
                 return f"zip member {bad} is damaged" if bad else None
+        if kind == XLSX:
+            sheet = openpyxl.load_workbook(io.BytesIO(data), read_only=True).active
+            rows = list(sheet.iter_rows(values_only=True))
+            if not rows or len(rows[0]) < 2 or any(cell in (None, "") for cell in rows[0]):
+                return "workbook has no header"
+            if any(len(r) > len(rows[0]) for r in rows):
+                return "workbook rows are longer than the header"
+            return None
         if kind in ("application/x-yaml", "application/yaml", "text/yaml"):
             return None if isinstance(yaml.safe_load(data.decode("utf-8")), dict) else "YAML is not a mapping"
         if kind == "image/jpeg":
