@@ -11,6 +11,7 @@ from flask import Flask, request
 from flask_babel import format_date, format_datetime, get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from markupsafe import Markup
 
 import scoring
 from audit_app.i18n import LANGUAGES
@@ -101,7 +102,22 @@ def when(value: date | datetime | None, with_time: bool = False, tz: str | None 
     return format_date(value, "medium")
 
 
+def heat_cell(value: Fraction | float | None, scale: Any) -> Markup:
+    """One cell of a heat map: the percent on its grade's tone, the grade named for screen readers and on hover.
+    A function, not a macro: a region's map has thousands of cells, and a macro call costs ten times as much."""
+    if value is None:
+        return Markup('<td class="heat heat-none"><span class="visually-hidden">{}</span>—</td>').format(
+            gettext("no score"))
+    band = scale.band_for(value) if scale else None
+    tone = band.tone if band is not None else "none"
+    if band is None or not band.label:
+        return Markup('<td class="heat heat-{}">{}</td>').format(tone, percent(value))
+    return Markup('<td class="heat heat-{}" title="{}">{}<span class="visually-hidden"> ({})</span></td>').format(
+        tone, band.label, percent(value), band.label)
+
+
 def init_template_helpers(app: Flask) -> None:
+    app.add_template_global(heat_cell, "heat_cell")
     app.add_template_filter(percent, "pct")
     app.add_template_filter(signed, "signed")
     app.add_template_filter(localise, "t")
