@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 import scoring
 from audit_app.models import Area, ChecklistVersion, Region, Store, User, Visit, VisitScore
 from audit_app.services import xlsx
+from audit_app.services.xlsx import ANSWER, DATE_ANSWER, DATETIME, INTEGER, PERCENT, TEXT, TIME_ANSWER
 from audit_app.services.definitions import grade_text
 from audit_app.services.errors import N_, PermissionDeniedError
 from audit_app.services.scores.scope import (
@@ -71,8 +72,8 @@ class CsvExport:
 BATCH_ROWS = 1000
 # A per-column memo of formatted answers stops growing at this many distinct answers (free text rarely repeats).
 _MEMO_LIMIT = 4096
-# Kinds of column: how the workbook types a cell (the CSV writes every cell as text).
-TEXT, INTEGER, PERCENT, DATETIME, ANSWER = "text", "integer", "percent", "datetime", "answer"
+# Kinds of column (`xlsx`'s): how the workbook types a cell (the CSV writes every cell as text).
+_ANSWER_KINDS = {"date": DATE_ANSWER, "time": TIME_ANSWER}
 _NUMERIC = ("number", "duration", "scale", "nps")
 _MISSING = object()
 _NA_KEY = object()
@@ -193,6 +194,7 @@ def prepare_export(
         query = query.order_by(Visit.submitted_at.desc(), Visit.id.desc())
     heads = section_heads(session, chosen.id, lang) if chosen is not None else []
     questions: list[tuple[str, str]] = []
+    answer_kinds: list[str] = []
     if chosen is not None:
         ordered = [latest_version_id(session, chosen.id)] + version_ids
         definitions = [definition_for(session, v) for v in ordered if v is not None]
@@ -206,6 +208,7 @@ def prepare_export(
                 if question.type != "note" and question.key not in seen:
                     seen.add(question.key)
                     questions.append((question.key, question.text.get(lang)))
+                    answer_kinds.append(_ANSWER_KINDS.get(question.type, ANSWER))
     fixed = ["visit", "store_code", "store", "area", "region"] + (["shopper"] if with_shopper else []) + [
         "started_at", "submitted_at", "timezone", "status", "checklist", "version", "overall", "grade", "critical_failures"]
     header = ([headers.get(name, name) for name in fixed]
@@ -213,7 +216,7 @@ def prepare_export(
               + [f"{text} [{key}]" for key, text in questions])
     kinds = ([INTEGER, TEXT, TEXT, TEXT, TEXT] + ([TEXT] if with_shopper else [])
              + [DATETIME, DATETIME, TEXT, TEXT, TEXT, INTEGER, PERCENT, TEXT, INTEGER]
-             + [PERCENT] * len(heads) + [ANSWER] * len(questions))
+             + [PERCENT] * len(heads) + answer_kinds)
     title = checklist_title(session, chosen, lang)
     versions = {v: _plan_version(definition_for(session, v), [key for key, _ in questions]) for v in version_ids}
     first_section = len(fixed)
@@ -354,7 +357,7 @@ def csv_chunks(export: VisitExport) -> Iterator[bytes]:
     # csv.writer writes None as an empty cell and an int or a Decimal as its digits (never a formula); only
     # texts need neutralising, and times their format.
     plain = csv.writer(out, lineterminator="\r\n")
-    texts = [i for i, kind in enumerate(export.kinds) if kind in (TEXT, ANSWER)]
+    texts = [i for i, kind in enumerate(export.kinds) if kind in (TEXT, ANSWER, DATE_ANSWER, TIME_ANSWER)]
     times = [i for i, kind in enumerate(export.kinds) if kind == DATETIME]
     written = 0
     for cells in export.rows():

@@ -15,6 +15,11 @@ from datetime import datetime
 from decimal import Decimal
 
 TEXT, INTEGER, PERCENT, DATETIME, ANSWER = "text", "integer", "percent", "datetime", "answer"
+# Answers to date and time questions: written as Excel dates and times when they read as one ("2026-11-27",
+# "10:03"), else as the text they are.
+DATE_ANSWER, TIME_ANSWER = "date_answer", "time_answer"
+_ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+_CLOCK = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2}))?")
 # Rows written between two hand-overs of the bytes compressed so far.
 FLUSH_ROWS = 500
 _EPOCH = datetime(1899, 12, 30)
@@ -23,7 +28,7 @@ _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 # Text that reads like such an escape has its underscore escaped, so it comes back as written.
 _LOOKS_ESCAPED = re.compile(r"_x(?=[0-9A-Fa-f]{4}_)")
 # Style indexes in styles.xml below.
-_HEADER, _DATE, _PERCENT = 1, 2, 3
+_HEADER, _DATE, _PERCENT, _DAY, _CLOCK_TIME = 1, 2, 3, 4, 5
 
 _CONTENT_TYPES = (
     '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
@@ -53,17 +58,20 @@ _WORKBOOK_RELS = (
 _STYLES = (
     '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
     '<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-    '<numFmts count="2"><numFmt numFmtId="164" formatCode="yyyy-mm-dd hh:mm"/>'
-    '<numFmt numFmtId="165" formatCode="0.0%"/></numFmts>'
+    '<numFmts count="4"><numFmt numFmtId="164" formatCode="yyyy-mm-dd hh:mm"/>'
+    '<numFmt numFmtId="165" formatCode="0.0%"/><numFmt numFmtId="166" formatCode="yyyy-mm-dd"/>'
+    '<numFmt numFmtId="167" formatCode="hh:mm"/></numFmts>'
     '<fonts count="2"><font><sz val="11"/><name val="Calibri"/></font>'
     '<font><b/><sz val="11"/><name val="Calibri"/></font></fonts>'
     '<fills count="2"><fill><patternFill patternType="none"/></fill><fill><patternFill patternType="gray125"/></fill>'
     '</fills><borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
     '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
-    '<cellXfs count="4"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
+    '<cellXfs count="6"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
     '<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/>'
     '<xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
-    '<xf numFmtId="165" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/></cellXfs>'
+    '<xf numFmtId="165" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
+    '<xf numFmtId="166" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
+    '<xf numFmtId="167" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/></cellXfs>'
     '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
     '</styleSheet>')
 _SHEET_START = (
@@ -108,11 +116,35 @@ def _serial(value: datetime) -> str:
     return repr(delta.days + delta.seconds / 86400)
 
 
+def _day_serial(text: str) -> int | None:
+    """A date answer as Excel's day number, or None when it is not a real date written as YYYY-MM-DD."""
+    found = _ISO_DATE.fullmatch(text)
+    try:
+        return (datetime(*map(int, found.groups())) - _EPOCH).days if found else None
+    except ValueError:
+        return None
+
+
+def _clock_serial(text: str) -> str | None:
+    """A time answer as Excel's fraction of a day, or None when it is not a time of day written as HH:MM[:SS]."""
+    found = _CLOCK.fullmatch(text)
+    if not found:
+        return None
+    hours, minutes, seconds = int(found[1]), int(found[2]), int(found[3] or 0)
+    if hours > 23 or minutes > 59 or seconds > 59:
+        return None
+    return repr((hours * 3600 + minutes * 60 + seconds) / 86400)
+
+
 def _cells(ref: str, kind: str, value: object) -> str:
     """One cell's XML; `ref` is its address ("C12")."""
     if value is None or value == "":
         return ""
     if isinstance(value, str):
+        if kind == DATE_ANSWER and (day := _day_serial(value)) is not None:
+            return f'<c r="{ref}" s="{_DAY}"><v>{day}</v></c>'
+        if kind == TIME_ANSWER and (clock := _clock_serial(value)) is not None:
+            return f'<c r="{ref}" s="{_CLOCK_TIME}"><v>{clock}</v></c>'
         return f'<c r="{ref}" t="inlineStr">{_text(value)}</c>'
     if isinstance(value, datetime):
         return f'<c r="{ref}" s="{_DATE}"><v>{_serial(value)}</v></c>'

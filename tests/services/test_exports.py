@@ -4,7 +4,7 @@ before the first byte, and an Excel workbook with the same rows, typed cells and
 from __future__ import annotations
 
 import io
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 from fractions import Fraction
 
@@ -208,3 +208,17 @@ def test_awkward_text_comes_back_from_the_workbook_exactly_as_written_and_never_
         assert row[1] == datetime(2026, 11, 21, 8, 30, 15)
         assert row[2] == pytest.approx(0.875) and row[3] == pytest.approx(12.5)
     assert all(sheet.cell(row=r, column=1).data_type == "s" for r in range(2, len(texts) + 2))
+
+
+def test_date_and_time_answers_are_excel_dates_and_times_and_anything_else_stays_text() -> None:
+    header = ["visit date", "entered"]
+    kinds = [exports.DATE_ANSWER, exports.TIME_ANSWER]
+    rows = [["2026-11-27", "10:03"], ["2026-02-30", "25:00"], ["N/A", "9:05:30"], ["=1+2", "@A1"]]
+    data = b"".join(xlsx.stream_sheet("Visits", header, kinds, rows))
+    sheet = openpyxl.load_workbook(io.BytesIO(data)).active
+    got = [[(cell.value, cell.data_type, cell.number_format) for cell in row] for row in sheet.iter_rows(min_row=2)]
+    assert got[0] == [(datetime(2026, 11, 27), "d", "yyyy-mm-dd"), (time(10, 3), "d", "hh:mm")]
+    assert [value for value, _, _ in got[1]] == ["2026-02-30", "25:00"]  # no such day, no such hour: as typed
+    assert got[2][0][0] == "N/A" and got[2][1][:2] == (time(9, 5, 30), "d")
+    assert [value for value, kind, _ in got[3] if kind == "s"] == ["=1+2", "@A1"]
+
