@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from fractions import Fraction
+from functools import reduce
 from typing import Any
 
 from flask_babel import gettext as _
@@ -130,7 +131,8 @@ def bands_words(bands: list[dict[str, Any]], qtype: str) -> str:
                          _("%(limit)s or more: %(points)s", limit=band["min"], points=points))
         else:
             parts.append(_("otherwise: %(points)s", points=points))
-    return "; ".join(parts)
+    # Joined as the reader's language joins a list ("; " in English, "、" in Japanese).
+    return reduce(lambda first, rest: _("%(first)s; %(next)s", first=first, next=rest), parts) if parts else ""
 
 
 def parse_grades(text: str) -> list[dict[str, Any]]:

@@ -188,11 +188,9 @@ class FilterQueueForm(FlaskForm):
     status = SelectField(_l("Status"), choices=_choices([("submitted", _l("Waiting")), ("returned", _l("Returned")),
                                                           ("approved", _l("Approved")), ("voided", _l("Voided"))]),
                          default="submitted")
-    # Any id may be asked for (one with no visits shows an empty queue); beyond what an id can be, the filter is off.
-    checklist = SelectField(_l("Checklist"), coerce=int, choices=[], validate_choice=False,
-                            validators=[Optional(), NumberRange(min=0, max=MAX_ID)])
-    area = SelectField(_l("Area"), coerce=int, choices=[], validate_choice=False,
-                       validators=[Optional(), NumberRange(min=0, max=MAX_ID)])
+    # Any id may be asked for (one with no visits shows an empty queue); the view drops one no id can be.
+    checklist = SelectField(_l("Checklist"), coerce=int, choices=[], validators=[Optional()], validate_choice=False)
+    area = SelectField(_l("Area"), coerce=int, choices=[], validators=[Optional()], validate_choice=False)
     since = DateField(_l("Submitted from"), validators=[Optional()])
     until = DateField(_l("Submitted until"), validators=[Optional()])
     critical = BooleanField(_l("Only visits with a critical failure"))

@@ -18,6 +18,7 @@ from audit_app.i18n import error_text
 from audit_app.manager.wording import report_labels
 from audit_app.services import checklists, org, review
 from audit_app.services import settings as settings_service
+from audit_app.routing import is_id
 from audit_app.services.errors import ServiceError
 
 
@@ -31,6 +32,10 @@ def _queue_filter(form: FilterQueueForm) -> review.QueueFilter:
 
     def value(field: Any) -> Any:
         return None if field.errors else field.data
+
+    for field in (form.checklist, form.area):  # beyond what an id can be: that filter is off, as on the dashboards
+        if field.data is not None and not is_id(field.data):
+            field.data = 0
 
     until = value(form.until)
     return review.QueueFilter(

@@ -59,7 +59,7 @@ def test_bands_mixing_max_and_min_are_saved_in_order_and_shown_in_words_in_both_
     world.head.locale = "ja"
     db.session.commit()
     page = client.get(f"/head-office/versions/{draft}").get_data(as_text=True)
-    assert "10秒以下：満点; 300秒以上：0点; それ以外：配点の0.5" in page
+    assert "10秒以下：満点、300秒以上：0点、それ以外：配点の0.5" in page
     assert "区分（最初に当てはまるものを採用）" in page
 
 
