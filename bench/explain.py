@@ -45,7 +45,7 @@ from audit_app.config import Config, normalise_database_url  # noqa: E402
 from audit_app.extensions import db  # noqa: E402
 from audit_app.models import Visit  # noqa: E402
 from audit_app.services.scores.storage import COUNTED_STATUSES  # noqa: E402
-from bench.scale_data import PASSWORD, scale_targets  # noqa: E402  (the sign-ins scale_data.py made)
+from bench.scale_data import scale_targets, signed_in_clients  # noqa: E402  (the sign-ins scale_data.py made)
 
 BIG_TABLES = {"visits", "answers", "visit_scores", "section_scores", "photos", "assignments"}
 
@@ -191,13 +191,7 @@ def main() -> None:
         (head_email, "head office stores", "/head-office/stores"),
     ]
     pages = [p for p in pages if args.only.lower() in p[1].lower()]
-    clients = {}
-    for email in {p[0] for p in pages}:
-        client = app.test_client()
-        response = client.post("/login", data={"email": email, "password": PASSWORD})
-        if response.status_code != 302:
-            raise SystemExit(f"could not sign in as {email}: {response.status_code}")
-        clients[email] = client
+    clients = signed_in_clients(app, {p[0] for p in pages})
 
     # Requests run outside any app context, so each gets its own (and its own `g` and session), as in production.
     results = []

@@ -32,7 +32,7 @@ from sqlalchemy import select, text  # noqa: E402
 from audit_app import create_app  # noqa: E402
 from audit_app.config import Config, normalise_database_url  # noqa: E402
 from audit_app.extensions import db  # noqa: E402
-from bench.scale_data import PASSWORD, scale_targets  # noqa: E402  (the sign-ins scale_data.py makes)
+from bench.scale_data import scale_targets, signed_in_clients  # noqa: E402  (the sign-ins scale_data.py makes)
 
 BASELINE = "/bench-baseline"
 # Budgets in ms of server time above the baseline, for the 2,000-store database. The other pages have no budget
@@ -116,13 +116,7 @@ def main() -> None:
         (head_email, "head office home", "/head-office/"),
     ]
     pages = [p for p in pages if args.only.lower() in p[1].lower()]
-    clients = {}
-    for email in {p[0] for p in pages}:
-        client = app.test_client()
-        response = client.post("/login", data={"email": email, "password": PASSWORD})
-        if response.status_code != 302:
-            raise SystemExit(f"could not sign in as {email}: {response.status_code}")
-        clients[email] = client
+    clients = signed_in_clients(app, {p[0] for p in pages})
 
     def timed(client, path: str) -> float:  # type: ignore[no-untyped-def]
         began = time.perf_counter()

@@ -435,6 +435,18 @@ def scale_targets(session: Any) -> Targets:
                                      .where(Area.region_id == region_id)))
 
 
+def signed_in_clients(app: Any, emails: set[str]) -> dict[str, Any]:
+    """A test client per person, each signed in with the password every person of these databases has."""
+    clients = {}
+    for email in emails:
+        client = app.test_client()
+        response = client.post("/login", data={"email": email, "password": PASSWORD})
+        if response.status_code != 302:
+            raise SystemExit(f"could not sign in as {email}: {response.status_code}")
+        clients[email] = client
+    return clients
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--server", default="postgresql://postgres@127.0.0.1:5432/",
