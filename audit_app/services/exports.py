@@ -34,7 +34,7 @@ from audit_app.services.scores.scope import (
 from audit_app.services.scores.storage import statuses_for
 from audit_app.services.scores.visit_page import shows_shopper
 from audit_app.services.zones import local_time
-from reports.context import DEFAULT_LABELS, answer_text, percent_text, points_text
+from reports.context import DEFAULT_LABELS, answer_text, points_text
 
 
 # A spreadsheet starts a formula at any of these (tab and carriage return too: Excel drops them and reads on).
