@@ -56,6 +56,9 @@ class FreshContextClient(FlaskClient):
     production, instead of sharing the one the test holds open."""
 
     def open(self, *args: Any, **kwargs: Any) -> Any:
+        # The whole body is read, and the app's iterable closed, on the request's thread, as a WSGI server does:
+        # a streamed export a test never reads would otherwise keep its database connection until collected.
+        kwargs.setdefault("buffered", True)
         if not has_app_context():  # already on a request thread (a followed redirect)
             return super().open(*args, **kwargs)
         db.session.rollback()  # end the test's read transaction: it must see what the request wrote
