@@ -35,7 +35,7 @@ translations: $(VENV)/.installed
 	$(BIN)/pybabel compile -d audit_app/translations >/dev/null
 
 extract-messages: $(VENV)/.installed
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k N_ -o audit_app/translations/messages.pot .
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k N_ --ignore-dirs ".* node_modules __pycache__" -o audit_app/translations/messages.pot .
 	$(BIN)/pybabel update -i audit_app/translations/messages.pot -d audit_app/translations
 
 db-upgrade: install
@@ -47,10 +47,12 @@ run: db-upgrade
 	@echo "Storecheck is at http://$(HOST):$(PORT)  (Ctrl+C stops it). Demo sign-ins:"
 	@$(BIN)/flask demo-sign-ins
 	@echo
-	$(BIN)/gunicorn --config gunicorn.conf.py --bind $(HOST):$(PORT) --workers 2 wsgi:app
+	PUBLIC_URL="$${PUBLIC_URL:-http://$(HOST):$(PORT)}" $(BIN)/gunicorn --config gunicorn.conf.py --bind $(HOST):$(PORT) --workers 2 wsgi:app
 
+# One test worker per core (pytest-xdist); each has its own databases (tests/workers.py). TEST_WORKERS=0: none.
+TEST_WORKERS ?= auto
 test: install-test node_modules/axe-core/axe.min.js
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 # Static security checks; every exception is justified in a comment beside it.
 security: install-test

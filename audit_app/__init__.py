@@ -32,7 +32,9 @@ def create_app(config: Config | None = None) -> Flask:
     register_request_log(app)
     register_compression(app)
     register_template_helpers(app)
+    register_webhook_jobs(app)
     register_cli(app)
+    register_mail(app)
     return app
 
 
@@ -65,6 +67,8 @@ def register_i18n(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from audit_app.actions import bp as actions_bp
+    from audit_app.api.edge import init_api
     from audit_app.auth import bp as auth_bp
     from audit_app.headoffice import bp as headoffice_bp
     from audit_app.manager import bp as manager_bp
@@ -77,7 +81,9 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(manager_bp, url_prefix="/manager")
     app.register_blueprint(headoffice_bp, url_prefix="/head-office")
     app.register_blueprint(photos_bp)
+    app.register_blueprint(actions_bp, url_prefix="/actions")
     app.register_blueprint(ops_bp)
+    init_api(app)
 
 
 def register_errorhandlers(app: Flask) -> None:
@@ -108,6 +114,18 @@ def register_template_helpers(app: Flask) -> None:
     from audit_app.template_helpers import init_template_helpers
 
     init_template_helpers(app)
+
+
+def register_webhook_jobs(app: Flask) -> None:
+    from audit_app.webhook_jobs import init_webhook_jobs
+
+    init_webhook_jobs(app)
+
+
+def register_mail(app: Flask) -> None:
+    from audit_app.mail import init_mail
+
+    init_mail(app)
 
 
 def register_cli(app: Flask) -> None:

@@ -26,6 +26,16 @@ def _colour(value: str | None, default: str) -> str:
     return default
 
 
+def _rate_limit(value: str | None, default: str) -> str:
+    """A `limits` rate such as "600 per minute;20000 per hour"; anything unreadable falls back to the default."""
+    from limits import parse_many
+
+    try:
+        return value.strip() if value and value.strip() and parse_many(value.strip()) else default
+    except ValueError:
+        return default
+
+
 def _whole(value: str | None, default: int) -> int:
     try:
         return max(0, int(value)) if value not in (None, "") else default
@@ -62,6 +72,8 @@ class Config:
     login_attempts_per_account: int = 5
     login_attempts_per_address: int = 20
     login_lockout_seconds: int = 900
+    # Requests one REST API token may make (a `limits` rate; several separated by ";").
+    api_rate_limit: str = "600 per minute;20000 per hour"
     default_locale: str = "en"
     default_timezone: str = "UTC"
     brand_name: str = "Storecheck"
@@ -74,8 +86,25 @@ class Config:
     redis_url: str | None = None
     # Reverse proxies in front of the app whose X-Forwarded-For/-Proto headers are believed (0: none).
     trusted_proxies: int = 0
+    # Webhooks: host names whose endpoints may resolve to loopback, private or link-local addresses (an intranet
+    # receiver); the seconds a delivery may take; the failed attempts in a row that turn an endpoint off.
+    webhook_allowed_hosts: tuple[str, ...] = ()
+    webhook_timeout_seconds: float = 5.0
+    webhook_disable_after: int = 15
     # How passwords are hashed (werkzeug's method names); tests choose a cheap one.
     password_hash_method: str = "scrypt"
+    # Outgoing e-mail: smtp://, smtps:// or smtp+starttls:// (user:password@host:port); none turns e-mail off
+    # (messages are still written to the outbox, to be seen in the settings).
+    smtp_url: str | None = None
+    mail_from: str = "Storecheck <storecheck@localhost>"
+    # The address people reach the app at, for links in e-mails and the API links in webhook payloads (no request
+    # to take it from).
+    public_url: str = "http://127.0.0.1:5000"
+    # How the outbox is sent after a commit without REDIS_URL: "thread" (a sender thread in this process) or
+    # "manual" (only `flask mail send` and the tests send it).
+    mail_delivery: str = "thread"
+    # How long a password reset link works.
+    password_reset_minutes: int = 60
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -103,6 +132,15 @@ class Config:
             pdf_workers=_whole(env.get("PDF_WORKERS"), 0),
             redis_url=env.get("REDIS_URL") or None,
             trusted_proxies=_whole(env.get("TRUSTED_PROXIES"), 0),
+            webhook_allowed_hosts=tuple(host.strip().lower() for host in (env.get("WEBHOOK_ALLOWED_HOSTS") or "")
+                                        .split(",") if host.strip()),
+            webhook_disable_after=_whole(env.get("WEBHOOK_DISABLE_AFTER"), 15) or 15,
+            smtp_url=env.get("SMTP_URL") or None,
+            mail_from=env.get("MAIL_FROM") or "Storecheck <storecheck@localhost>",
+            public_url=(env.get("PUBLIC_URL") or "http://127.0.0.1:5000").rstrip("/"),
+            mail_delivery="manual" if env.get("MAIL_DELIVERY") == "manual" else "thread",
+            password_reset_minutes=_whole(env.get("PASSWORD_RESET_MINUTES"), 60) or 60,
+            api_rate_limit=_rate_limit(env.get("API_RATE_LIMIT"), cls.api_rate_limit),
         )
 
     def with_overrides(self, **changes: Any) -> "Config":
@@ -132,6 +170,7 @@ class Config:
             "BABEL_DEFAULT_TIMEZONE": self.default_timezone,
             "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).parent / "translations"),
             "PASSWORD_HASH_METHOD": self.password_hash_method,
+            "API_RATE_LIMIT": self.api_rate_limit,
             "STORECHECK_CONFIG": self,
             **dict(self.extra),
         }

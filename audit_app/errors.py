@@ -120,6 +120,10 @@ def init_error_pages(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):  # type: ignore[no-untyped-def]
         code = error.code or 500
+        if request.path.startswith("/api/v1/"):  # a URL no API route matched: a problem, never an HTML page
+            from audit_app.api.edge import problem_for_unrouted
+
+            return problem_for_unrouted(error)
         if code not in PAGES:
             return error
         if code == 413 and _wants_json():

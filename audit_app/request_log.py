@@ -23,6 +23,9 @@ def _logged_user() -> str | None:
     return str(session.get("_user_id") or "").split(":")[0] or None
 
 
+SECRET_PATH_ENDPOINTS = frozenset({"auth.reset_password", "auth.unsubscribe"})
+
+
 def init_request_log(app: Flask) -> None:
     if not logger.handlers and not app.testing:
         handler = logging.StreamHandler()
@@ -37,6 +40,12 @@ def init_request_log(app: Flask) -> None:
         # Behind a proxy that sets one, keep its id so the two logs can be joined.
         g.request_id = request.headers.get("X-Request-ID", "")[:64] or uuid.uuid4().hex
 
+    def _loggable_path() -> str:
+        # Secrets in a path (a password-reset link, an unsubscribe token) stay out of the log.
+        if request.endpoint in SECRET_PATH_ENDPOINTS and request.url_rule is not None:
+            return request.url_rule.rule
+        return request.path
+
     @app.after_request
     def log_request(response: Response) -> Response:
         started = g.get("request_started")
@@ -44,7 +53,7 @@ def init_request_log(app: Flask) -> None:
         logger.info(json.dumps({
             "request_id": g.get("request_id"),
             "method": request.method,
-            "path": request.path,
+            "path": _loggable_path(),
             "endpoint": request.endpoint,
             "status": response.status_code,
             "ms": round((time.perf_counter() - started) * 1000, 2) if started else None,

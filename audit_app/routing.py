@@ -41,6 +41,13 @@ def query_id(name: str) -> int | None:
     return value
 
 
+def query_page() -> int:
+    """The page of a long list asked for in the query string (`page`): 1 when absent, malformed or beyond any id;
+    the service shows the last page for one past it."""
+    value = parse_id(request.args.get("page"))
+    return value if value is not None and is_id(value) else 1
+
+
 def init_routing(app: Flask) -> None:
     # Before any blueprint adds its rules: a rule picks its converters when it is added.
     app.url_map.converters["int"] = IdConverter

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from fractions import Fraction
 from typing import Any, Mapping
@@ -11,19 +12,23 @@ from flask import Flask, request
 from flask_babel import format_date, format_datetime, get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 import scoring
 from audit_app.i18n import LANGUAGES
 from audit_app.services import visit_pages
+from audit_app.services.webhooks import EVENT_TYPES
 from audit_app.services.words import LABELS
 from audit_app.services.zones import local_time, utc_offset
 
 NAV = {
     "shopper": [("shopper.home", _l("My visits"))],
-    "area_manager": [("manager.home", _l("Stores")), ("manager.compare", _l("Compare"))],
+    "store_manager": [("manager.home", _l("My stores")), ("actions.index", _l("Corrective actions"))],
+    "area_manager": [("manager.home", _l("Stores")), ("actions.index", _l("Corrective actions")),
+                     ("manager.compare", _l("Compare"))],
     "head_office": [("headoffice.home", _l("Overview")), ("manager.home", _l("Stores")),
-                    ("headoffice.checklists", _l("Checklists")), ("headoffice.review_queue", _l("Review"))],
+                    ("actions.index", _l("Corrective actions")), ("headoffice.checklists", _l("Checklists")),
+                    ("headoffice.review_queue", _l("Review"))],
 }
 
 
@@ -37,12 +42,22 @@ def audit_value(value: Any, field: str) -> str:
         return label(value, "status")
     if field == "role":
         return label(value, "role")
+    if field == "priority":
+        return label(value, "priority")
+    if field == "scope":
+        return label(value, "plan_scope")
+    if field == "frequency":
+        return label(value, "plan_frequency")
     if field == "locale":
         return LANGUAGES.get(value, value)
+    if field == "source":
+        return {"xlsform": "XLSForm", "yaml": "YAML"}.get(value, str(value))
     if field == "percent" and isinstance(value, (int, float)):
         return f"{percent(value)}%"
     if field == "window" and isinstance(value, list):
         return " – ".join(str(v) for v in value)
+    if field == "event_types" and isinstance(value, list):
+        return gettext(", ").join(gettext(EVENT_TYPES[v].label) if v in EVENT_TYPES else str(v) for v in value)
     if isinstance(value, list):
         return ", ".join(str(v) for v in value)
     return str(value)
@@ -116,14 +131,42 @@ def heat_cell(value: Fraction | float | None, scale: Any) -> Markup:
         tone, band.label, percent(value), band.label)
 
 
+_CODE_SPAN = re.compile(r"`([^`\n]+)`")
+
+
+def code_spans(text: str | None) -> Markup:
+    """Text written with Markdown's `code` spans (the API document's descriptions), escaped, each span as
+    <code>."""
+    parts = _CODE_SPAN.split(text or "")  # text, code, text, code, ..., text
+    return Markup("").join(Markup("<code>{}</code>").format(part) if i % 2 else escape(part)
+                           for i, part in enumerate(parts))
+
+
+def page_numbers(current: int, last: int) -> list[int | None]:
+    """The page links a pager shows: the first, the last and two either side of the current page; None where
+    pages are left out."""
+    shown = sorted({1, last, *range(max(1, current - 2), min(last, current + 2) + 1)})
+    numbers: list[int | None] = []
+    for n in shown:
+        if numbers and n - (numbers[-1] or 0) > 1:
+            numbers.append(None)
+        numbers.append(n)
+    return numbers
+
+
 def init_template_helpers(app: Flask) -> None:
     app.add_template_global(heat_cell, "heat_cell")
+    app.add_template_global(page_numbers, "page_numbers")
+    app.add_template_filter(code_spans, "code_spans")
     app.add_template_filter(percent, "pct")
     app.add_template_filter(signed, "signed")
     app.add_template_filter(localise, "t")
     app.add_template_filter(when, "when")
     app.add_template_filter(label, "label")
     app.add_template_filter(audit_value, "audit_value")
+    from audit_app.i18n import message_text
+
+    app.add_template_filter(message_text, "message")
     app.add_template_test(lambda value: value is scoring.NA, "not_applicable")
     app.add_template_filter(visit_pages.answer_token, "answer_token")
     app.add_template_filter(visit_pages.comment_token, "comment_token")

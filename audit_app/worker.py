@@ -1,4 +1,5 @@
-"""The background worker: the RQ worker process, and the function it runs for a job inside an app context.
+"""The background worker: the RQ worker process, and the functions it runs (a PDF batch, sending the e-mail outbox)
+inside an app context.
 
 It builds (or borrows) the Flask app to get a database session, which is why it lives here and not among the
 services: `services.jobs` queues and runs the work, this module is the process that picks it up.
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from flask import Flask, current_app, has_app_context
 from sqlalchemy.engine import Engine
@@ -38,6 +39,23 @@ def perform_queued_job(job_id: str) -> None:
             db.session.remove()
 
 
+def perform_mail_send() -> None:
+    """What an RQ worker runs to send the e-mail outbox; retries still waiting are queued again for their time."""
+    from audit_app.mail import send_due
+    from audit_app.mail.dispatch import enqueue_send
+
+    app = _app()
+    config = app.config["STORECHECK_CONFIG"]
+    with app.app_context():
+        try:
+            now = datetime.now(timezone.utc)
+            summary = send_due(app, db.session, config, now=now)
+        finally:
+            db.session.remove()
+    if summary.next_retry_at is not None and config.redis_url:
+        enqueue_send(config.redis_url, delay=max(summary.next_retry_at - now, timedelta(seconds=1)))
+
+
 def run_worker(config: Config, engine: Engine, *, burst: bool = False,
                echo: Callable[[str], None] = print) -> None:
     """Run an RQ worker on the job queue until stopped (with `burst`, until the queue is empty).
@@ -62,4 +80,5 @@ def run_worker(config: Config, engine: Engine, *, burst: bool = False,
     engine.dispose()
     os.register_at_fork(after_in_child=lambda: engine.dispose(close=False))
     echo(f"Working the {jobs.QUEUE_NAME!r} queue.")
-    Worker([jobs.QUEUE_NAME], connection=connection).work(burst=burst)
+    # The scheduler runs the e-mail and webhook retries queued for later.
+    Worker([jobs.QUEUE_NAME], connection=connection).work(burst=burst, with_scheduler=True)

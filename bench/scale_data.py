@@ -1,15 +1,14 @@
 """Build a production-sized PostgreSQL database for reviewing the scorecard pages' queries (bench/explain.py).
 
 Run:  .venv/bin/python bench/scale_data.py --database NAME [--replace] [--server postgresql://postgres@127.0.0.1:5432/]
-                                            [--revision head] [--stores 2000] [--visits 50-per-store] [--seed 2026]
+                                            [--stores 2000] [--visits 50-per-store] [--seed 2026]
 
 Creates the database NAME on that server (and touches no other database). A database of that name that this
 script did not build is never dropped; one it built (its `bench_scale_origin` table says so) is dropped and
-rebuilt only with `--replace`. It migrates the database to `--revision` (default head; `0003` gives the schema
-before the scorecard indexes; at head the rows are copied at `0006` and the later migrations then run over them,
-backfills included), and fills it with a retailer of 3 regions, one area per 20 stores (100 areas of about 20
-stores at 2,000), 200 shoppers, 50 area managers (two areas each) and 3
-head-office people, the four shipped checklists (the in-store visit in two versions, the second published a
+rebuilt only with `--replace`. It migrates the database to the newest schema (an older one for a "before"
+figure is reached afterwards with `flask db downgrade`, see docs/scale.md) and fills it with a retailer of 3
+regions, one area per 20 stores (100 areas of about 20 stores at 2,000), 200 shoppers, 50 area managers (two areas
+each) and 3 head-office people, the four shipped checklists (the in-store visit in two versions, the second published a
 year ago), and about two years of visits: roughly one per store every two weeks, 75 % of them in-store visits,
 each with its answers, photo records, stored score card and section scores, some of them re-scored. Visits
 older than three weeks are mostly approved (a few voided, returned or never reviewed); recent ones mostly wait
@@ -38,6 +37,7 @@ import tempfile
 import time
 import uuid
 from dataclasses import dataclass
+from fractions import Fraction
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -56,10 +56,10 @@ from audit_app.extensions import db  # noqa: E402
 from audit_app.models import Area, ChecklistVersion, Region, Store, User, area_managers  # noqa: E402
 from audit_app.services import checklists as checklist_service  # noqa: E402
 from audit_app.services import csv_import, org, users  # noqa: E402
+from audit_app.services.scores.storage import section_percent  # noqa: E402
 from audit_app.services.seed import COMMENTS, answers_at  # noqa: E402
 
 ORIGIN_TABLE = "bench_scale_origin"  # marks a database this script built (so only such a one is ever dropped)
-COPY_REVISION = "0006"  # the schema the COPY statements below write
 PASSWORD = "quiet-harbour-lantern-47"  # nosec B105 - benchmark data only
 REGIONS = (("EAST", "East"), ("CENTRAL", "Central"), ("WEST", "West"))
 CITIES = ("Tokyo", "Yokohama", "Osaka", "Nagoya", "Sapporo", "Fukuoka", "Kobe", "Kyoto", "Sendai", "Hiroshima",
@@ -82,10 +82,11 @@ class Scored:
     earned: str
     possible: str
     percent_exact: str | None
+    percent_parts: str  # "percent_num\tpercent_den" (COPY text format)
     percent: float | None
     grade: str | None
     critical_failures: int
-    sections: list[str]  # "section_key\tearned\tpossible\tpercent\tis_zeroed"
+    sections: list[str]  # "section_key\tearned\tpossible\tpercent\tis_zeroed\tpercent_num\tpercent_den"
 
 
 def _copy_text(value: Any) -> str:
@@ -97,6 +98,11 @@ def _copy_text(value: Any) -> str:
 
 def _exact(value: Any) -> str:
     return f"{value.numerator}/{value.denominator}"
+
+
+def _parts(value: Fraction | None) -> str:
+    """A percent as the integer columns store it (reduced, as `store_card` writes them), in COPY text format."""
+    return "\\N\t\\N" if value is None else f"{value.numerator}\t{value.denominator}"
 
 
 def _score_pool(checklist: scoring.Checklist, rng: random.Random, pool_id: int) -> list[list[Scored]]:
@@ -127,12 +133,15 @@ def _score_pool(checklist: scoring.Checklist, rng: random.Random, pool_id: int) 
                                        _copy_text(comments.get(key, "")))))
             sections = ["\t".join((_copy_text(s.key), _exact(s.earned), _exact(s.possible),
                                    "\\N" if s.percent is None else repr(float(s.percent)),
-                                   "t" if s.is_zeroed else "f")) for s in card.sections]
+                                   "t" if s.is_zeroed else "f",
+                                   _parts(section_percent(Fraction(s.earned), Fraction(s.possible)))))
+                        for s in card.sections]
             found.append(Scored(
                 pool_id=pool_id, answers=rows, photo_keys=photo_keys,
                 card=_copy_text(json.dumps(scoring.card_to_data(card))),
                 earned=_exact(card.earned), possible=_exact(card.possible),
                 percent_exact=_exact(card.percent) if card.percent is not None else None,
+                percent_parts=_parts(card.percent),
                 percent=float(card.percent) if card.percent is not None else None,
                 grade=str(card.grade.label) if card.grade is not None else None,
                 critical_failures=len(card.critical_failures), sections=sections,
@@ -359,9 +368,9 @@ def _visits(url: str, now: datetime, target_visits: int, rng: random.Random) -> 
                                    "size_bytes, taken_at, created_at")
     scores = Copier(url, "visit_scores", "id, visit_id, checklist_version_id, is_current, earned, possible, "
                                          "percent_exact, percent, grade, critical_failures, card, scored_at, "
-                                         "scored_by_id")
+                                         "scored_by_id, percent_num, percent_den")
     sections = Copier(url, "section_scores", "id, visit_score_id, section_key, earned, possible, percent, "
-                                             "is_zeroed")
+                                             "is_zeroed, percent_num, percent_den")
     score_id = section_id = 0
     rescored_at = now - timedelta(days=200)
     for vid, finished, began, item, version_id, draft, rescored in later:
@@ -390,7 +399,7 @@ def _visits(url: str, now: datetime, target_visits: int, rng: random.Random) -> 
             else [("t", when, "\\N")]
         for current, at, by in runs:
             score_id += 1
-            scores.add(f"{score_id}\t{vid}\t{version_id}\t{current}\t{fields}\t{at}\t{by}\n")
+            scores.add(f"{score_id}\t{vid}\t{version_id}\t{current}\t{fields}\t{at}\t{by}\t{item.percent_parts}\n")
             for section in item.sections:
                 section_id += 1
                 sections.add(f"{section_id}\t{score_id}\t{section}\n")
@@ -453,7 +462,6 @@ def main() -> None:
                         help="PostgreSQL server URL without a database name")
     parser.add_argument("--database", required=True, help="the database to build (never one this script did not build)")
     parser.add_argument("--replace", action="store_true", help="drop and rebuild the database if this script built it")
-    parser.add_argument("--revision", default="head", help="migrate to this revision (default: head)")
     parser.add_argument("--stores", type=int, default=2000)
     parser.add_argument("--visits", type=int, default=None,
                         help="visits over two years, roughly (default: 50 per store)")
@@ -467,13 +475,12 @@ def main() -> None:
 
     visits = args.visits if args.visits is not None else 50 * args.stores
     url = _create_database(args.server, args.database, args.replace)
-    copy_at = COPY_REVISION if args.revision == "head" else args.revision
     tmp = Path(tempfile.mkdtemp(prefix="storecheck-scale-"))
     app = create_app(Config(database_url=normalise_database_url(url), secret_key="bench",
                             upload_dir=tmp / "uploads", instance_dir=tmp, csrf_enabled=False))
     with app.app_context():
-        flask_migrate.upgrade(revision=copy_at)
-        print(f"database {args.database} migrated to {copy_at} ({time.perf_counter() - began:.1f} s)", flush=True)
+        flask_migrate.upgrade()
+        print(f"database {args.database} migrated ({time.perf_counter() - began:.1f} s)", flush=True)
         session = db.session
         past = now - timedelta(days=DAYS + 30)
         head = users.create_user(session, email="head1@scale.example", name="Head Office 1", password=PASSWORD,
@@ -494,11 +501,6 @@ def main() -> None:
 
     _visits(url, now, visits, rng)
     print(f"visits, answers and scores copied ({time.perf_counter() - began:.1f} s)", flush=True)
-    if copy_at != args.revision:
-        with app.app_context():
-            flask_migrate.upgrade(revision=args.revision)
-            db.engine.dispose()
-        print(f"migrated to {args.revision} over the copied rows ({time.perf_counter() - began:.1f} s)", flush=True)
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("VACUUM (ANALYZE)")
         print(f"VACUUM ANALYZE done ({time.perf_counter() - began:.1f} s)\n")

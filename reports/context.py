@@ -420,6 +420,18 @@ class Fact:
 
 
 @dataclass(frozen=True)
+class ActionLine:
+    """A corrective action of the store as its PDF lists it, already worded."""
+
+    title: str
+    priority: str
+    status: str
+    due_text: str
+    assignee: str
+    is_overdue: bool = False
+
+
+@dataclass(frozen=True)
 class ScorecardContext:
     """Everything one store's PDF shows, already worded; dates and numbers formatted by the caller."""
 
@@ -452,3 +464,10 @@ class ScorecardContext:
     period_mean_text: str = "—"
     period_critical_failures: int = 0
     grades: GradeScale = GradeScale()
+    # How sure the figures are, in words: "95% interval 70.1–78.5%", "provisional", and what they mean.
+    period_interval_text: str = ""
+    area_interval_text: str = ""
+    rank_note: str = ""
+    interval_note: str = ""
+    kpi_note: str = ""
+    actions: tuple[ActionLine, ...] = ()

@@ -46,8 +46,18 @@ def kpi_facts(kpis: Sequence[KpiValue], labels: Mapping[str, str]) -> tuple[Fact
         else:
             shown = labels.get("seconds", "{n} s").format(n=percent_text(value))
         note = labels.get("kpi_responses", "{n} answers").format(n=kpi.responses)
+        # The 95 % interval where the app gives one (see the "kpi_explain" words for how each is computed).
+        low, high = getattr(kpi, "low", None), getattr(kpi, "high", None)
+        if value is not None and low is not None and high is not None:
+            margin = max(float(value) - low, high - float(value))  # the larger side: an interval may be clipped
+            spread = percent_text(margin)
+            if kpi.key.endswith("_mean"):  # waits and times: the margin is in seconds too
+                spread = labels.get("seconds", "{n} s").format(n=spread)
+            note = labels.get("kpi_margin", "± {m}").format(m=spread) + " · " + note
         if kpi.key == "greeting_within_target" and kpi.target is not None:
             note = labels.get("kpi_target", "target {n} s").format(n=percent_text(kpi.target)) + " · " + note
+        if value is not None and getattr(kpi, "provisional", False):
+            note += " · " + labels.get("provisional", "provisional")
         facts.append(Fact(labels.get(f"kpi.{kpi.key}", kpi.key), shown, note))
     return tuple(facts)
 

@@ -37,6 +37,8 @@ Effect = Literal["zero_section", "zero_visit", "cap"]
 Kpi = Literal["csat", "ces", "nps", "fcr", "greeting_time", "queue_wait", "response_time", "hold_time"]
 YesNo = Literal["yes", "no"]
 Audience = Literal["all", "head_office"]
+Priority = Literal["low", "medium", "high", "critical"]
+Assignee = Literal["store_manager", "area_manager"]
 
 QUESTION_TYPES: tuple[str, ...] = get_args(QuestionType)
 CHANNELS: tuple[str, ...] = get_args(Channel)
@@ -44,6 +46,10 @@ METHODS: tuple[str, ...] = get_args(Method)
 EFFECTS: tuple[str, ...] = get_args(Effect)
 KPIS: tuple[str, ...] = get_args(Kpi)
 AUDIENCES: tuple[str, ...] = get_args(Audience)
+PRIORITIES: tuple[str, ...] = get_args(Priority)
+ASSIGNEES: tuple[str, ...] = get_args(Assignee)
+# A corrective action may be due at most this many days after the visit.
+MAX_DUE_DAYS = 365
 
 # Types that earn points unless given weight 0; number/duration join them when they have bands.
 _SCORED_BY_DEFAULT = frozenset({"yes_no", "scale", "choice", "multi"})
@@ -251,12 +257,49 @@ class _Model(BaseModel):
 # The models
 
 
+def _due_days(value: object) -> int:
+    days = _whole(value)
+    if not 0 <= days <= MAX_DUE_DAYS:
+        raise _problem(N_("`due_in_days` must be from 0 to %(most)s days, got %(got)s"), most=MAX_DUE_DAYS, got=days)
+    return days
+
+
+class ActionRule(_Model):
+    """What a failure creates: a corrective action with a priority, due `due_in_days` after the visit, assigned to
+    the store's manager or its area manager, with a title and guidance (the question's text when no title is
+    given), and whether resolving it needs an evidence photo. `create: false` turns the default off (a critical
+    question creates an action when it fails unless it says so)."""
+
+    create: Flag = True
+    priority: Annotated[Priority, PlainValidator(_one_of(N_("unknown priority %(value)s (expected one of: %(allowed)s)"),
+                                                         PRIORITIES))] = "medium"
+    due_in_days: Annotated[int, PlainValidator(_due_days)] = 7
+    assignee: Annotated[Assignee, PlainValidator(_one_of(N_("unknown assignee %(value)s (expected one of: %(allowed)s)"),
+                                                         ASSIGNEES))] = "store_manager"
+    title: TextField | None = None
+    guidance: TextField | None = None
+    evidence: Flag = False
+
+
+# What a critical failure creates when its question names no rule.
+DEFAULT_CRITICAL_ACTION = ActionRule(priority="critical", due_in_days=3, assignee="store_manager")
+
+
 class Option(_Model):
-    """One option of a choice or multi question; `fraction` (0..1) of the question's points when chosen."""
+    """One option of a choice or multi question; `fraction` (0..1) of the question's points when chosen, and
+    the action choosing it creates (an option earning full points cannot have one)."""
 
     key: OptionKey
     text: TextField
     fraction: Share = Fraction(0)
+    action: ActionRule | None = None
+
+    @model_validator(mode="after")
+    def _action_needs_a_failure(self) -> Option:
+        if self.action is not None and self.action.create and self.fraction == 1:
+            _raise_at([(("action",), phrase(N_("an option that earns full points cannot create an action")))],
+                      "Option")
+        return self
 
 
 class Band(_Model):
@@ -268,11 +311,14 @@ class Band(_Model):
     min: Bound | None = None
     max: Bound | None = None
     fraction: Share
+    action: ActionRule | None = None
 
     @model_validator(mode="after")
     def _one_side(self) -> Band:
         if self.min is not None and self.max is not None:
             _raise_at([(("min",), phrase(N_("a band has either `max` or `min`, not both")))], "Band")
+        if self.action is not None and self.action.create and self.fraction == 1:
+            _raise_at([(("action",), phrase(N_("a band that earns full points cannot create an action")))], "Band")
         return self
 
     def matches(self, value: Fraction) -> bool:
@@ -362,6 +408,8 @@ class Question(_Model):
     # card still adds up without it.
     audience: Annotated[Audience, PlainValidator(_one_of(N_("unknown audience %(value)s (expected one of: %(allowed)s)"),
                                                           AUDIENCES))] = "all"
+    # The corrective action a failure of this question creates (an option's or band's own rule wins).
+    action: ActionRule | None = None
 
     @property
     def is_for_stores(self) -> bool:
@@ -506,6 +554,15 @@ class Question(_Model):
         if kpi == "csat" and bounds_valid and (info.data["min"], info.data["max"]) != (1, 5):
             raise _problem(N_("kpi `csat` needs a scale from 1 to 5"))
         return kpi
+
+    @field_validator("action")
+    @classmethod
+    def _action_needs_points(cls, action: ActionRule | None, info: ValidationInfo) -> ActionRule | None:
+        weight = info.data.get("weight")
+        if action is not None and action.create and weight is not None and weight == 0:
+            raise _problem(N_("an action rule needs a question that carries points (weight above 0), otherwise it "
+                              "can never fail"))
+        return action
 
     @field_validator("audience")
     @classmethod
@@ -829,10 +886,7 @@ def _question_to_data(question: Question) -> dict[str, object]:
         if text is not None:
             data[name] = text.as_data()
     if question.options:
-        data["options"] = [
-            {"key": option.key, "text": option.text.as_data(), "fraction": number_to_data(option.fraction)}
-            for option in question.options
-        ]
+        data["options"] = [_option_to_data(option) for option in question.options]
     if question.bands:
         data["bands"] = [_band_to_data(band) for band in question.bands]
     if question.critical is not None:
@@ -851,6 +905,28 @@ def _question_to_data(question: Question) -> dict[str, object]:
         data["kpi"] = question.kpi
     if question.audience != "all":
         data["audience"] = question.audience
+    if question.action is not None:
+        data["action"] = action_rule_to_data(question.action)
+    return data
+
+
+def action_rule_to_data(rule: ActionRule) -> dict[str, object]:
+    """An action rule as plain data, every default written out."""
+    data: dict[str, object] = {"create": rule.create, "priority": rule.priority, "due_in_days": rule.due_in_days,
+                               "assignee": rule.assignee}
+    if rule.title is not None:
+        data["title"] = rule.title.as_data()
+    if rule.guidance is not None:
+        data["guidance"] = rule.guidance.as_data()
+    data["evidence"] = rule.evidence
+    return data
+
+
+def _option_to_data(option: Option) -> dict[str, object]:
+    data: dict[str, object] = {"key": option.key, "text": option.text.as_data(),
+                               "fraction": number_to_data(option.fraction)}
+    if option.action is not None:
+        data["action"] = action_rule_to_data(option.action)
     return data
 
 
@@ -861,4 +937,6 @@ def _band_to_data(band: Band) -> dict[str, object]:
     if band.min is not None:
         data["min"] = number_to_data(band.min)
     data["fraction"] = number_to_data(band.fraction)
+    if band.action is not None:
+        data["action"] = action_rule_to_data(band.action)
     return data

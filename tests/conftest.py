@@ -74,9 +74,12 @@ def _no_waiting_on_the_disk(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    from tests.workers import postgres_url
+
     url = os.environ.get("TEST_DATABASE_URL")
     if url:
-        return normalise_database_url(url)
+        url = normalise_database_url(url)
+        return postgres_url(url) if url.startswith("postgresql") else url
     return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
 
 

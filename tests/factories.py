@@ -11,7 +11,7 @@ import re
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, timezone
 from fractions import Fraction
 from pathlib import Path
@@ -219,6 +219,7 @@ class World:
     other_manager: User
     head: User
     upload_dir: Path
+    store_manager: User | None = None  # of `store` only
 
 
 @pytest.fixture
@@ -234,6 +235,7 @@ def world(app: Flask) -> World:
         other_manager=make_user("manager2@test.example", "area_manager", ("A2",)),
         head=make_user("head@test.example", "head_office"),
         upload_dir=Path(app.config["UPLOAD_DIR"]),
+        store_manager=make_user("store@test.example", "store_manager", store_codes=("S1",)),
     )
 
 
@@ -284,6 +286,22 @@ def publish_mini(definition: dict[str, Any] | None = None) -> Any:
     from audit_app.services import checklists
 
     return checklists.publish_checklist(db.session, scoring.parse_checklist(definition or MINI_CHECKLIST), now=NOW)
+
+
+def make_plan(actor: User, checklist_id: int, name: str = "Monthly", **changes: Any) -> Any:
+    """A visit plan of every store, monthly from 2026-12-01 with a week's window, made through the plans service;
+    `changes` set other settings."""
+    from datetime import date
+
+    from audit_app.services import plans
+
+    settings = plans.PlanSettings(
+        name=name, checklist_id=checklist_id, scope="all", region_id=None, area_id=None, frequency="monthly",
+        every_weeks=4, waves=[], starts_on=date(2026, 12, 1), window_days=7, lead_days=0, lockout_days=0,
+        no_repeat_shopper=False, home_region_only=False, reassign_missed=False)
+    plan = plans.create_plan(db.session, actor, replace(settings, **changes), now=NOW)
+    db.session.commit()
+    return plan
 
 
 def make_visit(shopper: User, store: Store, client_uuid: str | None = None) -> Any:

@@ -4,6 +4,7 @@ from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
@@ -19,6 +20,7 @@ from audit_app.services import users as user_service
 SIGN_IN_LOCALE = "sign_in_locale"
 HOME_ENDPOINTS = {
     "shopper": "shopper.home",
+    "store_manager": "manager.home",
     "area_manager": "manager.home",
     "head_office": "headoffice.home",
 }
@@ -78,8 +80,11 @@ def logout():
     if form.validate_on_submit():
         if current_user.is_authenticated:
             user_service.end_sessions(db.session, current_user._get_current_object())
+        language = str(get_locale() or "")  # the sign-in page that follows speaks the language they worked in
         logout_user()
         session.clear()
+        if language:
+            session["locale"] = language
         flash(_("You have signed out."), "info")
     return redirect(url_for("auth.login"))
 

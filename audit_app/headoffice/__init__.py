@@ -10,6 +10,10 @@ from audit_app.headoffice import editor_views  # noqa: E402,F401
 from audit_app.headoffice import org_views  # noqa: E402,F401
 from audit_app.headoffice import people_views  # noqa: E402,F401
 from audit_app.headoffice import assignment_views  # noqa: E402,F401
+from audit_app.headoffice import plan_views  # noqa: E402,F401
 from audit_app.headoffice import settings_views  # noqa: E402,F401
 from audit_app.headoffice import review_views  # noqa: E402,F401
+from audit_app.headoffice import xlsform_views  # noqa: E402,F401
 
+from audit_app.headoffice import stats_views  # noqa: E402,F401
+from audit_app.headoffice import webhook_views  # noqa: E402,F401

@@ -19,7 +19,7 @@ from audit_app.services.errors import ServiceError
 
 
 def _assignment_choices(form: Any) -> None:
-    form.checklist_id.choices = _choices((c.id, c.title) for c in checklists.list_checklists(db.session, lang()))
+    form.checklist_id.choices = _choices((c.id, c.title) for c in checklists.assignable_checklists(db.session, lang()))
     if hasattr(form, "store_id"):
         form.store_id.choices = _choices((s.id, f"{s.name} ({s.area_name})")
                                          for s in org.list_stores(db.session, include_inactive=False))

@@ -155,6 +155,108 @@ def grades_text(grades: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def _rule_words() -> tuple[dict[str, str], dict[str, str], str]:
+    """The words the option and band rules are written with, in the reader's language: priorities, assignees,
+    and the word for a band ("band 3")."""
+    priorities = {"low": _("low"), "medium": _("medium"), "high": _("high"), "critical": _("critical")}
+    assignees = {"store_manager": _("store"), "area_manager": _("area")}
+    return priorities, assignees, _("band")
+
+
+def _read_word(text: str, words: dict[str, str]) -> str:
+    """A key from its word in the reader's language or in English (a key unknown to both is kept, for the
+    schema to name)."""
+    text = text.strip().lower()
+    english = {"store": "store_manager", "area": "area_manager"}
+    for key, word in words.items():
+        if text in (key, word.lower()):
+            return key
+    return english.get(text, text)
+
+
+def _band_number(target: str, band_word: str) -> int | None:
+    match = re.fullmatch(rf"(?:band|{re.escape(band_word)})\s*(\d+)", target.strip(), re.IGNORECASE)
+    return int(match.group(1)) if match else None
+
+
+def parse_action_rules(text: str) -> dict[str, dict[str, Any]]:
+    """Option and band rules by target (an option key, or "band 3"); raises LineError naming the line."""
+    priorities, assignees, band_word = _rule_words()
+    rules: dict[str, dict[str, Any]] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        parts = [p.strip() for p in line.split("|")]
+        if len(parts) < 4 or not parts[0]:
+            raise LineError(_("Line %(n)d: write option key (or band 3) | priority | due in days | assignee | title.",
+                              n=number))
+        rule: dict[str, Any] = {"priority": _read_word(parts[1], priorities), "due_in_days": _number(parts[2]),
+                                "assignee": _read_word(parts[3], assignees)}
+        title = text_value(parts[4] if len(parts) > 4 else "", parts[5] if len(parts) > 5 else "")
+        if title:
+            rule["title"] = title
+        band = _band_number(parts[0], band_word)
+        rules[f"band {band}" if band is not None else parts[0]] = rule
+    return rules
+
+
+def action_rules_text(question: dict[str, Any]) -> str:
+    """The option and band rules of a question as the form's lines, in the reader's words."""
+    priorities, assignees, band_word = _rule_words()
+    lines = []
+    targets = [(o["key"], o) for o in question.get("options", [])] + \
+        [(f"{band_word} {i}", b) for i, b in enumerate(question.get("bands", []), start=1)]
+    for target, item in targets:
+        rule = item.get("action")
+        if rule:
+            en, ja = text_parts(rule.get("title"))
+            priority = rule.get("priority", "medium")
+            assignee = rule.get("assignee", "store_manager")
+            line = f"{target} | {priorities.get(priority, priority)} | {rule.get('due_in_days', 7)} | " \
+                   f"{assignees.get(assignee, assignee)}"
+            if en:
+                line += f" | {en}" + (f" | {ja}" if ja else "")
+            lines.append(line)
+    return "\n".join(lines)
+
+
+def _question_rule(form: Any) -> dict[str, Any] | None:
+    mode = form.action_mode.data
+    if mode == "off":
+        return {"create": False}
+    if mode != "rule":
+        return None
+    rule: dict[str, Any] = {"priority": form.action_priority.data, "assignee": form.action_assignee.data,
+                            "due_in_days": _number(form.action_due_days.data or "7")}
+    title = text_value(form.action_title_en.data, form.action_title_ja.data)
+    if title:
+        rule["title"] = title
+    guidance = text_value(form.action_guidance_en.data, form.action_guidance_ja.data)
+    if guidance:
+        rule["guidance"] = guidance
+    rule["evidence"] = bool(form.action_evidence.data)
+    return rule
+
+
+def _attach_rules(question: dict[str, Any], rules: dict[str, dict[str, Any]], old: dict[str, Any]) -> list[str]:
+    """Put option and band rules on their options and bands (keeping guidance and evidence of an unchanged
+    target's old rule); returns the targets that name no option or band."""
+    old_rules = {o["key"]: o.get("action") for o in old.get("options", [])}
+    old_rules.update({f"band {i}": b.get("action") for i, b in enumerate(old.get("bands", []), start=1)})
+    unknown = set(rules)
+    for target, item in [(o["key"], o) for o in question.get("options", [])] + \
+            [(f"band {i}", b) for i, b in enumerate(question.get("bands", []), start=1)]:
+        if target in rules:
+            rule = dict(rules[target])
+            previous = old_rules.get(target) or {}
+            for kept in ("guidance", "evidence"):
+                if kept in previous:
+                    rule[kept] = previous[kept]
+            item["action"] = rule
+            unknown.discard(target)
+    return sorted(unknown)
+
+
 def _show_if_values(text: str) -> list[Any]:
     return [_number(v) for v in (part.strip() for part in text.split(",")) if v]
 
@@ -214,6 +316,16 @@ def question_from_form(form: Any, old: dict[str, Any] | None = None) -> tuple[di
         question["kpi"] = form.kpi.data
     if form.head_office_only.data:
         question["audience"] = "head_office"
+    rule = _question_rule(form)
+    if rule is not None:
+        question["action"] = rule
+    try:
+        unknown = _attach_rules(question, parse_action_rules(form.action_rules.data or ""), old)
+    except LineError as error:
+        errors["action_rules"] = [str(error)]
+    else:
+        if unknown:
+            errors["action_rules"] = [_("No option or band is called %(names)s.", names=", ".join(unknown))]
     return question, errors
 
 
@@ -241,13 +353,23 @@ def fill_question_form(form: Any, question: dict[str, Any]) -> None:
     form.show_if_values.data = ", ".join(str(v) for v in values)
     form.kpi.data = question.get("kpi", "")
     form.head_office_only.data = question.get("audience") == "head_office"
+    rule = question.get("action")
+    form.action_mode.data = "" if rule is None else ("off" if rule.get("create") is False else "rule")
+    if rule and rule.get("create", True):
+        form.action_priority.data = rule.get("priority", "medium")
+        form.action_due_days.data = str(rule.get("due_in_days", 7))
+        form.action_assignee.data = rule.get("assignee", "store_manager")
+        form.action_title_en.data, form.action_title_ja.data = text_parts(rule.get("title"))
+        form.action_guidance_en.data, form.action_guidance_ja.data = text_parts(rule.get("guidance"))
+        form.action_evidence.data = bool(rule.get("evidence"))
+    form.action_rules.data = action_rules_text(question)
 
 
 _QUESTION_FIELD = {
     "key": "key", "type": "type", "text": "text_en", "help": "help_en", "weight": "weight", "required": "required",
     "allow_na": "allow_na", "good": "good", "min": "min", "max": "max", "min_label": "min_label",
     "max_label": "max_label", "unit": "unit", "options": "options", "bands": "bands", "critical": "critical_effect",
-    "kpi": "kpi", "audience": "head_office_only",
+    "kpi": "kpi", "audience": "head_office_only", "action": "action_mode",
 }
 _PART = re.compile(r"\.?([A-Za-z_]+)|\[(\d+)\]")
 
@@ -280,6 +402,11 @@ def map_problems(problems: list[scoring.Problem], prefix: str, fields: dict[str,
         head = rest[0]
         if head == "critical" and "cap" in rest:
             name = "critical_cap"
+        elif head == "action" and len(rest) > 1:
+            name = {"priority": "action_priority", "due_in_days": "action_due_days", "assignee": "action_assignee",
+                    "title": "action_title_en", "guidance": "action_guidance_en"}.get(str(rest[1]), "action_mode")
+        elif head in ("options", "bands") and "action" in rest:
+            name = "action_rules"
         elif head == "show_if":
             name = "show_if_values" if any(p in ("equals", "in") for p in rest) else "show_if_question"
         else:

@@ -37,7 +37,8 @@ def edit_store(store_id: int | None):
         try:
             org.save_store(db.session, current_user, store_id=store_id, code=form.code.data, name=form.name.data,
                               area_id=form.area_id.data, city=form.city.data or "", address=form.address.data or "",
-                              timezone=form.timezone.data.strip(), now=now())
+                              timezone=form.timezone.data.strip(), now=now(), latitude=form.latitude.data,
+                              longitude=form.longitude.data, radius_m=form.radius_m.data)
         except ServiceError as error:
             problems = [error_text(error)]
         else:

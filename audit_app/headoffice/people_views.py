@@ -11,7 +11,7 @@ from audit_app.headoffice import bp
 from audit_app.headoffice.common import csv_import, head_office, now
 from audit_app.headoffice.forms import ActionForm, PersonForm, _choices
 from audit_app.i18n import error_text
-from audit_app.services import org, people
+from audit_app.services import fraud, org, people
 from audit_app.services.errors import ServiceError
 
 
@@ -30,10 +30,12 @@ def edit_person(user_id: int | None):
     current = people.get_person(db.session, user_id) if user_id is not None else None
     form = PersonForm(obj=current)
     form.areas.choices = _choices((a.code, f"{a.name} ({a.parent})") for a in org.list_areas(db.session))
+    form.stores.choices = _choices((s.code, f"{s.name} ({s.code}, {s.area_name})") for s in org.list_stores(db.session))
     regions = org.list_regions(db.session)
     form.region.choices = _choices([("", "—")] + [(r.code, r.name) for r in regions])
     if request.method == "GET" and current is not None:
         form.areas.data = list(current.area_codes)
+        form.stores.data = list(current.store_codes)
         form.region.data = next((r.code for r in regions if r.id == current.region_id), "")
     problems: list[str] = []
     if form.validate_on_submit():
@@ -41,13 +43,16 @@ def edit_person(user_id: int | None):
             people.save_person(db.session, current_user, user_id=user_id, email=form.email.data, name=form.name.data,
                                role=form.role.data, locale=form.locale.data, area_codes=list(form.areas.data or []),
                                region_code=form.region.data or "", password=form.password.data or "", now=now(),
-                               password_hash_method=_hash_method())
+                               password_hash_method=_hash_method(), store_codes=list(form.stores.data or []))
         except ServiceError as error:
             problems = [error_text(error)]
         else:
             flash(_("Saved."), "success")
             return redirect(url_for("headoffice.people"))
-    return render_template("headoffice/edit_person.html", form=form, person=current, problems=problems), \
+    record = fraud.shopper_record(db.session, current.id) if current is not None and current.role == "shopper" \
+        else None
+    return render_template("headoffice/edit_person.html", form=form, person=current, problems=problems,
+                           record=record), \
         (422 if request.method == "POST" else 200)
 
 

@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale, get_timezone
-from flask_babel import gettext as _
+from flask_babel import gettext as _, ngettext
 from flask_login import current_user
 
 from audit_app.extensions import db
+from audit_app.models import FLAG_KINDS
 from audit_app.headoffice import bp
-from audit_app.headoffice.forms import ApproveVisitsForm, DecisionForm, FilterQueueForm, _choices
-from audit_app.headoffice.common import head_office, now
+from audit_app.headoffice.forms import ActionForm, ApproveVisitsForm, DecisionForm, ExplainFlagForm, FilterQueueForm, _choices
+from audit_app.headoffice.common import head_office, now, refuse_unless_valid
 from audit_app.i18n import error_text
 from audit_app.manager.wording import report_labels
-from audit_app.services import checklists, org, review
+from audit_app.services import checklists, fraud, org, review
 from audit_app.services import settings as settings_service
 from audit_app.routing import is_id
 from audit_app.services.errors import ServiceError
@@ -42,7 +44,9 @@ def _queue_filter(form: FilterQueueForm) -> review.QueueFilter:
         status=value(form.status) if value(form.status) in review.QUEUE_STATUSES else "submitted",
         checklist_id=value(form.checklist) or None, area_id=value(form.area) or None,
         since=_day_start(value(form.since)), until=_day_start(until + timedelta(days=1) if until else None),
-        critical_only=bool(form.critical.data))
+        critical_only=bool(form.critical.data),
+        flag=form.flag.data if form.flag.data in ("open", *FLAG_KINDS) else "",
+        sort="flags" if form.sort.data == "flags" else "")
 
 
 def _filter_args(form: FilterQueueForm, wanted: review.QueueFilter) -> dict[str, Any]:
@@ -58,18 +62,11 @@ def _filter_args(form: FilterQueueForm, wanted: review.QueueFilter) -> dict[str,
             args[name] = field.data.isoformat()
     if wanted.critical_only:
         args["critical"] = "y"
+    if wanted.flag:
+        args["flag"] = wanted.flag
+    if wanted.sort:
+        args["sort"] = wanted.sort
     return args
-
-
-def _page_numbers(current: int, last: int) -> list[int | None]:
-    """The first, the last and two either side of the current page; None where pages are left out."""
-    shown = sorted({1, last, *range(max(1, current - 2), min(last, current + 2) + 1)})
-    numbers: list[int | None] = []
-    for n in shown:
-        if numbers and n - (numbers[-1] or 0) > 1:
-            numbers.append(None)
-        numbers.append(n)
-    return numbers
 
 
 @bp.route("/review")
@@ -77,17 +74,18 @@ def _page_numbers(current: int, last: int) -> list[int | None]:
 def review_queue():
     form = FilterQueueForm(request.args)
     form.checklist.choices = _choices([(0, _("Every checklist"))] + [
-        (c.id, c.title) for c in checklists.list_checklists(db.session, str(get_locale() or "en"))])
+        (c.id, c.title) for c in checklists.assignable_checklists(db.session, str(get_locale() or "en"))])
     form.area.choices = _choices([(0, _("Every area"))] + [(a.id, f"{a.name} ({a.parent})")
                                                            for a in org.list_areas(db.session)])
+    form.flag.choices = _choices([("", _("Any visit")), ("open", _("With an unexplained flag"))] + [
+        (kind, _(fraud.KIND_NAMES[kind])) for kind in FLAG_KINDS])
     wanted = _queue_filter(form)
     queue = review.list_queue(db.session, wanted, page=form.page.data if not form.page.errors and form.page.data
                               else 1, lang=str(get_locale() or "en"))
     args = _filter_args(form, wanted)
     return render_template("headoffice/review_queue.html", queue=queue, rows=queue.rows, status=wanted.status,
                            form=form, args=args, filtered=len(args) > 1, approve=ApproveVisitsForm(),
-                           pages=_page_numbers(queue.page, queue.pages),
-                           settings=settings_service.get_settings(db.session))
+                           settings=settings_service.get_settings(db.session), kind_names=fraud.KIND_NAMES)
 
 
 def _seen(values: list[str]) -> dict[int, str]:
@@ -144,5 +142,37 @@ def review_visit(visit_id: int):
     detail = review.get_visit(db.session, visit_id, lang=str(get_locale() or "en"), labels=report_labels())
     form.decision.choices = [c for c in form.decision.choices if c.value in detail.allowed]
     refused = request.method == "POST"  # a decision that was recorded redirected above
-    return render_template("headoffice/review_visit.html", visit=detail, form=form, problems=problems), \
+    return render_template("headoffice/review_visit.html", visit=detail, form=form, problems=problems,
+                           proof=fraud.visit_proof(db.session, current_user, visit_id), check=ActionForm()), \
         (422 if refused else 200)
+
+
+@bp.route("/visits/<int:visit_id>/check", methods=["POST"])
+@head_office
+def check_visit(visit_id: int):
+    refuse_unless_valid(ActionForm())
+    try:
+        flags = fraud.check_visit(db.session, current_user, visit_id, now=now(),
+                                  upload_dir=Path(current_app.config["UPLOAD_DIR"]))
+    except fraud.FlagError as error:
+        flash(error_text(error), "error")
+    else:
+        flash(ngettext("Checks run again: %(num)d flag.", "Checks run again: %(num)d flags.", len(flags)), "success")
+    return redirect(url_for("headoffice.review_visit", visit_id=visit_id) + "#flags")
+
+
+@bp.route("/flags/<int:flag_id>/explain", methods=["POST"])
+@head_office
+def explain_flag(flag_id: int):
+    form = ExplainFlagForm()
+    if not form.validate_on_submit():
+        if form.csrf_token.errors:
+            abort(400)
+    try:
+        flag = fraud.explain_flag(db.session, current_user, flag_id, form.explanation.data or "", now=now())
+    except fraud.FlagError as error:
+        visit_id = fraud.flag_visit_id(db.session, flag_id)
+        flash(error_text(error), "error")
+        return redirect(url_for("headoffice.review_visit", visit_id=visit_id) + "#flags")
+    flash(_("Flag marked as explained."), "success")
+    return redirect(url_for("headoffice.review_visit", visit_id=flag.visit_id) + "#flags")

@@ -12,12 +12,13 @@ from audit_app.extensions import db
 from audit_app.headoffice import bp, editor
 from audit_app.headoffice.common import get_version, head_office, lang, now, refuse_unless_valid
 from audit_app.headoffice.forms import (
-    ActionForm, ImportChecklistForm, NewChecklistForm, PreviewInput, WhatIfForm, read_preview,
+    ActionForm, ImportChecklistForm, MinMinutesForm, NewChecklistForm, PreviewInput, WhatIfForm, read_preview,
 )
 from audit_app.headoffice.problems import problem_line
 from audit_app.i18n import error_text
 from audit_app.routing import query_id
 from audit_app.services import checklists, preview as preview_service, rubric_diff, rubrics
+from audit_app.services import settings as settings_service
 from audit_app.services.scores import rescoring
 from audit_app.services.definitions import checklist_titles_in
 from audit_app.services.errors import ServiceError
@@ -63,7 +64,22 @@ def checklist(checklist_id: int):
     record, versions = rubrics.get_checklist(db.session, checklist_id)
     title = checklist_titles_in(db.session, lang(), [checklist_id]).get(checklist_id, record.title)
     return render_template("headoffice/checklist.html", checklist=record, title=title, versions=versions,
-                           action=ActionForm())
+                           action=ActionForm(), minimum=MinMinutesForm(min_minutes=record.min_minutes),
+                           default_minutes=settings_service.get_settings(db.session).min_visit_minutes)
+
+
+@bp.route("/checklists/<int:checklist_id>/min-minutes", methods=["POST"])
+@head_office
+def set_min_minutes(checklist_id: int):
+    form = MinMinutesForm()
+    if not form.validate_on_submit():
+        if form.csrf_token.errors:
+            abort(400)
+        flash(_("Shortest plausible visit: %(problem)s", problem=" ".join(form.min_minutes.errors)), "error")
+        return redirect(url_for("headoffice.checklist", checklist_id=checklist_id))
+    rubrics.set_min_minutes(db.session, current_user, checklist_id, form.min_minutes.data, now=now())
+    flash(_("Shortest plausible visit saved."), "success")
+    return redirect(url_for("headoffice.checklist", checklist_id=checklist_id))
 
 
 @bp.route("/checklists/<int:checklist_id>/unassigned", methods=["POST"])

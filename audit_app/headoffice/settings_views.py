@@ -12,9 +12,12 @@ from flask_login import current_user
 from audit_app.extensions import db
 from audit_app.headoffice import bp
 from audit_app.headoffice.common import head_office, lang, now
-from audit_app.headoffice.forms import SettingsForm
-from audit_app.routing import query_id
-from audit_app.services import history, people
+from audit_app.headoffice.forms import THRESHOLDS, SettingsForm
+from audit_app.routing import query_id, query_page
+from audit_app.mail.render import render_message
+from audit_app.mail.transport import SmtpUrlError, parse_smtp_url
+from audit_app.services import history, notifications
+from audit_app.services.paging import page_of
 from audit_app.services import settings as settings_service
 
 
@@ -26,10 +29,41 @@ def settings():
     if form.validate_on_submit():
         settings_service.update_settings(db.session, current_user, {
             "review_required": bool(form.review_required.data),
-            "show_shopper_to_managers": bool(form.show_shopper_to_managers.data)}, now=now())
+            "show_shopper_to_managers": bool(form.show_shopper_to_managers.data),
+            "min_visits_for_figures": int(form.min_visits_for_figures.data),
+            "agreement_window_days": int(form.agreement_window_days.data),
+            # A threshold left empty keeps its current value.
+            **{name: int(form[name].data) for name in THRESHOLDS if form[name].data is not None},
+            **{name: form[name].data.strip() for name in ("entered_question", "left_question")
+               if form[name].data is not None and name in request.form}}, now=now())
         flash(_("Settings saved."), "success")
         return redirect(url_for("headoffice.settings"))
-    return render_template("headoffice/settings.html", form=form)
+    config = current_app.config["STORECHECK_CONFIG"]
+    outbox, counts = notifications.list_outbox(db.session)
+    return render_template("headoffice/settings.html", form=form, outbox=outbox, outbox_counts=counts,
+                           smtp=_smtp_display(config.smtp_url), mail_from=config.mail_from,
+                           thresholds=THRESHOLDS)
+
+
+def _smtp_display(url: str | None) -> str | None:
+    if not url:
+        return None
+    try:
+        return parse_smtp_url(url).display
+    except SmtpUrlError:
+        return _("SMTP_URL is not understood: use smtp://, smtps:// or smtp+starttls://")
+
+
+@bp.route("/outbox/<int:message_id>")
+@head_office
+def outbox_message(message_id: int):
+    message = notifications.get_outbox_message(db.session, message_id)
+    email = render_message(current_app._get_current_object(), message, current_app.config["STORECHECK_CONFIG"],
+                           with_secret=False)
+    text = email.get_body(("plain",))
+    return render_template("headoffice/outbox_message.html", message=message, email=email,
+                           label=notifications.KINDS[message.kind].label if message.kind in notifications.KINDS
+                           else message.kind, text=text.get_content() if text is not None else "")
 
 
 @bp.route("/audit-log")
@@ -39,11 +73,15 @@ def audit_log():
     actor_id = query_id("actor")
     since = _date_arg("since")
     until = _date_arg("until")
+    filters = {"kind": kind, "actor_id": actor_id, "since": since, "until": until, "day_zone": _app_zone()}
+    page, pages, shown = page_of(history.count_entries(db.session, **filters), query_page(),
+                                 history.ENTRIES_PER_PAGE)
+    args = {k: v for k, v in {"kind": kind, "actor": actor_id, "since": since, "until": until}.items() if v}
     return render_template("headoffice/audit_log.html",
-                           entries=history.list_entries(db.session, kind=kind, actor_id=actor_id, since=since,
-                                                        until=until, day_zone=_app_zone(), lang=lang()),
+                           entries=history.list_entries(db.session, **filters, offset=shown.start,
+                                                        limit=history.ENTRIES_PER_PAGE, lang=lang()),
                            kinds=history.KINDS, kind=kind, actor_id=actor_id, since=since, until=until,
-                           actors=people.list_people(db.session, role="head_office"))
+                           actors=history.list_actors(db.session), page=page, pages=pages, args=args)
 
 
 def _app_zone() -> ZoneInfo:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import Field, IntegerField, StringField
+from wtforms import Field, StringField
 from wtforms.validators import AnyOf, NumberRange, Optional
 
+from audit_app.form_fields import IntegerField
 from audit_app.routing import MAX_ID, is_id, parse_id
 from audit_app.services.scores.compare import COMPARE_MAX
 from audit_app.services.scores.dashboard import SORT_KEYS
@@ -28,6 +29,7 @@ class FilterScorecardsForm(_GetForm):
     checklist = IntegerField(_l("Checklist"), validators=[Optional(), NumberRange(min=1, max=MAX_ID)])
     sort = StringField(validators=[Optional(), AnyOf(SORT_KEYS)])
     order = StringField(validators=[Optional(), AnyOf(("asc", "desc"))])
+    page = IntegerField(validators=[Optional(), NumberRange(min=1, max=MAX_ID)])
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
@@ -46,6 +48,11 @@ class FilterScorecardsForm(_GetForm):
         sort = self.sort.data if self._ok(self.sort) else "rank"
         self.days.data = days
         return days, checklist, sort, self.order.data == "desc"
+
+    def page_number(self) -> int:
+        """The page of a long table asked for; the first where the query string was malformed (call after
+        `values`, which validates)."""
+        return self.page.data if self._ok(self.page) else 1
 
 
 class CompareStoresForm(FilterScorecardsForm):

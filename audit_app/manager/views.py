@@ -18,13 +18,16 @@ from audit_app.i18n import error_text
 from audit_app.manager import bp
 from audit_app.manager.forms import CompareStoresForm, FilterScorecardsForm
 from audit_app.manager.wording import csv_headers, report_labels
-from audit_app.services import exports, jobs, pdf_jobs
+from audit_app.routing import query_page
+from audit_app.services import exports, fraud, jobs, pdf_jobs
 from audit_app.services.scores import compare as compare_scores
 from audit_app.services.scores import dashboard, home as home_scores, scorecard, store_page, visit_page
 from audit_app.services.scores.scope import ChecklistOption, Period, make_period
 from reports import page_charts
 
 MANAGERS = ("area_manager", "head_office")
+# Store managers open their own stores' pages, visits, PDFs and downloads (the services check which stores).
+READERS = ("store_manager", *MANAGERS)
 # The job page reloads itself this often while a batch is queued or running.
 JOB_REFRESH_SECONDS = 3
 
@@ -66,19 +69,21 @@ def _download(data: bytes, filename: str, content_type: str) -> Response:
 
 
 @bp.route("/")
-@role_required(*MANAGERS)
+@role_required(*READERS)
 def home():
-    page = home_scores.get_manager_home(db.session, current_user, now=_now(), lang=_lang())
+    page = home_scores.get_manager_home(db.session, current_user, now=_now(), lang=_lang(), page=query_page())
     return render_template("manager/home.html", period_days=page.period_days, areas=page.areas,
-                           region_links=page.regions, stores=page.stores)
+                           region_links=page.regions, stores=page.stores, home=page)
 
 
 def _dashboard(kind: str, scope_id: int) -> str:
     form, period, checklist, sort, descending = _filters()
     board = dashboard.get_scope_dashboard(db.session, current_user, kind, scope_id, period=period,
-                                          checklist_id=checklist, lang=_lang(), sort=sort, descending=descending)
+                                          checklist_id=checklist, lang=_lang(), sort=sort, descending=descending,
+                                          page=form.page_number())
     _with_checklists(form, board.checklists, board.checklist)
-    return render_template("manager/dashboard.html", board=board, form=form, labels=report_labels())
+    return render_template("manager/dashboard.html", board=board, form=form, labels=report_labels(),
+                           zip_in_background=bool(current_app.config["STORECHECK_CONFIG"].redis_url))
 
 
 @bp.route("/areas/<int:area_id>")
@@ -124,7 +129,7 @@ def region_export(region_id: int):
 
 
 @bp.route("/stores/<int:store_id>/visits.csv")
-@role_required(*MANAGERS)
+@role_required(*READERS)
 def store_export(store_id: int):
     return _export("store", store_id)
 
@@ -142,7 +147,7 @@ def region_export_xlsx(region_id: int):
 
 
 @bp.route("/stores/<int:store_id>/visits.xlsx")
-@role_required(*MANAGERS)
+@role_required(*READERS)
 def store_export_xlsx(store_id: int):
     return _export("store", store_id, "xlsx")
 
@@ -194,7 +199,7 @@ def pdf_job_download(job_id: str):
 
 
 @bp.route("/stores/<int:store_id>")
-@role_required(*MANAGERS)
+@role_required(*READERS)
 def store(store_id: int):
     form, period, checklist, _, _ = _filters()
     labels = report_labels()
@@ -210,7 +215,7 @@ def store(store_id: int):
 
 
 @bp.route("/stores/<int:store_id>/scorecard.pdf")
-@role_required(*MANAGERS)
+@role_required(*READERS)
 def store_pdf(store_id: int):
     _, period, checklist, _, _ = _filters()
     pdf = scorecard.store_scorecard(db.session, current_user, store_id, **_pdf_args(period, checklist))
@@ -222,13 +227,14 @@ def _photo_url(photo_id: int, variant: str) -> str:
 
 
 @bp.route("/visits/<int:visit_id>")
-@role_required(*MANAGERS)
+@role_required(*READERS)
 def visit(visit_id: int):
     labels = report_labels()
     page = visit_page.get_visit_page(
         db.session, current_user, visit_id, lang=_lang(), labels=labels, photo_alt=_("Photo for this question"),
         photo_urls=_photo_url if "photos.image" in current_app.view_functions else None)
-    return render_template("manager/visit.html", page=page, labels=labels)
+    return render_template("manager/visit.html", page=page, labels=labels,
+                           proof=fraud.visit_proof(db.session, current_user, visit_id))
 
 
 @bp.route("/compare")

@@ -59,8 +59,36 @@ def report_labels() -> dict[str, str]:
         "averaging": _("Averages are the mean of visit percents; each visit counts once."),
         "no_visits": _("No counted visits in this period."),
         "kpis": _("Customer KPIs"),
+        "actions": _("Corrective actions"),
+        "action": _("Corrective action"),
+        "action_priority": _("Priority"),
+        "action_status": _("Status"),
+        "action_due": _("Due by"),
+        "action_assignee": _("Assigned to"),
+        "action_nobody": _("Nobody yet"),
+        "action_overdue": _("Overdue"),
+        "action_due_soon": _("Due soon"),
+        "priority.low": _("Low"), "priority.medium": _("Medium"), "priority.high": _("High"),
+        "priority.critical": _("Critical"),
+        "action_status.open": _("Open"), "action_status.in_progress": _("In progress"),
+        "action_status.resolved": _("Resolved"), "action_status.closed": _("Closed"),
+        "action_status.reopened": _("Reopened"),
         "comment_on": _("On “{question}”"),
         "kpi_responses": _("{n} answers"),
+        "kpi_margin": _("± {m}"),
+        "provisional": _("provisional"),
+        "kpi_explain": _("Each KPI shows its number of answers and, where one can be given, its margin "
+                         "(95%, ±): for NPS the margin of error, 1.96 standard errors of the answers counted as +1 "
+                         "(promoter), 0 or −1 (detractor); for CSAT and other shares a Wilson score interval; for "
+                         "means a t-interval. A 90th percentile has no margin. Fewer answers than the minimum "
+                         "number of visits make a KPI provisional."),
+        "interval_label": _("Interval (95%)"),
+        "interval_range": _("{label}: {low}–{high}%"),
+        "interval_explain": _("The confidence interval (95%) of the period mean is a t-interval: the mean plus or minus "
+                              "Student's t for the number of visits times the standard error (the spread of the "
+                              "visit scores divided by the square root of the number of visits). A mean from "
+                              "fewer visits than the minimum head office sets is provisional, and so is its rank."),
+        "one_visit": _("one visit: no interval"),
         "kpi_target": _("target {n} s"),
         "kpi.nps": _("NPS"),
         "kpi.csat": _("CSAT (satisfied)"),

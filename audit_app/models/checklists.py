@@ -22,6 +22,8 @@ class Checklist(db.Model):
     title: Mapped[str] = mapped_column(String(200))
     channel: Mapped[str] = mapped_column(String(20))
     allow_unassigned: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The shortest plausible visit in minutes (None: the programme's default); faster visits are flagged.
+    min_minutes: Mapped[int | None] = mapped_column(Integer, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     versions: Mapped[list["ChecklistVersion"]] = relationship(

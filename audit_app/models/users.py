@@ -1,4 +1,4 @@
-"""People who sign in, and the areas an area manager looks after."""
+"""People who sign in, the areas an area manager looks after and the stores a store manager does."""
 
 from __future__ import annotations
 
@@ -10,15 +10,23 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from audit_app.extensions import db
 from audit_app.models._types import UTCDateTime, utcnow
-from audit_app.models.org import Area
+from audit_app.models.org import Area, Store
 
-ROLES = ("shopper", "area_manager", "head_office")
+ROLES = ("shopper", "store_manager", "area_manager", "head_office")
 
 area_managers = Table(
     "area_managers",
     db.Model.metadata,
     Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
     Column("area_id", Integer, ForeignKey("areas.id", ondelete="CASCADE"), primary_key=True),
+)
+
+# The stores a store manager looks after.
+store_managers = Table(
+    "store_managers",
+    db.Model.metadata,
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("store_id", Integer, ForeignKey("stores.id", ondelete="CASCADE"), primary_key=True, index=True),
 )
 
 
@@ -41,6 +49,7 @@ class User(UserMixin, db.Model):
     region_id: Mapped[int | None] = mapped_column(ForeignKey("regions.id"), nullable=True, index=True)
 
     areas: Mapped[list[Area]] = relationship(secondary=area_managers, lazy="raise", order_by=Area.name)
+    stores: Mapped[list[Store]] = relationship(secondary=store_managers, lazy="raise", order_by=Store.name)
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users

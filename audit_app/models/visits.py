@@ -6,7 +6,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, Date, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from audit_app.extensions import db
 from audit_app.models._types import UTCDateTime, utcnow
@@ -54,9 +54,16 @@ class Visit(db.Model):
     status: Mapped[str] = mapped_column(String(12), default="draft")
     started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True, index=True)
+    # Where the phone was when the visit started (latitude, longitude, accuracy) and at submit; each status is
+    # "shared", "refused" (the shopper said no), "unavailable" (no answer from the phone) or "" (not asked).
     latitude: Mapped[float | None] = mapped_column(Float, nullable=True)
     longitude: Mapped[float | None] = mapped_column(Float, nullable=True)
     location_accuracy_m: Mapped[float | None] = mapped_column(Float, nullable=True)
+    start_location_status: Mapped[str] = mapped_column(String(12), default="", server_default="")
+    submit_latitude: Mapped[float | None] = mapped_column(Float, nullable=True)
+    submit_longitude: Mapped[float | None] = mapped_column(Float, nullable=True)
+    submit_accuracy_m: Mapped[float | None] = mapped_column(Float, nullable=True)
+    submit_location_status: Mapped[str] = mapped_column(String(12), default="", server_default="")
     review_note: Mapped[str] = mapped_column(Text, default="")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
@@ -87,6 +94,15 @@ class Photo(db.Model):
     question_key: Mapped[str] = mapped_column(String(64))
     filename: Mapped[str] = mapped_column(String(200))
     sha256: Mapped[str] = mapped_column(String(64), index=True)
+    # Perceptual hash (imagehash.phash, 64 bits as hex): near-duplicates differ in a few bits.
+    phash: Mapped[str | None] = mapped_column(String(16), nullable=True, index=True)
+    # The hash cut into four 16-bit bands (set with `phash`), each indexed: two hashes at most t bits apart have a
+    # band at most t // 4 bits apart, so the near-duplicate check asks the indexes for those values only
+    # (services.fraud.similar_candidates) instead of comparing every stored hash.
+    phash_band0: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    phash_band1: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    phash_band2: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    phash_band3: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
     content_type: Mapped[str] = mapped_column(String(40))
     width: Mapped[int] = mapped_column(Integer)
     height: Mapped[int] = mapped_column(Integer)
@@ -95,3 +111,24 @@ class Photo(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     visit: Mapped[Visit] = relationship(back_populates="photos", lazy="raise")
+
+    @validates("phash")
+    def _keep_bands(self, _key: str, value: str | None) -> str | None:
+        bands = phash_bands(value)
+        self.phash_band0, self.phash_band1, self.phash_band2, self.phash_band3 = bands or (None, None, None, None)
+        return value
+
+
+PHASH_BANDS = 4  # 16 bits each
+
+
+def phash_bands(phash: str | None) -> tuple[int, int, int, int] | None:
+    """A 64-bit perceptual hash (16 hex digits) as its four 16-bit bands, most significant first; None without
+    a hash or for one that does not read."""
+    if not phash or len(phash) != 16:
+        return None
+    try:
+        a, b, c, d = (int(phash[i:i + 4], 16) for i in range(0, 16, 4))
+    except ValueError:
+        return None
+    return a, b, c, d

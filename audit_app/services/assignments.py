@@ -8,8 +8,9 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from audit_app.models import Area, Assignment, Checklist, ChecklistVersion, Store, User
-from audit_app.services import audit
+from audit_app.models import Area, Assignment, Checklist, Store, User
+from audit_app.services import audit, notifications
+from audit_app.services.checklists import has_published_version
 from audit_app.services.definitions import checklist_titles_in
 from audit_app.services.errors import N_, NotFoundError, ServiceError
 
@@ -22,9 +23,7 @@ def _check(session: Session, *, checklist_id: int, window_start: date, window_en
     checklist = session.get(Checklist, checklist_id)
     if checklist is None:
         raise NotFoundError(N_("No such checklist."))
-    published = session.scalar(select(ChecklistVersion.id).where(ChecklistVersion.checklist_id == checklist_id,
-                                                                 ChecklistVersion.status == "published").limit(1))
-    if published is None:
+    if not has_published_version(session, checklist_id):
         raise AssignmentError(N_("This checklist has no published version yet."))
     if window_end < window_start:
         raise AssignmentError(N_("The window must end on or after the day it starts."))
@@ -42,6 +41,18 @@ def create_assignment(session: Session, actor: User, *, shopper_id: int, store_i
                       window_start: date, window_end: date, now: datetime) -> Assignment:
     """One assignment; raises NotFoundError, AssignmentError (inactive shopper or store, no published version,
     a window that ends before it starts)."""
+    assignment = add_assignment(session, actor, shopper_id=shopper_id, store_id=store_id, checklist_id=checklist_id,
+                                window_start=window_start, window_end=window_end, now=now)
+    session.commit()
+    return assignment
+
+
+def add_assignment(session: Session, actor: User | None, *, shopper_id: int, store_id: int, checklist_id: int,
+                   window_start: date, window_end: date, now: datetime, detail: str = "") -> Assignment:
+    """`create_assignment` without the commit, for callers that create several in one transaction (visit plans).
+
+    The new-assignment notification is sent from here, so every way of creating an assignment tells the shopper.
+    """
     _check(session, checklist_id=checklist_id, window_start=window_start, window_end=window_end)
     _shopper(session, shopper_id)
     store = session.get(Store, store_id)
@@ -49,13 +60,13 @@ def create_assignment(session: Session, actor: User, *, shopper_id: int, store_i
         raise AssignmentError(N_("Choose an active store."))
     assignment = Assignment(shopper_id=shopper_id, store_id=store_id, checklist_id=checklist_id,
                             window_start=window_start, window_end=window_end, status="open", created_at=now,
-                            created_by_id=actor.id)
+                            created_by_id=actor.id if actor else None)
     session.add(assignment)
     session.flush()
     audit.record(session, actor=actor, action="assignment.create", entity_type="assignment", entity_id=assignment.id,
                  now=now, after={"shopper_id": shopper_id, "store_id": store_id, "checklist_id": checklist_id,
-                                 "window": [window_start.isoformat(), window_end.isoformat()]})
-    session.commit()
+                                 "window": [window_start.isoformat(), window_end.isoformat()]}, detail=detail)
+    notifications.notify_assignments(session, [assignment], now=now)
     return assignment
 
 
@@ -114,14 +125,15 @@ def assign_area(session: Session, actor: User, *, area_id: int, checklist_id: in
     """Assign the checklist at every active store of an area (see `plan_area`); all or nothing."""
     _check(session, checklist_id=checklist_id, window_start=window_start, window_end=window_end)
     plan = plan_area(session, area_id=area_id, shopper_ids=shopper_ids)
-    for item in plan:
-        session.add(Assignment(shopper_id=item.shopper_id, store_id=item.store_id, checklist_id=checklist_id,
-                               window_start=window_start, window_end=window_end, status="open", created_at=now,
-                               created_by_id=actor.id))
+    created = [Assignment(shopper_id=item.shopper_id, store_id=item.store_id, checklist_id=checklist_id,
+                          window_start=window_start, window_end=window_end, status="open", created_at=now,
+                          created_by_id=actor.id) for item in plan]
+    session.add_all(created)
     audit.record(session, actor=actor, action="assignment.bulk", entity_type="area", entity_id=area_id, now=now,
                  after={"checklist_id": checklist_id, "stores": len(plan),
                         "window": [window_start.isoformat(), window_end.isoformat()]},
                  detail=f"{len(plan)} assignment(s) created")
+    notifications.notify_assignments(session, created, now=now)
     session.commit()
     return plan
 

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 import scoring
 from audit_app.models import Checklist as ChecklistRecord
 from audit_app.models import ChecklistVersion, User
-from audit_app.services import audit
+from audit_app.services import audit, webhooks
 from audit_app.services.definitions import checklist_titles_in
 from audit_app.services.errors import ServiceError
 from scoring import Checklist, ChecklistError, Problem, parse_checklist
@@ -345,6 +345,8 @@ def publish_checklist(
     audit.record(session, actor=actor, action="checklist.publish", entity_type="checklist_version",
                  entity_id=version.id, now=now, after={"key": checklist.key, "number": version.number})
     retire_replaced_versions(session, version, now=now, actor=actor)
+    webhooks.emit(session, "checklist.published", resource_id=record.id, now=now, key=checklist.key,
+                  version=version.number)
     session.commit()
     return version
 
@@ -359,6 +361,25 @@ class ChecklistRow:
     latest_status: str | None
     published_at: datetime | None
     versions: int
+
+
+def published_checklist_ids(session: Session) -> set[int]:
+    """The checklists with a published version: the ones a visit can be assigned or planned for."""
+    return set(session.scalars(select(ChecklistVersion.checklist_id)
+                               .where(ChecklistVersion.status == "published").distinct()))
+
+
+def has_published_version(session: Session, checklist_id: int) -> bool:
+    published = select(ChecklistVersion.id).where(ChecklistVersion.checklist_id == checklist_id,
+                                                  ChecklistVersion.status == "published")
+    return session.scalar(published.limit(1)) is not None
+
+
+def assignable_checklists(session: Session, lang: str = "en", keep: int | None = None) -> list[ChecklistRow]:
+    """`list_checklists` less those without a published version (a draft just imported cannot be visited yet),
+    keeping `keep` (the one a plan or form already names) either way."""
+    published = published_checklist_ids(session)
+    return [row for row in list_checklists(session, lang) if row.id in published or row.id == keep]
 
 
 def list_checklists(session: Session, lang: str = "en") -> list[ChecklistRow]:

@@ -15,7 +15,8 @@ from audit_app.models import Area, Store, User
 from audit_app.services import audit
 from audit_app.services.errors import N_, Listing, Message, ServiceError, message
 
-STORE_COLUMNS = ("code", "name", "area_code", "city", "address", "timezone")
+STORE_COLUMNS = ("code", "name", "area_code", "city", "address", "timezone", "latitude", "longitude", "radius_m")
+LOCATION_COLUMNS = ("latitude", "longitude", "radius_m")
 REQUIRED_COLUMNS = ("code", "name", "area_code")
 # One import is one request: a bigger file is split, so that checking it never outlasts the server's timeout.
 MAX_IMPORT_ROWS = 5000
@@ -74,9 +75,33 @@ def too_long(model: type, row: dict[str, str], columns: tuple[str, ...]) -> List
     return Listing(tuple(over)) if over else None
 
 
+def _number(row: dict[str, str], column: str, kind: type) -> float | int | None:
+    text = row.get(column, "").replace(",", ".") if kind is float else row.get(column, "")
+    return kind(text) if text else None
+
+
+def _location_values(row: dict[str, str]) -> dict[str, float | int | None] | Message:
+    """The location columns present in a row, read, or the reason they cannot be stored."""
+    from audit_app.services.org import location_problem
+
+    present = [c for c in LOCATION_COLUMNS if c in row]
+    values: dict[str, float | int | None] = {}
+    for column in present:
+        try:
+            values[column] = _number(row, column, int if column == "radius_m" else float)
+        except ValueError:
+            return message(N_("%(column)s %(value)s is not a number"), column=column, value=row[column])
+    if not present:
+        return values
+    problem = location_problem(values.get("latitude"), values.get("longitude"), values.get("radius_m"))
+    return problem if problem is not None else values
+
+
 def import_stores(session: Session, csv_text: str, *, now: datetime, actor: User | None = None,
                   dry_run: bool = False) -> ImportReport:
-    """Create or update stores from CSV (columns: code, name, area_code[, city, address, timezone]).
+    """Create or update stores from CSV (columns: code, name, area_code[, city, address, timezone, latitude,
+    longitude, radius_m]). A file without the location columns leaves stores' coordinates as they are; an empty
+    cell clears them (an empty radius means the programme's default).
 
     All or nothing: any rejected row raises ImportRejectedError and writes nothing. With dry_run the report
     says what would change and nothing is written either way. Line numbers count the header as line 1.
@@ -111,6 +136,11 @@ def import_stores(session: Session, csv_text: str, *, now: datetime, actor: User
             continue
         values = {"name": name, "area_id": areas[area_code].id, "city": row.get("city", ""),
                   "address": row.get("address", ""), "timezone": tz}
+        location = _location_values(row)
+        if isinstance(location, Message):
+            report.rejected.append((line, location))
+            continue
+        values.update(location)
         store = stores.get(code)
         if store is None:
             report.created.append(code)

@@ -166,7 +166,7 @@ def prepare_export(
     when head office hides shoppers from them, and so are questions for head office only. `headers` words the
     fixed columns (and "sheet" the workbook's sheet). Raises PermissionDeniedError.
     """
-    if user.role not in ("head_office", "area_manager"):
+    if user.role not in ("head_office", "area_manager", "store_manager"):
         raise PermissionDeniedError(N_("Exports are for area managers and head office."))
     statuses = statuses_for(session)
     options = list_checklist_options(session, scope.area_ids, statuses, lang)

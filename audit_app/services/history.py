@@ -12,20 +12,28 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from audit_app.models import Area, Assignment, AuditLog, Checklist, ChecklistVersion, Region, Store, User, Visit
+from audit_app.models import (
+    Action, ApiToken, Area, Assignment, AuditLog, Checklist, ChecklistVersion, PlanVisit, Region, Store, User, Visit,
+    VisitPlan, WebhookEndpoint,
+)
+from audit_app.services.action_lists import localised
 from audit_app.services.definitions import checklist_titles_in
 
 # The families of actions a reader filters by (the part before the dot).
-KINDS = ("checklist", "visit", "store", "user", "area", "region", "assignment", "settings")
+KINDS = ("checklist", "visit", "flag", "store", "user", "area", "region", "assignment", "plan", "plan_visit",
+         "unavailable", "action", "settings", "webhook", "api_token")
+# Entries a page of the log shows.
+ENTRIES_PER_PAGE = 100
 
 # Fields whose values are ids of other rows, and the model whose name stands for them.
 _REFERENCES: dict[str, type] = {"region_id": Region, "area_id": Area, "store_id": Store, "shopper_id": User,
                                 "checklist_id": Checklist}
-# Service-written notes in English; what they say is already in the entry's changes (a review note is kept).
-_NOTES_KEPT = ("visit.",)
+# Entries whose note a person wrote (a review note, an action's reason or comment) keep it on the page; other
+# notes are service-written English whose meaning is already in the entry's changes.
+_NOTES_KEPT = ("visit.", "action.")
 
 
 @dataclass(frozen=True)
@@ -49,13 +57,8 @@ class Entry:
     detail: str
 
 
-def list_entries(session: Session, *, kind: str = "", actor_id: int | None = None, since: date | None = None,
-                 until: date | None = None, limit: int = 200, day_zone: Any = timezone.utc,
-                 lang: str = "en") -> list[Entry]:
-    """Newest first. `kind` is an action family (KINDS); `since`/`until` are whole days in `day_zone`, inclusive.
-    Checklists are named by their title in `lang`."""
-    q = (select(AuditLog, User.name).outerjoin(User, AuditLog.actor_id == User.id)
-         .order_by(AuditLog.at.desc(), AuditLog.id.desc()).limit(limit))
+def _filtered(q: Any, *, kind: str, actor_id: int | None, since: date | None, until: date | None,
+              day_zone: Any) -> Any:
     if kind in KINDS:
         q = q.where(AuditLog.action.like(f"{kind}.%"))
     if actor_id:
@@ -65,11 +68,45 @@ def list_entries(session: Session, *, kind: str = "", actor_id: int | None = Non
     if until:
         q = q.where(AuditLog.at < datetime.combine(until + timedelta(days=1), time.min, tzinfo=day_zone)
                     .astimezone(timezone.utc))
+    return q
+
+
+def count_entries(session: Session, *, kind: str = "", actor_id: int | None = None, since: date | None = None,
+                  until: date | None = None, day_zone: Any = timezone.utc) -> int:
+    """How many entries `list_entries` has for these filters over all its pages."""
+    q = _filtered(select(func.count()).select_from(AuditLog), kind=kind, actor_id=actor_id, since=since,
+                  until=until, day_zone=day_zone)
+    return session.scalar(q) or 0
+
+
+def list_actors(session: Session) -> list[tuple[int, str]]:
+    """Everyone who appears in the log as the one who acted, by name: the log's "Who" filter."""
+    return [(i, n) for i, n in session.execute(
+        select(User.id, User.name).where(User.id.in_(select(AuditLog.actor_id).distinct())).order_by(User.name))]
+
+
+def list_entries(session: Session, *, kind: str = "", actor_id: int | None = None, since: date | None = None,
+                 until: date | None = None, limit: int = ENTRIES_PER_PAGE, offset: int = 0,
+                 day_zone: Any = timezone.utc, lang: str = "en") -> list[Entry]:
+    """Newest first, `limit` of them from `offset`. `kind` is an action family (KINDS); `since`/`until` are whole
+    days in `day_zone`, inclusive. Checklists are named by their title in `lang`."""
+    q = _filtered(select(AuditLog, User.name).outerjoin(User, AuditLog.actor_id == User.id),
+                  kind=kind, actor_id=actor_id, since=since, until=until, day_zone=day_zone)
+    q = q.order_by(AuditLog.at.desc(), AuditLog.id.desc()).limit(limit).offset(offset)
     rows = list(session.execute(q))
     names = _Names(session, [e for e, _ in rows], lang)
     return [Entry(e.id, e.at, name, e.action, e.entity_type, e.entity_id, *names.subject(e),
-                  _changes(e.before, e.after, names), e.detail if e.action.startswith(_NOTES_KEPT) else "")
+                  _changes(e.before, _read_after(e), names), e.detail if e.action.startswith(_NOTES_KEPT) else "")
             for e, name in rows]
+
+
+def _read_after(entry: AuditLog) -> Mapping[str, Any] | None:
+    """An entry's "after", as today's code writes it: an XLSForm import once wrote its source as "from" (the word
+    a shopper's unavailable dates use for their first day)."""
+    after = entry.after
+    if entry.action == "checklist.import" and after and "from" in after:
+        return {("source" if key == "from" else key): value for key, value in after.items()}
+    return after
 
 
 def _changes(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None, names: "_Names") -> tuple[Change, ...]:
@@ -84,6 +121,12 @@ def _changes(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None, 
     return tuple(changes)
 
 
+# Kinds of entry named by one column of their own row: a plan by its name, an action by its title, and so on.
+# An action by its title in the reader's language.
+_NAMED_BY = {"visit_plan": (VisitPlan, VisitPlan.name), "action": (Action, Action.title),
+             "webhook_endpoint": (WebhookEndpoint, WebhookEndpoint.url), "api_token": (ApiToken, ApiToken.name)}
+
+
 class _Names:
     """Names of the rows a page of entries mentions, loaded with one query per kind."""
 
@@ -96,7 +139,10 @@ class _Names:
 
         for e in entries:
             model = {"user": User, "store": Store, "area": Area, "region": Region, "checklist": Checklist,
-                     "checklist_version": ChecklistVersion, "visit": Visit, "assignment": Assignment}.get(e.entity_type)
+                     "checklist_version": ChecklistVersion, "visit": Visit, "assignment": Assignment,
+                     "plan_visit": PlanVisit}.get(e.entity_type)
+            if e.entity_type in _NAMED_BY:
+                model = _NAMED_BY[e.entity_type][0]
             if model is not None:
                 want(model, e.entity_id)
             for values in (e.before or {}, e.after or {}):
@@ -106,7 +152,12 @@ class _Names:
                                    ChecklistVersion.number)
         self.visits = self._rows(session, Visit, wanted, Visit.store_id)
         self.assignments = self._rows(session, Assignment, wanted, Assignment.store_id)
-        for rows in (self.versions, self.visits, self.assignments):
+        self.plan_visits = self._rows(session, PlanVisit, wanted, PlanVisit.store_id)
+        self.labels = {kind: {i: label for i, (label,) in self._rows(session, model, wanted, column).items()}
+                       for kind, (model, column) in _NAMED_BY.items() if kind != "action"}
+        self.labels["action"] = {i: localised(lang, title, title_ja) for i, (title, title_ja) in self._rows(
+            session, Action, wanted, Action.title, Action.title_ja).items()}
+        for rows in (self.versions, self.visits, self.assignments, self.plan_visits):
             for row in rows.values():
                 want(Checklist if rows is self.versions else Store, row[0])
         self.names: dict[type, dict[int, str]] = {}
@@ -139,9 +190,12 @@ class _Names:
         if kind == "visit":
             store_id = self.visits.get(int(ident), (None,))[0]
             return f"{self._name(Store, store_id)} #{ident}", None
-        if kind == "assignment":
-            store_id = self.assignments.get(int(ident), (None,))[0]
+        if kind in ("assignment", "plan_visit"):
+            rows = self.assignments if kind == "assignment" else self.plan_visits
+            store_id = rows.get(int(ident), (None,))[0]
             return f"{self._name(Store, store_id)} #{ident}", None
+        if kind in _NAMED_BY:
+            return self.labels[kind].get(int(ident), f"#{ident}"), None
         model = {"user": User, "store": Store, "area": Area, "region": Region, "checklist": Checklist}.get(kind)
         return (self._name(model, ident), None) if model is not None else ("", None)
 

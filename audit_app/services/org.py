@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from audit_app.models import Area, Region, Store, User
 from audit_app.services import audit
-from audit_app.services.errors import N_, NotFoundError, ServiceError
+from audit_app.services.errors import N_, Message, NotFoundError, ServiceError, message
 
 
 class OrgError(ServiceError):
@@ -148,13 +148,16 @@ class StoreRow:
     area_name: str
     region_name: str
     is_active: bool
+    latitude: float | None = None
+    longitude: float | None = None
+    radius_m: int | None = None
 
 
 def list_stores(session: Session, *, search: str = "", area_id: int | None = None,
                 include_inactive: bool = True) -> list[StoreRow]:
     """Stores by region, area and name; `search` matches code, name or city."""
     q = (select(Store.id, Store.code, Store.name, Store.city, Store.address, Store.timezone, Store.area_id, Area.name,
-                Region.name, Store.is_active)
+                Region.name, Store.is_active, Store.latitude, Store.longitude, Store.radius_m)
          .join(Area, Store.area_id == Area.id).join(Region, Area.region_id == Region.id)
          .order_by(Region.name, Area.name, Store.name))
     if search.strip():
@@ -174,9 +177,56 @@ def get_store(session: Session, store_id: int) -> StoreRow:
     return rows[0]
 
 
+MAX_RADIUS_M = 100_000
+
+
+def location_problem(latitude: float | None, longitude: float | None, radius_m: int | None) -> Message | None:
+    """What is wrong with a store's coordinates and radius, in words naming the field; None when they can be
+    stored (both coordinates or neither; a radius from 10 m to 100 km, or none for the programme's default)."""
+    if (latitude is None) != (longitude is None):
+        return message(N_("Give both latitude and longitude, or neither."))
+    if latitude is not None and not -90 <= latitude <= 90:
+        return message(N_("Latitude must be between -90 and 90."))
+    if longitude is not None and not -180 <= longitude <= 180:
+        return message(N_("Longitude must be between -180 and 180."))
+    if radius_m is not None and not 10 <= radius_m <= MAX_RADIUS_M:
+        return message(N_("The allowed radius must be from 10 to %(max)s metres."), max=MAX_RADIUS_M)
+    return None
+
+
+def set_store_location(session: Session, actor: User | None, store_id: int, *, latitude: float | None,
+                       longitude: float | None, radius_m: int | None, now: datetime) -> Store:
+    """Set a store's coordinates (WGS 84 degrees) and allowed radius in metres (None: the default), logged.
+    Raises NotFoundError, OrgError naming the field that is wrong."""
+    store = get_or_not_found(session, Store, store_id)
+    _apply_location(session, actor, store, latitude, longitude, radius_m, now)
+    session.commit()
+    return store
+
+
+def _apply_location(session: Session, actor: User | None, store: Store, latitude: float | None,
+                    longitude: float | None, radius_m: int | None, now: datetime) -> None:
+    problem = location_problem(latitude, longitude, radius_m)
+    if problem is not None:
+        session.rollback()
+        raise OrgError(problem)
+    before = {"latitude": store.latitude, "longitude": store.longitude, "radius_m": store.radius_m}
+    after = {"latitude": latitude, "longitude": longitude, "radius_m": radius_m}
+    if before != after:
+        store.latitude, store.longitude, store.radius_m = latitude, longitude, radius_m
+        session.flush()
+        audit.record(session, actor=actor, action="store.location", entity_type="store", entity_id=store.id,
+                     now=now, before=before, after=after)
+
+
 def save_store(session: Session, actor: User, *, store_id: int | None, code: str, name: str, area_id: int,
-               city: str, address: str, timezone: str, now: datetime) -> Store:
-    """Create or edit a store; raises OrgError (taken code, unknown time zone), NotFoundError."""
+               city: str, address: str, timezone: str, now: datetime, latitude: float | None = None,
+               longitude: float | None = None, radius_m: int | None = None) -> Store:
+    """Create or edit a store with its coordinates and radius (see set_store_location); raises OrgError (taken
+    code, unknown time zone, a location that cannot be), NotFoundError."""
+    problem = location_problem(latitude, longitude, radius_m)
+    if problem is not None:
+        raise OrgError(problem)
     code, name = _place_values(session, Store, store_id, code, name)
     get_or_not_found(session, Area, area_id)
     try:
@@ -193,6 +243,7 @@ def save_store(session: Session, actor: User, *, store_id: int | None, code: str
     session.flush()
     audit.record(session, actor=actor, action="store.update" if store_id else "store.create", entity_type="store",
                  entity_id=store.id, now=now, before=before, after=values)
+    _apply_location(session, actor, store, latitude, longitude, radius_m, now)
     session.commit()
     return store
 

@@ -16,7 +16,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from audit_app.models import Photo, User
+from audit_app.models import Action, Photo, User
 from audit_app.services import access
 from audit_app.services.errors import N_, NotFoundError, ServiceError
 
@@ -58,6 +58,7 @@ class CleanImage:
     width: int
     height: int
     taken_at: datetime | None
+    phash: str | None = None  # perceptual hash (services.fraud.perceptual_hash) of the stored picture
 
 
 def _taken_at(image: Image.Image) -> datetime | None:
@@ -112,8 +113,10 @@ def clean_image(data: bytes) -> CleanImage:
     thumb_out = io.BytesIO()
     thumb.save(thumb_out, "JPEG", quality=80, optimize=True)
     stored = out.getvalue()
+    from audit_app.services.fraud import perceptual_hash
+
     return CleanImage(data=stored, thumbnail=thumb_out.getvalue(), sha256=hashlib.sha256(stored).hexdigest(),
-                      width=image.width, height=image.height, taken_at=taken_at)
+                      width=image.width, height=image.height, taken_at=taken_at, phash=perceptual_hash(image))
 
 
 def photo_paths(upload_dir: Path, sha256: str) -> tuple[Path, Path]:
@@ -139,6 +142,17 @@ def photo_file_for(session: Session, user: User, photo_id: int, variant: str, *,
     return path
 
 
+def store_files(upload_dir: Path, clean: CleanImage) -> Path:
+    """Write a cleaned photo and its thumbnail under `upload_dir` (once per picture); returns the photo's path.
+    Raises OSError when they cannot be written."""
+    full, thumb = photo_paths(upload_dir, clean.sha256)
+    full.parent.mkdir(parents=True, exist_ok=True)
+    if not (full.exists() and thumb.exists()):
+        _write_atomically(thumb, clean.thumbnail)
+        _write_atomically(full, clean.data)
+    return full
+
+
 def store_photo(session: Session, visit_id: int, question_key: str, clean: CleanImage, *, upload_dir: Path,
                 now: datetime) -> Photo:
     """Write a cleaned photo's files and add its row to the session, without committing (the caller's
@@ -148,20 +162,16 @@ def store_photo(session: Session, visit_id: int, question_key: str, clean: Clean
                                                   Photo.question_key == question_key))
     if existing is not None:
         return existing
-    full, thumb = photo_paths(upload_dir, clean.sha256)
     # Written before the row commits: a crash leaves an orphan file, never a row without its file.
     try:
-        full.parent.mkdir(parents=True, exist_ok=True)
-        if not (full.exists() and thumb.exists()):
-            _write_atomically(thumb, clean.thumbnail)
-            _write_atomically(full, clean.data)
+        full = store_files(upload_dir, clean)
     except OSError as error:
         log.error("photo for visit %s not stored: %s", visit_id, error)
         raise PhotoError(N_("The photo could not be saved on the server. Your other answers are saved; "
                             "please add the photo again later.")) from None
     photo = Photo(visit_id=visit_id, question_key=question_key, filename=full.name, sha256=clean.sha256,
                   content_type="image/jpeg", width=clean.width, height=clean.height,
-                  size_bytes=len(clean.data), taken_at=clean.taken_at, created_at=now)
+                  size_bytes=len(clean.data), taken_at=clean.taken_at, phash=clean.phash, created_at=now)
     session.add(photo)
     session.flush()
     return photo
@@ -171,6 +181,9 @@ def discard_unused_files(session: Session, upload_dir: Path, sha256s: list[str])
     """Delete the files of photos no row names any more (a removed photo); one still used elsewhere stays."""
     for sha256 in sha256s:
         if session.scalar(select(Photo.id).where(Photo.sha256 == sha256).limit(1)) is not None:
+            continue
+        # The same picture may be a corrective action's evidence too.
+        if session.scalar(select(Action.id).where(Action.evidence_sha256 == sha256).limit(1)) is not None:
             continue
         for path in photo_paths(upload_dir, sha256):
             try:

@@ -17,12 +17,14 @@ from sqlalchemy.orm import Session
 
 import scoring
 from audit_app.models import (
-    Answer, Area, Assignment, Checklist, ChecklistVersion, Photo, Store, User, Visit, VisitScore,
+    FLAG_KINDS, Answer, Area, Assignment, Checklist, ChecklistVersion, Photo, Store, User, Visit, VisitFlag,
+    VisitScore,
 )
-from audit_app.services import audit
+from audit_app.services import audit, notifications, webhooks
 from audit_app.services.scores import storage
 from audit_app.services.definitions import checklist_from_definition, checklist_titles_in, grade_text
 from audit_app.services.errors import N_, VISIT_STATUSES, NotFoundError, ServiceError
+from audit_app.services.paging import page_of
 from reports.context import DEFAULT_LABELS, answer_text, percent_text
 from scoring import round_half_up
 
@@ -31,6 +33,8 @@ TRANSITIONS: dict[str, dict[str, str]] = {
     "return": {"submitted": "returned"},
     "void": {"submitted": "voided", "approved": "voided", "returned": "voided"},
 }
+# The webhook event each decision raises.
+EVENTS = {"approve": "visit.approved", "return": "visit.returned", "void": "visit.voided"}
 
 
 class ReviewError(ServiceError):
@@ -52,6 +56,8 @@ class QueueRow:
     grade: str | None
     critical_failures: int
     store_timezone: str = "UTC"  # the visit's times are shown in it
+    open_flags: int = 0  # proof-of-visit flags not yet explained
+    flag_kinds: tuple[str, ...] = ()  # the kinds of those flags
 
     @property
     def seen(self) -> str:
@@ -70,6 +76,8 @@ class QueueFilter:
     since: datetime | None = None
     until: datetime | None = None
     critical_only: bool = False
+    flag: str = ""  # "" every visit, "open" those with an unexplained flag, or a flag kind (explained or not)
+    sort: str = ""  # "" the usual order, "flags" most unexplained flags first
 
 
 @dataclass(frozen=True)
@@ -100,7 +108,18 @@ def _queue_where(q: Select[Any], wanted: QueueFilter) -> Select[Any]:
         q = q.where(Visit.submitted_at < wanted.until)
     if wanted.critical_only:
         q = q.where(VisitScore.critical_failures > 0)
+    if wanted.flag == "open":
+        q = q.where(select(VisitFlag.id).where(VisitFlag.visit_id == Visit.id, VisitFlag.explained_at.is_(None))
+                    .exists())
+    elif wanted.flag in FLAG_KINDS:
+        q = q.where(select(VisitFlag.id).where(VisitFlag.visit_id == Visit.id, VisitFlag.kind == wanted.flag)
+                    .exists())
     return q
+
+
+def _open_flags() -> Any:
+    return (select(func.count(VisitFlag.id)).where(VisitFlag.visit_id == Visit.id, VisitFlag.explained_at.is_(None))
+            .correlate(Visit).scalar_subquery())
 
 
 def _queue_joins(q: Select[Any]) -> Select[Any]:
@@ -129,20 +148,23 @@ def list_queue(session: Session, wanted: QueueFilter = QueueFilter(), *, page: i
     """One page of the review queue and the true total; checklist titles and grades in `lang`.
 
     Waiting and returned visits come with critical failures first, then oldest submission first (the order they
-    should be dealt with); approved and voided ones newest first. A page past the last shows the last. Two queries,
-    whatever the page size.
+    should be dealt with); approved and voided ones newest first; sorted by flags, the most unexplained flags
+    come first. A page past the last shows the last. Three queries, whatever the page size.
     """
     total = count_visits(session, wanted)
     per_page = max(1, per_page)
-    page = min(max(1, page), max(1, -(-total // per_page)))
+    page = page_of(total, page, per_page)[0]
     if wanted.status in ("submitted", "returned"):
-        order = (case((VisitScore.critical_failures > 0, 0), else_=1), Visit.submitted_at, Visit.id)
+        order: tuple[Any, ...] = (case((VisitScore.critical_failures > 0, 0), else_=1), Visit.submitted_at, Visit.id)
     else:
         order = (Visit.submitted_at.desc(), Visit.id.desc())
+    if wanted.sort == "flags":
+        order = (_open_flags().desc(), *order)
     q = _queue_where(_queue_joins(
         select(Visit.id, Store.name, Area.name, User.name, Checklist.title, ChecklistVersion.number, Visit.status,
                Visit.submitted_at, Visit.updated_at, VisitScore.percent, VisitScore.grade,
-               VisitScore.critical_failures, Store.timezone, ChecklistVersion.id, Checklist.id).select_from(Visit)
+               VisitScore.critical_failures, Store.timezone, ChecklistVersion.id, Checklist.id,
+               _open_flags()).select_from(Visit)
     ).join(Area, Store.area_id == Area.id).join(User, Visit.shopper_id == User.id)
         .join(Checklist, ChecklistVersion.checklist_id == Checklist.id), wanted)
     q = q.order_by(*order).limit(per_page).offset((page - 1) * per_page)
@@ -151,9 +173,17 @@ def list_queue(session: Session, wanted: QueueFilter = QueueFilter(), *, page: i
     definitions = {version_id: checklist_from_definition(definition) for version_id, definition in session.execute(
         select(ChecklistVersion.id, ChecklistVersion.definition)
         .where(ChecklistVersion.id.in_({row[13] for row in found})))}
+    kinds: dict[int, list[str]] = {}
+    for visit_id, kind in session.execute(
+            select(VisitFlag.visit_id, VisitFlag.kind).where(VisitFlag.visit_id.in_([row[0] for row in found]),
+                                                             VisitFlag.explained_at.is_(None))
+            .order_by(VisitFlag.visit_id, VisitFlag.id)):
+        if kind not in kinds.setdefault(visit_id, []):
+            kinds[visit_id].append(kind)
     rows = tuple(QueueRow(*row[:4], titles.get(row[14], row[4]), *row[5:10],
                           grade_text(definitions[row[13]], row[10], lang) or None,
-                          critical_failures=row[11] or 0, store_timezone=row[12])
+                          critical_failures=row[11] or 0, store_timezone=row[12],
+                          open_flags=row[15] or 0, flag_kinds=tuple(kinds.get(row[0], ())))
                  for row in found)
     return QueuePage(rows, total, page, per_page)
 
@@ -306,8 +336,31 @@ def decide(session: Session, actor: User, visit_id: int, action: str, *, now: da
         assignment.status = "started"
     audit.record(session, actor=actor, action=f"visit.{action}", entity_type="visit", entity_id=visit.id, now=now,
                  before={"status": before}, after={"status": visit.status}, detail=note)
+    if action == "return":
+        notifications.notify_visit_returned(session, visit, now=now)
+    changes = _approved(session, [visit], now) if visit.status == "approved" else []
+    webhooks.emit(session, EVENTS[action], resource_id=visit.id, now=now, status=visit.status,
+                  store_id=visit.store_id)
     session.commit()
+    _emit(changes)
     return visit
+
+
+def _approved(session: Session, visits: list[Visit], now: datetime) -> list[Any]:
+    """Approved visits count from now on: they follow up the store's actions and create their rules' actions
+    (a visit that already counted when submitted changes nothing the second time)."""
+    from audit_app.services import action_rules
+
+    changes: list[Any] = []
+    for visit in visits:
+        changes.extend(action_rules.visit_counted(session, visit, now=now))
+    return changes
+
+
+def _emit(changes: list[Any]) -> None:
+    from audit_app.services import actions
+
+    actions.emit(changes)
 
 
 @dataclass(frozen=True)
@@ -348,6 +401,10 @@ def approve_visits(session: Session, actor: User, seen: dict[int, str], *, now: 
         visit.updated_at = now
         audit.record(session, actor=actor, action="visit.approve", entity_type="visit", entity_id=visit.id, now=now,
                      before={"status": "submitted"}, after={"status": "approved"})
+        webhooks.emit(session, "visit.approved", resource_id=visit.id, now=now, status="approved",
+                      store_id=visit.store_id)
         approved.append(VisitName(visit.id, store_name))
+    changes = _approved(session, [found[v.id][0] for v in approved], now)
     session.commit()
+    _emit(changes)
     return BulkApproval(tuple(approved), tuple(skipped))

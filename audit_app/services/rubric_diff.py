@@ -68,6 +68,49 @@ def _audience_words(value: Any) -> Message:
     return message(N_("head office only")) if value == "head_office" else message(N_("everyone"))
 
 
+def _action_words(rule: dict[str, Any] | None) -> Message:
+    if not rule:
+        return message(N_("no action of its own"))
+    if rule.get("create") is False:
+        return message(N_("never creates an action"))
+    assignee = message(N_("the store's manager")) if rule.get("assignee", "store_manager") == "store_manager" \
+        else message(N_("the area manager"))
+    words = message(N_("%(priority)s priority, due in %(days)s days, for %(assignee)s"),
+                    priority=_label("priority", rule.get("priority", "medium")), days=rule.get("due_in_days", 7),
+                    assignee=assignee)
+    if rule.get("title"):
+        words = message(N_("%(rule)s: “%(title)s”"), rule=words, title=_text(rule["title"]))
+    if rule.get("evidence"):
+        words = message(N_("%(rule)s, with a photo as evidence"), rule=words)
+    return words
+
+
+def _part_actions_words(parts: list[tuple[Any, dict[str, Any]]]) -> Listing:
+    return Listing(tuple(message(N_("%(target)s: %(rule)s"), target=target, rule=_action_words(rule))
+                         for target, rule in parts))
+
+
+def _with_rules_apart(question: dict[str, Any]) -> dict[str, Any]:
+    """The question with its options' and bands' actions moved into one field of their own, so a changed action
+    reads as such and not as changed options or bands."""
+    copy = dict(question)
+    parts: list[tuple[Any, dict[str, Any]]] = []
+    for name in ("options", "bands"):
+        if copy.get(name):
+            items = []
+            for index, item in enumerate(copy[name], start=1):
+                item = dict(item)
+                rule = item.pop("action", None)
+                if rule is not None:
+                    target = _text(item["text"]) if name == "options" else message(N_("band %(n)s"), n=index)
+                    parts.append((target, rule))
+                items.append(item)
+            copy[name] = items
+    if parts:
+        copy["part_actions"] = parts
+    return copy
+
+
 _QUESTION_FIELDS: tuple[tuple[str, str, Callable[[Any], Any] | None], ...] = (
     ("type", N_("type"), lambda v: _label("question_type", v)),
     ("text", N_("text"), _text),
@@ -84,6 +127,8 @@ _QUESTION_FIELDS: tuple[tuple[str, str, Callable[[Any], Any] | None], ...] = (
     ("show_if", N_("show if"), None),  # worded with the checklist's question texts, in diff_definitions
     ("kpi", N_("KPI"), lambda v: _label("kpi", v)),
     ("audience", N_("who sees the answer"), _audience_words),
+    ("action", N_("corrective action"), _action_words),
+    ("part_actions", N_("corrective actions of options and bands"), _part_actions_words),
 )
 
 
@@ -124,8 +169,8 @@ def diff_definitions(old: Definition, new: Definition) -> list[Message]:
     for key, section in old_sections.items():
         if key not in new_sections:
             lines.append(message(N_("Section “%(title)s” removed."), title=_text(section["title"])))
-    old_questions = {q["key"]: (s, q) for s in old["sections"] for q in s["questions"]}
-    new_questions = {q["key"]: (s, q) for s in new["sections"] for q in s["questions"]}
+    old_questions = {q["key"]: (s, _with_rules_apart(q)) for s in old["sections"] for q in s["questions"]}
+    new_questions = {q["key"]: (s, _with_rules_apart(q)) for s in new["sections"] for q in s["questions"]}
     texts = {key: question["text"] for key, (_, question) in {**old_questions, **new_questions}.items()}
 
     def show_if_words(value: Any) -> Message:
@@ -154,7 +199,8 @@ def diff_definitions(old: Definition, new: Definition) -> list[Message]:
             was, now = before.get(field), question.get(field)
             if was != now:
                 words = words or show_if_words
-                said = [words(v) if v is not None or field in ("critical", "show_if", "audience") else "—"
+                said = [words(v) if v is not None or field in ("critical", "show_if", "audience", "action")
+                        else "—"
                         for v in (was, now)]
                 lines.append(message(N_("Question “%(text)s”: %(field)s changed from “%(old)s” to “%(new)s”."),
                                      text=name, field=message(label), old=said[0], new=said[1]))

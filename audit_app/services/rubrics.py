@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 import scoring
 from audit_app.models import Checklist, ChecklistVersion, User, Visit
-from audit_app.services import audit
+from audit_app.services import audit, webhooks
 from audit_app.services.checklists import YamlTextError, load_yaml_text, retire_replaced_versions
 from audit_app.services.errors import N_, NotFoundError, ServiceError
 
@@ -182,6 +182,16 @@ def import_yaml(session: Session, actor: User, text: str, *, now: datetime) -> V
         raise RubricProblemsError([scoring.Problem("", f"not valid YAML: {error}")]) from None
     if not isinstance(data, dict):
         raise RubricProblemsError([scoring.Problem("", "the top level must be a mapping (`key: value` lines)")])
+    return import_definition(session, actor, data, now=now)
+
+
+def import_definition(session: Session, actor: User | None, data: Definition, *, now: datetime,
+                      source: dict[str, Any] | None = None) -> VersionInfo:
+    """Store a checklist definition (from YAML, an XLSForm, ...) as a new draft: of the checklist with its key,
+    or of a new checklist. `source` is added to the audit entry (where the definition came from).
+
+    Raises RubricProblemsError (schema problems), RubricError when that checklist already has a draft.
+    """
     definition = validate(data)
     record = session.scalar(select(Checklist).where(Checklist.key == definition["key"]))
     if record is None:
@@ -196,7 +206,7 @@ def import_yaml(session: Session, actor: User, text: str, *, now: datetime) -> V
     session.add(draft)
     session.flush()
     audit.record(session, actor=actor, action="checklist.import", entity_type="checklist_version",
-                 entity_id=draft.id, now=now, after={"key": record.key, "number": draft.number})
+                 entity_id=draft.id, now=now, after={"key": record.key, "number": draft.number, **(source or {})})
     session.commit()
     return _info(session, draft, 0)
 
@@ -373,6 +383,8 @@ def publish_draft(session: Session, actor: User, version_id: int, *, now: dateti
                  entity_id=draft.id, now=now, before={"status": "draft"},
                  after={"key": checklist.key, "number": draft.number, "status": "published"})
     retire_replaced_versions(session, draft, now=now, actor=actor)
+    webhooks.emit(session, "checklist.published", resource_id=checklist.id, now=now, key=checklist.key,
+                  version=draft.number)
     session.commit()
     return _info(session, draft)
 
@@ -401,4 +413,17 @@ def set_allow_unassigned(session: Session, actor: User, checklist_id: int, allow
     checklist.allow_unassigned = allowed
     audit.record(session, actor=actor, action="checklist.unassigned", entity_type="checklist", entity_id=checklist.id,
                  now=now, before={"allow_unassigned": before}, after={"allow_unassigned": allowed})
+    session.commit()
+
+
+def set_min_minutes(session: Session, actor: User, checklist_id: int, minutes: int | None, *, now: datetime) -> None:
+    """Set the shortest plausible visit of a checklist in minutes (None: the programme's default); faster visits
+    are flagged by the proof-of-visit checks. Logged. Raises NotFoundError."""
+    checklist = session.get(Checklist, checklist_id)
+    if checklist is None:
+        raise NotFoundError(N_("No such checklist."))
+    before = checklist.min_minutes
+    checklist.min_minutes = minutes
+    audit.record(session, actor=actor, action="checklist.min_minutes", entity_type="checklist",
+                 entity_id=checklist.id, now=now, before={"min_minutes": before}, after={"min_minutes": minutes})
     session.commit()

@@ -12,6 +12,7 @@ import random
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,7 @@ DEMO_PASSWORD = "storecheck-demo"  # nosec B105
 DEMO_SIGN_INS = (
     ("head@example.com", "head_office"),
     ("manager@example.com", "area_manager"),
+    ("store@example.com", "store_manager"),
     ("shopper@example.com", "shopper"),
 )
 
@@ -64,6 +66,11 @@ MANAGERS = [
     ("emma.clarke@example.com", "Emma Clarke", "YKH"), ("hiroshi.ito@example.com", "Hiroshi Ito", "SCB"),
     ("yuki.nakamura@example.com", "Yuki Nakamura", "OSK"), ("daniel.moore@example.com", "Daniel Moore", "KYN"),
     ("mei.kobayashi@example.com", "Mei Kobayashi", "KOB"), ("takeshi.yamada@example.com", "Takeshi Yamada", "NGY"),
+]
+# Store managers and the stores they look after (store codes).
+STORE_MANAGERS = [
+    ("store@example.com", "Yui Hayashi", ("TKC01",)), ("ryo.abe@example.com", "Ryo Abe", ("TKC02", "TKC03")),
+    ("grace.taylor@example.com", "Grace Taylor", ("OSK01",)),
 ]
 SHOPPERS = [
     ("shopper@example.com", "Sakura Watanabe"), ("ren.suzuki@example.com", "Ren Suzuki"),
@@ -132,6 +139,7 @@ def seed_demo(session: Session, *, now: datetime, upload_dir: Path, size: str = 
     created = 0
     if session.scalar(select(func.count(Visit.id))) == 0:
         created = _seed_history(session, rng, now, plan, upload_dir)
+        _seed_plan_and_webhook(session, now)
     return SeedSummary(
         regions=session.scalar(select(func.count(Region.id))),
         areas=session.scalar(select(func.count(Area.id))),
@@ -141,6 +149,31 @@ def seed_demo(session: Session, *, now: datetime, upload_dir: Path, size: str = 
         visits=session.scalar(select(func.count(Visit.id))),
         created_visits=created,
     )
+
+
+def _seed_plan_and_webhook(session: Session, now: datetime) -> None:
+    """A visit plan for Tokyo Central, generated once, and an example webhook endpoint left switched off (it
+    points nowhere real: head office changes its address to their own system and turns it on)."""
+    from audit_app.models import WebhookEndpoint
+    from audit_app.services import plans, webhooks
+
+    head = session.scalar(select(User).where(User.email == "head@example.com"))
+    checklist = session.scalar(select(Checklist).where(Checklist.key == "in_store_visit"))
+    area = session.scalar(select(Area).where(Area.code == "TKC"))
+    if head is None or checklist is None or area is None:
+        return
+    visit_plan = plans.create_plan(session, head, plans.PlanSettings(
+        name="Tokyo Central: in-store visit every 4 weeks", checklist_id=checklist.id, scope="area",
+        region_id=None, area_id=area.id, frequency="weeks", every_weeks=4, waves=[], starts_on=now.date(),
+        window_days=14, lead_days=14, lockout_days=28, no_repeat_shopper=True, home_region_only=True,
+        reassign_missed=True), now=now)
+    plans.generate_plan(session, head, visit_plan.id, now=now)
+    session.add(WebhookEndpoint(
+        url="https://hooks.example.com/storecheck", event_types=sorted(webhooks.EVENT_TYPES),
+        description="Example: point it at your own system, then turn it on", secret=webhooks.new_secret(),
+        is_active=False, disabled_reason="head_office", disabled_at=now, consecutive_failures=0, created_at=now,
+        created_by_id=head.id, updated_at=now))
+    session.commit()
 
 
 def _seed_organisation(session: Session, now: datetime) -> None:
@@ -175,6 +208,9 @@ def _seed_people(session: Session, now: datetime, password_hash_method: str) -> 
     _ensure_user(session, now, password_hash_method, email="head@example.com", name="Naoko Fujita", role="head_office")
     for email, name, area_code in MANAGERS:
         _ensure_user(session, now, password_hash_method, email=email, name=name, role="area_manager", area_codes=[area_code])
+    for email, name, store_codes in STORE_MANAGERS:
+        _ensure_user(session, now, password_hash_method, email=email, name=name, role="store_manager",
+                     store_codes=list(store_codes))
     regions = {r.code: r.id for r in session.scalars(select(Region))}
     for index, (email, name) in enumerate(SHOPPERS):
         _ensure_user(session, now, password_hash_method, email=email, name=name, role="shopper", locale="ja" if index % 3 == 1 else "en")
@@ -200,6 +236,9 @@ def _band_target(question: scoring.Question) -> tuple[float, bool]:
     if first.min is not None:
         return float(first.min), False
     return 60.0, True
+
+
+DEMO_ZONE = ZoneInfo("Asia/Tokyo")  # every demo store's time zone
 
 
 def _answer(question: scoring.Question, q: float, rng: random.Random, when: datetime) -> Any:
@@ -238,7 +277,7 @@ def _answer(question: scoring.Question, q: float, rng: random.Random, when: date
     if kind == "date":
         return when.date().isoformat()
     if kind == "time":
-        return when.strftime("%H:%M")
+        return when.astimezone(DEMO_ZONE).strftime("%H:%M")  # a time of day where the store is
     return None  # photo and note: handled by the caller or never answered
 
 
@@ -254,8 +293,21 @@ def _receipt_image(store_name: str, when: datetime, rng: random.Random) -> bytes
     lines += ["", f"TOTAL   JPY {total}", "THANK YOU"]
     for row, text in enumerate(lines):
         draw.text((24, 24 + row * 26), text, fill=(30, 30, 30))
+    # Photographed on a counter: a colour, an angle and a place of its own (its own generator, so the rest of the
+    # demo stays as it was), as real receipt photos differ, and their perceptual hashes with them.
+    # Checked: repeatable demo data, not security.
+    look = random.Random(f"{store_name}|{when.isoformat()}")  # nosec B311
+    counter = Image.new("RGB", (480, 640), tuple(look.randint(40, 200) for _ in range(3)))
+    draw = ImageDraw.Draw(counter)
+    for _ in range(6):
+        x, y = look.randint(0, 440), look.randint(0, 600)
+        draw.rectangle((x, y, x + look.randint(30, 160), y + look.randint(30, 160)),
+                       fill=tuple(look.randint(0, 255) for _ in range(3)))
+    receipt = image.rotate(look.uniform(-25, 25), expand=True, fillcolor=counter.getpixel((0, 0)))
+    receipt.thumbnail((look.randint(260, 380), 600))
+    counter.paste(receipt, (look.randint(0, 480 - receipt.width), look.randint(0, 640 - receipt.height)))
     out = io.BytesIO()
-    image.save(out, "JPEG", quality=70)
+    counter.save(out, "JPEG", quality=70)
     return out.getvalue()
 
 
@@ -286,25 +338,112 @@ def answers_at(checklist: scoring.Checklist, quality: float, rng: random.Random,
 def _fill_and_submit(
     session: Session, shopper: User, checklist: scoring.Checklist, *, assignment: Assignment,
     started: datetime, quality: float, rng: random.Random, upload_dir: Path, store_name: str,
-    submit: bool = True,
+    submit: bool = True, proof: "DemoProof | None" = None,
 ) -> Visit:
+    proof = proof or DemoProof()
     visit = visits.start_visit(session, shopper, client_uuid=str(uuid.UUID(int=rng.getrandbits(128))),
-                               assignment_id=assignment.id, now=started)
+                               assignment_id=assignment.id, now=started, location=proof.start,
+                               location_status=proof.start_status)
     answers, hidden = answers_at(checklist, quality, rng, started)
     for _, question in checklist.questions():
         if question.type == "photo" and question.key not in hidden and question.required:
             photo = photos.add_photo(session, shopper, visit.id, question.key,
-                                     _receipt_image(store_name, started, rng), upload_dir=upload_dir, now=started)
+                                     proof.photo or _receipt_image(store_name, started, rng), upload_dir=upload_dir,
+                                     now=started)
             answers[question.key] = photo.sha256
     comments = {}
     if rng.random() < 0.3:
         key = rng.choice([k for k in answers if checklist.question(k).type != "photo"])
         comments[key] = rng.choice(COMMENTS)
     finished = started + timedelta(minutes=rng.randint(25, 50))
+    if proof.minutes is not None:
+        finished = started + timedelta(minutes=proof.minutes)
+    if "departure_time" in answers:  # the shopper left when they finished, not when they came in
+        answers["departure_time"] = finished.astimezone(DEMO_ZONE).strftime("%H:%M")
     visits.save_answers(session, shopper, visit.id, answers, finished, comments=comments)
     if submit:
-        visits.submit_visit(session, shopper, visit.id, visit.client_uuid, finished)
+        visits.submit_visit(session, shopper, visit.id, visit.client_uuid, finished, location=proof.submit,
+                            location_status=proof.submit_status)
     return visit
+
+
+@dataclass(frozen=True)
+class DemoProof:
+    """How a demo visit proves itself: locations (latitude, longitude, accuracy) or why there are none, how long
+    it took, and a photo to use instead of a fresh receipt."""
+
+    start: tuple[float, float, float] | None = None
+    start_status: str = ""
+    submit: tuple[float, float, float] | None = None
+    submit_status: str = ""
+    minutes: int | None = None
+    photo: bytes | None = None
+
+
+# Where each demo store stands (latitude, longitude): near the station or district it is named after, in its own
+# city. Plausible, not real addresses.
+STORE_POINTS: dict[str, tuple[float, float]] = {
+    "Ginza": (35.6717, 139.7650), "Nihonbashi": (35.6840, 139.7745), "Shinjuku East": (35.6920, 139.7030),
+    "Shibuya Dogenzaka": (35.6577, 139.6968), "Ikebukuro Sunshine": (35.7289, 139.7195),
+    "Kichijoji": (35.7030, 139.5798), "Tachikawa": (35.6980, 139.4137), "Machida": (35.5424, 139.4455),
+    "Chofu": (35.6518, 139.5444), "Hachioji": (35.6557, 139.3389),
+    "Minato Mirai": (35.4570, 139.6320), "Kohoku": (35.5466, 139.5773), "Kawasaki Station": (35.5313, 139.6969),
+    "Totsuka": (35.4010, 139.5343), "Shonan Fujisawa": (35.3389, 139.4872),
+    "Omiya": (35.9064, 139.6239), "Urawa": (35.8587, 139.6570), "Makuhari": (35.6486, 140.0415),
+    "Funabashi": (35.7017, 139.9853), "Kashiwa": (35.8623, 139.9710),
+    "Umeda": (34.7025, 135.4959), "Namba": (34.6665, 135.5007), "Tennoji": (34.6466, 135.5136),
+    "Kyobashi": (34.6967, 135.5343), "Sakai": (34.5733, 135.4830),
+    "Shijo Kawaramachi": (35.0037, 135.7690), "Kyoto Station": (34.9858, 135.7588), "Nara": (34.6851, 135.8050),
+    "Uji": (34.8905, 135.8006), "Yamashina": (34.9930, 135.8150),
+    "Sannomiya": (34.6946, 135.1955), "Harborland": (34.6790, 135.1830), "Himeji": (34.8270, 134.6906),
+    "Nishinomiya": (34.7376, 135.3416), "Akashi": (34.6491, 134.9925),
+    "Sakae": (35.1700, 136.9085), "Meieki": (35.1709, 136.8815), "Kanayama": (35.1429, 136.9006),
+    "Toyota": (35.0833, 137.1561), "Gifu": (35.4095, 136.7567),
+}
+
+
+def _former_point(store: Store) -> tuple[float, float]:
+    """The coordinates earlier demos gave every store (spread over central Honshu, whatever its city)."""
+    return 35.0 + (store.id * 37 % 100) / 100, 136.0 + (store.id * 53 % 300) / 100
+
+
+def _store_point(store: Store) -> tuple[float, float]:
+    """A demo store's coordinates in its own city (a store the demo does not know keeps the former spread)."""
+    return STORE_POINTS.get(store.name) or _former_point(store)
+
+
+def _seed_proof_of_visit(session: Session, rng: random.Random, now: datetime, stores: list[Store],
+                         shoppers: list[User], head: User | None, records: dict[str, Checklist],
+                         in_store: scoring.Checklist, upload_dir: Path) -> int:
+    """Stores get coordinates, and a few visits are flagged for head office to review: one 2 km from its store,
+    one submitted six minutes after it started with another visit's receipt photo, one whose shopper refused
+    the location and submitted a day and a half later."""
+    for store in session.scalars(select(Store)):
+        # Stores without coordinates get theirs; so do those still at the former demo spread, which put a store
+        # in the wrong city.
+        if store.latitude is None or (store.latitude, store.longitude) == _former_point(store):
+            store.latitude, store.longitude = _store_point(store)
+    session.commit()
+    first, second, third = stores[2 % len(stores)], stores[3 % len(stores)], stores[4 % len(stores)]
+    shopper = next((s for s in shoppers if s.email != "shopper@example.com"), shoppers[0])
+    other = next((s for s in shoppers if s.id != shopper.id), shopper)
+    day = (now - timedelta(days=4)).replace(hour=5, minute=10, second=0, microsecond=0)
+    lat, lon = _store_point(first)
+    receipt = _receipt_image(first.name, day, rng)
+    plans = [
+        (first, shopper, day, DemoProof(start=(lat + 0.018, lon + 0.008, 25.0), submit=(lat, lon, 12.0),
+                                        photo=receipt)),
+        (second, other, day + timedelta(days=1), DemoProof(start=(*_store_point(second), 15.0),
+                                                            submit=(*_store_point(second), 15.0), minutes=6,
+                                                            photo=receipt)),
+        (third, shopper, day + timedelta(days=2), DemoProof(start_status="refused", submit_status="unavailable",
+                                                             minutes=36 * 60)),
+    ]
+    for store, who, started, proof in plans:
+        assignment = _assign(session, records[in_store.key], store, who, head, started.date(), now)
+        _fill_and_submit(session, who, in_store, assignment=assignment, started=started, quality=0.75, rng=rng,
+                         upload_dir=upload_dir, store_name=store.name, proof=proof)
+    return len(plans)
 
 
 def _seed_history(session: Session, rng: random.Random, now: datetime, plan: SeedSize, upload_dir: Path) -> int:
@@ -336,6 +475,7 @@ def _seed_history(session: Session, rng: random.Random, now: datetime, plan: See
                              quality=quality, rng=rng, upload_dir=upload_dir, store_name=store.name)
             created += 1
             day += timedelta(days=plan.days_between_visits + rng.randint(-5, 6))
+    created += _seed_proof_of_visit(session, rng, now, stores, shoppers, head, records, in_store, upload_dir)
     created += _seed_open_work(session, rng, now, stores, shoppers, head, records, in_store, upload_dir)
     return created
 

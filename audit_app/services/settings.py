@@ -24,6 +24,19 @@ class ProgrammeSettings:
     review_required: bool = False
     # Area managers see who the shopper was (on visit pages and in CSV exports).
     show_shopper_to_managers: bool = True
+    # A store's mean or rank resting on fewer counted visits than this is shown as provisional.
+    min_visits_for_figures: int = 3
+    # Two shoppers' visits to the same store this many days apart or less are compared for agreement.
+    agreement_window_days: int = 7
+    # Proof-of-visit checks (services.fraud): the thresholds behind each flag.
+    default_radius_m: int = 150  # a store without its own radius: how far from it a visit may be, in metres
+    max_accuracy_m: int = 250  # a location less precise than this gives no verdict (unless far outside anyway)
+    min_visit_minutes: int = 10  # a checklist without its own plausible minimum: visits faster than this
+    time_slack_minutes: int = 15  # entered/left times and photo times may be this far outside start-submit
+    late_submit_hours: int = 24  # a submit this long after the visit started is flagged
+    similar_photo_bits: int = 6  # photos whose perceptual hashes differ in at most this many of 64 bits
+    entered_question: str = "arrival_time"  # the time question where the shopper says when they entered
+    left_question: str = "departure_time"  # ... and when they left
 
 
 def get_settings(session: Session) -> ProgrammeSettings:

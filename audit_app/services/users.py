@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from audit_app.languages import LANGUAGES
-from audit_app.models import ROLES, Area, User
+from audit_app.models import ROLES, Area, Store, User
 from audit_app.services import audit
 from audit_app.services.errors import N_, Message, ServiceError, message
 from audit_app.services.passwords import password_problem
@@ -69,6 +69,7 @@ def create_user(
     actor: User | None = None,
     locale: str = "en",
     area_codes: Iterable[str] = (),
+    store_codes: Iterable[str] = (),
     enforce_policy: bool = True,
     password_hash_method: str = DEFAULT_PASSWORD_HASH_METHOD,
 ) -> User:
@@ -91,6 +92,13 @@ def create_user(
         raise UserError(N_("Unknown area code(s): %(codes)s."), codes=", ".join(missing))
     if areas and role != "area_manager":
         raise UserError(N_("Only area managers are linked to areas."))
+    shop_codes = list(store_codes)
+    stores = list(session.scalars(select(Store).where(Store.code.in_(shop_codes)))) if shop_codes else []
+    missing = sorted(set(shop_codes) - {s.code for s in stores})
+    if missing:
+        raise UserError(N_("Unknown store code(s): %(codes)s."), codes=", ".join(missing))
+    if stores and role != "store_manager":
+        raise UserError(N_("Only store managers are linked to stores."))
     user = User(
         email=email,
         name=name.strip() or email,
@@ -103,10 +111,11 @@ def create_user(
         is_active_user=True,
     )
     user.areas = areas
+    user.stores = stores
     session.add(user)
     session.flush()
     audit.record(session, actor=actor, action="user.create", entity_type="user", entity_id=user.id, now=now,
-                 after={"email": email, "role": role, "areas": codes})
+                 after={"email": email, "role": role, "areas": codes, "stores": shop_codes})
     session.commit()
     return user
 

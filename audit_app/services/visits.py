@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 import scoring
 from audit_app.models import Answer, Assignment, Checklist, ChecklistVersion, Photo, Store, User, Visit
-from audit_app.services import access, audit, photos as photo_store
+from audit_app.services import access, audit, fraud, webhooks, photos as photo_store
 from audit_app.services.scores import storage
 from audit_app.services.answers import (answer_problem, answer_token, comment_token, expected_answer, photo_problem,
                                        stored_photos)
@@ -92,11 +92,13 @@ def _latest_published(session: Session, checklist_id: int) -> ChecklistVersion:
 def start_visit(
     session: Session, user: User, *, client_uuid: str, now: datetime, assignment_id: int | None = None,
     store_id: int | None = None, checklist_id: int | None = None,
-    location: tuple[float, float, float | None] | None = None,
+    location: tuple[float, float, float | None] | None = None, location_status: str = "",
 ) -> Visit:
     """Start a draft visit pinned to the latest published version, or return the one already open.
 
-    A client_uuid seen before returns its visit; an assignment has at most one open visit, so a start from a
+    `location` is where the phone was (latitude, longitude, accuracy in metres) and `location_status` whether the
+    shopper shared it ("shared"), refused ("refused") or the phone gave none ("unavailable"). A client_uuid seen
+    before returns its visit; an assignment has at most one open visit, so a start from a
     second phone or tab resumes it (its client_uuid differs from the one given). The caller's session must
     hold nothing unsaved: the assignment is locked first, in a fresh transaction.
     Raises NotFoundError, PermissionDeniedError or VisitError (cancelled, or already submitted).
@@ -156,6 +158,7 @@ def start_visit(
     )
     if location is not None:
         visit.latitude, visit.longitude, visit.location_accuracy_m = location
+    visit.start_location_status = _location_status(location, location_status)
     session.add(visit)
     if assignment is not None:
         assignment.status = "started"
@@ -172,6 +175,12 @@ def start_visit(
             raise
         return won
     return visit
+
+
+def _location_status(location: tuple[float, float, float | None] | None, status: str) -> str:
+    if location is not None:
+        return "shared"
+    return status if status in fraud.LOCATION_STATUSES else ""
 
 
 def _open_visit_of(session: Session, assignment_id: int) -> Visit | None:
@@ -394,9 +403,12 @@ def _question(definition: scoring.Checklist, key: str) -> scoring.Question:
 
 def submit_visit(
     session: Session, user: User, visit_id: int, client_uuid: str, now: datetime,
-    location: tuple[float, float, float | None] | None = None,
+    location: tuple[float, float, float | None] | None = None, location_status: str = "",
 ) -> Visit:
     """Validate, score and submit a draft visit once; a repeat with the same client_uuid returns it unchanged.
+
+    The location at submit is kept beside the one at start (see start_visit), and the proof-of-visit checks
+    (services.fraud) store their flags in the same transaction; a flag never stops the submit.
 
     Raises IncompleteVisitError listing unanswered required questions, InvalidAnswerError, VisitError.
     """
@@ -444,14 +456,24 @@ def submit_visit(
     visit.status = "submitted"
     visit.submitted_at = now
     visit.updated_at = now
-    if location is not None and visit.latitude is None:
-        visit.latitude, visit.longitude, visit.location_accuracy_m = location
+    if location is not None:
+        visit.submit_latitude, visit.submit_longitude, visit.submit_accuracy_m = location
+    visit.submit_location_status = _location_status(location, location_status)
     if visit.assignment_id is not None:
         session.execute(update(Assignment).where(Assignment.id == visit.assignment_id).values(status="done"))
     storage.store_card(session, visit=visit, version_id=version_id, card=card, now=now)
+    fraud.apply_checks(session, visit, now=now)
     audit.record(session, actor=user, action="visit.submit", entity_type="visit", entity_id=visit.id, now=now,
                  after={"status": "submitted", "percent": float(card.percent) if card.percent is not None else None})
+    # A visit that counts now (no review) follows up the store's actions and creates its rules' actions.
+    from audit_app.services import action_rules, actions
+
+    changes = action_rules.visit_counted(session, visit, now=now) \
+        if "submitted" in storage.statuses_for(session) else []
+    webhooks.emit(session, "visit.submitted", resource_id=visit.id, now=now, status="submitted",
+                  store_id=visit.store_id)
     session.commit()
+    actions.emit(changes)
     return visit
 
 

@@ -10,8 +10,8 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import FileStorage, MultiDict
-from wtforms import FloatField, HiddenField, SelectField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms import DateField, FloatField, HiddenField, SelectField, StringField
+from wtforms.validators import AnyOf, DataRequired, Length, NumberRange, Optional
 
 import scoring
 from audit_app.services.answers import answer_token
@@ -29,11 +29,16 @@ class VisitActionForm(FlaskForm):
     latitude = FloatField(validators=[Optional(), NumberRange(-90, 90)])
     longitude = FloatField(validators=[Optional(), NumberRange(-180, 180)])
     accuracy = FloatField(validators=[Optional(), NumberRange(0, 100000)])
+    # What the phone said when asked: shared, refused or unavailable (empty without the page's script).
+    location_status = HiddenField(validators=[Optional(), AnyOf(("", "shared", "refused", "unavailable"))])
 
     def location(self) -> tuple[float, float, float | None] | None:
         if self.latitude.data is None or self.longitude.data is None:
             return None
         return (self.latitude.data, self.longitude.data, self.accuracy.data)
+
+    def status(self) -> str:
+        return self.location_status.data or ""
 
 
 class StartUnassignedVisitForm(VisitActionForm):
@@ -112,7 +117,12 @@ def read_section(section: scoring.Section, form: MultiDict[str, str], files: Mul
             out.comment_bases[key] = comment_base
         comment = form.get(f"c-{key}")
         if comment is not None:
-            out.comments[key] = _plain_text(comment).strip()[:MAX_TEXT]
+            text = _plain_text(comment).strip()
+            if len(text) > MAX_TEXT:  # never cut without a word: refused, and the stored comment kept
+                out.problems[key] = str(_l("A comment can be at most %(limit)s characters; this one has %(count)s. "
+                                           "Shorten it to save it.", limit=f"{MAX_TEXT:,}", count=f"{len(text):,}"))
+            else:
+                out.comments[key] = text
         # A question hidden when the page was drawn keeps its stored answer unless this post answers it: a
         # photo picked just after its question appeared arrives as a file alone, with its showing answer.
         upload = files.get(f"f-{key}")
@@ -170,5 +180,19 @@ def _value(question: scoring.Question, raw: Any) -> Any:
             raise ValueError(_l("Enter the time in seconds (95) or minutes:seconds (1:35)."))
         return seconds
     if kind == "text":
-        return _plain_text(text)[:MAX_TEXT]
+        text = _plain_text(text)
+        if len(text) > MAX_TEXT:
+            raise ValueError(_l("An answer can be at most %(limit)s characters; this one has %(count)s. Shorten it "
+                                "to save it.", limit=f"{MAX_TEXT:,}", count=f"{len(text):,}"))
+        return text
     return text  # yes_no, choice, date, time: the engine checks the value itself
+
+
+class UnavailableForm(FlaskForm):
+    starts_on = DateField(_l("First day"), validators=[DataRequired()])
+    ends_on = DateField(_l("Last day"), validators=[DataRequired()])
+    note = StringField(_l("Note"), validators=[Optional(), Length(max=200)])
+
+
+class PlainActionForm(FlaskForm):
+    """A button that only carries the CSRF token."""

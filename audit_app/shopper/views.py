@@ -18,10 +18,11 @@ import scoring
 from audit_app.config import PROJECT_ROOT
 from audit_app.extensions import allow_photo_upload, db
 from audit_app.i18n import error_text, message_text
-from audit_app.services import visit_pages, visits
-from audit_app.services.errors import ServiceError
+from audit_app.services import plans, visit_pages, visits
+from audit_app.services.errors import NotFoundError, ServiceError
 from audit_app.shopper import bp
-from audit_app.shopper.forms import (NA_VALUE, SaveSectionForm, StartUnassignedVisitForm, VisitActionForm,
+from audit_app.shopper.forms import (NA_VALUE, PlainActionForm, SaveSectionForm, StartUnassignedVisitForm,
+                                     UnavailableForm, VisitActionForm,
                                      read_section)
 
 
@@ -63,7 +64,8 @@ def start_visit(assignment_id: int):
         abort(400)
     try:
         visit = visits.start_visit(db.session, _shopper(), client_uuid=form.client_uuid.data,
-                                   assignment_id=assignment_id, now=_now(), location=form.location())
+                                   assignment_id=assignment_id, now=_now(), location=form.location(),
+                                   location_status=form.status())
     except visits.VisitError as error:
         flash(error_text(error), "error")
         return redirect(url_for("shopper.home"))
@@ -87,7 +89,8 @@ def new_visit():
         try:
             visit = visits.start_visit(db.session, _shopper(), client_uuid=form.client_uuid.data,
                                        store_id=form.store_id.data, checklist_id=form.checklist_id.data,
-                                       now=_now(), location=form.location())
+                                       now=_now(), location=form.location(),
+                                       location_status=form.status())
         except visits.VisitError as error:
             form.form_errors.append(error_text(error))
         else:
@@ -235,7 +238,7 @@ def submit(visit_id: int):
         abort(400)
     try:
         visits.submit_visit(db.session, _shopper(), visit_id, action.client_uuid.data, _now(),
-                            location=action.location())
+                            location=action.location(), location_status=action.status())
     except visits.IncompleteVisitError:
         form = _load_sheet(visit_id)
         return render_template("shopper/review.html", form=form, missing=visit_pages.missing_answers(form),
@@ -254,3 +257,37 @@ def service_worker():
                                    max_age=0)
     response.headers["Service-Worker-Allowed"] = "/shopper/"
     return response
+
+
+@bp.route("/unavailable", methods=["GET", "POST"])
+@role_required("shopper")
+def unavailable():
+    form = UnavailableForm()
+    problems: list[str] = []
+    if request.method == "POST":
+        if form.validate_on_submit():
+            try:
+                plans.add_unavailable(db.session, _shopper(), user_id=_shopper().id, starts_on=form.starts_on.data,
+                                      ends_on=form.ends_on.data, note=form.note.data or "", now=_now())
+            except ServiceError as error:
+                problems = [error_text(error)]
+            else:
+                flash(_("Unavailable dates saved."), "success")
+                return redirect(url_for("shopper.unavailable"))
+        else:
+            problems = [_("Check the dates.")]
+    return render_template("shopper/unavailable.html", form=form, problems=problems, action=PlainActionForm(),
+                           rows=plans.list_unavailable(db.session, _shopper().id)), (422 if problems else 200)
+
+
+@bp.route("/unavailable/<int:row_id>/delete", methods=["POST"])
+@role_required("shopper")
+def remove_unavailable(row_id: int):
+    if not PlainActionForm().validate_on_submit():
+        abort(400)
+    try:
+        plans.remove_unavailable(db.session, _shopper(), row_id, now=_now())
+    except NotFoundError:
+        abort(404)
+    flash(_("Unavailable dates removed."), "success")
+    return redirect(url_for("shopper.unavailable"))

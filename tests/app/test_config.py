@@ -43,3 +43,11 @@ def test_passwords_are_hashed_with_scrypt_unless_the_config_says_otherwise(tmp_p
     legacy = Config(database_url="sqlite://", secret_key="k", upload_dir=tmp_path,
                     extra={"PASSWORD_HASH_METHOD": "pbkdf2:sha256:2"})
     assert legacy.password_hash_method == "pbkdf2:sha256:2"
+
+
+def test_the_api_rate_limit_comes_from_the_environment_and_a_typo_keeps_the_default(tmp_path: Path) -> None:
+    base = {"INSTANCE_DIR": str(tmp_path)}
+    assert Config.from_env(base).api_rate_limit == "600 per minute;20000 per hour"
+    assert Config.from_env({**base, "API_RATE_LIMIT": "50 per minute"}).api_rate_limit == "50 per minute"
+    assert Config.from_env({**base, "API_RATE_LIMIT": "lots"}).api_rate_limit == "600 per minute;20000 per hour"
+    assert Config.from_env({**base, "API_RATE_LIMIT": "5/second"}).flask_settings()["API_RATE_LIMIT"] == "5/second"

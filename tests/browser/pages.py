@@ -4,6 +4,7 @@ for a person to look at, and whether a page fits the screen's width."""
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -39,3 +40,24 @@ def sign_in(page: Any, base: str, email: str) -> None:
 
 def no_sideways_scroll(page: Any) -> bool:
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
+# Playwright's wait_for_function does not await a promise (a pending one counts as true), so questions that need
+# the Cache API are asked through evaluate, which does, until they hold.
+_KEPT_PAGES = """async (n) => {
+  const reg = await navigator.serviceWorker.getRegistration('/shopper/');
+  if (!reg || !reg.active || reg.active.state !== 'activated') return false;
+  const c = await caches.open('storecheck-pages-v1');
+  const keys = (await c.keys()).map((r) => new URL(r.url).pathname);
+  return n === 0 ? keys.includes('/shopper/__offline__') : keys.length >= n;
+}"""
+
+
+def wait_for_offline_copies(page: Any, count: int, timeout: float = 15.0) -> None:
+    """Waits until the service worker is active (it answers every navigation under /shopper/) and keeps
+    `count` pages (0: the offline page)."""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(_KEPT_PAGES, count):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the phone never kept {count or 'the offline'} page(s) for offline use")
+        page.wait_for_timeout(100)

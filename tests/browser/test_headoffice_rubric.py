@@ -33,6 +33,7 @@ def test_head_office_adds_a_timed_question_previews_runs_what_if_publishes_and_t
     assert axe_violations(page, axe_source) == []
 
     page.get_by_role("link", name="Add a question to Checkout").click()
+    page.wait_for_load_state("load")  # the editor's script, which shows only the fields a type uses, has run
     page.get_by_label("Key", exact=True).fill("greeting_time")
     page.get_by_label("Question type").select_option("duration")
     page.get_by_label("Question (English)").fill("How long until someone greeted you?")

@@ -38,6 +38,7 @@ def test_dashboard_store_and_visit_pages_pass_the_audit(browser: Any, live_serve
 
     page.get_by_role("link", name="Ginza").first.click()
     page.get_by_role("heading", name="Ginza").wait_for()
+    page.wait_for_load_state("load")  # the style sheet that shows one drawing of each chart (wide or narrow)
     assert page.locator("figure.chart svg:visible").count() == 2
     page.get_by_text("Chart data as a table").first.click()
     assert axe_violations(page, axe_source) == []

@@ -16,7 +16,7 @@ import scoring
 from audit_app.extensions import db
 from audit_app.models import Answer, Photo, Visit, VisitScore
 from audit_app.services import checklists, visits
-from tests.browser.pages import axe_violations
+from tests.browser.pages import axe_violations, wait_for_offline_copies
 from tests.factories import NOW, PASSWORD, World, make_assignment, make_visit
 
 # Two sections: the second holds a required photo and a negatively worded question.
@@ -132,12 +132,6 @@ def test_a_photo_picked_the_moment_its_question_appears_is_stored(page: Any, liv
     assert stored["hazard"].value == "yes"
 
 
-def _wait_for_offline_copies(page: Any, count: int) -> None:
-    page.wait_for_function(
-        "async (n) => { if (!navigator.serviceWorker.controller) return false;"
-        " const c = await caches.open('storecheck-pages-v1'); return (await c.keys()).length >= n; }",
-        arg=count, timeout=15000)
-
 
 def test_a_visit_half_done_offline_is_sent_whole_on_reconnect(page: Any, context: Any, live_server: str,
                                                               world: World, journey: Any, receipt: Path,
@@ -146,7 +140,7 @@ def test_a_visit_half_done_offline_is_sent_whole_on_reconnect(page: Any, context
     page.get_by_role("button", name="Start visit").click()
     page.get_by_text("Section 1 of 2").wait_for()
     page.reload()  # the service worker now controls the page and keeps both sections and the review
-    _wait_for_offline_copies(page, 3)
+    wait_for_offline_copies(page, 3)
     _choose(page, "greeted", "Yes")
     _choose(page, "helpful", "4")
     _wait_saved(page)
@@ -284,10 +278,7 @@ def test_the_offline_page_speaks_the_shoppers_language(page: Any, context: Any, 
     visit = make_visit(shopper, world.store)
     _sign_in_ja(page, live_server, shopper.email)
     page.goto(f"{live_server}/shopper/visits/{visit.id}/sections/0")
-    page.wait_for_function(
-        "async () => { if (!navigator.serviceWorker.controller) return false;"
-        " const c = await caches.open('storecheck-pages-v1'); return !!(await c.match('/shopper/__offline__')); }",
-        timeout=15000)
+    wait_for_offline_copies(page, 0)
     context.set_offline(True)
     page.goto(f"{live_server}/shopper/visits/{visit.id}/never-kept")
     assert page.locator("html").get_attribute("lang") == "ja"
@@ -373,7 +364,7 @@ def test_a_tap_made_before_the_phones_storage_opens_is_kept_with_what_was_waitin
     section = f"{live_server}/shopper/visits/{visit.id}/sections/0"
     page.goto(section)
     page.reload()
-    _wait_for_offline_copies(page, 3)
+    wait_for_offline_copies(page, 3)
     context.set_offline(True)
     _choose(page, "greeted", "Yes")
     page.locator("[data-save-status]", has_text="Saved on this phone").wait_for()
@@ -386,3 +377,74 @@ def test_a_tap_made_before_the_phones_storage_opens_is_kept_with_what_was_waitin
     page.locator("[data-sync-banner]", has_text="All sent").wait_for(timeout=15000)
     stored = _answers(visit.id)
     assert stored["greeted"].value == "yes" and stored["helpful"].value == 4
+
+
+def test_an_answer_tapped_just_before_switching_language_is_stored(page: Any, live_server: str,
+                                                                   world: World) -> None:
+    visit = make_visit(world.shopper, world.store)
+    _sign_in(page, live_server, world.shopper.email)
+    page.goto(f"{live_server}/shopper/visits/{visit.id}/sections/0")
+    _choose(page, "greeted", "Yes")
+    page.locator("button[name=locale][value=ja]").click()  # before the autosave's pause is over
+    page.locator("html[lang=ja]").wait_for()
+    assert page.locator("#q-greeted input[value=yes]").is_checked()
+    page.locator("#q-greeted summary").click()
+    page.locator("#c-greeted").fill("店長が挨拶")
+    page.locator("button[name=locale][value=en]").click()
+    page.locator("html[lang=en]").wait_for()
+    stored = _answers(visit.id)
+    assert stored["greeted"].value == "yes" and stored["greeted"].comment == "店長が挨拶"
+
+
+def test_save_and_continue_stays_on_an_answer_the_server_refused(page: Any, live_server: str, world: World) -> None:
+    visit = make_visit(world.shopper, world.store)
+    _sign_in(page, live_server, world.shopper.email)
+    section = f"{live_server}/shopper/visits/{visit.id}/sections/1"
+    page.goto(section)
+    page.locator("input[name=q-queue_wait]").fill("ninety seconds")
+    problem = page.locator("#q-queue_wait", has_text="Enter the time in seconds")
+    problem.wait_for()  # the autosave's answer
+    page.locator("button[name=go][value=next]").click()
+    # The section is posted as without scripts, and the page that comes back lists the answer to fix.
+    page.locator("#problems", has_text="1 answer needs a fix").wait_for()
+    problem.wait_for()
+    assert "/review" not in page.url and f"/visits/{visit.id}/sections/1" in page.url
+    assert page.locator("input[name=q-queue_wait]").input_value() == "ninety seconds"
+    assert "queue_wait" not in _answers(visit.id) or _answers(visit.id)["queue_wait"].value is None
+
+
+def test_a_file_that_is_not_a_photo_is_refused_once_beside_its_question(page: Any, live_server: str, world: World,
+                                                                        journey: Any, tmp_path: Path) -> None:
+    visit = _started(world, journey)
+    fake = tmp_path / "receipt.jpg"
+    fake.write_bytes(b"this is not an image at all")
+    _sign_in(page, live_server, world.shopper.email)
+    page.goto(f"{live_server}/shopper/visits/{visit.id}/sections/1")
+    page.locator("#q-receipt input[type=file]").set_input_files(str(fake))
+    message = "This file is not a photo we can read"
+    page.locator("#q-receipt [data-live-error]", has_text=message).wait_for()
+    assert page.locator("#q-receipt").inner_text().count(message) == 1
+    db.session.rollback()
+    assert db.session.scalar(select(func.count(Photo.id)).where(Photo.visit_id == visit.id)) == 0
+
+
+def test_leaving_by_a_link_or_the_language_switch_stops_at_an_answer_the_server_refused(
+        page: Any, live_server: str, world: World) -> None:
+    visit = make_visit(world.shopper, world.store)
+    _sign_in(page, live_server, world.shopper.email)
+    section = f"{live_server}/shopper/visits/{visit.id}/sections/1"
+    page.goto(section)
+    for typed, leave in (("ninety seconds", lambda: page.locator(".section-nav a", has_text="Staff").click()),
+                         ("two minutes", lambda: page.locator("button[name=locale][value=ja]").click())):
+        page.locator("input[name=q-queue_wait]").fill(typed)
+        leave()  # before the autosave's pause is over
+        page.locator("#q-queue_wait [data-live-error]", has_text="Enter the time in seconds").wait_for()
+        page.locator("[data-save-status]", has_text="Some answers need a fix.").wait_for()
+        assert page.url == section and page.locator("html[lang=en]").count() == 1
+        assert page.locator("input[name=q-queue_wait]").input_value() == typed
+    assert "queue_wait" not in _answers(visit.id) or _answers(visit.id)["queue_wait"].value is None
+    # Told once, a second tap leaves.
+    page.locator("input[name=q-queue_wait]").fill("1:35")
+    page.locator(".section-nav a", has_text="Staff").click()
+    page.get_by_text("Section 1 of 2").wait_for()
+    assert _answers(visit.id)["queue_wait"].value == 95

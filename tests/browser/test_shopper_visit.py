@@ -16,7 +16,7 @@ import scoring
 from audit_app.extensions import db
 from audit_app.models import Answer, Visit, VisitScore
 from audit_app.services import checklists, visits
-from tests.browser.pages import axe_violations
+from tests.browser.pages import axe_violations, wait_for_offline_copies
 from tests.factories import NOW, PASSWORD, World, make_assignment
 
 OFFLINE_SECTIONS = range(3, 7)  # signage .. assistance, which includes the greeting stopwatch
@@ -78,12 +78,6 @@ def _answer_visible_questions(page: Any, receipt: Path, stopwatch_used: list[boo
                 block.locator("input[type=file]").set_input_files(str(receipt))
 
 
-def _wait_for_offline_copies(page: Any, count: int) -> None:
-    page.wait_for_function(
-        "async (n) => { if (!navigator.serviceWorker.controller) return false;"
-        " const c = await caches.open('storecheck-pages-v1'); return (await c.keys()).length >= n; }",
-        arg=count, timeout=15000)
-
 
 def test_a_shopper_completes_a_visit_through_a_lost_connection(page: Any, context: Any, live_server: str,
                                                              world: World, in_store: Any, receipt: Path,
@@ -99,7 +93,7 @@ def test_a_shopper_completes_a_visit_through_a_lost_connection(page: Any, contex
     page.get_by_text("Section 1 of").wait_for()
     assert axe_violations(page, axe_source) == []
     page.reload()  # the service worker now controls the page and keeps every section for offline use
-    _wait_for_offline_copies(page, sections + 1)
+    wait_for_offline_copies(page, sections + 1)
     section_page = next(path for path in encodings if path.endswith("/sections/0"))
     for path in (section_page, "/static/css/app.css", "/static/js/visit.js", "/static/js/visit/section-form.js"):
         assert encodings.get(path) == "br", (path, encodings)

@@ -60,7 +60,7 @@ CASES: list[tuple[str, Change, list[tuple[str, str]]]] = [
     ("a misspelt field", first_question(**q("greeted", "yes_no"), wieght=2),
      [(f"{Q0}.wieght", "unknown field `wieght` (did you mean `weight`? allowed here: key, type, text, help, "
                        "options, bands, min, max, min_label, max_label, good, unit, required, allow_na, weight, "
-                       "critical, show_if, kpi, audience)")]),
+                       "critical, show_if, kpi, audience, action)")]),
     ("an unknown top-level field", set_in("version", value=2),
      [("version", "unknown field `version` (allowed here: key, title, description, channel, scoring, grades, "
                   "sections)")]),

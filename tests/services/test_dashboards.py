@@ -71,6 +71,32 @@ def test_sorting_keeps_stores_without_scores_last(sw: ScorecardWorld) -> None:
         assert means == sorted(means, reverse=descending)
 
 
+def test_a_long_list_of_stores_is_paged_after_sorting_over_all_of_them(sw: ScorecardWorld) -> None:
+    w = sw.world
+    for n in range(3):
+        make_store(w.area, f"Q{n}", f"Quiet store {n}")
+    scope = scopes.get_area_scope(db.session, w.head, w.area.id)
+    period = scopes.make_period(sw.now, 90)
+    whole = dashboard.get_dashboard(db.session, w.head, scope, period=period, checklist_id=None, sort="period",
+                                    descending=True)
+    pages = [dashboard.get_dashboard(db.session, w.head, scope, period=period, checklist_id=None, sort="period",
+                                     descending=True, page=n, per_page=2) for n in (1, 2, 3)]
+    assert whole.pages == 1 and whole.store_count == len(whole.stores) == 5
+    assert [p.pages for p in pages] == [3, 3, 3] and [p.store_count for p in pages] == [5, 5, 5]
+    # The pages together are the whole list, in its order, each line with its own section means.
+    assert [s for p in pages for s in p.stores] == list(whole.stores)
+    assert [(p.first_shown, p.last_shown) for p in pages] == [(1, 2), (3, 4), (5, 5)]
+    # The averages are of every store, whichever page is shown.
+    assert {p.scope_mean for p in pages} == {whole.scope_mean} and whole.scope_mean is not None
+    assert {p.scope_sections for p in pages} == {whole.scope_sections}
+    # A page past the last (or before the first) shows the last (the first).
+    beyond = dashboard.get_dashboard(db.session, w.head, scope, period=period, checklist_id=None, sort="period",
+                                     descending=True, page=99, per_page=2)
+    assert beyond.page == 3 and beyond.stores == pages[2].stores
+    assert dashboard.get_dashboard(db.session, w.head, scope, period=period, checklist_id=None, page=-4,
+                                   per_page=2).page == 1
+
+
 def test_review_required_counts_only_approved_visits_and_never_voided(sw: ScorecardWorld) -> None:
     w = sw.world
     settings.update_settings(db.session, w.head, {"review_required": True}, now=NOW)

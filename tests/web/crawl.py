@@ -154,8 +154,9 @@ def raw_keys(text: str) -> list[str]:
 # Interface English that may stand in a Japanese page: product and standard names, abbreviations, and the words of
 # the editor's band syntax ("max 120: 1", "otherwise: 0"), which head office types as they are.
 ENGLISH_ALLOWED = {"otherwise",
-    "CSV", "Excel", "PDF", "NPS", "CSAT", "YAML", "KPI", "KPIs", "N/A", "ID", "URL", "UTC", "JST", "API", "CES", "XLSForm",
+    "CSV", "Excel", "PDF", "SMTP", "NPS", "CSAT", "YAML", "KPI", "KPIs", "N/A", "ID", "URL", "UTC", "JST", "API", "CES", "XLSForm",
     "v", "s", "min", "max", "OK", "English", "Storecheck", "zip", "JST", "SNS", "Wi-Fi", "Cookie", "Apple", "Google", "Pay", "GMT", "cm", "kg", "mm", "m", "km",
+    "ODK", "KoboToolbox", "MB", "SE",
 }
 ASCII_WORDS = re.compile(r"[A-Za-z][A-Za-z'’-]*(?:\s+[A-Za-z][A-Za-z'’-]*)*")
 

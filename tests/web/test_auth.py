@@ -128,6 +128,19 @@ def test_signing_out_ends_the_session(client: FlaskClient, world: World) -> None
     assert client.get("/shopper/").status_code == 302
 
 
+def test_signing_out_keeps_the_language_the_person_worked_in(client: FlaskClient, world: World) -> None:
+    from audit_app.extensions import db
+
+    world.shopper.locale = "ja"
+    db.session.commit()
+    sign_in(client, world.shopper.email)
+    token = csrf_token_from(client, "/shopper/")
+    client.post("/logout", data={"csrf_token": token})
+    page = client.get("/login").get_data(as_text=True)
+    assert '<html lang="ja">' in page and "ログアウトしました。" in page
+    assert client.get("/shopper/").status_code == 302
+
+
 def test_sign_in_does_not_redirect_to_another_site(client: FlaskClient, world: World) -> None:
     token = csrf_token_from(client)
     response = client.post("/login", data={"email": world.shopper.email, "password": PASSWORD,

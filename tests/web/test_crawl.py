@@ -17,19 +17,23 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from audit_app.extensions import db
-from audit_app.models.users import area_managers
-from audit_app.models import Answer, Area, ChecklistVersion, Region, Store, User, Visit
+from audit_app.models.users import area_managers, store_managers
+from audit_app.models import (Action, Answer, Area, ChecklistVersion, Region, Store, User, Visit, VisitPlan,
+                              WebhookEndpoint)
 from audit_app.services import seed
 from tests.factories import csrf_token_from, running_app, sign_in
 from tests.web.crawl import crawl, pattern_of, raw_keys, untranslated
 
-ROLES = {"shopper": "shopper@example.com", "area_manager": "manager@example.com", "head_office": "head@example.com"}
+ROLES = {"shopper": "shopper@example.com", "area_manager": "manager@example.com", "head_office": "head@example.com",
+         "store_manager": "store@example.com"}
 # Pages each role must reach by links alone (so the crawl is known to cover them).
 MAIN_PAGES = {
     "shopper": {"/shopper/", "/shopper/visits/<n>/sections/<n>", "/shopper/visits/<n>/review", "/account/password"},
+    "store_manager": {"/manager/", "/manager/stores/<n>", "/manager/visits/<n>", "/manager/stores/<n>/scorecard.pdf",
+                      "/manager/stores/<n>/visits.csv", "/account/password", "/actions/", "/actions/<n>"},
     "area_manager": {"/manager/", "/manager/areas/<n>", "/manager/stores/<n>", "/manager/visits/<n>",
                      "/manager/compare", "/manager/stores/<n>/scorecard.pdf", "/manager/areas/<n>/visits.csv",
-                     "/photos/<n>/full.jpg"},
+                     "/photos/<n>/full.jpg", "/actions/", "/actions/<n>", "/actions/new"},
     "head_office": {"/head-office/", "/head-office/checklists", "/head-office/checklists/<n>",
                     "/head-office/versions/<n>", "/head-office/versions/<n>/export.yaml",
                     "/head-office/checklists/<n>/diff", "/head-office/versions/<n>/preview", "/head-office/review",
@@ -63,6 +67,10 @@ def _add_history(now: datetime) -> None:
     manager = db.session.scalar(sa.select(User).where(User.email == "manager@example.com"))
     visited_area = db.session.scalar(sa.select(Store.area_id).join(Visit, Visit.store_id == Store.id).limit(1))
     db.session.execute(area_managers.insert().values(user_id=manager.id, area_id=visited_area))
+    # ... and the demo store manager one of its visited stores.
+    store_manager = db.session.scalar(sa.select(User).where(User.email == "store@example.com"))
+    visited_store = db.session.scalar(sa.select(Action.store_id).order_by(Action.id).limit(1))
+    db.session.execute(store_managers.insert().values(user_id=store_manager.id, store_id=visited_store))
     db.session.commit()
     version = db.session.scalar(sa.select(ChecklistVersion).order_by(ChecklistVersion.id))
     draft = rubrics.start_draft(db.session, head, version.id, now=now)
@@ -89,7 +97,8 @@ def _known_data() -> list[str]:
     """Everything the demo's data holds in English only: names, places, checklist content, notes."""
     strings: list[str] = []
     for model, columns in ((Store, ("name", "city", "address", "code")), (Area, ("name", "code")),
-                           (Region, ("name", "code")), (User, ("name", "email"))):
+                           (Region, ("name", "code")), (User, ("name", "email")), (VisitPlan, ("name",)),
+                           (WebhookEndpoint, ("url", "description"))):
         for row in db.session.execute(sa.select(*(getattr(model, c) for c in columns))):
             strings.extend(str(v) for v in row if v)
     for (definition,) in db.session.execute(sa.select(ChecklistVersion.definition)):

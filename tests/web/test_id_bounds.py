@@ -80,3 +80,20 @@ def test_a_filter_with_a_checklist_id_beyond_the_columns_is_ignored(app: Flask, 
     client = app.test_client()
     sign_in(client, world.head.email)
     assert client.get(f"/manager/areas/{world.area.id}?checklist={2**31}").status_code == 200
+
+
+LISTINGS = ("/manager/", "/manager/areas/{area}", "/manager/regions/{region}", "/manager/stores/{store}",
+            "/manager/compare", "/actions/", "/head-office/review", "/head-office/audit-log", "/head-office/rankings",
+            "/head-office/calibration", "/head-office/stores", "/head-office/people", "/head-office/assignments")
+NUMBER_PARAMETERS = ("page", "checklist", "store", "area", "region", "days", "top", "shopper", "stores")
+
+
+def test_numbers_of_hundreds_of_digits_in_any_filter_are_refused_never_a_crash(app: Flask, world: World) -> None:
+    client = app.test_client()
+    sign_in(client, world.head.email)
+    endless = "9" * 400
+    for listing in LISTINGS:
+        path = listing.format(area=world.area.id, region=world.region.id, store=world.store.id)
+        for name in NUMBER_PARAMETERS:
+            response = client.get(f"{path}?{name}={endless}")
+            assert response.status_code in (200, 404), (path, name, response.status_code)

@@ -12,7 +12,8 @@ from audit_app.extensions import db
 from audit_app.services.scores import dashboard, home
 from audit_app.services.scores import scope as scopes
 from tests.factories import (
-    ScorecardWorld, World, avg, make_published_checklist, make_scorecard_world, make_submitted_visit, shown,
+    ScorecardWorld, World, avg, make_published_checklist, make_scorecard_world, make_store, make_submitted_visit,
+    shown,
 )
 from tests.factories import scorecard_pct as pct
 
@@ -84,6 +85,34 @@ def test_area_and_store_summaries_equal_the_dashboards_figures(sw: ScorecardWorl
             line.latest_percent, line.change_visit, line.visits, line.latest_visit_id)
 
 
+def test_the_stores_home_is_paged_and_each_page_shows_the_figures_of_the_whole_list(
+        sw: ScorecardWorld, login) -> None:
+    w = sw.world
+    for n in range(52):
+        make_store(w.area, f"P{n:02d}", f"Plain store {n:02d}")
+    period = scopes.make_period(sw.now, 90)
+    whole = home.list_store_summaries(db.session, None, period=period)
+    assert len(whole) == 55 and home.count_stores(db.session, None) == 55
+    paged = [home.get_manager_home(db.session, w.head, now=sw.now, page=n, per_page=20) for n in (1, 2, 3)]
+    assert [p.pages for p in paged] == [3, 3, 3] and {p.store_count for p in paged} == {55}
+    # Read a page at a time, the stores and every figure are what the whole list gives, in its order.
+    assert [s for p in paged for s in p.stores] == whole
+    assert home.get_manager_home(db.session, w.head, now=sw.now, page=7, per_page=20).stores == paged[2].stores
+    client = login(w.head)
+    first = client.get("/manager/").get_data(as_text=True)
+    assert "Stores 1–50 of 55" in first and 'rel="next"' in first
+    second = client.get("/manager/?page=2").get_data(as_text=True)
+    assert "Stores 51–55 of 55" in second
+    # Each store is on exactly one of the two pages, in the order of the whole list.
+    def names(html: str) -> list[str]:
+        return [s.name for s in whole if f">{s.name}</a>" in html]
+    assert names(first) == [s.name for s in whole[:50]] and names(second) == [s.name for s in whole[50:]]
+    # A malformed page, or one beyond any id, is the first page; one past the last is the last.
+    for odd in ("abc", "-1", "99999999999999999999"):
+        assert "Stores 1–50 of 55" in client.get(f"/manager/?page={odd}").get_data(as_text=True)
+    assert "Stores 51–55 of 55" in client.get("/manager/?page=3").get_data(as_text=True)
+
+
 def _tone_of(html: str, value: str) -> set[str]:
     return set(re.findall(r'class="(?:score score|heat heat)-([a-z]+)"[^>]*>' + re.escape(value), html))
 
@@ -145,3 +174,10 @@ def test_compare_with_one_store_shows_that_store_and_says_how_to_compare(sw: Sco
     overall = _row(html, ">Overall<")
     assert shown(avg([pct(0), pct(3), pct(2)])) in overall
     assert "Choose between 2 and 6 stores" not in html
+
+
+def test_compare_with_no_store_ticked_says_what_to_do(sw: ScorecardWorld, login) -> None:
+    client = login(sw.world.manager)
+    assert "Tick the stores to compare" not in client.get("/manager/compare").get_data(as_text=True)
+    html = client.get("/manager/compare?days=90").get_data(as_text=True)
+    assert "Tick the stores to compare (two to six), then choose Show." in html

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import csv
+import html as html_lib
 import io
+import re
 import shutil
 import subprocess
 from fractions import Fraction
+from urllib.parse import parse_qs, urlsplit
 
 from flask import Flask
 from pypdf import PdfReader
@@ -39,6 +42,34 @@ def test_the_dashboard_sorts_by_a_column_with_links_that_need_no_script(sw: Scor
     assert 'aria-sort="descending"' in html
     html = client.get(f"/manager/areas/{sw.world.area.id}?sort=name&order=asc").get_data(as_text=True)
     assert html.index("Ginza") < html.index("渋谷スクランブル店")
+
+
+def test_a_region_of_many_stores_is_paged_keeping_the_sort_and_the_averages_of_all(
+        sw: ScorecardWorld, login) -> None:
+    for n in range(55):
+        make_store(sw.world.area, f"P{n:02d}", f"Plain store {n:02d}")
+    client = login(sw.world.head)
+    url = f"/manager/regions/{sw.world.region.id}"
+    first = client.get(f"{url}?sort=name&order=asc").get_data(as_text=True)
+    # 58 stores of the region: 50 on the first page, sorted by name over all of them; the average is of all.
+    assert "Stores 1–50 of 58" in first
+    assert "Ginza" in first and "Plain store 00" in first and "Umeda" not in first
+    average = f"{shown(avg([pct(0), pct(3), pct(2), pct(3), pct(1), pct(0), pct(3)]))}%"
+    assert average in first
+    nxt = re.search(r'<a href="([^"]+)" rel="next">', first)
+    assert nxt is not None
+    link = urlsplit(html_lib.unescape(nxt.group(1)))
+    assert link.path == url and link.fragment == "stores-h"
+    assert parse_qs(link.query) == {"page": ["2"], "sort": ["name"], "order": ["asc"], "days": ["90"],
+                                    "checklist": [str(sw.version.checklist_id)]}
+    second = client.get(f"{url}?sort=name&order=asc&page=2").get_data(as_text=True)
+    assert "Stores 51–58 of 58" in second
+    assert "Umeda" in second and "渋谷スクランブル店" in second and "Plain store 00" not in second
+    assert average in second
+    assert 'aria-current="page">2<' in second and 'rel="prev"' in second and 'rel="next"' not in second
+    # A page past the last shows the last; a malformed one the first.
+    assert "Stores 51–58 of 58" in client.get(f"{url}?sort=name&order=asc&page=999").get_data(as_text=True)
+    assert "Stores 1–50 of 58" in client.get(f"{url}?page=abc").get_data(as_text=True)
 
 
 def test_a_new_area_without_visits_says_so_instead_of_showing_zeros(app: Flask, world: World, login) -> None:

@@ -25,10 +25,11 @@ from audit_app.config import PROJECT_ROOT
 from audit_app.extensions import db
 from audit_app.models import area_managers
 from audit_app.services import jobs
+from tests import workers
 from tests.factories import ScorecardWorld, client_for, job_status, running_app, start_job
 
 # TEST_REDIS_URL lets two runs on one machine keep out of each other's way; the database is flushed.
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+REDIS_URL = workers.redis_url()
 
 
 @pytest.fixture

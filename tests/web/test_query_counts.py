@@ -46,7 +46,9 @@ def test_manager_and_head_office_pages_do_not_query_per_store_or_visit(app: Flas
     sign_in(head, world.head.email)
     paths = ["/manager/", f"/manager/areas/{a}", f"/manager/regions/{r}", f"/manager/stores/{s}",
              f"/manager/visits/{v}", f"/manager/areas/{a}/visits.csv", "/head-office/", "/head-office/review",
-             "/head-office/stores", "/head-office/people", "/head-office/audit-log", "/head-office/checklists"]
+             "/head-office/stores", "/head-office/people", "/head-office/audit-log", "/head-office/checklists",
+             "/head-office/rankings", "/head-office/calibration",
+             f"/manager/compare?stores={s}&stores={world.other_store.id}"]
     before = _counts(head, paths)
     assert all(count > 0 for count in before.values()), before  # the counter sees the page's queries
     _grow(world, checklist_id, stores=6, visits_per_store=3, tag="b")

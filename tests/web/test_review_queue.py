@@ -13,7 +13,7 @@ from sqlalchemy import func, select, update
 from audit_app.extensions import db
 from audit_app.models import AuditLog, Visit
 from tests.factories import REVIEW_START as START
-from tests.factories import World, add_submitted, make_published_checklist, make_user, small_checklist_data
+from tests.factories import NOW, World, add_submitted, make_published_checklist, make_user, small_checklist_data
 from tests.web.html_forms import form_with_button
 
 
@@ -41,7 +41,15 @@ def test_250_waiting_visits_are_paged_the_newest_is_on_the_last_page_and_the_cou
     assert _visit_ids(last) == ids[200:]
     following = client.get(_link(first, "Next")).get_data(as_text=True)
     assert _visit_ids(following) == ids[50:100]
+    # With review on they wait for it; with review off (the default) they count already, and the home page says so.
+    from audit_app.services import settings
+
+    settings.update_settings(db.session, world.head, {"review_required": True}, now=NOW)
     assert "250 visits are waiting for review." in client.get("/head-office/").get_data(as_text=True)
+    settings.update_settings(db.session, world.head, {"review_required": False}, now=NOW)
+    home = client.get("/head-office/").get_data(as_text=True)
+    assert "waiting for review" not in home
+    assert "250 submitted visits have not been reviewed; review is off, so they count already." in home
 
 
 def test_filters_narrow_the_queue_and_the_page_links_keep_them(world: World, login: Any) -> None:

@@ -280,3 +280,22 @@ def test_a_save_that_fails_half_way_stores_neither_the_photo_nor_the_answers(
     db.session.rollback()
     assert db.session.scalar(select(func.count()).select_from(Photo)) == 0
     assert _stored(photo_visit.id) == {}
+
+
+def test_a_comment_or_text_answer_over_the_limit_is_refused_in_words_never_cut(shopper: FlaskClient,
+                                                                                world: World) -> None:
+    visit = make_visit(world.shopper, world.store)
+    path = f"/shopper/visits/{visit.id}/sections/0"
+    bases = _page_bases(shopper, path)
+    long = "x" * 4001
+    saved = _post(shopper, path, {**bases, "q-greeted": "yes", "c-helpful": long, "q-helpful": "4",
+                                  "q-notes": long}, headers=JSON).get_json()
+    assert "4,000" in saved["problems"]["helpful"] and "4,001" in saved["problems"]["helpful"]
+    assert "4,000" in saved["problems"]["notes"]
+    stored = _stored(visit.id)
+    assert stored["greeted"].value == "yes"
+    assert "notes" not in stored and ("helpful" not in stored or stored["helpful"].comment in ("", None))
+    # Within the limit, the same comment is kept whole.
+    fine = "y" * 4000
+    _post(shopper, path, {**_page_bases(shopper, path), "q-helpful": "4", "c-helpful": fine}, headers=JSON)
+    assert _stored(visit.id)["helpful"].comment == fine

@@ -168,3 +168,71 @@ def test_in_japanese_the_email_channel_is_mail_not_an_email_address(app: Any) ->
     with app.test_request_context("/"), force_locale("ja"):
         assert label("email", "channel") == "メール"
         assert label("visit", "kind") == "訪問"
+
+
+def test_the_audit_log_names_plans_actions_and_endpoints_and_words_webhook_events(world: World, login: Any) -> None:
+    from datetime import timedelta
+
+    from audit_app.services import actions, webhooks
+    from tests.factories import make_plan
+
+    version = make_published_checklist()
+    make_plan(world.head, version.checklist_id, "Ginza monthly")
+    actions.create_action(db.session, world.manager, store_id=world.store.id, title="Mend the door sign",
+                          priority="high", due_on=NOW.date() + timedelta(days=3), assignee_id=None, now=NOW)
+    webhooks.create_endpoint(db.session, world.head, url="http://127.0.0.1:9/hook",
+                             event_types=["visit.submitted", "action.created"], description="BI",
+                             settings=webhooks.DeliverySettings(frozenset({"127.0.0.1"}), 2.0), now=NOW)
+    db.session.commit()
+    for lang, words in (("en", ("A shopper submits a visit", "A corrective action is created")),
+                        ("ja", ("調査員が訪問を提出したとき",))):
+        world.head.locale = lang
+        db.session.commit()
+        page = html.unescape(login(world.head).get("/head-office/audit-log").get_data(as_text=True))
+        assert "Ginza monthly" in page and "Mend the door sign" in page and "http://127.0.0.1:9/hook" in page
+        assert "visit.submitted" not in page and "action.created" not in page
+        for word in words:
+            assert word in page
+
+
+def test_an_xlsform_import_reads_in_the_audit_log_as_one(world: World, login: Any) -> None:
+    from audit_app.models import AuditLog
+
+    # As the import wrote it before its source had its own word, and as it writes it now.
+    for after in ({"key": "door_check", "number": 1, "from": "xlsform", "file": "door.xlsx"},
+                  {"key": "door_check", "number": 2, "source": "xlsform", "file": "door.xlsx"}):
+        db.session.add(AuditLog(at=NOW, actor_id=world.head.id, action="checklist.import",
+                                entity_type="checklist_version", entity_id="999", after=after, detail=""))
+    db.session.commit()
+    for lang, words in (("en", ("<li>Imported from: XLSForm</li>", "<li>File: door.xlsx</li>")),
+                        ("ja", ("XLSForm</li>", "door.xlsx</li>"))):
+        world.head.locale = lang
+        db.session.commit()
+        page = login(world.head).get("/head-office/audit-log").get_data(as_text=True)
+        assert page.count("Imported a draft" if lang == "en" else "XLSForm</li>") == 2
+        assert "First day" not in page and "初日" not in page and "YAML" not in page and "<li>file:" not in page
+        for word in words:
+            assert page.count(word) == 2, word
+
+
+def test_the_audit_log_pages_through_every_entry_and_offers_everyone_who_acted(world: World, login: Any) -> None:
+    from datetime import datetime, timedelta, timezone
+
+    from audit_app.models import AuditLog
+
+    newest = datetime.now(timezone.utc) + timedelta(days=1)  # after whatever the test world logged
+    for n in range(230):
+        db.session.add(AuditLog(at=newest - timedelta(minutes=n), actor_id=world.manager.id if n % 2 else world.head.id,
+                                action="store.update", entity_type="store", entity_id=str(world.store.id),
+                                before={"name": f"Old {n:03d}"}, after={"name": f"New {n:03d}"}, detail=""))
+    db.session.commit()
+    client = login(world.head)
+    first = client.get("/head-office/audit-log").get_data(as_text=True)
+    assert "New 000" in first and "New 099" in first and "New 100" not in first
+    assert f'<option value="{world.manager.id}">{world.manager.name}</option>' in first
+    last = client.get("/head-office/audit-log?page=3").get_data(as_text=True)
+    assert "New 229" in last and "New 199" not in last and 'aria-current="page">3<' in last
+    # The filters hold across pages and narrow the count.
+    mine = client.get(f"/head-office/audit-log?actor={world.manager.id}&page=2").get_data(as_text=True)
+    assert "New 201" in mine and "New 200" not in mine and 'rel="next"' not in mine
+    assert client.get("/head-office/audit-log?kind=action").status_code == 200

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from fractions import Fraction
 
@@ -19,18 +19,27 @@ from sqlalchemy.orm import Session
 import scoring
 from audit_app.models import Area, Store, User
 from audit_app.services.errors import N_, PermissionDeniedError
+from audit_app.services.paging import page_of
 from audit_app.services.scores.facts import (
-    ExactSum, LatestVisit, VisitFact, exact_mean, in_period, latest_two, percent_sums, section_sums, visit_facts,
+    ExactSum, LatestVisit, VisitFact, exact_mean, in_period, latest_two, percent_sums, section_sums, section_totals,
+    visit_facts,
 )
 from audit_app.services.scores.scope import (
     ChecklistOption, Period, Scope, SectionHead, choose_checklist, get_area_scope, get_region_scope, grades_of,
     list_checklist_options, region_area_ids, section_heads,
 )
 from audit_app.services.scores.storage import statuses_for
+from audit_app.services.scores.uncertainty import (
+    NO_INTERVAL, UNTESTABLE, Difference, Interval, Spread, change_within_noise, t_interval, visit_noise, welch,
+)
+from audit_app.services.settings import get_settings
 from reports.context import GradeScale
 
 SORT_KEYS = ("name", "latest", "change", "period", "period_change", "rank", "visits", "critical")
-READERS = ("head_office", "area_manager")
+# Stores per page of a dashboard's tables: an area fits on one; a region of hundreds of stores is paged (sorted
+# over all its stores first), so a manager's phone is not sent thousands of cells at once.
+STORES_PER_PAGE = 50
+READERS = ("head_office", "area_manager", "store_manager")
 
 
 @dataclass(frozen=True)
@@ -52,6 +61,29 @@ class StoreLine:
     visits: int
     critical_failures: int
     sections: tuple[Fraction | None, ...]
+    # The period mean's 95 % t-interval (provisional below the programme's minimum of visits), and Welch's test
+    # of this period's visits against the previous period's.
+    interval: Interval = NO_INTERVAL
+    period_test: Difference = UNTESTABLE
+    # How far apart two single visits of this store may be by noise alone, in points: the 95 % margin of a
+    # difference of two visits, t(0.975, n − 1) × s × √2, s the spread of the period's visits; None below two.
+    visit_noise: float | None = None
+
+    @property
+    def is_provisional(self) -> bool:
+        return self.interval.provisional
+
+    @property
+    def change_visit_within_noise(self) -> bool:
+        """The change since the previous visit is no larger than two visits of this store differ by noise alone
+        (or the period has too few visits to tell): it is not shown as a movement."""
+        return change_within_noise(self.change_visit, self.visit_noise)
+
+    @property
+    def change_within_noise(self) -> bool:
+        """The change since the previous period is not larger than the noise of the two periods' visits (or
+        cannot be told from them): it is not shown as a movement."""
+        return self.change_period is not None and not self.period_test.is_clear
 
     @property
     def change_visit(self) -> Fraction | None:
@@ -89,10 +121,29 @@ class AreaMean:
     name: str
     mean: Fraction | None
     visits: int
+    interval: Interval = NO_INTERVAL
+
+
+class PagedStores:
+    """For a page of stores (`stores`, page `page` of `pages`, `per_page` a page): where the page starts and ends
+    among them all."""
+
+    stores: Sequence[object]
+    page: int
+    per_page: int
+
+    @property
+    def first_shown(self) -> int:
+        """The place of the page's first store among all of them, from 1 (0 for an empty page)."""
+        return (self.page - 1) * self.per_page + 1 if self.stores else 0
+
+    @property
+    def last_shown(self) -> int:
+        return (self.page - 1) * self.per_page + len(self.stores)
 
 
 @dataclass(frozen=True)
-class Dashboard:
+class Dashboard(PagedStores):
     scope: Scope
     period: Period
     checklists: tuple[ChecklistOption, ...]
@@ -107,6 +158,14 @@ class Dashboard:
     sort: str
     descending: bool
     grades: GradeScale = GradeScale()
+    # `stores` is one page of the scope's stores, in the chosen order: `store_count` are there in all.
+    store_count: int = 0
+    page: int = 1
+    pages: int = 1
+    per_page: int = STORES_PER_PAGE
+    scope_interval: Interval = NO_INTERVAL
+    region_interval: Interval = NO_INTERVAL
+    min_visits: int = 3
 
     @property
     def has_visits(self) -> bool:
@@ -114,7 +173,7 @@ class Dashboard:
 
 
 def check_reader(user: User) -> None:
-    """Scorecards are for area managers and head office: PermissionDeniedError for anyone else."""
+    """Scorecards are for managers and head office: PermissionDeniedError for shoppers."""
     if user.role not in READERS:
         raise PermissionDeniedError(N_("Scorecards are for area managers and head office."))
 
@@ -159,19 +218,18 @@ def summed_section_means(sums: Mapping[str, ExactSum], heads: Sequence[SectionHe
     return tuple(sums[h.key].mean if h.key in sums else None for h in heads)
 
 
-def _merged(parts: Iterable[Mapping[str, ExactSum]]) -> dict[str, ExactSum]:
-    total: dict[str, ExactSum] = defaultdict(ExactSum)
-    for part in parts:
-        for key, value in part.items():
-            total[key].merge(value)
-    return total
+def spread_of(facts: Iterable[VisitFact]) -> Spread:
+    """Count, sum and sum of squares of these visits' percents (visits without a percent left out)."""
+    return Spread.of(float(f.percent) for f in facts if f.percent is not None)
 
 
 def store_line(store: StoreName, *, current: Sequence[VisitFact], previous: Sequence[VisitFact],
                latest: Sequence[LatestVisit], period: Period, rank: int | None, rank_of: int,
-               sections: tuple[Fraction | None, ...]) -> StoreLine:
-    """One store's line: `current` and `previous` are its visits of the period and of the one before."""
+               sections: tuple[Fraction | None, ...], min_visits: int = 3) -> StoreLine:
+    """One store's line: `current` and `previous` are its visits of the period and of the one before; the
+    period mean's interval is provisional below `min_visits` visits."""
     first, second = in_period(latest, period.start)
+    now_spread, before_spread = spread_of(current), spread_of(previous)
     return StoreLine(
         id=store.id, code=store.code, name=store.name, area_id=store.area_id, area_name=store.area_name,
         latest_percent=first.percent if first else None, latest_grade=first.grade if first else None,
@@ -181,6 +239,8 @@ def store_line(store: StoreName, *, current: Sequence[VisitFact], previous: Sequ
         previous_period_mean=exact_mean(f.percent for f in previous),
         rank=rank, rank_of=rank_of, visits=len(current),
         critical_failures=sum(f.critical_failures for f in current), sections=sections,
+        interval=t_interval(now_spread, min_visits), period_test=welch(now_spread, before_spread),
+        visit_noise=visit_noise(now_spread),
     )
 
 
@@ -212,28 +272,32 @@ def sort_stores(stores: Sequence[StoreLine], sort: str, descending: bool) -> tup
 
 def get_dashboard(
     session: Session, user: User, scope: Scope, *, period: Period, checklist_id: int | None, lang: str = "en",
-    sort: str = "rank", descending: bool = False,
+    sort: str = "rank", descending: bool = False, page: int = 1, per_page: int = STORES_PER_PAGE,
 ) -> Dashboard:
     """The stores of an area or region for one checklist and period: latest score and grade, change since the
     previous visit and the previous period, rank in area, visits, critical failures, section means (heat map),
-    and area and region means. All means are of visit percents. Raises PermissionDeniedError."""
+    and area and region means. All means are of visit percents. Stores are sorted over the whole scope and
+    `page` of them (`per_page` a page) is returned. Raises PermissionDeniedError."""
     check_reader(user)
     statuses = statuses_for(session)
+    min_visits = get_settings(session).min_visits_for_figures
     options = tuple(list_checklist_options(session, scope.area_ids, statuses, lang))
     chosen = choose_checklist(options, checklist_id)
     stores = active_stores(session, scope.area_ids)
     if chosen is None or not stores:
-        return Dashboard(scope, period, options, chosen, (), tuple(empty_line(s) for s in stores), None, (), (),
-                         None, 0, sort, descending)
+        page, pages, shown = page_of(len(stores), page, per_page)
+        return Dashboard(scope, period, options, chosen, (), tuple(empty_line(s) for s in stores)[shown], None, (),
+                         (), None, 0, sort, descending, store_count=len(stores), page=page, pages=pages,
+                         per_page=per_page)
     facts = visit_facts(session, checklist_id=chosen.id, statuses=statuses, area_ids=scope.area_ids,
                         start=period.previous.start, end=period.end)
     current = [f for f in facts if f.submitted_at >= period.start]
     current_by_store = by_store(current)
     previous_by_store = by_store(f for f in facts if f.submitted_at < period.start)
-    sums_by_store = section_sums(session, checklist_id=chosen.id, statuses=statuses, area_ids=scope.area_ids,
-                                 start=period.start, end=period.end)
-    heads = section_heads(session, chosen.id, lang, {k for s in sums_by_store.values() for k in s})
-    scope_sections = summed_section_means(_merged(sums_by_store.values()), heads)
+    totals = section_totals(session, checklist_id=chosen.id, statuses=statuses, area_ids=scope.area_ids,
+                            start=period.start, end=period.end)
+    heads = section_heads(session, chosen.id, lang, set(totals))
+    scope_sections = summed_section_means(totals, heads)
     # Sections no visit of the period scores (evidence, notes) have no figure anywhere: leave them out.
     kept = [h for h, value in zip(heads, scope_sections) if value is not None]
     latest = latest_two(session, Store.area_id.in_(scope.area_ids) & Store.is_active.is_(True), chosen.id,
@@ -242,16 +306,28 @@ def get_dashboard(
     ranks, counts = ranks_in_areas(stores, means, scope.area_ids)
     lines = [store_line(s, current=current_by_store[s.id], previous=previous_by_store[s.id],
                         latest=latest.get(s.id, []), period=period, rank=ranks.get(s.id), rank_of=counts[s.area_id],
-                        sections=summed_section_means(sums_by_store.get(s.id, {}), kept))
+                        sections=(), min_visits=min_visits)
              for s in stores]
+    # Section means (the heat map) only for the page shown: sorting never reads them.
+    page, pages, shown = page_of(len(lines), page, per_page)
+    page_lines = sort_stores(lines, sort, descending)[shown]
+    sums_by_store = section_sums(session, checklist_id=chosen.id, statuses=statuses,
+                                 store_ids=[line.id for line in page_lines], start=period.start, end=period.end)
+    page_lines = tuple(replace(line, sections=summed_section_means(sums_by_store.get(line.id, {}), kept))
+                       for line in page_lines)
     area_names = {s.area_id: s.area_name for s in stores}
+    current_by_area: dict[int, list[VisitFact]] = defaultdict(list)
+    for fact in current:
+        current_by_area[fact.area_id].append(fact)
     area_means = tuple(
-        AreaMean(aid, area_names.get(aid, ""), exact_mean(f.percent for f in current if f.area_id == aid),
-                 sum(1 for f in current if f.area_id == aid))
+        AreaMean(aid, area_names.get(aid, ""), exact_mean(f.percent for f in current_by_area[aid]),
+                 len(current_by_area[aid]), t_interval(spread_of(current_by_area[aid]), min_visits))
         for aid in scope.area_ids if aid in area_names
     )
+    scope_interval = t_interval(spread_of(current), min_visits)
     if scope.kind == "region":
         region_mean = exact_mean(f.percent for f in current)
+        region_interval = scope_interval
     else:
         region_sums, _ = percent_sums(session, checklist_id=chosen.id, statuses=statuses, group_by=Store.area_id,
                                       area_ids=region_area_ids(session, scope.region_id), start=period.start,
@@ -260,21 +336,25 @@ def get_dashboard(
         for part in region_sums.values():
             region_total.merge(part)
         region_mean = region_total.mean
+        region_interval = t_interval(region_total.spread, min_visits)
     return Dashboard(
         grades=grades_of(session, chosen.id, lang),
         scope=scope, period=period, checklists=options, checklist=chosen, sections=tuple(kept),
-        stores=sort_stores(lines, sort, descending), scope_mean=exact_mean(f.percent for f in current),
+        stores=page_lines, store_count=len(lines), page=page, pages=pages, per_page=per_page,
+        scope_mean=exact_mean(f.percent for f in current),
         scope_sections=tuple(v for v in scope_sections if v is not None),
         area_means=area_means, region_mean=region_mean, visits=len(current), sort=sort, descending=descending,
+        scope_interval=scope_interval, region_interval=region_interval, min_visits=min_visits,
     )
 
 
 def get_scope_dashboard(
     session: Session, user: User, kind: str, scope_id: int, *, period: Period, checklist_id: int | None,
-    lang: str = "en", sort: str = "rank", descending: bool = False,
+    lang: str = "en", sort: str = "rank", descending: bool = False, page: int = 1,
+    per_page: int = STORES_PER_PAGE,
 ) -> Dashboard:
     """`get_dashboard` of an area (kind "area") or a region the user may see. Raises NotFoundError,
     PermissionDeniedError."""
     scope = (get_region_scope if kind == "region" else get_area_scope)(session, user, scope_id)
     return get_dashboard(session, user, scope, period=period, checklist_id=checklist_id, lang=lang, sort=sort,
-                         descending=descending)
+                         descending=descending, page=page, per_page=per_page)

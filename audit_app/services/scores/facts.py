@@ -14,32 +14,44 @@ from dataclasses import dataclass
 from datetime import datetime
 from fractions import Fraction
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, Float, Select, cast, func, select
 from sqlalchemy.orm import Session
 
 from audit_app.models import ChecklistVersion, SectionScore, Store, Visit, VisitScore
 from audit_app.services.scores.storage import exact, fraction_of, latest_two_query
+from audit_app.services.scores.uncertainty import Spread
 
 
 class ExactSum:
     """An exact sum of fractions and how many were added, kept as numerator sums per denominator: the database
-    adds the numerators of each denominator (SUM over integers), the few groups are combined here."""
+    adds the numerators of each denominator (SUM over integers), the few groups are combined here.
 
-    by_denominator: dict[int, int]
-    count: int = 0
+    `squares` is the sum of the squared values (floats: for the spread, not for display)."""
+
+    __slots__ = ("by_denominator", "count", "squares")
 
     def __init__(self) -> None:
         self.by_denominator = {}
         self.count = 0
+        self.squares = 0.0
 
-    def add(self, denominator: int, numerator_sum: int, count: int) -> None:
+    def add(self, denominator: int, numerator_sum: int, count: int, squares: float = 0.0) -> None:
         self.by_denominator[denominator] = self.by_denominator.get(denominator, 0) + numerator_sum
         self.count += count
+        self.squares += squares
 
     def merge(self, other: "ExactSum") -> None:
         for denominator, numerator_sum in other.by_denominator.items():
             self.add(denominator, numerator_sum, 0)
         self.count += other.count
+        self.squares += other.squares
+
+    @property
+    def spread(self) -> Spread:
+        """Count, sum and sum of squares, for a confidence interval (`uncertainty.t_interval`); the sum of
+        squares is only there when the database added it (`percent_sums`)."""
+        mean = self.mean
+        return Spread(self.count, float(mean) * self.count if mean is not None else 0.0, self.squares)
 
     @property
     def mean(self) -> Fraction | None:
@@ -132,6 +144,16 @@ def visit_facts(
     return facts[::-1] if newest is not None else facts
 
 
+def fact_columns(
+    session: Session, columns: Sequence[ColumnElement[object]], *, checklist_id: int, statuses: tuple[str, ...],
+    start: datetime | None = None, end: datetime | None = None,
+) -> list[tuple[object, ...]]:
+    """`columns` of exactly the visits `visit_facts` returns for these filters, oldest first: for readers that
+    need other columns of each counted visit (shopper calibration needs its shopper)."""
+    q = _facts_query(columns, checklist_id=checklist_id, statuses=statuses, start=start, end=end)
+    return [tuple(row) for row in session.execute(q.order_by(Visit.submitted_at, Visit.id))]
+
+
 def fact_score_ids(
     *, checklist_id: int, statuses: tuple[str, ...], area_ids: Sequence[int] | None = None,
     store_ids: Sequence[int] | None = None, start: datetime | None = None, end: datetime | None = None,
@@ -159,19 +181,45 @@ def percent_sums(
     end: datetime | None = None,
 ) -> tuple[dict[int, ExactSum], dict[int, int]]:
     """For the visits `visit_facts` returns for these filters, grouped by `group_by` (e.g. `Store.area_id`): the
-    exact sum of their percents (visits without a percent not counted) and the number of visits (all of them).
-    One statement; its rows grow with the groups and the distinct denominators, not with the visits."""
+    exact sum of their percents (visits without a percent not counted), the sum of their squares (for the
+    spread: `ExactSum.spread`) and the number of visits (all of them). One statement; its rows grow with the
+    groups and the distinct denominators, not with the visits."""
     sums: dict[int, ExactSum] = defaultdict(ExactSum)
     visits: dict[int, int] = defaultdict(int)
+    # The squares as floating point: integers squared overflow 64 bits for large denominators, and the spread
+    # needs no more than display precision.
+    as_float = cast(VisitScore.percent_num, Float) / cast(VisitScore.percent_den, Float)
     q = _facts_query((group_by, VisitScore.percent_den, func.sum(VisitScore.percent_num),
-                      func.count(VisitScore.percent_num), func.count()),
+                      func.count(VisitScore.percent_num), func.count(), func.sum(as_float * as_float)),
                      checklist_id=checklist_id, statuses=statuses, area_ids=area_ids, store_ids=store_ids,
                      start=start, end=end).group_by(group_by, VisitScore.percent_den)
-    for key, den, total, counted, n in session.execute(q):
+    for key, den, total, counted, n, squares in session.execute(q):
         visits[key] += n
         if den is not None and counted:
-            sums[key].add(den, int(total), counted)
+            sums[key].add(den, int(total), counted, float(squares or 0.0))
     return sums, visits
+
+
+def _section_sums_query(
+    by_store: bool, *, checklist_id: int, statuses: tuple[str, ...], area_ids: Sequence[int] | None,
+    store_ids: Sequence[int] | None, start: datetime | None, end: datetime | None,
+) -> Select[tuple[object, ...]]:
+    facts = _facts_query((VisitScore.id.label("score_id"), Visit.store_id.label("store_id")),
+                         checklist_id=checklist_id, statuses=statuses, area_ids=area_ids, store_ids=store_ids,
+                         start=start, end=end).subquery()
+    groups = ((facts.c.store_id,) if by_store else ()) + (SectionScore.section_key, SectionScore.percent_den)
+    return (select(*groups, func.sum(SectionScore.percent_num), func.count(SectionScore.percent_num))
+            .join(facts, SectionScore.visit_score_id == facts.c.score_id)
+            .group_by(*groups))
+
+
+def _add_section_row(sections: dict[str, ExactSum], key: str, den: int | None, total: object, counted: int
+                     ) -> None:
+    bucket = sections.get(key)
+    if bucket is None:
+        bucket = sections[key] = ExactSum()
+    if den is not None and counted:
+        bucket.add(den, int(total), counted)  # type: ignore[call-overload]
 
 
 def section_sums(
@@ -181,18 +229,25 @@ def section_sums(
     """Per store, per section key, the exact sum of the section percents of the visits `visit_facts` returns for
     these filters (sections with nothing possible not counted, but their key present). One statement, summed by
     the database per store, section and denominator."""
-    facts = _facts_query((VisitScore.id.label("score_id"), Visit.store_id.label("store_id")),
-                         checklist_id=checklist_id, statuses=statuses, area_ids=area_ids, store_ids=store_ids,
-                         start=start, end=end).subquery()
-    q = (select(facts.c.store_id, SectionScore.section_key, SectionScore.percent_den,
-                func.sum(SectionScore.percent_num), func.count(SectionScore.percent_num))
-         .join(facts, SectionScore.visit_score_id == facts.c.score_id)
-         .group_by(facts.c.store_id, SectionScore.section_key, SectionScore.percent_den))
     found: dict[int, dict[str, ExactSum]] = defaultdict(dict)
-    for store_id, key, den, total, counted in session.execute(q):
-        bucket = found[store_id].setdefault(key, ExactSum())
-        if den is not None and counted:
-            bucket.add(den, int(total), counted)
+    for store_id, key, den, total, counted in session.execute(_section_sums_query(
+            True, checklist_id=checklist_id, statuses=statuses, area_ids=area_ids, store_ids=store_ids, start=start,
+            end=end)):
+        _add_section_row(found[store_id], key, den, total, counted)
+    return found
+
+
+def section_totals(
+    session: Session, *, checklist_id: int, statuses: tuple[str, ...], area_ids: Sequence[int] | None = None,
+    store_ids: Sequence[int] | None = None, start: datetime | None = None, end: datetime | None = None,
+) -> dict[str, ExactSum]:
+    """`section_sums` of every store together: per section key, the exact sum over all the visits. One
+    statement, whose rows grow with the sections and denominators, not with the stores."""
+    found: dict[str, ExactSum] = {}
+    for key, den, total, counted in session.execute(_section_sums_query(
+            False, checklist_id=checklist_id, statuses=statuses, area_ids=area_ids, store_ids=store_ids,
+            start=start, end=end)):
+        _add_section_row(found, key, den, total, counted)
     return found
 
 

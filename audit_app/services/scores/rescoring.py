@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 import scoring
 from audit_app.models import Checklist, ChecklistVersion, Store, User, Visit, VisitScore
 from audit_app.services import audit
+from audit_app.services.action_rules import planned_actions
 from audit_app.services.definitions import checklist_from_definition
 from audit_app.services.errors import N_, NotFoundError
 from audit_app.services.rubrics import RubricError, VersionInfo, get_version
@@ -38,6 +39,7 @@ class WhatIfRow:
     new_percent: Fraction | None
     old_rank: int | None
     new_rank: int | None
+    actions: int = 0  # corrective actions this version's rules would have created for these visits
 
     @property
     def change(self) -> Fraction | None:
@@ -59,6 +61,8 @@ class WhatIf:
     visits: int
     dropped_answers: int
     rows: list[WhatIfRow]
+    actions: int = 0
+    actions_by_priority: tuple[tuple[str, int], ...] = ()
 
 
 def rescore_answers(checklist: scoring.Checklist, answers: dict[str, Any]) -> tuple[scoring.ScoreCard, int]:
@@ -78,8 +82,10 @@ def rescore_answers(checklist: scoring.Checklist, answers: dict[str, Any]) -> tu
 def what_if(session: Session, version_id: int, *, last: int = 100) -> WhatIf:
     """Re-score the last `last` counted visits of the version's checklist under it, writing nothing.
 
-    Per store: the mean of the stored visit percents (old), the mean under this version (new), both exact, and
-    both ranks (competition ranks, highest first). Raises NotFoundError.
+    Per store: the mean of the stored visit percents (old), the mean under this version (new), both exact, both
+    ranks (competition ranks, highest first), and how many corrective actions this version's rules would have
+    created from those visits (one per failed question with a rule; in all, and by priority). Raises
+    NotFoundError.
     """
     info = get_version(session, version_id)
     checklist = checklist_from_definition(info.definition)
@@ -97,11 +103,16 @@ def what_if(session: Session, version_id: int, *, last: int = 100) -> WhatIf:
     names: dict[int, str] = {}
     counts: dict[int, int] = {}
     dropped_total = 0
+    planned: dict[int, int] = {}
+    by_priority: dict[str, int] = {}
     for visit_id, store_id, store_name, percent in rows:
         names[store_id] = store_name
         counts[store_id] = counts.get(store_id, 0) + 1
         card, dropped = rescore_answers(checklist, visit_answers(session, visit_id))
         dropped_total += dropped
+        for action in planned_actions(checklist, card):
+            planned[store_id] = planned.get(store_id, 0) + 1
+            by_priority[action.priority] = by_priority.get(action.priority, 0) + 1
         if percent is not None:
             old.setdefault(store_id, []).append(Fraction(percent))
         if card.percent is not None:
@@ -111,11 +122,13 @@ def what_if(session: Session, version_id: int, *, last: int = 100) -> WhatIf:
     new_means = {s: scoring.mean(new.get(s, ())) for s in names}
     old_ranks, new_ranks = scoring.competition_ranks(old_means), scoring.competition_ranks(new_means)
     result = [
-        WhatIfRow(s, names[s], counts[s], old_means[s], new_means[s], old_ranks.get(s), new_ranks.get(s))
+        WhatIfRow(s, names[s], counts[s], old_means[s], new_means[s], old_ranks.get(s), new_ranks.get(s),
+                  planned.get(s, 0))
         for s in names
     ]
     result.sort(key=lambda r: (r.new_rank is None, r.new_rank or 0, r.store_name))
-    return WhatIf(info, len(rows), dropped_total, result)
+    priorities = tuple((p, by_priority[p]) for p in ("critical", "high", "medium", "low") if p in by_priority)
+    return WhatIf(info, len(rows), dropped_total, result, sum(planned.values()), priorities)
 
 
 def rescore_history(session: Session, actor: User, version_id: int, *, now: datetime) -> int:

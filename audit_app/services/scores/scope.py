@@ -114,6 +114,13 @@ def _ordered_options(titles: Sequence[tuple[int, str]], counts: Mapping[int, int
     return sorted(options, key=lambda o: (-o.visits, o.title))
 
 
+def _offered_titles(session: Session, lang: str) -> list[tuple[int, str]]:
+    """Titles of the checklists a manager can choose: those ever published (a draft-only checklist, such as a
+    form just imported, has no visits and nothing to show)."""
+    offered = select(ChecklistVersion.checklist_id).where(ChecklistVersion.status != "draft").distinct()
+    return list(checklist_titles_in(session, lang, session.scalars(offered).all()).items())
+
+
 def list_checklist_options(session: Session, area_ids: Sequence[int], statuses: tuple[str, ...], lang: str = "en"
                            ) -> list[ChecklistOption]:
     """Checklists with counted visits in these areas, most visited first (then all others, by title), titled in
@@ -125,7 +132,7 @@ def list_checklist_options(session: Session, area_ids: Sequence[int], statuses: 
         .where(Store.area_id.in_(area_ids), Visit.status.in_(statuses))
         .group_by(ChecklistVersion.checklist_id)
     ).all())
-    return _ordered_options(list(checklist_titles_in(session, lang).items()), counts)
+    return _ordered_options(_offered_titles(session, lang), counts)
 
 
 def choose_checklist(options: Sequence[ChecklistOption], wanted: int | None) -> ChecklistOption | None:
@@ -148,7 +155,7 @@ def default_checklists(session: Session, area_ids: Sequence[int], statuses: tupl
         .group_by(Store.area_id, ChecklistVersion.checklist_id)
     ):
         counts[area_id][checklist_id] = n
-    titles = list(checklist_titles_in(session, lang).items())
+    titles = _offered_titles(session, lang)
     return {aid: choose_checklist(_ordered_options(titles, counts[aid]), None) for aid in area_ids}
 
 

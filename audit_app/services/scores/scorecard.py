@@ -19,7 +19,10 @@ from audit_app.services.scores.store_page import StorePage, area_figures, area_l
     store_page
 from audit_app.services.scores.visit_page import get_visit_page
 from audit_app.services.zones import local_time
-from reports.context import Branding, CardPhoto, CardView, ScorecardContext, for_store, percent_text, signed_text
+from audit_app.services.scores.uncertainty import Interval
+from reports.context import (
+    ActionLine, Branding, CardPhoto, CardView, ScorecardContext, for_store, percent_text, signed_text,
+)
 from reports.pdf import render_scorecard
 from reports.wording import DateFormatter, scorecard_filename, sections_alt, trend_alt
 
@@ -47,6 +50,22 @@ def _without_missing_photos(card: CardView) -> CardView:
 
 def _float(value: Fraction | None) -> float | None:
     return None if value is None else float(value)
+
+
+def interval_text(interval: Interval, labels: Mapping[str, str]) -> str:
+    """A mean's 95 % interval in words for the PDF ("95% interval 70.1–78.5%", "· provisional"); empty without
+    visits."""
+    if not interval.n:
+        return ""
+    if interval.low is not None and interval.high is not None:
+        text = labels.get("interval_range", "{label}: {low}–{high}%").format(
+            label=labels.get("interval_label", "95% interval"), low=percent_text(interval.low),
+            high=percent_text(interval.high))
+    else:
+        text = labels.get("one_visit", "one visit: no interval")
+    if interval.provisional:
+        text += " · " + labels.get("provisional", "provisional")
+    return text
 
 
 def _context(session: Session, user: User, page: StorePage, *, lang: str, labels: Mapping[str, str],
@@ -93,7 +112,22 @@ def _context(session: Session, user: User, page: StorePage, *, lang: str, labels
         trend_alt=trend_alt(labels, trend, format_date), sections_alt=sections_alt(labels, sections),
         period_mean_text=(f"{percent_text(line.period_mean)}%" if line.period_mean is not None else "—"),
         period_critical_failures=line.critical_failures, grades=page.grades,
+        period_interval_text=interval_text(line.interval, labels),
+        area_interval_text=interval_text(page.area_interval, labels),
+        rank_note=labels.get("provisional", "provisional") if line.rank is not None and line.is_provisional else "",
+        interval_note=labels.get("interval_explain", ""), kpi_note=labels.get("kpi_explain", "") if page.kpis else "",
+        actions=tuple(_action_line(row, labels, format_date) for row in page.actions),
     )
+
+
+def _action_line(row, labels: Mapping[str, str], format_date: DateFormatter) -> ActionLine:  # type: ignore[no-untyped-def]
+    due = format_date(row.due_on)
+    if row.due_state:
+        due += f" · {labels.get('action_' + row.due_state, row.due_state)}"
+    return ActionLine(title=row.title, priority=labels.get(f"priority.{row.priority}", row.priority),
+                      status=labels.get(f"action_status.{row.status}", row.status), due_text=due,
+                      assignee=row.assignee_name or labels.get("action_nobody", "—"),
+                      is_overdue=row.due_state == "overdue")
 
 
 def scorecard_context(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
+from typing import Any
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from fractions import Fraction
@@ -19,11 +20,12 @@ from sqlalchemy.orm import Session
 
 import scoring
 from audit_app.models import Area, Checklist, ChecklistVersion, Region, Store, User, Visit, VisitScore
-from audit_app.services import access
+from audit_app.services import access, action_lists
 from audit_app.services.definitions import checklist_titles_in
 from audit_app.services.errors import N_, NotFoundError
 from audit_app.services.scores.dashboard import (
-    StoreLine, StoreName, active_stores, by_store, check_reader, empty_line, ranks_in_areas, section_means, store_line,
+    StoreLine, StoreName, active_stores, by_store, check_reader, empty_line, ranks_in_areas, section_means, spread_of,
+    store_line,
 )
 from audit_app.services.scores.facts import (
     LatestVisit, VisitFact, fact_score_ids, latest_two, section_percents, visit_facts,
@@ -34,6 +36,8 @@ from audit_app.services.scores.scope import (
     list_checklist_options, section_heads,
 )
 from audit_app.services.scores.storage import exact, statuses_for, stored_cards
+from audit_app.services.scores.uncertainty import NO_INTERVAL, Interval, t_interval
+from audit_app.services.settings import get_settings
 from audit_app.services.zones import local_time
 from reports.context import DEFAULT_LABELS, Fact, GradeScale
 from reports.wording import kpi_facts
@@ -136,6 +140,9 @@ class StorePage:
     kpi_facts: tuple[Fact, ...]
     visits: tuple[VisitLine, ...]
     latest_version_id: int | None
+    area_interval: Interval = NO_INTERVAL
+    min_visits: int = 3
+    actions: tuple[Any, ...] = ()  # action_lists.ActionRow: still to do, and recently resolved or closed
 
     @property
     def trend_days(self) -> tuple[tuple[date, Fraction], ...]:
@@ -172,6 +179,8 @@ class AreaFigures:
     sections_by_score: Mapping[int, Mapping[str, Fraction | None]]
     area_trend: tuple[tuple[date, Fraction], ...]
     latest_version_id: int | None
+    area_interval: Interval = NO_INTERVAL
+    min_visits: int = 3
 
     @property
     def trend_start(self) -> datetime:
@@ -190,12 +199,13 @@ def area_figures(session: Session, area_id: int, *, period: Period, checklist_id
                  ) -> AreaFigures:
     """What the store pages of one area share: its checklists, area and section means, ranks and trend."""
     statuses = statuses_for(session)
+    min_visits = get_settings(session).min_visits_for_figures
     options = tuple(list_checklist_options(session, [area_id], statuses, lang))
     chosen = choose_checklist(options, checklist_id)
     stores = tuple(active_stores(session, [area_id]))
     if chosen is None:
         return AreaFigures(area_id, period, statuses, options, None, GradeScale(), stores, (), (), None, {}, 0, (),
-                           {}, (), None)
+                           {}, (), None, min_visits=min_visits)
     trend_start = min(period.start, period.end - timedelta(days=TREND_DAYS))
     facts = tuple(visit_facts(session, checklist_id=chosen.id, statuses=statuses, area_ids=[area_id],
                               start=min(trend_start, period.previous.start), end=period.end))
@@ -205,6 +215,7 @@ def area_figures(session: Session, area_id: int, *, period: Period, checklist_id
     heads: tuple[SectionHead, ...] = ()
     area_sections: tuple[Fraction | None, ...] = ()
     area_mean = None
+    area_interval = NO_INTERVAL
     ranks: dict[int, int] = {}
     rank_of = 0
     grades = GradeScale()
@@ -214,6 +225,7 @@ def area_figures(session: Session, area_id: int, *, period: Period, checklist_id
         heads = tuple(h for h, v in zip(all_heads, values) if v is not None)
         area_sections = tuple(v for v in values if v is not None)
         area_mean = scoring.mean(f.percent for f in current)
+        area_interval = t_interval(spread_of(current), min_visits)
         current_by_store = by_store(current)
         means = {s.id: scoring.mean(f.percent for f in current_by_store[s.id]) for s in stores}
         ranks, counts = ranks_in_areas(stores, means, [area_id])
@@ -224,7 +236,7 @@ def area_figures(session: Session, area_id: int, *, period: Period, checklist_id
         stores=stores, sections=heads, area_sections=area_sections, area_mean=area_mean, ranks=ranks,
         rank_of=rank_of, facts=facts, sections_by_score=sections_by_score,
         area_trend=_month_means([f for f in facts if f.submitted_at >= trend_start]),
-        latest_version_id=latest_version_id(session, chosen.id),
+        latest_version_id=latest_version_id(session, chosen.id), area_interval=area_interval, min_visits=min_visits,
     )
 
 
@@ -312,7 +324,8 @@ def store_page(session: Session, info: StoreInfo, figures: AreaFigures, latest: 
             previous = [f for f in own if period.previous.start <= f.submitted_at < period.start]
             line = store_line(name, current=current, previous=previous, latest=latest, period=period,
                               rank=figures.ranks.get(info.id), rank_of=figures.rank_of,
-                              sections=section_means(current, figures.sections_by_score, figures.sections))
+                              sections=section_means(current, figures.sections_by_score, figures.sections),
+                              min_visits=figures.min_visits)
         sections = tuple(SectionCompare(h.key, h.title, line.sections[i] if line.sections else None,
                                         figures.area_sections[i]) for i, h in enumerate(figures.sections))
         trend = tuple(TrendPoint(f.submitted_at, f.percent, f.visit_id) for f in own
@@ -320,14 +333,16 @@ def store_page(session: Session, info: StoreInfo, figures: AreaFigures, latest: 
         history = visit_facts(session, checklist_id=chosen.id, statuses=figures.statuses, store_ids=[info.id],
                               end=period.end, newest=RECURRING_WINDOW)
         recurring = recurring_failures(session, history, lang)
-        kpis = kpis_for(session, current)
+        kpis = kpis_for(session, current, figures.min_visits)
     visits = _visit_lines(session, info.id, figures.statuses, chosen.id if chosen is not None else None, period,
                           lang)
     return StorePage(
         store=info, period=period, checklists=figures.checklists, checklist=chosen, grades=figures.grades,
         line=line, area_mean=figures.area_mean, sections=sections, trend=trend, area_trend=figures.area_trend,
         recurring=recurring, recurring_window=RECURRING_WINDOW, kpis=kpis, kpi_facts=kpi_facts(kpis, labels),
-        visits=visits, latest_version_id=figures.latest_version_id,
+        visits=visits, latest_version_id=figures.latest_version_id, area_interval=figures.area_interval,
+        min_visits=figures.min_visits,
+        actions=action_lists.actions_of_store(session, info.id, now=period.end, lang=lang),
     )
 
 

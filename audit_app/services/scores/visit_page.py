@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 import scoring
 from audit_app.models import Answer, ChecklistVersion, Photo, User
 from audit_app.services import access
+from audit_app.services.action_lists import VisitActions, visit_actions
 from audit_app.services.errors import N_, NotFoundError
 from audit_app.services.scores.scope import definition_for
 from audit_app.services.scores.storage import Rescored, current_score, rescored, statuses_for
@@ -57,6 +58,7 @@ class VisitPage:
     review_note: str
     rescored: Rescored | None = None
     grades: GradeScale = GradeScale()
+    actions: VisitActions | None = None
 
 
 def visit_photos(session: Session, visit_id: int) -> tuple[VisitPhoto, ...]:
@@ -66,7 +68,10 @@ def visit_photos(session: Session, visit_id: int) -> tuple[VisitPhoto, ...]:
 
 
 def shows_shopper(session: Session, user: User) -> bool:
-    """Whether this reader sees shopper names (head office always; area managers when head office allows it)."""
+    """Whether this reader sees shopper names (head office always; area managers when head office allows it;
+    store managers never)."""
+    if user.role == "store_manager":
+        return False
     return user.role == "head_office" or get_settings(session).show_shopper_to_managers
 
 
@@ -122,4 +127,5 @@ def get_visit_page(
         version_published_at=version.published_at, scored_at=score.scored_at if score else None, card=card,
         photos=photos, review_note=visit.review_note or "", rescored=rescored(session, visit, score),
         grades=grade_scale(definition_for(session, version.id), lang),
+        actions=visit_actions(session, user, visit, lang=lang),
     )

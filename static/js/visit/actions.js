@@ -4,19 +4,27 @@ import { SUBMIT, store } from "./common.js";
 import { fieldsOf } from "./net.js";
 import { flush, sendLegacy } from "./sync.js";
 
+/* Where the phone is, asked once per start or submit: shared, refused by the shopper, or unavailable (no answer in
+   time, no GPS). The answer is recorded either way, and the visit never waits more than a few seconds for it. */
 function withLocation(form) {
   return new Promise(function (resolve) {
     var lat = form.querySelector('[data-geo="latitude"]');
-    if (!lat || !navigator.geolocation || lat.value) { resolve(); return; }
+    var status = form.querySelector('[data-geo="status"]');
+    var say = function (value) { if (status && !status.value) status.value = value; };
+    if (!lat || lat.value) { resolve(); return; }
+    if (!navigator.geolocation) { say("unavailable"); resolve(); return; }
     var done = false;
-    var finish = function () { if (!done) { done = true; resolve(); } };
-    setTimeout(finish, 4000);
+    var finish = function (value) { if (!done) { done = true; say(value); resolve(); } };
+    setTimeout(function () { finish("unavailable"); }, 4000);
     navigator.geolocation.getCurrentPosition(function (position) {
+      if (done) return;
       lat.value = position.coords.latitude;
       form.querySelector('[data-geo="longitude"]').value = position.coords.longitude;
       form.querySelector('[data-geo="accuracy"]').value = Math.round(position.coords.accuracy);
-      finish();
-    }, finish, { enableHighAccuracy: true, timeout: 3500, maximumAge: 60000 });
+      finish("shared");
+    }, function (error) {
+      finish(error && error.code === 1 ? "refused" : "unavailable");   // 1: PERMISSION_DENIED
+    }, { enableHighAccuracy: true, timeout: 3500, maximumAge: 60000 });
   });
 }
 

@@ -164,12 +164,9 @@ export function sectionForm(form) {
     });
     Object.keys(body.photos || {}).forEach(function (k) {
       if (!blocks[k] || picked[k]) return;
-      if (entry.files && entry.files["f-" + k] && problems[k]) {
-        // The server refused the photo: say so beside it, and show what it holds (nothing, or the old one).
-        photoState(blocks[k], problems[k], true);
-      } else {
-        photoState(blocks[k], "");
-      }
+      // A refused photo's reason is the question's problem (above); the words beside the button are cleared so it
+      // is not said twice. What the server holds is shown (nothing, or the old photo).
+      photoState(blocks[k], "");
       showStoredPhoto(blocks[k], body.photos[k], messages);
     });
     applyShowIf();
@@ -252,7 +249,8 @@ export function sectionForm(form) {
     return keep().then(function (kept) {
       showCounts(countsWithLocal());
       if (!kept) {
-        if (!changed) return true;
+        // Nothing new to send: fine unless an answer sent earlier came back with a problem or a conflict.
+        if (!changed) return !form.querySelector("[data-live-error], [data-live-conflict]");
         if (navigator.onLine) return sendDirect();
         say(messages.notKept);
         return false;
@@ -347,8 +345,31 @@ export function sectionForm(form) {
     if (!link || link.target || event.defaultPrevented || event.button !== 0 || event.metaKey || event.ctrlKey) return;
     if (link.origin !== location.origin || link.pathname === location.pathname || !changedKeys().length) return;
     event.preventDefault();
-    save().then(function () { window.location.href = link.href; }, function () { window.location.href = link.href; });
+    leaveAfterSave(function () { window.location.href = link.href; });
   });
+  // Another form of the page (the language switch, signing out) first keeps what was just typed, then goes on
+  // with the button that was pressed.
+  var passing = null;
+  document.addEventListener("submit", function (event) {
+    var other = event.target;
+    if (other === form || other === passing || event.defaultPrevented || !changedKeys().length) return;
+    event.preventDefault();
+    var submitter = event.submitter || null;
+    leaveAfterSave(function () { passing = other; if (submitter) other.requestSubmit(submitter); else other.requestSubmit(); });
+  }, true);
+  // Leaves once what was typed is saved (or kept on this phone while offline); an answer the server refused keeps
+  // the shopper on the page, at the question that says why, so nothing is dropped without a word.
+  function leaveAfterSave(go) {
+    save().then(function (ok) {
+      var problem = form.querySelector("[data-live-error], [data-live-conflict]");
+      if (ok || !navigator.onLine || !problem) { go(); return; }
+      say(messages.problems);
+      var question = problem.closest(".question");
+      question.scrollIntoView();
+      var field = question.querySelector("input:not([type=hidden]), textarea, select");
+      if (field) field.focus({ preventScroll: true });
+    }, go);
+  }
   document.addEventListener("visibilitychange", function () {
     if (document.visibilityState === "hidden" && changedKeys().length) save();
   });

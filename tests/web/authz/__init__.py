@@ -11,7 +11,7 @@ import pkgutil
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-ROLES = ("anonymous", "shopper", "other_manager", "manager", "head")
+ROLES = ("anonymous", "shopper", "store_manager", "other_manager", "manager", "head")
 LOGIN = "login"  # expected: a redirect to the sign-in page
 
 
@@ -21,6 +21,10 @@ class Case:
 
     `data` is form data for POSTs (a valid CSRF token is added). `setup(world)` may return a dict merged
     into data, for cases that need fresh objects per role (for example a draft visit of that role).
+
+    An `api` case is a REST API request: it carries the role's read and write personal access token (anonymous
+    sends none and gets 401, never a redirect), `json` as its body, and no CSRF token. The client's cookie
+    session is still there, and must not count.
     """
 
     endpoint: str
@@ -29,6 +33,8 @@ class Case:
     expected: dict[str, Any]
     data: dict[str, Any] = field(default_factory=dict)
     setup: Callable[[Any], dict[str, Any]] | None = None
+    api: bool = False
+    json: Any = None
 
 
 def only(allowed: dict[str, Any], others: Any = 403, anonymous: Any = LOGIN) -> dict[str, Any]:

@@ -27,8 +27,11 @@ def cases(world) -> list[Case]:  # type: ignore[no-untyped-def]
     store, other_store = world.store.id, world.other_store.id
     visit = _visit_id(world)
     mine = only({"manager": 200, "head": 200})
+    # The store's own manager opens its pages, visits, PDF and downloads; never the area's or another store's.
+    store_mine = only({"manager": 200, "head": 200, "store_manager": 200})
     head_only = only({"head": 200})
     missing = only({"manager": 404, "other_manager": 404, "head": 404})
+    store_missing = only({"manager": 404, "other_manager": 404, "head": 404, "store_manager": 404})
     everyone = only({"manager": 200, "other_manager": 200, "head": 200})
     return [
         Case("manager.area", "GET", f"/manager/areas/{area}", mine),
@@ -43,18 +46,18 @@ def cases(world) -> list[Case]:  # type: ignore[no-untyped-def]
         Case("manager.region_export", "GET", f"/manager/regions/{region}/visits.csv", head_only),
         Case("manager.region_export_xlsx", "GET", f"/manager/regions/{region}/visits.xlsx", head_only),
         Case("manager.store", "GET", f"/manager/stores/{other_store}", only({"other_manager": 200, "head": 200})),
-        Case("manager.store_export", "GET", f"/manager/stores/{store}/visits.csv", mine),
-        Case("manager.store_export_xlsx", "GET", f"/manager/stores/{store}/visits.xlsx", mine),
+        Case("manager.store_export", "GET", f"/manager/stores/{store}/visits.csv", store_mine),
+        Case("manager.store_export_xlsx", "GET", f"/manager/stores/{store}/visits.xlsx", store_mine),
         Case("manager.store_export", "GET", f"/manager/stores/{other_store}/visits.csv",
              only({"other_manager": 200, "head": 200})),
         Case("manager.store_export_xlsx", "GET", f"/manager/stores/{other_store}/visits.xlsx",
              only({"other_manager": 200, "head": 200})),
-        Case("manager.store_export", "GET", "/manager/stores/999999/visits.csv", missing),
-        Case("manager.store_export_xlsx", "GET", "/manager/stores/999999/visits.xlsx", missing),
-        Case("manager.store_pdf", "GET", f"/manager/stores/{store}/scorecard.pdf", mine),
-        Case("manager.store_pdf", "GET", "/manager/stores/999999/scorecard.pdf", missing),
-        Case("manager.visit", "GET", f"/manager/visits/{visit}", mine),
-        Case("manager.visit", "GET", "/manager/visits/999999", missing),
+        Case("manager.store_export", "GET", "/manager/stores/999999/visits.csv", store_missing),
+        Case("manager.store_export_xlsx", "GET", "/manager/stores/999999/visits.xlsx", store_missing),
+        Case("manager.store_pdf", "GET", f"/manager/stores/{store}/scorecard.pdf", store_mine),
+        Case("manager.store_pdf", "GET", "/manager/stores/999999/scorecard.pdf", store_missing),
+        Case("manager.visit", "GET", f"/manager/visits/{visit}", store_mine),
+        Case("manager.visit", "GET", "/manager/visits/999999", store_missing),
         Case("manager.compare", "GET", "/manager/compare", everyone),
         Case("manager.compare", "GET", f"/manager/compare?stores={store}&stores={other_store}", head_only),
         Case("manager.compare", "GET", "/manager/compare?stores=999999&stores=999998", missing),

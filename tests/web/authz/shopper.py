@@ -60,11 +60,11 @@ def cases(world) -> list[Case]:  # type: ignore[no-untyped-def]
              data={"client_uuid": visit.client_uuid}),
         Case("shopper.new_visit", "GET", "/shopper/visits/new", only({"shopper": 200})),
         Case("shopper.service_worker", "GET", "/shopper/sw.js", dict.fromkeys(ROLES, 200)),
-        # A draft's photo: the shopper's own; area managers get 404, as for the draft's page.
+        # A draft's photo: the shopper's own; store and area managers get 404, as for the draft's page.
         Case("photos.image", "GET", f"/photos/{photo.id}/thumb.jpg",
-             only({"shopper": 200, "manager": 404, "other_manager": 404, "head": 200})),
+             only({"shopper": 200, "store_manager": 404, "manager": 404, "other_manager": 404, "head": 200})),
         Case("photos.image", "GET", f"/photos/{photo.id}/full.jpg",
-             only({"shopper": 200, "manager": 404, "other_manager": 404, "head": 200})),
+             only({"shopper": 200, "store_manager": 404, "manager": 404, "other_manager": 404, "head": 200})),
         Case("photos.image", "GET", "/photos/999999/full.jpg",
-             only({"shopper": 404, "manager": 404, "other_manager": 404, "head": 404})),
+             only({"shopper": 404, "store_manager": 404, "manager": 404, "other_manager": 404, "head": 404})),
     ]
