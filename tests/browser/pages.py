@@ -39,6 +39,9 @@ def sign_in(page: Any, base: str, email: str) -> None:
 
 
 def no_sideways_scroll(page: Any) -> bool:
+    """The page is no wider than the window. Waits for the page being loaded first: asked while a navigation
+    commits, the document has no element yet."""
+    page.wait_for_load_state("load")
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
 

@@ -47,6 +47,7 @@ def test_head_office_adds_a_timed_question_previews_runs_what_if_publishes_and_t
             in page.locator("#q-greeting_time").inner_text())
 
     page.get_by_role("link", name="Preview as a shopper").click()
+    page.wait_for_url("**/preview")
     assert _no_sideways_scroll(page)
     page.locator("#q-greeted").get_by_text("Yes").click()
     page.locator("#q-helpful").get_by_text("5", exact=True).click()
