@@ -4,7 +4,10 @@
   are already compressed and pass untouched, whatever their size.
 - The static files (style sheets, scripts, icons) and the service worker are compressed once per process at the
   best ratio (brotli 11, gzip 9) and kept in memory, keyed by the file's path, size and modification time; an
-  `ETag` names the encoding, so a revalidation answers 304 as before.
+  `ETag` names the encoding, so a revalidation answers 304 as before. Scripts and style sheets are minified
+  first (rjsmin, rcssmin: comments and spaces only, names untouched), so the files in the repository keep their
+  comments and a phone on a slow line is sent none of them; a client that asks for no compression gets the
+  minified file uncompressed.
 - Other streamed responses of a text type are compressed chunk by chunk and keep streaming.
 - Every response names `Accept-Encoding` in `Vary`, so a cache never hands a compressed copy to a client that
   did not ask for one.
@@ -24,6 +27,8 @@ import threading
 from pathlib import Path
 
 import brotli
+import rcssmin
+import rjsmin
 from flask import Flask, Response, current_app, request
 from flask_compress import Compress
 
@@ -47,37 +52,46 @@ def _static_path(endpoint: str) -> Path | None:
     return Path(current_app.static_folder or "", "js", "sw.js")
 
 
-def _precompressed(path: Path, encoding: str) -> bytes:
+MINIFIED = {".js": rjsmin.jsmin, ".css": rcssmin.cssmin}
+
+
+def _prepared(path: Path, encoding: str | None) -> bytes:
+    """The file as sent: minified when a script or style sheet, then compressed in `encoding` (None: not)."""
     stat = path.stat()
-    key = (str(path), stat.st_size, stat.st_mtime_ns, encoding)
+    key = (str(path), stat.st_size, stat.st_mtime_ns, encoding or "")
     with _FILES_LOCK:
         hit = _FILES.get(key)
     if hit is None:
         data = path.read_bytes()
-        hit = brotli.compress(data, quality=11) if encoding == "br" else gzip.compress(data, 9, mtime=0)
+        minify = MINIFIED.get(path.suffix)
+        if minify is not None:
+            data = minify(data)
+        hit = (data if encoding is None else brotli.compress(data, quality=11) if encoding == "br"
+               else gzip.compress(data, 9, mtime=0))
         with _FILES_LOCK:
             _FILES[key] = hit
     return hit
 
 
 def _compress_static(response: Response) -> Response | None:
-    """A static file's 200 answered from the compressed copy, or None when this answer is not one."""
+    """A static file's 200 answered from its prepared copy, or None when this answer is not one."""
     if (request.endpoint not in STATIC_ENDPOINTS or response.status_code != 200
             or response.mimetype not in compress.compress_mimetypes_set or "Content-Encoding" in response.headers):
         return None
     accepted = request.accept_encodings
     encoding = "br" if accepted["br"] else "gzip" if accepted["gzip"] else None
     path = _static_path(request.endpoint)
-    if encoding is None or path is None or not path.is_file():
+    if path is None or not path.is_file() or (encoding is None and path.suffix not in MINIFIED):
         return None
-    body = _precompressed(path, encoding)
+    body = _prepared(path, encoding)
     response.close()  # the file it was going to stream
     response.direct_passthrough = False
     response.set_data(body)
-    response.headers["Content-Encoding"] = encoding
+    if encoding is not None:
+        response.headers["Content-Encoding"] = encoding
     etag, weak = response.get_etag()
-    if etag:
-        response.set_etag(f"{etag}:{encoding}", weak=weak)
+    if etag:  # the file's own tag names its bytes on disk; what is sent differs, so its tag does too
+        response.set_etag(f"{etag}:{encoding or 'min'}", weak=weak)
     response.make_conditional(request)
     return response
 

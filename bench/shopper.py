@@ -255,8 +255,8 @@ def weights(bench: Bench, visit_id: int) -> None:
     s, r, sw = wire(client, "/shopper/sw.js")
     later = [("/shopper/sw.js", s, r)]
     source = sw.decode()
-    modules = re.findall(r'"([\w-]+)"', re.search(r"var MODULES = \[(.*?)\];", source, re.S).group(1))
-    assets = re.findall(r'"(/static/[^"]+)"', re.search(r"var ASSETS = \[(.*?)\]", source, re.S).group(1))
+    modules = re.findall(r'"([\w-]+)"', re.search(r"var MODULES\s*=\s*\[(.*?)\];", source, re.S).group(1))
+    assets = re.findall(r'"(/static/[^"]+)"', re.search(r"var ASSETS\s*=\s*\[(.*?)\]", source, re.S).group(1))
     assets += [f"/static/js/visit/{name}.js" for name in modules]
     for url in assets:  # the service worker's install goes through the browser's cache: unchanged files are 304s
         s, r, _ = wire(client, url, cached)

@@ -2,7 +2,7 @@
    Pages: network first, the last copy when offline. Static files: cache first, refreshed in the background. */
 "use strict";
 var PAGES = "storecheck-pages-v1";
-var STATIC = "storecheck-static-v9";    // a new name whenever the files below change: installed together, in step
+var STATIC = "storecheck-static-v10";    // a new name whenever the files below change: installed together, in step
 var OFFLINE = "/shopper/__offline__";  // the offline page in the shopper's language, written by the pages
 // visit.js and every module it imports (templates/shopper/_scripts.html loads the same list).
 var MODULES = ["common", "net", "outbox", "sync", "show-if", "stopwatch", "photos", "section-form", "review", "actions",

@@ -25,7 +25,23 @@ var actionForms = $all("[data-start-form], [data-submit-form]");
 var reviews = $all("[data-review]");
 var wired = [];
 if (actionForms.length) wired.push(import("./visit/actions.js").then(function (m) { actionForms.forEach(m.visitAction); }));
-$all("[data-visit-form]").forEach(sectionForm);
+// The parts only some sections need, and the questions that need them: a section without such questions is wired
+// at once and fetches none of their code (the page preloads those it has: templates/shopper/_scripts.html).
+var PARTS = [
+  ["photos", '[data-type="photo"]', function () { return import("./visit/photos.js"); }],
+  ["stopwatch", "[data-stopwatch]", function () { return import("./visit/stopwatch.js"); }],
+  ["showIf", "[data-show-if]", function () { return import("./visit/show-if.js"); }],
+];
+$all("[data-visit-form]").forEach(function (form) {
+  var needed = PARTS.filter(function (part) { return document.querySelector(part[1]); });
+  if (!needed.length) { sectionForm(form, {}); return; }
+  // Should a part fail to load, the section is left as the plain form, which still saves every answer.
+  wired.push(Promise.all(needed.map(function (part) { return part[2](); })).then(function (modules) {
+    var parts = {};
+    needed.forEach(function (part, i) { parts[part[0]] = modules[i]; });
+    sectionForm(form, parts);
+  }));
+});
 if (reviews.length) wired.push(import("./visit/review.js").then(function (m) { reviews.forEach(m.reviewPage); }));
 if (!document.querySelector("[data-visit-form]") && document.querySelector("[data-submit-form], [data-offline-page]")) registerWorker(null);
 Promise.all(wired.map(function (p) { return p.catch(function () { /* the plain form still works */ }); })).then(function () { syncPending(); });

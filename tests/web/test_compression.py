@@ -5,9 +5,17 @@ Accept-Encoding; and a page loaded from another site comes uncompressed (BREACH)
 from __future__ import annotations
 
 import gzip
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
 
 import brotli
+import pytest
 from flask.testing import FlaskClient
+
+from audit_app.config import PROJECT_ROOT
 
 from tests.factories import World, make_visit, visit_with_photo_and_hazard
 
@@ -91,4 +99,45 @@ def test_a_revalidated_static_file_answers_not_modified_in_its_encoding(client: 
     plain = client.get("/static/js/visit.js", headers={"If-None-Match": first.headers["ETag"]})
     assert plain.status_code == 200 and b"import" in plain.data  # the compressed copy's tag is not the file's
     for reply in (first, again, plain):
+        reply.close()
+
+
+def _node() -> str:
+    node = shutil.which("node")
+    if node is None:
+        if os.environ.get("STORECHECK_REQUIRE_BROWSER") == "1":
+            pytest.fail("node not found: it checks that the minified scripts still parse")
+        pytest.skip("node not found: it checks that the minified scripts still parse")
+    return node
+
+
+def test_every_script_is_sent_minified_and_still_parses(client: FlaskClient, tmp_path: Path) -> None:
+    node = _node()
+    scripts = sorted((PROJECT_ROOT / "static" / "js").rglob("*.js"))
+    assert len(scripts) >= 10
+    for source in scripts:
+        path = "/static/" + source.relative_to(PROJECT_ROOT / "static").as_posix()
+        reply = client.get(path, headers={"Accept-Encoding": "br"})
+        sent = brotli.decompress(reply.data)
+        plain = client.get(path)
+        assert plain.data == sent, path  # compressed or not, the same minified file
+        assert len(sent) < 0.8 * source.stat().st_size, path
+        assert b"/*" not in sent, path  # comments stay in the repository
+        copy = tmp_path / (source.stem + ".mjs")
+        copy.write_bytes(sent)
+        checked = subprocess.run([node, "--check", str(copy)], capture_output=True, text=True)
+        assert checked.returncode == 0, (path, checked.stderr)
+        for reply_ in (reply, plain):
+            reply_.close()
+
+
+def test_the_style_sheets_are_sent_minified_with_every_rule(client: FlaskClient) -> None:
+    for source in sorted((PROJECT_ROOT / "static" / "css").glob("*.css")):
+        path = f"/static/css/{source.name}"
+        reply = client.get(path, headers={"Accept-Encoding": "br"})
+        sent = brotli.decompress(reply.data).decode()
+        on_disk = re.sub(r"/\*.*?\*/", "", source.read_text(), flags=re.S)
+        assert len(sent) < len(on_disk), path
+        assert sent.count("{") == on_disk.count("{") and sent.count("}") == on_disk.count("}"), path
+        assert re.sub(r"\s+", "", sent).replace(";}", "}") == re.sub(r"\s+", "", on_disk).replace(";}", "}"), path
         reply.close()

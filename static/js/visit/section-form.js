@@ -9,12 +9,14 @@ import { $all, COUNT, CONFLICT, store, load, drop, messagesOf } from "./common.j
 import { fieldsOf, formDataOf, isJson, post } from "./net.js";
 import { outbox } from "./outbox.js";
 import { listeners, flush, refreshBanner } from "./sync.js";
-import { applyShowIf } from "./show-if.js";
-import { format, stopwatch } from "./stopwatch.js";
-import { photoState, previewLocal, showStoredPhoto, forgetPicked, photoAnswered, wirePhotoInputs } from "./photos.js";
 import { registerWorker, recache } from "./worker.js";
 
-export function sectionForm(form) {
+/* `parts`: the modules only some sections need, loaded by visit.js where the page has their questions (a section
+   without them is sent none of their code): `photos` (photos.js), `stopwatch` (stopwatch.js) and `showIf`
+   (show-if.js). Each is used only for its own kind of question, so one a section does not have is never asked. */
+export function sectionForm(form, parts) {
+  var photos = parts.photos, watch = parts.stopwatch;
+  var applyShowIf = parts.showIf ? parts.showIf.applyShowIf : function () {};
   var visit = form.getAttribute("data-visit");
   var index = +form.getAttribute("data-section");
   var id = visit + ":" + index;
@@ -56,7 +58,7 @@ export function sectionForm(form) {
   }
   function isAnswered(key) {
     if (!isPhoto(key)) return signature(key) !== "";
-    return photoAnswered(blocks[key], named("na-" + key), named("remove-" + key), picked[key]);
+    return photos.photoAnswered(blocks[key], named("na-" + key), named("remove-" + key), picked[key]);
   }
   function liveCount() {
     var visible = keys.filter(function (k) { return !blocks[k].hidden; });
@@ -102,7 +104,7 @@ export function sectionForm(form) {
     var naBox = named("na-" + key);
     if (naBox) naBox.checked = na;
     var out = blocks[key].querySelector(".stopwatch-display");
-    if (out) out.textContent = !na && values[0] && /^\d+$/.test(values[0]) ? format(+values[0]) : "0:00";
+    if (out) out.textContent = !na && values[0] && /^\d+$/.test(values[0]) ? watch.format(+values[0]) : "0:00";
   }
   function showCounts(sections) {
     var answered = 0, total = 0;
@@ -166,8 +168,8 @@ export function sectionForm(form) {
       if (!blocks[k] || picked[k]) return;
       // A refused photo's reason is the question's problem (above); the words beside the button are cleared so it
       // is not said twice. What the server holds is shown (nothing, or the old photo).
-      photoState(blocks[k], "");
-      showStoredPhoto(blocks[k], body.photos[k], messages);
+      photos.photoState(blocks[k], "");
+      photos.showStoredPhoto(blocks[k], body.photos[k], messages);
     });
     applyShowIf();
     showCounts(body.sections || countsWithLocal());
@@ -208,7 +210,7 @@ export function sectionForm(form) {
       store(COUNT + id, count);
       Object.keys(pickedNow).forEach(function (k) {
         if (picked[k] === pickedNow[k]) delete picked[k];
-        if (!navigator.onLine) photoState(blocks[k], messages.photoKept);
+        if (!navigator.onLine) photos.photoState(blocks[k], messages.photoKept);
       });
       remember(shot);
       waitingHere = true;
@@ -217,7 +219,7 @@ export function sectionForm(form) {
       // Online, the save goes straight to the server instead (photo included).
       if (!Object.keys(files).length || navigator.onLine) return false;
       // This phone cannot keep the photo: say so beside it and keep the question as it was.
-      Object.keys(pickedNow).forEach(function (k) { delete picked[k]; forgetPicked(blocks[k], messages); });
+      Object.keys(pickedNow).forEach(function (k) { delete picked[k]; photos.forgetPicked(blocks[k], messages); });
       return keep();
     });
   }
@@ -292,8 +294,8 @@ export function sectionForm(form) {
       Object.keys(waiting.files || {}).forEach(function (name) {
         var k = name.slice(2);
         if (touched[k]) return;
-        previewLocal(blocks[k], waiting.files[name].blob, messages);
-        photoState(blocks[k], messages.photoKept);
+        photos.previewLocal(blocks[k], waiting.files[name].blob, messages);
+        photos.photoState(blocks[k], messages.photoKept);
       });
       waitingHere = true;
       // What is waiting belongs to the outbox now; what the shopper just changed is still to be saved.
@@ -375,12 +377,12 @@ export function sectionForm(form) {
   });
   $all("[data-stopwatch]", form).forEach(function (box) {
     var block = box.closest(".question");
-    stopwatch(box, messages.stopwatch || { start: "Start", stop: "Stop", reset: "Reset" }, visit, block ? block.getAttribute("data-key") : box.querySelector("input").name);
+    watch.stopwatch(box, messages.stopwatch || { start: "Start", stop: "Stop", reset: "Reset" }, visit, block ? block.getAttribute("data-key") : box.querySelector("input").name);
   });
-  wirePhotoInputs(form, messages, function (key, file) {
+  if (photos) photos.wirePhotoInputs(form, messages, function (key, file) {
     picked[key] = file;
     say("");
-    photoState(blocks[key], navigator.onLine ? messages.photoSending : "");
+    photos.photoState(blocks[key], navigator.onLine ? messages.photoSending : "");
     save();
   });
   registerWorker(urls);
