@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from fractions import Fraction
 
-from sqlalchemy import ColumnElement, ScalarSelect, Select, select, union_all, update
+from sqlalchemy import ColumnElement, ScalarSelect, Select, insert, select, union_all, update
 from sqlalchemy.orm import Session
 
 import scoring
@@ -86,7 +86,7 @@ def store_card(
     sections = []
     for section in card.sections:
         exact_percent = section_percent(Fraction(section.earned), Fraction(section.possible))
-        sections.append(SectionScore(
+        sections.append(dict(
             visit_score_id=row.id,
             section_key=section.key,
             earned=_exact_text(section.earned),
@@ -96,7 +96,8 @@ def store_card(
             percent_den=exact_percent.denominator if exact_percent is not None else None,
             is_zeroed=section.is_zeroed,
         ))
-    session.add_all(sections)
+    if sections:  # one statement for all of them: nothing reads their ids back
+        session.execute(insert(SectionScore.__table__), sections)
     return row
 
 
