@@ -5,8 +5,8 @@ from __future__ import annotations
 from functools import reduce
 from typing import Any, Mapping
 
-from flask import Flask, has_request_context, request, session
-from flask_babel import get_locale, gettext
+from flask import Flask, g, has_app_context, has_request_context, request, session
+from flask_babel import get_locale, get_translations, gettext
 from flask_login import current_user
 
 from audit_app.extensions import babel
@@ -27,8 +27,31 @@ def select_locale() -> str | None:
     return request.accept_languages.best_match(list(LANGUAGES)) or "en"
 
 
+def _catalogue() -> Any:
+    """The reader's translations, found once per request and locale. Flask-Babel finds them anew for every
+    message (four lookups of the request's context and the locale's name each time), and a dashboard shows
+    hundreds of messages. A page rendered in another language (`force_locale`, e-mails) has another locale
+    object, so it gets its own catalogue."""
+    if not has_app_context():
+        return get_translations()
+    locale = get_locale()
+    memo = g.get("_storecheck_catalogue")
+    if memo is not None and memo[0] is locale:
+        return memo[1]
+    catalogue = get_translations()
+    g._storecheck_catalogue = (locale, catalogue)
+    return catalogue
+
+
 def init_i18n(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: _catalogue().ugettext(s),
+        ngettext=lambda s, p, n: _catalogue().ungettext(s, p, n),
+        newstyle=True,
+        pgettext=lambda c, s: _catalogue().upgettext(c, s),
+        npgettext=lambda c, s, p, n: _catalogue().unpgettext(c, s, p, n),
+    )
     app.add_template_filter(message_text, "message_text")
 
 
