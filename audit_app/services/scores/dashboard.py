@@ -225,9 +225,10 @@ def spread_of(facts: Iterable[VisitFact]) -> Spread:
 
 def store_line(store: StoreName, *, current: Sequence[VisitFact], previous: Sequence[VisitFact],
                latest: Sequence[LatestVisit], period: Period, rank: int | None, rank_of: int,
-               sections: tuple[Fraction | None, ...], min_visits: int = 3) -> StoreLine:
-    """One store's line: `current` and `previous` are its visits of the period and of the one before; the
-    period mean's interval is provisional below `min_visits` visits."""
+               sections: tuple[Fraction | None, ...], period_mean: Fraction | None, min_visits: int = 3) -> StoreLine:
+    """One store's line: `current` and `previous` are its visits of the period and of the one before, and
+    `period_mean` the mean of `current`'s percents (callers have it already: ranks need it); the period mean's
+    interval is provisional below `min_visits` visits."""
     first, second = in_period(latest, period.start)
     now_spread, before_spread = spread_of(current), spread_of(previous)
     return StoreLine(
@@ -235,7 +236,7 @@ def store_line(store: StoreName, *, current: Sequence[VisitFact], previous: Sequ
         latest_percent=first.percent if first else None, latest_grade=first.grade if first else None,
         latest_at=first.submitted_at if first else None, latest_visit_id=first.visit_id if first else None,
         previous_percent=second.percent if second else None,
-        period_mean=exact_mean(f.percent for f in current),
+        period_mean=period_mean,
         previous_period_mean=exact_mean(f.percent for f in previous),
         rank=rank, rank_of=rank_of, visits=len(current),
         critical_failures=sum(f.critical_failures for f in current), sections=sections,
@@ -306,7 +307,7 @@ def get_dashboard(
     ranks, counts = ranks_in_areas(stores, means, scope.area_ids)
     lines = [store_line(s, current=current_by_store[s.id], previous=previous_by_store[s.id],
                         latest=latest.get(s.id, []), period=period, rank=ranks.get(s.id), rank_of=counts[s.area_id],
-                        sections=(), min_visits=min_visits)
+                        sections=(), min_visits=min_visits, period_mean=means[s.id])
              for s in stores]
     # Section means (the heat map) only for the page shown: sorting never reads them.
     page, pages, shown = page_of(len(lines), page, per_page)
@@ -325,8 +326,9 @@ def get_dashboard(
         for aid in scope.area_ids if aid in area_names
     )
     scope_interval = t_interval(spread_of(current), min_visits)
+    scope_mean = exact_mean(f.percent for f in current)
     if scope.kind == "region":
-        region_mean = exact_mean(f.percent for f in current)
+        region_mean = scope_mean
         region_interval = scope_interval
     else:
         region_sums, _ = percent_sums(session, checklist_id=chosen.id, statuses=statuses, group_by=Store.area_id,
@@ -341,7 +343,7 @@ def get_dashboard(
         grades=grades_of(session, chosen.id, lang),
         scope=scope, period=period, checklists=options, checklist=chosen, sections=tuple(kept),
         stores=page_lines, store_count=len(lines), page=page, pages=pages, per_page=per_page,
-        scope_mean=exact_mean(f.percent for f in current),
+        scope_mean=scope_mean,
         scope_sections=tuple(v for v in scope_sections if v is not None),
         area_means=area_means, region_mean=region_mean, visits=len(current), sort=sort, descending=descending,
         scope_interval=scope_interval, region_interval=region_interval, min_visits=min_visits,

@@ -28,7 +28,7 @@ from audit_app.services.scores.dashboard import (
     store_line,
 )
 from audit_app.services.scores.facts import (
-    LatestVisit, VisitFact, fact_score_ids, latest_two, section_percents, visit_facts,
+    LatestVisit, VisitFact, exact_mean, fact_score_ids, latest_two, section_percents, visit_facts,
 )
 from audit_app.services.scores.kpis import Kpi, kpis_for
 from audit_app.services.scores.scope import (
@@ -325,7 +325,7 @@ def store_page(session: Session, info: StoreInfo, figures: AreaFigures, latest: 
             line = store_line(name, current=current, previous=previous, latest=latest, period=period,
                               rank=figures.ranks.get(info.id), rank_of=figures.rank_of,
                               sections=section_means(current, figures.sections_by_score, figures.sections),
-                              min_visits=figures.min_visits)
+                              period_mean=exact_mean(f.percent for f in current), min_visits=figures.min_visits)
         sections = tuple(SectionCompare(h.key, h.title, line.sections[i] if line.sections else None,
                                         figures.area_sections[i]) for i, h in enumerate(figures.sections))
         trend = tuple(TrendPoint(f.submitted_at, f.percent, f.visit_id) for f in own
