@@ -1,8 +1,9 @@
 /* Storecheck service worker: keeps a started visit's pages available when the connection drops.
-   Pages: network first, the last copy when offline. Static files: cache first, refreshed in the background. */
+   Pages and photo thumbnails: network first, the last copy when offline. Static files: cache first, refreshed
+   in the background. */
 "use strict";
 var PAGES = "storecheck-pages-v1";
-var STATIC = "storecheck-static-v10";    // a new name whenever the files below change: installed together, in step
+var STATIC = "storecheck-static-v11";    // a new name whenever the files below change: installed together, in step
 var OFFLINE = "/shopper/__offline__";  // the offline page in the shopper's language, written by the pages
 // visit.js and every module it imports (templates/shopper/_scripts.html loads the same list).
 var MODULES = ["common", "net", "outbox", "sync", "show-if", "stopwatch", "photos", "section-form", "review", "actions",
@@ -66,6 +67,22 @@ self.addEventListener("fetch", function (event) {
       return cache.match(request).then(function (hit) {
         var fresh = fetch(request).then(function (response) { if (response.ok) cache.put(request, response.clone()); return response; });
         return hit || fresh;
+      });
+    }));
+    return;
+  }
+  if (/^\/photos\/\d+\/thumb\.jpg$/.test(url.pathname)) {
+    // A photo's thumbnail on a visit's page: the last copy this phone was shown, when offline (never the
+    // full-size photo; signing out empties these caches).
+    event.respondWith(fetch(request).then(function (response) {
+      if (response.ok) {
+        var copy = response.clone();
+        caches.open(PAGES).then(function (cache) { cache.put(url.pathname, copy); });
+      }
+      return response;
+    }).catch(function () {
+      return caches.open(PAGES).then(function (cache) { return cache.match(url.pathname); }).then(function (hit) {
+        return hit || Response.error();
       });
     }));
     return;

@@ -4,6 +4,7 @@ survives a reload, and one visit for a double-tapped start."""
 
 from __future__ import annotations
 
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -448,3 +449,72 @@ def test_leaving_by_a_link_or_the_language_switch_stops_at_an_answer_the_server_
     page.locator(".section-nav a", has_text="Staff").click()
     page.get_by_text("Section 1 of 2").wait_for()
     assert _answers(visit.id)["queue_wait"].value == 95
+
+
+def test_a_typed_time_shows_on_the_stopwatch_and_start_carries_on_from_it(page: Any, live_server: str,
+                                                                         world: World) -> None:
+    visit = make_visit(world.shopper, world.store)
+    _sign_in(page, live_server, world.shopper.email)
+    page.goto(f"{live_server}/shopper/visits/{visit.id}/sections/1")
+    watch = page.locator("#q-queue_wait")
+    page.locator("#in-queue_wait").fill("1:35")
+    assert watch.locator("output").inner_text() == "1:35"  # at once, before any save
+    _wait_saved(page)
+    assert _answers(visit.id)["queue_wait"].value == 95
+    watch.get_by_role("button", name="Start").click()
+    page.wait_for_timeout(1100)
+    watch.get_by_role("button", name="Stop").click()
+    page.wait_for_function("() => document.querySelector('#in-queue_wait').value !== '1:35'")
+    _wait_saved(page)
+    assert 96 <= _answers(visit.id)["queue_wait"].value <= 100  # carried on from 1:35, not restarted at 0:00
+    stored = _answers(visit.id)["queue_wait"].value
+    page.reload()
+    assert watch.locator("output").inner_text() == f"{stored // 60}:{stored % 60:02d}"
+
+
+def _wait_kept(page: Any, path: str, timeout: float = 15.0) -> None:
+    """Waits until this phone keeps `path` for offline use (asked through evaluate, which awaits the Cache API)."""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate("async (p) => !!(await (await caches.open('storecheck-pages-v1')).match(p))", path):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the phone never kept {path} for offline use")
+        page.wait_for_timeout(100)
+
+
+def test_a_stored_photo_opened_offline_shows_its_last_copy_or_says_it_is_on_the_server(
+        page: Any, context: Any, live_server: str, world: World, journey: Any, receipt: Path) -> None:
+    from audit_app.services import photos
+
+    seen = _started(world, journey)
+    # A photo this phone never shows before going offline: sent from another screen.
+    unseen = visits.start_visit(db.session, world.shopper, client_uuid=str(uuid.uuid4()), now=NOW,
+                                assignment_id=make_assignment(world.shopper, world.store, journey.checklist_id).id)
+    photo = photos.add_photo(db.session, world.shopper, unseen.id, "receipt", receipt.read_bytes(),
+                             upload_dir=world.upload_dir, now=NOW)
+    visits.save_answers(db.session, world.shopper, unseen.id, {"receipt": photo.sha256}, NOW)
+    unseen_id = unseen.id
+    db.session.rollback()
+    _sign_in(page, live_server, world.shopper.email)
+    page.goto(f"{live_server}/shopper/visits/{seen.id}/sections/1")
+    wait_for_offline_copies(page, 0)  # the service worker is active: from the next load on it sees every fetch
+    page.reload()
+    page.locator("#q-receipt input[type=file]").set_input_files(str(receipt))
+    page.wait_for_function("() => /\\/photos\\/\\d+\\/thumb/.test(document.querySelector('#q-receipt img').src)")
+    _wait_saved(page)
+    thumb = page.evaluate("() => new URL(document.querySelector('#q-receipt img').src).pathname")
+    _wait_kept(page, thumb)
+
+    # The other visit's pages are kept for offline use; its photo's thumbnail is not.
+    page.goto(f"{live_server}/shopper/visits/{unseen_id}/sections/0")
+    _wait_kept(page, f"/shopper/visits/{unseen_id}/sections/1")
+    context.set_offline(True)
+    page.goto(f"{live_server}/shopper/visits/{unseen_id}/sections/1")
+    state = page.locator("#q-receipt [data-photo-state]")
+    state.filter(has_text="saved on the server").wait_for()
+    assert not page.locator("#q-receipt img.photo-preview").is_visible()  # no broken image
+    assert page.locator("[data-progress-text]").inner_text().startswith("1 of")  # still answered
+
+    context.set_offline(False)
+    page.evaluate("() => window.dispatchEvent(new Event('online'))")
+    page.wait_for_function("() => document.querySelector('#q-receipt img').naturalWidth > 0")
+    assert state.inner_text() == ""

@@ -53,6 +53,25 @@ export function wirePhotoInputs(form, messages, picked) {
     var input = box.querySelector('input[type="file"]');
     var block = box.closest(".question");
     var key = block.getAttribute("data-key");
+    var img = box.querySelector(".photo-preview");
+    // A photo the server holds whose picture cannot be fetched (offline, and never shown on this phone before)
+    // is said in words instead of a broken image; the question still counts as answered, and the picture is
+    // fetched again once the phone is back online.
+    function unavailable() {
+      if (!img || img.hidden || !img.getAttribute("src") || img.getAttribute("data-state") === "local") return;
+      img.setAttribute("data-state", "unavailable");
+      photoState(block, messages.photoOffline || "");
+    }
+    if (img) {
+      img.addEventListener("error", unavailable);
+      img.addEventListener("load", function () {
+        if (img.getAttribute("data-state") === "unavailable") { img.removeAttribute("data-state"); photoState(block, ""); }
+      });
+      if (img.complete && img.getAttribute("src") && !img.naturalWidth) unavailable();
+      window.addEventListener("online", function () {
+        if (img.getAttribute("data-state") === "unavailable") img.src = img.getAttribute("src");
+      });
+    }
     input.addEventListener("change", function () {
       if (!input.files || !input.files[0]) return;
       previewLocal(block, input.files[0], messages);

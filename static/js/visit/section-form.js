@@ -104,7 +104,10 @@ export function sectionForm(form, parts) {
     var naBox = named("na-" + key);
     if (naBox) naBox.checked = na;
     var out = blocks[key].querySelector(".stopwatch-display");
-    if (out) out.textContent = !na && values[0] && /^\d+$/.test(values[0]) ? watch.format(+values[0]) : "0:00";
+    if (out) {  // only on a timed question, where the stopwatch module is loaded
+      var secs = na ? null : watch.seconds(values[0]);
+      out.textContent = secs === null ? "0:00" : watch.format(secs);
+    }
   }
   function showCounts(sections) {
     var answered = 0, total = 0;
