@@ -17,7 +17,7 @@ import scoring
 from audit_app.extensions import db
 from audit_app.models import Answer, Photo, Visit, VisitScore
 from audit_app.services import checklists, visits
-from tests.browser.pages import axe_violations, wait_for_offline_copies
+from tests.browser.pages import axe_violations, shot, wait_for_offline_copies
 from tests.factories import NOW, PASSWORD, World, make_assignment, make_visit
 
 # Two sections: the second holds a required photo and a negatively worded question.
@@ -513,6 +513,7 @@ def test_a_stored_photo_opened_offline_shows_its_last_copy_or_says_it_is_on_the_
     state.filter(has_text="saved on the server").wait_for()
     assert not page.locator("#q-receipt img.photo-preview").is_visible()  # no broken image
     assert page.locator("[data-progress-text]").inner_text().startswith("1 of")  # still answered
+    shot(page, "offline-stored-photo")
 
     context.set_offline(False)
     page.evaluate("() => window.dispatchEvent(new Event('online'))")
