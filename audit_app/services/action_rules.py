@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from fractions import Fraction
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 import scoring
@@ -100,39 +100,46 @@ def _japanese(text: scoring.Text | None) -> str:
     return text.get("ja") if text is not None and "ja" in text.languages else ""
 
 
-def visit_counted(session: Session, visit: Visit, *, now: datetime) -> list[ActionChange]:
+def visit_counted(session: Session, visit: Visit, *, now: datetime,
+                  scored: tuple[scoring.ScoreCard, scoring.Checklist] | None = None) -> list[ActionChange]:
     """Follow up earlier actions and create the rules' actions for a visit that now counts, inside the caller's
     transaction; returns the changes for the caller to emit after it commits. Running it again for the same
-    visit changes nothing."""
-    from audit_app.services.scores.storage import current_score
-
-    score = current_score(session, visit.id)
-    if score is None:
-        return []
+    visit changes nothing. `scored`: the visit's current card and the checklist version it was scored against,
+    when the caller has just scored it (otherwise both are read from the stored score)."""
     from audit_app.services import notifications
 
-    notifications.notify_scorecard_ready(session, visit, now=now)
-    try:
-        card = scoring.card_from_data(score.card)
-    except (KeyError, TypeError, ValueError):
-        # A stored card this code cannot read (written by hand, or by an older format) creates nothing: the
-        # visit still counts.
-        return []
-    definition = definition_for(session, score.checklist_version_id)
+    if scored is not None:
+        card, definition = scored
+        notifications.notify_scorecard_ready(session, visit, now=now, percent=card.percent)
+    else:
+        from audit_app.services.scores.storage import current_score
+
+        score = current_score(session, visit.id)
+        if score is None:
+            return []
+        notifications.notify_scorecard_ready(session, visit, now=now, percent=score.percent)
+        try:
+            card = scoring.card_from_data(score.card)
+        except (KeyError, TypeError, ValueError):
+            # A stored card this code cannot read (written by hand, or by an older format) creates nothing: the
+            # visit still counts.
+            return []
+        definition = definition_for(session, score.checklist_version_id)
     checklist_id = session.scalar(select(ChecklistVersion.checklist_id)
                                   .where(ChecklistVersion.id == visit.checklist_version_id))
     store = session.get(Store, visit.store_id)
     outcomes = question_outcomes(card)
     at = visit.submitted_at or now
     changes = _follow_up(session, visit, checklist_id, outcomes, at=at, now=now)
-    still_open = set(session.scalars(select(Action.question_key).where(
-        Action.store_id == visit.store_id, Action.checklist_id == checklist_id, Action.status != "closed",
-        Action.question_key.is_not(None))))
-    done_here = set(session.scalars(select(Action.question_key).where(Action.visit_id == visit.id)))
+    # Questions that get no new action: one still open for the store, or one this visit already created.
+    skipped = set(session.scalars(select(Action.question_key).where(
+        Action.question_key.is_not(None),
+        or_(and_(Action.store_id == visit.store_id, Action.checklist_id == checklist_id, Action.status != "closed"),
+            Action.visit_id == visit.id))))
     day = store_today(store.timezone, at)
     for section in card.sections:
         for line in section.questions:
-            if line.key in still_open or line.key in done_here:
+            if line.key in skipped:
                 continue
             try:
                 question = definition.question(line.key)

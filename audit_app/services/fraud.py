@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from itertools import combinations
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 from zoneinfo import ZoneInfo
 
 import imagehash
@@ -147,9 +147,8 @@ def _location_findings(visit: Visit, store: Store, settings: ProgrammeSettings) 
     return found
 
 
-def _photo_findings(session: Session, visit: Visit, settings: ProgrammeSettings,
+def _photo_findings(session: Session, visit: Visit, mine: list[Photo], settings: ProgrammeSettings,
                     upload_dir: Path | None) -> list[Finding]:
-    mine = list(session.scalars(select(Photo).where(Photo.visit_id == visit.id).order_by(Photo.id)))
     if not mine:
         return []
     if upload_dir is not None:
@@ -253,7 +252,8 @@ def _answer_time(value: Any, start: datetime, end: datetime, zone: ZoneInfo) -> 
     return min(moments, key=away)
 
 
-def _time_findings(session: Session, visit: Visit, store: Store, settings: ProgrammeSettings) -> list[Finding]:
+def _time_findings(session: Session, visit: Visit, store: Store, mine: list[Photo], settings: ProgrammeSettings,
+                   answers: Mapping[str, Any] | None) -> list[Finding]:
     found: list[Finding] = []
     if visit.submitted_at is None:
         return found
@@ -269,9 +269,10 @@ def _time_findings(session: Session, visit: Visit, store: Store, settings: Progr
     if minutes < minimum:
         found.append(Finding("too_fast", "visit", {**window, "minutes": round(minutes, 1), "minimum": minimum}))
     slack = timedelta(minutes=settings.time_slack_minutes)
-    answers = dict(session.execute(select(Answer.question_key, Answer.value).where(
-        Answer.visit_id == visit.id, Answer.question_key.in_([settings.entered_question, settings.left_question]),
-        Answer.is_na.is_(False))).all())
+    if answers is None:
+        answers = dict(session.execute(select(Answer.question_key, Answer.value).where(
+            Answer.visit_id == visit.id, Answer.question_key.in_([settings.entered_question, settings.left_question]),
+            Answer.is_na.is_(False))).all())
     left_at = entered_at = None
     for which, key in (("entered", settings.entered_question), ("left", settings.left_question)):
         moment = _answer_time(answers.get(key), start, end, zone)
@@ -307,14 +308,15 @@ def _time_findings(session: Session, visit: Visit, store: Store, settings: Progr
         found.append(Finding("overlap", str(other_id), {
             **window, "other_visit_id": other_id, "other_store": other_store,
             "other_started": _local(other_start, zone), "other_submitted": _local(other_end, zone)}, other_id))
-    for photo_id, key, taken_at in session.execute(
-            select(Photo.id, Photo.question_key, Photo.taken_at)
-            .where(Photo.visit_id == visit.id, Photo.taken_at.is_not(None)).order_by(Photo.id)):
+    for photo in mine:
+        if photo.taken_at is None:
+            continue
         # EXIF times carry no zone: the phone's clock is read as the store's local time.
-        taken = taken_at.replace(tzinfo=zone).astimezone(timezone.utc)
+        taken = photo.taken_at.replace(tzinfo=zone).astimezone(timezone.utc)
         if taken < start - slack or taken > end + slack:
-            found.append(Finding("photo_time", str(photo_id), {
-                **window, "photo_id": photo_id, "question": key, "taken": taken_at.strftime("%Y-%m-%d %H:%M")}))
+            found.append(Finding("photo_time", str(photo.id), {
+                **window, "photo_id": photo.id, "question": photo.question_key,
+                "taken": photo.taken_at.strftime("%Y-%m-%d %H:%M")}))
     return found
 
 
@@ -326,24 +328,33 @@ def _zone(name: str) -> ZoneInfo:
 
 
 def findings_for(session: Session, visit: Visit, settings: ProgrammeSettings, *,
-                 upload_dir: Path | None = None) -> list[Finding]:
-    """Every check's findings for one visit (nothing is written, except perceptual hashes backfilled)."""
+                 upload_dir: Path | None = None, answers: Mapping[str, Any] | None = None,
+                 photos: list[Photo] | None = None) -> list[Finding]:
+    """Every check's findings for one visit (nothing is written, except perceptual hashes backfilled).
+    `answers` (the visit's stored answers) and `photos` (its photos by id), when the caller has read them, are
+    not read again."""
     store = session.get(Store, visit.store_id)
-    return [*_location_findings(visit, store, settings), *_photo_findings(session, visit, settings, upload_dir),
-            *_time_findings(session, visit, store, settings)]
+    mine = photos if photos is not None else list(
+        session.scalars(select(Photo).where(Photo.visit_id == visit.id).order_by(Photo.id)))
+    return [*_location_findings(visit, store, settings), *_photo_findings(session, visit, mine, settings, upload_dir),
+            *_time_findings(session, visit, store, mine, settings, answers)]
 
 
 def apply_checks(session: Session, visit: Visit, *, now: datetime, settings: ProgrammeSettings | None = None,
-                 upload_dir: Path | None = None) -> list[VisitFlag]:
+                 upload_dir: Path | None = None, answers: Mapping[str, Any] | None = None,
+                 photos: list[Photo] | None = None, first: bool = False) -> list[VisitFlag]:
     """Run the checks on `visit` and bring its flags up to date in the caller's transaction (no commit).
 
     A finding already flagged keeps its row (and its explanation) with fresh evidence; an unexplained flag whose
     finding is gone is deleted; an explained one stays as the record of what was explained. Returns the flags
-    the visit now has."""
+    the visit now has. `first`: the visit is being submitted for the first time, so it has no flags yet (they
+    are not looked for); `answers` and `photos` as for `findings_for`."""
     settings = settings or get_settings(session)
-    found = {(f.kind, f.signature): f for f in findings_for(session, visit, settings, upload_dir=upload_dir)}
+    found = {(f.kind, f.signature): f for f in findings_for(session, visit, settings, upload_dir=upload_dir,
+                                                            answers=answers, photos=photos)}
     kept: list[VisitFlag] = []
-    for flag in session.scalars(select(VisitFlag).where(VisitFlag.visit_id == visit.id)):
+    existing = () if first else session.scalars(select(VisitFlag).where(VisitFlag.visit_id == visit.id))
+    for flag in existing:
         finding = found.pop((flag.kind, flag.signature), None)
         if finding is not None:
             flag.evidence, flag.other_visit_id = finding.evidence, finding.other_visit_id

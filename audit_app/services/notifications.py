@@ -181,16 +181,17 @@ def notify_action(session: Session, kind: str, action: Any, *, now: datetime, re
            now=now, dedupe_key=dedupe_key)
 
 
-def notify_scorecard_ready(session: Session, visit: Visit, *, now: datetime) -> None:
+def notify_scorecard_ready(session: Session, visit: Visit, *, now: datetime, percent: Any = None) -> None:
     """Tell the store's managers that a visit to their store now counts, with a link to its scorecard (no
-    commit). Each visit is told once, however often it is re-scored or approved."""
+    commit). Each visit is told once, however often it is re-scored or approved. `percent`: the visit's
+    current score, when the caller has it (otherwise it is read)."""
     from audit_app.models import store_managers
 
     store = session.get(Store, visit.store_id)
     if store is None:
         return
-    score = session.scalar(select(VisitScore.percent).where(VisitScore.visit_id == visit.id,
-                                                            VisitScore.is_current.is_(True)))
+    score = percent if percent is not None else session.scalar(
+        select(VisitScore.percent).where(VisitScore.visit_id == visit.id, VisitScore.is_current.is_(True)))
     managers = session.scalars(select(User).join(store_managers, store_managers.c.user_id == User.id)
                                .where(store_managers.c.store_id == store.id).order_by(User.id))
     for manager in managers:

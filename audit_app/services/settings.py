@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, scoped_session
 
 from audit_app.models import Setting, User
 from audit_app.services import audit
@@ -39,11 +39,26 @@ class ProgrammeSettings:
     left_question: str = "departure_time"  # ... and when they left
 
 
+_CACHE_KEY = "storecheck.settings"
+_KNOWN = frozenset(f.name for f in fields(ProgrammeSettings))
+
+
 def get_settings(session: Session) -> ProgrammeSettings:
-    """The current settings: stored values over the defaults (unknown stored keys are ignored)."""
-    known = {f.name for f in fields(ProgrammeSettings)}
-    stored = {row.key: row.value for row in session.scalars(select(Setting)) if row.key in known}
-    return replace(ProgrammeSettings(), **stored)
+    """The current settings: stored values over the defaults (unknown stored keys are ignored).
+
+    Read once per transaction: a submit or a dashboard asks several services that each need them, and within
+    one transaction they cannot change except through `update_settings`, which forgets the copy."""
+    if isinstance(session, scoped_session):
+        session = session()
+    transaction = session.get_transaction()
+    cached = session.info.get(_CACHE_KEY)
+    if transaction is not None and cached is not None and cached[0] is transaction:
+        return cached[1]
+    stored = {row.key: row.value for row in session.scalars(select(Setting)) if row.key in _KNOWN}
+    settings = replace(ProgrammeSettings(), **stored)
+    # The statement above began a transaction when there was none: the copy belongs to that one.
+    session.info[_CACHE_KEY] = (session.get_transaction(), settings)
+    return settings
 
 
 def update_settings(session: Session, actor: User, changes: dict[str, Any], *, now: datetime) -> ProgrammeSettings:
@@ -62,6 +77,7 @@ def update_settings(session: Session, actor: User, changes: dict[str, Any], *, n
         row.updated_at = now
         row.updated_by_id = actor.id
     updated = replace(current, **changes)
+    session.info.pop(_CACHE_KEY, None)
     audit.record(session, actor=actor, action="settings.update", entity_type="settings", entity_id="programme",
                  now=now, before=asdict(current), after=asdict(updated))
     session.commit()

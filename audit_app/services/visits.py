@@ -438,7 +438,11 @@ def submit_visit(
         return visit
     version_id = visit.checklist_version_id
     definition = pinned_checklist(session, version_id)
-    photos_kept = stored_photos(session, visit.id)
+    # Read once for the photo answers and the proof-of-visit checks. The store is kept referenced too: the
+    # session holds loaded rows only while something does, and the checks and notifications below need it.
+    photo_rows = list(session.scalars(select(Photo).where(Photo.visit_id == visit.id).order_by(Photo.id)))
+    photos_kept = {(photo.question_key, photo.sha256) for photo in photo_rows}
+    store = session.get(Store, visit.store_id)
     answers = visit_answers(session, visit.id)
     for key, value in answers.items():
         try:
@@ -453,6 +457,7 @@ def submit_visit(
     if not card.is_complete:
         session.rollback()
         raise IncompleteVisitError(card.missing_required)
+    first_submit = visit.submitted_at is None
     visit.status = "submitted"
     visit.submitted_at = now
     visit.updated_at = now
@@ -461,18 +466,19 @@ def submit_visit(
     visit.submit_location_status = _location_status(location, location_status)
     if visit.assignment_id is not None:
         session.execute(update(Assignment).where(Assignment.id == visit.assignment_id).values(status="done"))
-    storage.store_card(session, visit=visit, version_id=version_id, card=card, now=now)
-    fraud.apply_checks(session, visit, now=now)
+    storage.store_card(session, visit=visit, version_id=version_id, card=card, now=now, first=first_submit)
+    fraud.apply_checks(session, visit, now=now, answers=answers, photos=photo_rows, first=first_submit)
     audit.record(session, actor=user, action="visit.submit", entity_type="visit", entity_id=visit.id, now=now,
                  after={"status": "submitted", "percent": float(card.percent) if card.percent is not None else None})
     # A visit that counts now (no review) follows up the store's actions and creates its rules' actions.
     from audit_app.services import action_rules, actions
 
-    changes = action_rules.visit_counted(session, visit, now=now) \
+    changes = action_rules.visit_counted(session, visit, now=now, scored=(card, definition)) \
         if "submitted" in storage.statuses_for(session) else []
     webhooks.emit(session, "visit.submitted", resource_id=visit.id, now=now, status="submitted",
                   store_id=visit.store_id)
     session.commit()
+    del store
     actions.emit(changes)
     return visit
 

@@ -25,3 +25,20 @@ def test_changing_a_setting_is_stored_and_logged(app: Flask, world: World) -> No
 def test_an_unknown_setting_is_refused(app: Flask, world: World) -> None:
     with pytest.raises(settings.SettingsError, match="Unknown setting"):
         settings.update_settings(db.session, world.head, {"colour": "red"}, now=NOW)
+
+
+def test_a_change_made_elsewhere_is_seen_from_the_next_transaction(app: Flask, world: World) -> None:
+    """Settings are read once per transaction: within one they stay put, and the next one sees what another
+    connection (another worker, head office's page) has committed meanwhile."""
+    assert settings.get_settings(db.session).review_required is False
+    other = db.session.session_factory()
+    try:
+        settings.update_settings(other, world.head, {"review_required": True}, now=NOW)
+    finally:
+        other.close()
+    assert settings.get_settings(db.session).review_required is False  # the same transaction as before
+    db.session.rollback()
+    assert settings.get_settings(db.session).review_required is True
+    db.session.commit()
+    settings.update_settings(db.session, world.head, {"review_required": False}, now=NOW)
+    assert settings.get_settings(db.session).review_required is False

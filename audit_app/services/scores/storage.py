@@ -57,13 +57,15 @@ def fraction_of(numerator: int | None, denominator: int | None) -> Fraction | No
 
 def store_card(
     session: Session, *, visit: Visit, version_id: int, card: scoring.ScoreCard, now: datetime,
-    actor: User | None = None,
+    actor: User | None = None, first: bool = False,
 ) -> VisitScore:
-    """Add the card as the visit's current score (inside the caller's transaction); older scores are kept."""
-    session.execute(
-        update(VisitScore).where(VisitScore.visit_id == visit.id, VisitScore.is_current.is_(True))
-        .values(is_current=False)
-    )
+    """Add the card as the visit's current score (inside the caller's transaction); older scores are kept.
+    `first`: the visit has never been scored (its first submit), so there is no current score to retire."""
+    if not first:
+        session.execute(
+            update(VisitScore).where(VisitScore.visit_id == visit.id, VisitScore.is_current.is_(True))
+            .values(is_current=False)
+        )
     grade = str(card.grade.label) if card.grade is not None else None
     row = VisitScore(
         visit_id=visit.id,
