@@ -56,6 +56,7 @@ from audit_app.models import Area, ChecklistVersion, Region, Store, User, Visit,
 from audit_app.services import checklists as checklist_service  # noqa: E402
 from audit_app.services import exports, users  # noqa: E402
 from audit_app.services.scores.scope import Period, get_region_scope  # noqa: E402
+from audit_app.services.scores.storage import card_summary  # noqa: E402
 from audit_app.services.seed import answers_at  # noqa: E402
 from reports.context import DEFAULT_LABELS  # noqa: E402
 
@@ -129,6 +130,7 @@ def build_sqlite(tmp: Path, visits: int) -> str:
                         "percent": float(card.percent) if card.percent is not None else None,
                         "grade": str(card.grade.label.get("en")) if card.grade is not None else None,
                         "critical_failures": len(card.critical_failures), "card": scoring.card_to_data(card),
+                        "summary": card_summary(scoring.card_to_data(card)),
                         "scored_at": submitted})
                 conn.execute(sa.insert(Visit), visit_rows)
                 conn.execute(sa.insert(VisitScore), score_rows)
@@ -235,7 +237,7 @@ def openpyxl_chunks(export: exports.VisitExport) -> Iterator[bytes]:
 
 
 def _limited(export: exports.VisitExport, rows: int) -> exports.VisitExport:
-    return replace(export, rows=lambda: islice(export.rows(), rows))
+    return replace(export, rows=lambda **options: islice(export.rows(**options), rows))
 
 
 def _stats(values: list[float]) -> str:

@@ -56,7 +56,7 @@ from audit_app.extensions import db  # noqa: E402
 from audit_app.models import Area, ChecklistVersion, Region, Store, User, area_managers  # noqa: E402
 from audit_app.services import checklists as checklist_service  # noqa: E402
 from audit_app.services import csv_import, org, users  # noqa: E402
-from audit_app.services.scores.storage import section_percent  # noqa: E402
+from audit_app.services.scores.storage import card_summary, section_percent  # noqa: E402
 from audit_app.services.seed import COMMENTS, answers_at  # noqa: E402
 
 ORIGIN_TABLE = "bench_scale_origin"  # marks a database this script built (so only such a one is ever dropped)
@@ -79,6 +79,7 @@ class Scored:
     answers: list[str]  # "question_key\tvalue\tis_na\tcomment" (COPY text format)
     photo_keys: list[str]
     card: str  # JSON of the stored card (placeholders for photo hashes and the visit date)
+    summary: str  # JSON of the score's summary of that card (`storage.card_summary`, the same placeholders)
     earned: str
     possible: str
     percent_exact: str | None
@@ -139,6 +140,7 @@ def _score_pool(checklist: scoring.Checklist, rng: random.Random, pool_id: int) 
             found.append(Scored(
                 pool_id=pool_id, answers=rows, photo_keys=photo_keys,
                 card=_copy_text(json.dumps(scoring.card_to_data(card))),
+                summary=_copy_text(json.dumps(card_summary(scoring.card_to_data(card)))),
                 earned=_exact(card.earned), possible=_exact(card.possible),
                 percent_exact=_exact(card.percent) if card.percent is not None else None,
                 percent_parts=_parts(card.percent),
@@ -368,7 +370,7 @@ def _visits(url: str, now: datetime, target_visits: int, rng: random.Random) -> 
                                    "size_bytes, taken_at, created_at")
     scores = Copier(url, "visit_scores", "id, visit_id, checklist_version_id, is_current, earned, possible, "
                                          "percent_exact, percent, grade, critical_failures, card, scored_at, "
-                                         "scored_by_id, percent_num, percent_den")
+                                         "scored_by_id, percent_num, percent_den, summary")
     sections = Copier(url, "section_scores", "id, visit_score_id, section_key, earned, possible, percent, "
                                              "is_zeroed, percent_num, percent_den")
     score_id = section_id = 0
@@ -376,11 +378,13 @@ def _visits(url: str, now: datetime, target_visits: int, rng: random.Random) -> 
     for vid, finished, began, item, version_id, draft, rescored in later:
         when = _ts(finished)
         card = item.card.replace(DATE_TOKEN, began.date().isoformat())
+        summary = item.summary.replace(DATE_TOKEN, began.date().isoformat())
         answer_lines = item.answers
         for key in item.photo_keys:
             sha = hashlib.sha256(f"{vid}:{key}".encode()).hexdigest()
             token = PHOTO_TOKEN.format(item.pool_id, key)
             card = card.replace(token, sha)
+            summary = summary.replace(token, sha)
             answer_lines = [line.replace(token, sha) for line in answer_lines]
             photo_id += 1
             photos.add(f"{photo_id}\t{vid}\t{key}\t{sha}.jpg\t{sha}\timage/jpeg\t1536\t2048\t"
@@ -399,7 +403,8 @@ def _visits(url: str, now: datetime, target_visits: int, rng: random.Random) -> 
             else [("t", when, "\\N")]
         for current, at, by in runs:
             score_id += 1
-            scores.add(f"{score_id}\t{vid}\t{version_id}\t{current}\t{fields}\t{at}\t{by}\t{item.percent_parts}\n")
+            scores.add(f"{score_id}\t{vid}\t{version_id}\t{current}\t{fields}\t{at}\t{by}\t{item.percent_parts}"
+                       f"\t{summary}\n")
             for section in item.sections:
                 section_id += 1
                 sections.add(f"{section_id}\t{score_id}\t{section}\n")

@@ -10,9 +10,11 @@ from __future__ import annotations
 import csv
 import io
 import re
+from itertools import repeat
+from operator import is_
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import datetime, tzinfo
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any, Union
@@ -33,7 +35,7 @@ from audit_app.services.scores.scope import (
 )
 from audit_app.services.scores.storage import statuses_for
 from audit_app.services.scores.visit_page import shows_shopper
-from audit_app.services.zones import local_time
+from audit_app.services.zones import zone
 from reports.context import DEFAULT_LABELS, answer_text, points_text
 
 
@@ -76,19 +78,21 @@ _MEMO_LIMIT = 4096
 _ANSWER_KINDS = {"date": DATE_ANSWER, "time": TIME_ANSWER}
 _NUMERIC = ("number", "duration", "scale", "nps")
 _MISSING = object()
-_NA_KEY = object()
+_MISSES = repeat(_MISSING)  # the default of every memo lookup in a row
 
 Cell = Union[str, int, Decimal, datetime, None]
 
 
 @dataclass(frozen=True)
 class _Version:
-    """What the rows of one checklist version need, worked out once: its grade words and its questions."""
+    """What the rows of one checklist version need, worked out once per export: its grade words, and for each
+    question column the key it reads, its question and a memo of the cell of each stored answer met so far."""
 
     definition: scoring.Checklist
-    questions: tuple[scoring.Question | None, ...]  # one per question column, None where the version lacks it
+    keys: tuple[str, ...]
+    questions: tuple[scoring.Question | None, ...]
+    memos: tuple[dict[object, Cell], ...]
     grades: dict[str | None, str]
-    memos: tuple[dict[object, Cell], ...]  # per question column: the cell of each stored answer seen so far
 
 
 @dataclass(frozen=True)
@@ -101,7 +105,7 @@ class VisitExport:
     header: tuple[str, ...]
     kinds: tuple[str, ...]
     sheet_name: str
-    rows: Callable[[], Iterator[list[Cell]]]
+    rows: Callable[..., Iterator[list[Cell]]]  # rows(for_csv=False)
 
 
 def _cell(question: scoring.Question | None, answer: object, lang: str, labels: Mapping[str, str]) -> str:
@@ -142,9 +146,18 @@ def _answer_cell(question: scoring.Question | None, qtype: str, value: object, l
     return text
 
 
-def _local(at: datetime | None, zone_name: str | None) -> datetime | None:
+def _local(at: datetime | None, place: tzinfo) -> datetime | None:
     """A UTC timestamp in the store's own time, to the second, without its zone (the next column names it)."""
-    return local_time(at, zone_name).replace(tzinfo=None, microsecond=0) if at is not None else None
+    return at.astimezone(place).replace(tzinfo=None, microsecond=0) if at is not None else None
+
+
+def _stamp(at: datetime | None, place: tzinfo) -> str | None:
+    """`_local` as a CSV writes it: "2026-12-01 14:30"."""
+    return at.astimezone(place).isoformat(" ", "minutes")[:16] if at is not None else None
+
+
+def _as_it_is(value: str) -> str:
+    return value
 
 
 def _percent(value: Fraction) -> Decimal:
@@ -173,13 +186,14 @@ def prepare_export(
     chosen = choose_checklist(options, checklist_id)
     with_shopper = shows_shopper(session, user)
     query: Select[Any] | None = None
+    batch_query: Select[Any] | None = None
     version_ids: list[int] = []
     if chosen is not None:
         query = (
             select(Visit.id, Store.code, Store.name, Area.name, Region.name, User.name, Visit.started_at,
                    Visit.submitted_at, Store.timezone, Visit.status, ChecklistVersion.id, ChecklistVersion.number,
-                   VisitScore.percent_exact, VisitScore.grade, VisitScore.critical_failures,
-                   type_coerce(cast(VisitScore.card, Text), Text))
+                   VisitScore.percent_exact, VisitScore.grade, VisitScore.critical_failures, VisitScore.id,
+                   type_coerce(cast(VisitScore.summary, Text), Text))
             .join(VisitScore, (VisitScore.visit_id == Visit.id) & VisitScore.is_current.is_(True))
             .join(Store, Visit.store_id == Store.id).join(Area, Store.area_id == Area.id)
             .join(Region, Area.region_id == Region.id).join(User, Visit.shopper_id == User.id)
@@ -192,6 +206,16 @@ def prepare_export(
         used = session.scalars(query.with_only_columns(ChecklistVersion.id).distinct().order_by(None))
         version_ids = sorted(set(used), reverse=True)
         query = query.order_by(Visit.submitted_at.desc(), Visit.id.desc())
+        # Each batch reads only the visits' and scores' own columns; the stores, areas, regions and people they
+        # name are read once (`_names`): joining them for every visit cost the database more than reading it.
+        batch_query = (
+            select(Visit.id, Visit.store_id, Visit.shopper_id, Visit.started_at, Visit.submitted_at, Visit.status,
+                   Visit.checklist_version_id, VisitScore.percent_exact, VisitScore.grade,
+                   VisitScore.critical_failures, VisitScore.id, type_coerce(cast(VisitScore.summary, Text), Text))
+            .join(VisitScore, (VisitScore.visit_id == Visit.id) & VisitScore.is_current.is_(True))
+            .where(Visit.checklist_version_id.in_(version_ids), Visit.status.in_(statuses),
+                   Visit.submitted_at >= period.start, Visit.submitted_at < period.end)
+        )
     heads = section_heads(session, chosen.id, lang) if chosen is not None else []
     questions: list[tuple[str, str]] = []
     answer_kinds: list[str] = []
@@ -218,74 +242,97 @@ def prepare_export(
              + [DATETIME, DATETIME, TEXT, TEXT, TEXT, INTEGER, PERCENT, TEXT, INTEGER]
              + [PERCENT] * len(heads) + answer_kinds)
     title = checklist_title(session, chosen, lang)
-    versions = {v: _plan_version(definition_for(session, v), [key for key, _ in questions]) for v in version_ids}
     first_section = len(fixed)
     first_question = first_section + len(heads)
     section_at = {h.key: first_section + i for i, h in enumerate(heads)}
     question_at = {key: first_question + i for i, (key, _) in enumerate(questions)}
-    blank: list[Cell] = [None] * (len(heads) + len(questions))
 
-    def rows() -> Iterator[list[Cell]]:
-        if query is None:
+    def rows(*, for_csv: bool = False) -> Iterator[list[Cell]]:
+        if query is None or batch_query is None:
             return
+        # Per call, so that a CSV's answer cells (neutralised once, as each is first met) and a workbook's
+        # (never neutralised: every text is a string cell there) do not share their memos.
+        versions = {v: _plan_version(definition_for(session, v), question_at, len(questions)) for v in version_ids}
+        # A CSV's rows come ready for csv.writer: every text neutralised where it is first met (names, words,
+        # answers), times as text. A workbook's keep their texts as they are and their times as times.
+        text = neutralise_cell if for_csv else _as_it_is
+        stamp = _stamp if for_csv else _local
+        names = _names(session, scope, version_ids, text)
+        shown_title = text(title)
         statuses_shown: dict[str, str] = {}
         overall: dict[str | None, Decimal | None] = {None: None}
-        section_percents: dict[tuple[object, object], Decimal | None] = {}
+        section_percents: dict[object, Cell] = {None: None}
+        places: dict[str | None, tzinfo] = {}
+        section_keys = [h.key for h in heads]
         for (vid, code, store, area, region, shopper, started, submitted, zone_name, status, version_id, number,
-             pct, grade, crit, card_text) in _in_batches(session, query):
+             pct, grade, crit, summary) in _in_batches(session, query, batch_query, names):
             version = versions[version_id]
             shown = statuses_shown.get(status)
             if shown is None:
-                shown = statuses_shown[status] = labels.get(f"status.{status}", status)
+                shown = statuses_shown[status] = text(labels.get(f"status.{status}", status))
             percent = overall.get(pct, _MISSING)
             if percent is _MISSING:
                 percent = overall[pct] = _percent(Fraction(pct))
             grade_shown = version.grades.get(grade)
             if grade_shown is None:
-                grade_shown = version.grades[grade] = grade_text(version.definition, grade, lang)
+                grade_shown = version.grades[grade] = text(grade_text(version.definition, grade, lang))
+            place = places.get(zone_name)
+            if place is None:
+                place = places[zone_name] = zone(zone_name)
             cells: list[Cell] = [vid, code, store, area, region]
             if with_shopper:
                 cells.append(shopper)
-            cells += [_local(started, zone_name), _local(submitted, zone_name), zone_name or "UTC", shown, title,
+            cells += [stamp(started, place), stamp(submitted, place), zone_name, shown, shown_title,
                       number, percent, grade_shown, crit]
-            cells += blank
-            memos = version.memos
-            for section in _CARD.decode(card_text).sections:
-                at = section_at.get(section.key)
-                if at is not None:
-                    # Section percents from the stored card, which the visit's section score rows were written from.
-                    memo = (section.earned, section.possible)
-                    value = section_percents.get(memo, _MISSING)
-                    if value is _MISSING:
-                        possible = Fraction(section.possible)
-                        value = _percent(Fraction(section.earned) / possible * 100) if possible else None
-                        if len(section_percents) < _MEMO_LIMIT:
-                            section_percents[memo] = value
-                    cells[at] = value
-                for result in section.questions:
-                    at = question_at.get(result.key)
-                    answer = result.answer
-                    if at is None or answer is None:
-                        continue
-                    kind = answer.__class__
-                    key = answer if kind is str or kind is int else tuple(answer) if kind is list else _NA_KEY \
-                        if kind is dict else repr(answer)
-                    memo_of = memos[at - first_question]
-                    cell = memo_of.get(key, _MISSING)
+            # Section percents from the score's summary of its card, which its section rows were written from;
+            # each cell is looked up in C (map over the memo) and worked out in Python only when first met.
+            totals = list(map(summary.s.get, section_keys))
+            found = list(map(section_percents.get, totals, _MISSES))
+            if any(map(is_, found, _MISSES)):  # by identity: `in` would ask each Decimal to compare
+                for i, cell in enumerate(found):
                     if cell is _MISSING:
-                        cell = _answer_cell(version.questions[at - first_question], result.type, answer, lang, labels)
-                        if len(memo_of) < _MEMO_LIMIT:
-                            memo_of[key] = cell
-                    cells[at] = cell  # type: ignore[assignment]
+                        found[i] = _section_cell(totals[i], section_percents)
+            cells += found
+            answers = list(map(summary.a.get, version.keys))
+            found = list(map(dict.get, version.memos, answers, _MISSES))
+            if any(map(is_, found, _MISSES)):  # by identity: `in` would ask each Decimal to compare
+                for i, cell in enumerate(found):
+                    if cell is _MISSING:
+                        found[i] = _remember(version, i, answers[i], lang, labels, for_csv)
+            cells += found
             yield cells
 
     return VisitExport(filename=_filename(session, scope, period, store_ids), header=tuple(header),
                        kinds=tuple(kinds), sheet_name=headers.get("sheet", "Visits"), rows=rows)
 
 
+class _NotApplicable(msgspec.Struct, frozen=True):
+    """A stored N/A answer ({"na": true}), read as a value that can key a memo."""
+
+    na: bool
+
+
+@dataclass(frozen=True)
+class _Odd:
+    """A stored answer of a form the typed reading does not take, kept as it is with its JSON as its key."""
+
+    text: str
+    value: Any = field(compare=False)
+
+
+# A stored answer as the summary's typed reading gives it: every form hashable, so each can key a column's memo.
+_StoredAnswer = Union[None, bool, int, float, str, tuple[str, ...], _NotApplicable]
+
+
+class _Summary(msgspec.Struct):
+    """A score's `summary` (`storage.card_summary`): each section's earned and possible, each answer as stored."""
+
+    s: dict[str, tuple[Union[int, str], Union[int, str]]]
+    a: dict[str, _StoredAnswer]
+
+
 class _StoredQuestion(msgspec.Struct):
     key: str
-    type: str
     answer: Any = None
 
 
@@ -297,35 +344,139 @@ class _StoredSection(msgspec.Struct):
 
 
 class _StoredCard(msgspec.Struct):
-    """The parts of a stored card (`scoring.card_to_data`) an export reads; the rest is skipped unparsed."""
+    """The parts of a stored card (`scoring.card_to_data`) a summary holds; the rest is skipped unparsed."""
 
     sections: list[_StoredSection]
 
 
+_SUMMARY = msgspec.json.Decoder(_Summary)
 _CARD = msgspec.json.Decoder(_StoredCard)
+_NO_SUMMARY = (None, "null")  # SQL NULL, or a JSON null written by hand
 
 
-def _in_batches(session: Session, query: Select[Any]) -> Iterator[Any]:
-    """The query's rows in its order, read BATCH_ROWS at a time: the ordered ids first (small rows, so the
-    database sorts no cards), then each batch of rows by id."""
+def _hashable(value: Any) -> object:
+    """A stored answer read without the typed reading, in the form the typed reading gives."""
+    if value is None or value.__class__ in (bool, int, float, str):
+        return value
+    if value.__class__ is list and all(item.__class__ is str for item in value):
+        return tuple(value)
+    if value == {"na": True}:
+        return _NotApplicable(True)
+    return _Odd(msgspec.json.encode(value).decode(), value)
+
+
+def _raw(answer: object) -> object:
+    """A stored answer back in the card's own form (`scoring.card_to_data`)."""
+    if answer.__class__ is _NotApplicable:
+        return {"na": True}
+    if answer.__class__ is tuple:
+        return list(answer)  # type: ignore[call-overload]
+    if answer.__class__ is _Odd:
+        return answer.value  # type: ignore[attr-defined]
+    return answer
+
+
+def _read_summary(text: str) -> _Summary:
+    try:
+        return _SUMMARY.decode(text)
+    except msgspec.ValidationError:
+        data = msgspec.json.decode(text)
+        return _Summary(s={key: tuple(totals) for key, totals in data["s"].items()},
+                        a={key: _hashable(value) for key, value in data["a"].items()})
+
+
+def _summary_of_card(text: str) -> _Summary:
+    """The summary of a score stored without one, from its card (as `storage.card_summary` makes it)."""
+    card = _CARD.decode(text)
+    return _Summary(s={section.key: (section.earned, section.possible) for section in card.sections},
+                    a={q.key: _hashable(q.answer) for section in card.sections for q in section.questions
+                       if q.answer is not None})
+
+
+@dataclass(frozen=True)
+class _Names:
+    """What an export's rows name, read once: per store (code, name, area, region, time zone), per person their
+    name, per checklist version its number."""
+
+    stores: dict[int, tuple[str, str, str, str, str]]
+    people: dict[int, str]
+    versions: dict[int, int]
+
+
+def _names(session: Session, scope: Scope, version_ids: Sequence[int], text: Callable[[str], str]) -> _Names:
+    """The names of the scope's stores (a time zone of none as "UTC") and of everyone, each through `text`."""
+    stores = {row[0]: (text(row[1]), text(row[2]), text(row[3]), text(row[4]), text(row[5] or "UTC"))
+              for row in session.execute(
+                  select(Store.id, Store.code, Store.name, Area.name, Region.name, Store.timezone)
+                  .join(Area, Store.area_id == Area.id).join(Region, Area.region_id == Region.id)
+                  .where(Store.area_id.in_(scope.area_ids)))}
+    people = {person_id: text(name) for person_id, name in session.execute(select(User.id, User.name))}
+    versions = dict(session.execute(select(ChecklistVersion.id, ChecklistVersion.number)
+                                    .where(ChecklistVersion.id.in_(list(version_ids)))).all())
+    return _Names(stores=stores, people=people, versions=versions)  # type: ignore[arg-type]
+
+
+def _in_batches(session: Session, query: Select[Any], batch_query: Select[Any], names: _Names) -> Iterator[Any]:
+    """The visits of `query` in its order, read BATCH_ROWS at a time: the ordered ids first (small rows, so the
+    database sorts nothing large), then each batch of visits by id through `batch_query`, their stores, people
+    and version numbers filled in from `names`, and their summary decoded (read from the card for a score
+    stored without one). A visit re-scored, voided or moved out of the scope since its id was read is left out."""
     ids = list(session.scalars(query.with_only_columns(Visit.id)))
+    stores, people, numbers = names.stores, names.people, names.versions
     for start in range(0, len(ids), BATCH_ROWS):
         batch = ids[start:start + BATCH_ROWS]
-        found = {row[0]: row for row in session.execute(query.order_by(None).where(Visit.id.in_(batch)))}
+        found = {row[0]: row for row in session.execute(batch_query.where(Visit.id.in_(batch)))}
+        unsummarised = [row[-2] for row in found.values() if row[-1] in _NO_SUMMARY]
+        cards = dict(session.execute(select(VisitScore.id, type_coerce(cast(VisitScore.card, Text), Text))
+                                     .where(VisitScore.id.in_(unsummarised))).all()) if unsummarised else {}
         for vid in batch:
             row = found.get(vid)
-            if row is not None:  # a visit re-scored or voided since the ids were read is left out
-                yield row
+            if row is None:
+                continue
+            (_, store_id, shopper_id, started, submitted, status, version_id, pct, grade, crit, score_id,
+             text) = row
+            store = stores.get(store_id)
+            if store is None:
+                continue
+            code, name, area, region, zone_name = store
+            summary = _read_summary(text) if text not in _NO_SUMMARY else _summary_of_card(cards[score_id])
+            yield (vid, code, name, area, region, people.get(shopper_id), started, submitted, zone_name, status,
+                   version_id, numbers[version_id], pct, grade, crit, summary)
 
 
-def _plan_version(definition: scoring.Checklist, keys: Sequence[str]) -> _Version:
-    found: list[scoring.Question | None] = []
-    for key in keys:
-        try:
-            found.append(definition.question(key))
-        except KeyError:
-            found.append(None)
-    return _Version(definition=definition, questions=tuple(found), grades={}, memos=tuple({} for _ in keys))
+def _plan_version(definition: scoring.Checklist, question_at: Mapping[str, int], width: int) -> _Version:
+    """A version's reading of the export's `width` question columns: the key and question of each column the
+    version has ("" and None where it has none: the cell stays empty), and an empty memo per column."""
+    keys, questions = [""] * width, [None] * width
+    first = min(question_at.values(), default=0)
+    for _, question in definition.questions():
+        at = question_at.get(question.key)
+        if at is not None:
+            keys[at - first], questions[at - first] = question.key, question
+    return _Version(definition=definition, keys=tuple(keys), questions=tuple(questions),  # type: ignore[arg-type]
+                    memos=tuple({None: None} for _ in range(width)), grades={})
+
+
+def _section_cell(totals: tuple[object, object], memo: dict[object, Cell]) -> Cell:
+    """A section's percent from its (earned, possible), remembered in `memo`; empty when nothing was possible."""
+    possible = Fraction(totals[1])  # type: ignore[arg-type]
+    value = _percent(Fraction(totals[0]) / possible * 100) if possible else None  # type: ignore[arg-type]
+    if len(memo) < _MEMO_LIMIT:
+        memo[totals] = value
+    return value
+
+
+def _remember(version: _Version, i: int, answer: object, lang: str, labels: Mapping[str, str],
+              for_csv: bool) -> Cell:
+    """The cell of a stored answer in question column `i`, remembered in that column's memo."""
+    question = version.questions[i]
+    cell = _answer_cell(question, question.type if question is not None else "", _raw(answer), lang, labels)
+    if for_csv and cell.__class__ is str:
+        cell = neutralise_cell(cell)  # type: ignore[arg-type]
+    memo = version.memos[i]
+    if len(memo) < _MEMO_LIMIT:
+        memo[answer] = cell
+    return cell
 
 
 def prepare_scope_export(
@@ -342,9 +493,6 @@ def prepare_scope_export(
                           headers=headers, labels=labels, store_ids=store_ids)
 
 
-_FORMULA_FIRST = "".join(FORMULA_STARTS)
-
-
 def csv_chunks(export: VisitExport) -> Iterator[bytes]:
     """The export as CSV, in chunks of bytes: UTF-8 with a byte-order mark and CRLF line ends (so Excel opens it
     with Japanese text intact), every formula-like cell neutralised. The header row is the first chunk."""
@@ -354,20 +502,11 @@ def csv_chunks(export: VisitExport) -> Iterator[bytes]:
     yield b"\xef\xbb\xbf" + out.getvalue().encode("utf-8")
     out.seek(0)
     out.truncate()
-    # csv.writer writes None as an empty cell and an int or a Decimal as its digits (never a formula); only
-    # texts need neutralising, and times their format.
+    # csv.writer writes None as an empty cell and an int or a Decimal as its digits (never a formula); the rows
+    # come with every text neutralised and times as text (`rows(for_csv=True)`).
     plain = csv.writer(out, lineterminator="\r\n")
-    texts = [i for i, kind in enumerate(export.kinds) if kind in (TEXT, ANSWER, DATE_ANSWER, TIME_ANSWER)]
-    times = [i for i, kind in enumerate(export.kinds) if kind == DATETIME]
     written = 0
-    for cells in export.rows():
-        for i in times:
-            at = cells[i]
-            cells[i] = at.strftime("%Y-%m-%d %H:%M") if at is not None else None  # type: ignore[union-attr]
-        for i in texts:
-            cell = cells[i]
-            if cell.__class__ is str and cell and cell[0] in _FORMULA_FIRST:  # type: ignore[index]
-                cells[i] = neutralise_cell(cell)  # type: ignore[arg-type]
+    for cells in export.rows(for_csv=True):
         plain.writerow(cells)
         written += 1
         if written % BATCH_ROWS == 0:
@@ -395,8 +534,8 @@ def export_visits(
                             headers=headers, labels=labels, store_ids=store_ids)
     counted = [0]
 
-    def rows() -> Iterator[list[Cell]]:
-        for cells in export.rows():
+    def rows(**options: Any) -> Iterator[list[Cell]]:
+        for cells in export.rows(**options):
             counted[0] += 1
             yield cells
 
