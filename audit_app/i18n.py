@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import threading
 from functools import reduce
 from typing import Any, Mapping
 
+from babel.support import Translations
 from flask import Flask, g, has_app_context, has_request_context, request, session
 from flask_babel import get_locale, get_translations, gettext
 from flask_login import current_user
+from wtforms.i18n import messages_path
 
 from audit_app.extensions import babel
 from audit_app.languages import LANGUAGES
@@ -43,8 +46,32 @@ def _catalogue() -> Any:
     return catalogue
 
 
+_FORM_CATALOGUES: dict[str, Any] = {}
+_FORM_CATALOGUES_LOCK = threading.Lock()
+
+
+def _share_form_catalogue() -> None:
+    """Hand Flask-WTF this locale's translations of wtforms' own messages, read from disk once per process:
+    Flask-WTF reads the catalogue file again for every request that builds a form (its `wtforms_translations`
+    of the request is where it looks first)."""
+    if request.endpoint in (None, "static"):
+        return  # no form there (and no reason to find who is signed in to learn their language)
+    locale = get_locale()
+    if locale is None:
+        return
+    key = str(locale)
+    catalogue = _FORM_CATALOGUES.get(key)
+    if catalogue is None:
+        with _FORM_CATALOGUES_LOCK:
+            catalogue = _FORM_CATALOGUES.get(key)
+            if catalogue is None:
+                catalogue = _FORM_CATALOGUES[key] = Translations.load(messages_path(), [locale], domain="wtforms")
+    request.wtforms_translations = catalogue
+
+
 def init_i18n(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
+    app.before_request(_share_form_catalogue)
     app.jinja_env.install_gettext_callables(
         gettext=lambda s: _catalogue().ugettext(s),
         ngettext=lambda s, p, n: _catalogue().ungettext(s, p, n),

@@ -20,3 +20,31 @@ def test_one_request_renders_each_template_in_the_language_it_is_given(app: Flas
         assert render_template_string(template) == japanese
         with force_locale("en"):
             assert render_template_string(template) == "Sign out · 2 visits"
+
+
+def test_the_forms_own_messages_come_in_each_readers_language(app: Flask) -> None:
+    """wtforms' own messages (a field too long) follow the reader's language from one request to the next,
+    though their catalogue is read once per process and language."""
+    from babel.support import Translations
+    from wtforms.i18n import messages_path
+
+    too_long = "Field cannot be longer than %(max)d character."
+    plural = "Field cannot be longer than %(max)d characters."
+    expected = {lang: Translations.load(messages_path(), [lang], domain="wtforms").ungettext(too_long, plural, 254)
+                % {"max": 254} for lang in ("en", "ja")}
+    assert expected["en"] != expected["ja"]
+    client = app.test_client()
+    for lang in ("ja", "en", "ja"):
+        token = _csrf(client.get("/login", headers={"Accept-Language": lang}).get_data(as_text=True))
+        page = client.post("/login", data={"csrf_token": token, "email": "a" * 300 + "@example.com",
+                                           "password": "x"}, headers={"Accept-Language": lang})
+        assert expected[lang] in page.get_data(as_text=True), lang
+
+
+def _csrf(html: str) -> str:
+    import re
+
+    found = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html) or re.search(
+        r'value="([^"]+)"[^>]*name="csrf_token"', html)
+    assert found is not None
+    return found.group(1)
