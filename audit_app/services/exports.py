@@ -105,7 +105,10 @@ class VisitExport:
     header: tuple[str, ...]
     kinds: tuple[str, ...]
     sheet_name: str
-    rows: Callable[..., Iterator[list[Cell]]]  # rows(for_csv=False)
+    rows: Callable[..., Iterator[list[Cell]]]
+    # rows(for_csv=True) gives rows ready for csv.writer (texts neutralised, times as text); otherwise csv_chunks
+    # neutralises and formats each row's cells itself.
+    csv_ready: bool = False
 
 
 def _cell(question: scoring.Question | None, answer: object, lang: str, labels: Mapping[str, str]) -> str:
@@ -303,7 +306,7 @@ def prepare_export(
             yield cells
 
     return VisitExport(filename=_filename(session, scope, period, store_ids), header=tuple(header),
-                       kinds=tuple(kinds), sheet_name=headers.get("sheet", "Visits"), rows=rows)
+                       kinds=tuple(kinds), sheet_name=headers.get("sheet", "Visits"), rows=rows, csv_ready=True)
 
 
 class _NotApplicable(msgspec.Struct, frozen=True):
@@ -502,11 +505,11 @@ def csv_chunks(export: VisitExport) -> Iterator[bytes]:
     yield b"\xef\xbb\xbf" + out.getvalue().encode("utf-8")
     out.seek(0)
     out.truncate()
-    # csv.writer writes None as an empty cell and an int or a Decimal as its digits (never a formula); the rows
-    # come with every text neutralised and times as text (`rows(for_csv=True)`).
+    # csv.writer writes None as an empty cell and an int or a Decimal as its digits (never a formula); only
+    # texts need neutralising, and times their format (done by the rows themselves where they can).
     plain = csv.writer(out, lineterminator="\r\n")
     written = 0
-    for cells in export.rows(for_csv=True):
+    for cells in export.rows(for_csv=True) if export.csv_ready else _csv_cells(export):
         plain.writerow(cells)
         written += 1
         if written % BATCH_ROWS == 0:
@@ -515,6 +518,21 @@ def csv_chunks(export: VisitExport) -> Iterator[bytes]:
             out.truncate()
     if out.tell():
         yield out.getvalue().encode("utf-8")
+
+
+def _csv_cells(export: VisitExport) -> Iterator[list[Cell]]:
+    """The rows of an export that does not make them CSV-ready itself, each text neutralised and time formatted."""
+    texts = [i for i, kind in enumerate(export.kinds) if kind in (TEXT, ANSWER, DATE_ANSWER, TIME_ANSWER)]
+    times = [i for i, kind in enumerate(export.kinds) if kind == DATETIME]
+    for cells in export.rows():
+        for i in times:
+            at = cells[i]
+            cells[i] = at.strftime("%Y-%m-%d %H:%M") if at is not None else None  # type: ignore[union-attr]
+        for i in texts:
+            cell = cells[i]
+            if cell.__class__ is str:
+                cells[i] = neutralise_cell(cell)  # type: ignore[arg-type]
+        yield cells
 
 
 def xlsx_chunks(export: VisitExport) -> Iterator[bytes]:

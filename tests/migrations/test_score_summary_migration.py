@@ -3,38 +3,25 @@
 from __future__ import annotations
 
 import random
-from pathlib import Path
-from typing import Iterator
 
 import flask_migrate
-import pytest
 import sqlalchemy as sa
 
 import scoring
-from audit_app import create_app
 from audit_app.extensions import db
 from audit_app.models import VisitScore
 from audit_app.services.scores.storage import card_summary
-from tests.factories import NOW, make_area, make_config, make_published_checklist, make_region, make_store, \
+from tests.factories import NOW, make_area, make_published_checklist, make_region, make_store, \
     make_submitted_visit, make_user, scorecard_checklist_data
+from tests.migrations.test_exact_percents_migration import app_at_head  # noqa: F401 - the fixture
 from tests.migrations.test_migrations import empty_database  # noqa: F401 - the fixture
-
-
-@pytest.fixture
-def app_at_head(empty_database: str, tmp_path: Path) -> Iterator[object]:  # noqa: F811
-    app = create_app(make_config(tmp_path, empty_database))
-    with app.app_context():
-        flask_migrate.upgrade()
-        yield app
-        db.session.remove()
-        db.engine.dispose()
 
 
 def _summaries() -> dict[int, object]:
     return dict(db.session.execute(sa.select(VisitScore.id, VisitScore.summary)).all())
 
 
-def test_the_backfill_gives_each_score_the_summary_the_code_writes(app_at_head: object) -> None:
+def test_the_backfill_gives_each_score_the_summary_the_code_writes(app_at_head: object) -> None:  # noqa: F811
     rng = random.Random(16)  # nosec B311 - test data
     store = make_store(make_area(make_region()))
     shopper = make_user("shopper@test.example")
