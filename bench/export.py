@@ -52,7 +52,7 @@ import scoring  # noqa: E402
 from audit_app import create_app  # noqa: E402
 from audit_app.config import Config, normalise_database_url  # noqa: E402
 from audit_app.extensions import db  # noqa: E402
-from audit_app.models import Area, ChecklistVersion, Region, Store, User, Visit, VisitScore  # noqa: E402
+from audit_app.models import Area, ChecklistVersion, Region, ScoreSummary, Store, User, Visit, VisitScore  # noqa: E402
 from audit_app.services import checklists as checklist_service  # noqa: E402
 from audit_app.services import exports, users  # noqa: E402
 from audit_app.services.scores.scope import Period, get_region_scope  # noqa: E402
@@ -113,7 +113,7 @@ def build_sqlite(tmp: Path, visits: int) -> str:
         engine = db.engine
         with engine.begin() as conn:
             for start in range(0, visits, 5000):
-                visit_rows, score_rows = [], []
+                visit_rows, score_rows, summary_rows = [], [], []
                 for i in range(start, min(visits, start + 5000)):
                     card = pool[rng.randrange(len(pool))]
                     submitted = now - timedelta(seconds=rng.randrange(730 * 86400))
@@ -123,17 +123,18 @@ def build_sqlite(tmp: Path, visits: int) -> str:
                         "checklist_version_id": version_id, "status": "approved" if i % 5 else "submitted",
                         "started_at": submitted - timedelta(minutes=40), "submitted_at": submitted,
                         "review_note": "", "updated_at": submitted})
+                    data = scoring.card_to_data(card)
                     score_rows.append({
-                        "visit_id": i + 1, "checklist_version_id": version_id, "is_current": True,
+                        "id": i + 1, "visit_id": i + 1, "checklist_version_id": version_id, "is_current": True,
                         "earned": _exact(card.earned), "possible": _exact(card.possible),
                         "percent_exact": _exact(card.percent) if card.percent is not None else None,
                         "percent": float(card.percent) if card.percent is not None else None,
                         "grade": str(card.grade.label.get("en")) if card.grade is not None else None,
-                        "critical_failures": len(card.critical_failures), "card": scoring.card_to_data(card),
-                        "summary": card_summary(scoring.card_to_data(card)),
-                        "scored_at": submitted})
+                        "critical_failures": len(card.critical_failures), "card": data, "scored_at": submitted})
+                    summary_rows.append({"visit_score_id": i + 1, "summary": card_summary(data)})
                 conn.execute(sa.insert(Visit), visit_rows)
                 conn.execute(sa.insert(VisitScore), score_rows)
+                conn.execute(sa.insert(ScoreSummary), summary_rows)
         engine.dispose()
     print(f"SQLite database with {visits:,} visits built in {time.perf_counter() - began:.1f} s")
     return url

@@ -370,7 +370,8 @@ def _visits(url: str, now: datetime, target_visits: int, rng: random.Random) -> 
                                    "size_bytes, taken_at, created_at")
     scores = Copier(url, "visit_scores", "id, visit_id, checklist_version_id, is_current, earned, possible, "
                                          "percent_exact, percent, grade, critical_failures, card, scored_at, "
-                                         "scored_by_id, percent_num, percent_den, summary")
+                                         "scored_by_id, percent_num, percent_den")
+    summaries = Copier(url, "score_summaries", "visit_score_id, summary")
     sections = Copier(url, "section_scores", "id, visit_score_id, section_key, earned, possible, percent, "
                                              "is_zeroed, percent_num, percent_den")
     score_id = section_id = 0
@@ -403,12 +404,12 @@ def _visits(url: str, now: datetime, target_visits: int, rng: random.Random) -> 
             else [("t", when, "\\N")]
         for current, at, by in runs:
             score_id += 1
-            scores.add(f"{score_id}\t{vid}\t{version_id}\t{current}\t{fields}\t{at}\t{by}\t{item.percent_parts}"
-                       f"\t{summary}\n")
+            scores.add(f"{score_id}\t{vid}\t{version_id}\t{current}\t{fields}\t{at}\t{by}\t{item.percent_parts}\n")
+            summaries.add(f"{score_id}\t{summary}\n")
             for section in item.sections:
                 section_id += 1
                 sections.add(f"{section_id}\t{score_id}\t{section}\n")
-    for copier in (answers, photos, scores, sections):
+    for copier in (answers, photos, scores, summaries, sections):
         copier.close()
     with psycopg.connect(url) as conn:
         for table, last in (("visits", visit_id), ("assignments", assignment_id), ("answers", answer_id),

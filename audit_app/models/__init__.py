@@ -9,7 +9,7 @@ from audit_app.models.mail import EmailPreference, OutboxMessage, PasswordResetT
 from audit_app.models.org import Area, Region, Store
 from audit_app.models.plans import PlanVisit, UnavailableDates, VisitPlan
 from audit_app.models.ratelimits import RateLimitCounter
-from audit_app.models.scores import SectionScore, VisitScore
+from audit_app.models.scores import ScoreSummary, SectionScore, VisitScore
 from audit_app.models.settings import Setting
 from audit_app.models.users import ROLES, User, area_managers, store_managers
 from audit_app.models.visits import Answer, Assignment, Photo, Visit
@@ -35,6 +35,7 @@ __all__ = [
     "RateLimitCounter",
     "Region",
     "ROLES",
+    "ScoreSummary",
     "SectionScore",
     "Setting",
     "Store",

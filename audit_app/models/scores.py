@@ -34,13 +34,22 @@ class VisitScore(db.Model):
     grade: Mapped[str | None] = mapped_column(String(80), nullable=True)
     critical_failures: Mapped[int] = mapped_column(Integer, default=0)
     card: Mapped[dict[str, Any]] = mapped_column(JSON)
-    # What exports read of the card, small (`storage.card_summary`): each section's earned and possible, each
-    # answer as the card stores it. None for a score stored before it was kept: exports then read the card.
-    summary: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True), nullable=True)
     scored_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     scored_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
 
     sections: Mapped[list["SectionScore"]] = relationship(back_populates="visit_score", lazy="raise")
+
+
+class ScoreSummary(db.Model):
+    """What exports read of a score's card, small (`storage.card_summary`): each section's earned and possible,
+    each answer as the card stores it. A table of its own, so that `visit_scores`, which every dashboard reads,
+    stays narrow. A score without one (a card migration 0016 could not read) is exported from its card."""
+
+    __tablename__ = "score_summaries"
+
+    visit_score_id: Mapped[int] = mapped_column(ForeignKey("visit_scores.id", ondelete="CASCADE"),
+                                                primary_key=True)
+    summary: Mapped[dict[str, Any]] = mapped_column(JSON)
 
 
 class SectionScore(db.Model):

@@ -24,7 +24,7 @@ from sqlalchemy import Select, Text, cast, select, type_coerce
 from sqlalchemy.orm import Session
 
 import scoring
-from audit_app.models import Area, ChecklistVersion, Region, Store, User, Visit, VisitScore
+from audit_app.models import Area, ChecklistVersion, Region, ScoreSummary, Store, User, Visit, VisitScore
 from audit_app.services import xlsx
 from audit_app.services.xlsx import ANSWER, DATE_ANSWER, DATETIME, INTEGER, PERCENT, TEXT, TIME_ANSWER
 from audit_app.services.definitions import grade_text
@@ -192,14 +192,11 @@ def prepare_export(
     batch_query: Select[Any] | None = None
     version_ids: list[int] = []
     if chosen is not None:
+        # The visits the export holds (their ids, in order, and the versions they use); `batch_query` reads them.
         query = (
-            select(Visit.id, Store.code, Store.name, Area.name, Region.name, User.name, Visit.started_at,
-                   Visit.submitted_at, Store.timezone, Visit.status, ChecklistVersion.id, ChecklistVersion.number,
-                   VisitScore.percent_exact, VisitScore.grade, VisitScore.critical_failures, VisitScore.id,
-                   type_coerce(cast(VisitScore.summary, Text), Text))
+            select(Visit.id)
             .join(VisitScore, (VisitScore.visit_id == Visit.id) & VisitScore.is_current.is_(True))
-            .join(Store, Visit.store_id == Store.id).join(Area, Store.area_id == Area.id)
-            .join(Region, Area.region_id == Region.id).join(User, Visit.shopper_id == User.id)
+            .join(Store, Visit.store_id == Store.id)
             .join(ChecklistVersion, Visit.checklist_version_id == ChecklistVersion.id)
             .where(ChecklistVersion.checklist_id == chosen.id, Store.area_id.in_(scope.area_ids),
                    Visit.status.in_(statuses), Visit.submitted_at >= period.start, Visit.submitted_at < period.end)
@@ -214,8 +211,9 @@ def prepare_export(
         batch_query = (
             select(Visit.id, Visit.store_id, Visit.shopper_id, Visit.started_at, Visit.submitted_at, Visit.status,
                    Visit.checklist_version_id, VisitScore.percent_exact, VisitScore.grade,
-                   VisitScore.critical_failures, VisitScore.id, type_coerce(cast(VisitScore.summary, Text), Text))
+                   VisitScore.critical_failures, VisitScore.id, type_coerce(cast(ScoreSummary.summary, Text), Text))
             .join(VisitScore, (VisitScore.visit_id == Visit.id) & VisitScore.is_current.is_(True))
+            .outerjoin(ScoreSummary, ScoreSummary.visit_score_id == VisitScore.id)
             .where(Visit.checklist_version_id.in_(version_ids), Visit.status.in_(statuses),
                    Visit.submitted_at >= period.start, Visit.submitted_at < period.end)
         )
@@ -354,7 +352,7 @@ class _StoredCard(msgspec.Struct):
 
 _SUMMARY = msgspec.json.Decoder(_Summary)
 _CARD = msgspec.json.Decoder(_StoredCard)
-_NO_SUMMARY = (None, "null")  # SQL NULL, or a JSON null written by hand
+_NO_SUMMARY = (None, "null")  # no summary row, or a JSON null written by hand
 
 
 def _hashable(value: Any) -> object:

@@ -1,10 +1,12 @@
 """score summaries for exports
 
-A visit score also keeps what an export reads of its card, small: each section's earned and possible and each
-answer, exactly as the card stores them ({"s": {section: [earned, possible]}, "a": {question: answer}}, the
-unanswered left out). An export of 100,000 visits then moves about 2 kB a visit instead of the whole explained
-card (about 14 kB) and decodes that. Scores already stored get theirs from their card, a batch of ids at a time;
-the code writes the same for every new card (`storage.card_summary`).
+Each visit score gets a row in `score_summaries` with what an export reads of its card, small: each section's
+earned and possible and each answer, exactly as the card stores them ({"s": {section: [earned, possible]}, "a":
+{question: answer}}, the unanswered left out). An export of 100,000 visits then moves about 2 kB a visit instead
+of the whole explained card (about 14 kB) and decodes that. It is a table of its own so that `visit_scores`, which
+every dashboard reads, stays narrow (kept inline there it made that table's heap four to five times larger).
+Scores already stored get theirs from their card, a batch of ids at a time; the code writes the same for every
+new card (`storage.card_summary`).
 
 Revision ID: 0016
 Revises: 0015
@@ -30,7 +32,7 @@ def _summary(card):
     """The summary of a stored card, as `storage.card_summary` makes it (kept here as it was when this migration
     was written, so the migration does not change with the code)."""
     sections, answers = {}, {}
-    for section in card.get('sections', []):
+    for section in card['sections']:
         sections[section['key']] = [section['earned'], section['possible']]
         for question in section['questions']:
             if question.get('answer') is not None:
@@ -39,8 +41,14 @@ def _summary(card):
 
 
 def upgrade():
-    with op.batch_alter_table('visit_scores', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('summary', sa.JSON(), nullable=True))
+    op.create_table(
+        'score_summaries',
+        sa.Column('visit_score_id', sa.Integer(), nullable=False),
+        sa.Column('summary', sa.JSON(), nullable=False),
+        sa.ForeignKeyConstraint(['visit_score_id'], ['visit_scores.id'],
+                                name=op.f('fk_score_summaries_visit_score_id_visit_scores'), ondelete='CASCADE'),
+        sa.PrimaryKeyConstraint('visit_score_id', name=op.f('pk_score_summaries')),
+    )
     bind = op.get_bind()
     value = 'CAST(:s AS json)' if bind.dialect.name == 'postgresql' else ':s'
     last = 0
@@ -51,19 +59,17 @@ def upgrade():
         if not rows:
             return
         last = rows[-1][0]
-        updates = []
+        summaries = []
         for row_id, text in rows:
             try:
-                card = json.loads(text)
-                summary = _summary(card)
+                summary = _summary(json.loads(text))
             except (TypeError, ValueError, KeyError, AttributeError):
-                continue  # a card of another form keeps no summary: exports read the card itself
-            updates.append({'i': row_id, 's': json.dumps(summary, ensure_ascii=False, separators=(',', ':'))})
-        if updates:
-            bind.execute(sa.text(f'UPDATE visit_scores SET summary = {value} WHERE id = :i'), updates)
+                continue  # a card of another form gets no summary: exports read the card itself
+            summaries.append({'i': row_id, 's': json.dumps(summary, ensure_ascii=False, separators=(',', ':'))})
+        if summaries:
+            bind.execute(sa.text(f'INSERT INTO score_summaries (visit_score_id, summary) VALUES (:i, {value})'),
+                         summaries)
 
 
 def downgrade():
-    # Plain ALTER TABLE ... DROP COLUMN (SQLite 3.35 and later too): a batch "move and copy" would drop and
-    # recreate visit_scores on SQLite, and dropping it deletes every section score by its ON DELETE CASCADE.
-    op.drop_column('visit_scores', 'summary')
+    op.drop_table('score_summaries')

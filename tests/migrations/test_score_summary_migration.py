@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 import scoring
 from audit_app.extensions import db
-from audit_app.models import VisitScore
+from audit_app.models import ScoreSummary, VisitScore
 from audit_app.services.scores.storage import card_summary
 from tests.factories import NOW, make_area, make_published_checklist, make_region, make_store, \
     make_submitted_visit, make_user, scorecard_checklist_data
@@ -18,7 +18,7 @@ from tests.migrations.test_migrations import empty_database  # noqa: F401 - the 
 
 
 def _summaries() -> dict[int, object]:
-    return dict(db.session.execute(sa.select(VisitScore.id, VisitScore.summary)).all())
+    return dict(db.session.execute(sa.select(ScoreSummary.visit_score_id, ScoreSummary.summary)).all())
 
 
 def test_the_backfill_gives_each_score_the_summary_the_code_writes(app_at_head: object) -> None:  # noqa: F811
@@ -40,7 +40,7 @@ def test_the_backfill_gives_each_score_the_summary_the_code_writes(app_at_head: 
     assert any({"na": True} in summary["a"].values() for summary in written.values())  # type: ignore[index]
     db.session.remove()
     flask_migrate.downgrade(revision="0015")
-    assert "summary" not in {c["name"] for c in sa.inspect(db.engine).get_columns("visit_scores")}
+    assert "score_summaries" not in sa.inspect(db.engine).get_table_names()
     flask_migrate.upgrade()
     db.session.remove()
     assert _summaries() == written

@@ -16,7 +16,7 @@ from sqlalchemy import ColumnElement, ScalarSelect, Select, insert, select, unio
 from sqlalchemy.orm import Session
 
 import scoring
-from audit_app.models import ChecklistVersion, SectionScore, Store, User, Visit, VisitScore
+from audit_app.models import ChecklistVersion, ScoreSummary, SectionScore, Store, User, Visit, VisitScore
 from audit_app.services.settings import ProgrammeSettings, get_settings
 
 COUNTED_STATUSES = ("submitted", "approved")
@@ -82,7 +82,6 @@ def store_card(
         grade=grade,
         critical_failures=len(card.critical_failures),
         card=data,
-        summary=card_summary(data),
         scored_at=now,
         scored_by_id=actor.id if actor is not None else None,
     )
@@ -103,13 +102,15 @@ def store_card(
         ))
     if sections:  # one statement for all of them: nothing reads their ids back
         session.execute(insert(SectionScore.__table__), sections)
+    session.execute(insert(ScoreSummary.__table__), {"visit_score_id": row.id, "summary": card_summary(data)})
     return row
 
 
 def card_summary(data: Mapping[str, Any]) -> dict[str, Any]:
     """What an export reads of a stored card (`scoring.card_to_data` format), about a sixth of its size:
     {"s": {section key: [earned, possible]}, "a": {question key: answer}}, numbers and answers exactly as the
-    card stores them, unanswered questions left out. Migration 0016 wrote the same for the scores before it."""
+    card stores them, unanswered questions left out. Stored as the score's `ScoreSummary`; migration 0016 wrote
+    the same for the scores before it."""
     sections: dict[str, list[object]] = {}
     answers: dict[str, object] = {}
     for section in data["sections"]:
