@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from fractions import Fraction
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import ColumnElement, ScalarSelect, Select, insert, select, union_all, update
@@ -53,7 +54,14 @@ def section_percent(earned: Fraction, possible: Fraction) -> Fraction | None:
 
 def fraction_of(numerator: int | None, denominator: int | None) -> Fraction | None:
     """An exact figure stored as two integers, None when there is none."""
-    return None if numerator is None or denominator is None else Fraction(numerator, denominator)
+    return None if numerator is None or denominator is None else _fraction(numerator, denominator)
+
+
+@lru_cache(maxsize=1 << 16)
+def _fraction(numerator: int, denominator: int) -> Fraction:
+    # Percents repeat (a checklist gives a limited set of them), and a Fraction is immutable: a dashboard reads
+    # thousands, and building each one (with its gcd) cost more than the rest of reading it.
+    return Fraction(numerator, denominator)
 
 
 def store_card(

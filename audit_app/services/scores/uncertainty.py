@@ -41,11 +41,16 @@ class Spread:
 
     @classmethod
     def of(cls, values: Iterable[float | None]) -> "Spread":
-        spread = cls()
+        """The spread of the values (None skipped): what `add` gives one by one, the same floats in the same
+        order, without a new Spread per value (a region's dashboard takes some 36,000)."""
+        n, total, squares = 0, 0.0, 0.0
         for value in values:
             if value is not None:
-                spread = spread.add(float(value))
-        return spread
+                number = float(value)
+                n += 1
+                total += number
+                squares += number * number
+        return cls(n, total, squares)
 
     @property
     def mean(self) -> float | None:
