@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import weakref
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from fractions import Fraction
 from typing import Final, Literal
 
@@ -105,6 +105,103 @@ class ScoreCard:
 
 
 # ---------------------------------------------------------------------------------------------------------------
+# Building results
+#
+# A frozen dataclass's __init__ sets every field through object.__setattr__. For the results made afresh on each
+# visit (photos, comments, numbers not remembered, every section and the card) that was a quarter of the time a
+# visit takes to score. These builders set the same slots through their descriptors instead, twice as fast: what
+# they make is an instance of the same class, equal to and indistinguishable from one the constructor makes.
+
+_new: Final = object.__new__
+
+
+def _slot_setters(cls: type) -> tuple[Callable[[object, object], None], ...]:
+    """The setter of each field's slot, in field order, for building instances of a slotted frozen dataclass."""
+    return tuple(getattr(cls, field.name).__set__ for field in fields(cls))
+
+
+def _question_result_builder() -> Callable[..., QuestionResult]:
+    set_key, set_type, set_answer, set_fraction, set_earned, set_possible, set_excluded, set_fails = (
+        _slot_setters(QuestionResult)
+    )
+
+    def build(
+        key: str, qtype: str, answer: Answer | NotApplicable | None, fraction: Fraction | None, earned: Fraction,
+        possible: Fraction, excluded: Excluded | None, is_critical_failure: bool,
+    ) -> QuestionResult:
+        result = _new(QuestionResult)
+        set_key(result, key)
+        set_type(result, qtype)
+        set_answer(result, answer)
+        set_fraction(result, fraction)
+        set_earned(result, earned)
+        set_possible(result, possible)
+        set_excluded(result, excluded)
+        set_fails(result, is_critical_failure)
+        return result
+
+    return build
+
+
+def _section_result_builder() -> Callable[..., SectionResult]:
+    set_key, set_title, set_weight, set_earned, set_possible, set_percent, set_zeroed, set_questions = (
+        _slot_setters(SectionResult)
+    )
+
+    def build(
+        key: str, title: Text, weight: Fraction, earned: Fraction, possible: Fraction, percent: Fraction | None,
+        is_zeroed: bool, questions: tuple[QuestionResult, ...],
+    ) -> SectionResult:
+        section = _new(SectionResult)
+        set_key(section, key)
+        set_title(section, title)
+        set_weight(section, weight)
+        set_earned(section, earned)
+        set_possible(section, possible)
+        set_percent(section, percent)
+        set_zeroed(section, is_zeroed)
+        set_questions(section, questions)
+        return section
+
+    return build
+
+
+def _score_card_builder() -> Callable[..., ScoreCard]:
+    setters = _slot_setters(ScoreCard)
+    (set_key, set_method, set_earned, set_possible, set_percent, set_base, set_grade, set_sections, set_failures,
+     set_missing, set_complete) = setters
+
+    def build(
+        checklist_key: str, method: Method, earned: Fraction, possible: Fraction, percent: Fraction | None,
+        base_percent: Fraction | None, grade: Grade | None, sections: tuple[SectionResult, ...],
+        critical_failures: tuple[CriticalFailure, ...], missing_required: tuple[str, ...],
+    ) -> ScoreCard:
+        card = _new(ScoreCard)
+        set_key(card, checklist_key)
+        set_method(card, method)
+        set_earned(card, earned)
+        set_possible(card, possible)
+        set_percent(card, percent)
+        set_base(card, base_percent)
+        set_grade(card, grade)
+        set_sections(card, sections)
+        set_failures(card, critical_failures)
+        set_missing(card, missing_required)
+        set_complete(card, not missing_required)
+        return card
+
+    return build
+
+
+_question_result: Final = _question_result_builder()
+"""QuestionResult(...) by position, as fast as it can be built."""
+_section_result: Final = _section_result_builder()
+"""SectionResult(...) by position, as fast as it can be built."""
+_score_card: Final = _score_card_builder()
+"""ScoreCard(...) by position, without `is_complete`: that is `not missing_required`."""
+
+
+# ---------------------------------------------------------------------------------------------------------------
 # The compiled plan
 
 # Past this shared denominator a checklist is scored with plain Fraction sums instead. Every checklist the schema
@@ -125,100 +222,128 @@ _REMEMBERED_PER_CHECKLIST: Final = 40_000
 _REMEMBERED_RATIOS: Final = 4096
 # Answers to these types are free text: remembering them would only keep shoppers' words in memory.
 _NOT_REMEMBERED: Final = frozenset({"text", "photo", "note"})
+# Raw answers of these exact types are remembered: equal values of one of them always read alike. (Equal values
+# of different types need not: True == 1 == 1.0, but a scale takes only the 1.)
+_REMEMBERED_KINDS: Final = frozenset({str, int, float, bool, tuple})
+# Stands in an outcome's failure place for an unanswered required question: the card lists it as missing.
+_MISSING: Final = object()
 
-# One answer's outcome: its result on the card, the earned and possible units it adds to its section (0 when the
-# question is excluded), the critical failure it makes (or None) and the normalised answer.
-_Hit = tuple[QuestionResult, "int | Fraction", "int | Fraction", "CriticalFailure | None", Answer]
+# One raw answer's outcome as the scoring loop adds it up: its result on the card, the earned and possible units it
+# adds to its section (0 when the question is excluded), the critical failure it makes (None, or _MISSING for an
+# unanswered required question) and the exact type of the raw answer it is the outcome of.
+_Hit = tuple[QuestionResult, "int | Fraction", "int | Fraction", object, type]
+# What an answer earning a given numerator puts on the card and adds up, whatever the answer: the result's fraction,
+# earned, possible, excluded and is_critical_failure, then the earned units, possible units and critical failure.
+_Shape = tuple[
+    "Fraction | None", Fraction, Fraction, "Excluded | None", bool, "int | Fraction", "int | Fraction",
+    "CriticalFailure | None",
+]
 
 
 @dataclass(frozen=True, slots=True)
 class _QuestionPlan:
     key: str
     type: str
-    position: int
     read: Callable[[object], tuple[Answer, int]]
-    required: bool
-    allow_na: bool
     exclusion: Excluded | None  # "unscored" or "zero_weight" whatever the answer, else None
-    is_counted: bool  # exclusion is None: its answers add to earned and possible
     weight: Fraction
     denominator: int
     possible_units: int | Fraction
     units_per_numerator: int | Fraction
-    fractions: tuple[Fraction, ...]  # by numerator; empty when there would be too many
-    earned: tuple[Fraction, ...]
     failure: CriticalFailure | None
     zeroes_section: bool
     show_if_target: int  # position of the question show_if names, -1 when always shown
     show_if_values: tuple[object, ...]
     show_if_multi: bool
-    is_show_if_target: bool  # a later question's show_if names this one, so its answer is kept
     hidden: QuestionResult
-    not_applicable: QuestionResult
-    unanswered: QuestionResult
-    prepared: dict[Answer, tuple[QuestionResult, int | Fraction]]
-    # Raw answers whose outcome is known without reading them: text and whole numbers here (the common case: a str
-    # never equals an int), other types by their exact type (True equals 1 and 1.0 equals 1, but means otherwise).
+    shapes: list[_Shape]  # by numerator; empty when there would be too many
+    prepared: dict[Answer, _Hit]  # by normalised answer, for the few answers a question can be given
+    # Outcomes by raw answer (a multi answer's list as a tuple), each checked against the type of the answer it
+    # was made for: None (unanswered), NA where allowed, the common answers prepared in advance and answers met
+    # since. A raw answer equal to one of them but of another type is looked up in `clashes` by (type, answer).
     known: dict[object, _Hit]
-    others: dict[type, dict[object, _Hit]]
+    clashes: dict[tuple[type, object], _Hit]
     remembers: bool
     remembered: list[int]  # answers remembered so far by every question of the checklist (one shared counter)
 
-    def answered(self, answer: Answer, numerator: int) -> tuple[QuestionResult, int | Fraction]:
-        """The result of a given answer and the earned units it adds to its section."""
+    def is_shown(self, answer: Answer | NotApplicable | None) -> bool:
+        """Whether show_if lets this question be asked, given the answer on the card of the question it names."""
+        if answer is None or answer is NA:
+            return False
+        if self.show_if_multi:
+            return any(value in answer for value in self.show_if_values)  # type: ignore[operator]
+        return answer in self.show_if_values
+
+    def shape(self, numerator: int) -> _Shape:
+        """What an answer earning numerator / denominator of the question's points makes (see _Shape)."""
         if self.exclusion is not None:
-            return QuestionResult(self.key, self.type, answer, None, _ZERO, _ZERO, self.exclusion, False), 0
-        if self.fractions:
-            fraction, earned = self.fractions[numerator], self.earned[numerator]
-        else:
-            fraction = Fraction(numerator, self.denominator)
-            weight = self.weight
-            # One Fraction built instead of a product (which reduces twice); equal, as every Fraction is reduced.
-            earned = Fraction(numerator * weight.numerator, self.denominator * weight.denominator)
+            return None, _ZERO, _ZERO, self.exclusion, False, 0, 0, None
+        fraction = Fraction(numerator, self.denominator)
+        weight = self.weight
+        # One Fraction built instead of a product (which reduces twice); equal, as every Fraction is reduced.
+        earned = Fraction(numerator * weight.numerator, self.denominator * weight.denominator)
         fails = self.failure is not None and numerator < self.denominator
-        result = QuestionResult(self.key, self.type, answer, fraction, earned, self.weight, None, fails)
-        return result, numerator * self.units_per_numerator
+        return (
+            fraction, earned, weight, None, fails, numerator * self.units_per_numerator, self.possible_units,
+            self.failure if fails else None,
+        )
+
+    def answered(self, answer: Answer, numerator: int, kind: type) -> _Hit:
+        """The outcome of a read answer earning numerator / denominator, for a raw answer of type `kind`."""
+        fraction, earned, possible, excluded, fails, units, possible_units, failure = (
+            self.shapes[numerator] if self.shapes else self.shape(numerator)
+        )
+        result = _question_result(self.key, self.type, answer, fraction, earned, possible, excluded, fails)
+        return result, units, possible_units, failure, kind
 
     def outcome(self, raw: object) -> _Hit:
-        """Read a raw answer the long way; remember its outcome when the answer is worth remembering."""
+        """The outcome of a raw answer that `known` has not got: read it, and remember it when worth remembering.
+
+        Raises AnswerError for an answer this question cannot take (N/A where it is not allowed included).
+        """
+        if raw is NA:  # allowed N/A is in `known`
+            raise AnswerError(self.key, "this question cannot be answered N/A")
         kind = type(raw)
-        if kind is float or kind is bool:
-            hit = self.others.get(kind, {}).get(raw)
+        if self.clashes:
+            try:
+                hit = self.clashes.get((kind, raw))
+            except TypeError:  # unhashable, so never remembered; reading it below says what is wrong with it
+                hit = None
             if hit is not None:
                 return hit
-        elif kind is list and self.remembers:
-            # A multi answer: remembered by its options in the order given (a list cannot be a key).
-            chosen = tuple(raw)  # type: ignore[arg-type]
-            try:
-                hit = self.others.get(tuple, {}).get(chosen)
-            except TypeError:  # an unhashable item: not an option, so reading it below says so
-                pass
-            else:
-                if hit is not None:
-                    return hit
-                raw, kind = chosen, tuple
         try:
             answer, numerator = self.read(raw)
         except ValueError as err:
             raise AnswerError(self.key, str(err)) from None
         prepared = self.prepared.get(answer) if self.prepared else None
-        hit = self.hit(*(prepared if prepared is not None else self.answered(answer, numerator)), answer)
-        if self.remembers and self.remembered[0] < _REMEMBERED_PER_CHECKLIST:
-            if kind is int or kind is str or kind is float or kind is tuple:
-                known = self.known if kind is int or kind is str else self.others.setdefault(kind, {})
-                try:
-                    if len(known) < _REMEMBERED_ANSWERS:
-                        known[raw] = hit
-                        self.remembered[0] += 1
-                except TypeError:  # a tuple holding something unhashable
-                    pass
+        if prepared is None:
+            hit = self.answered(answer, numerator, kind)
+        else:
+            result, units, possible_units, failure, _ = prepared
+            hit = result, units, possible_units, failure, kind
+        if self.remembers:
+            self.remember(raw, hit)
         return hit
 
-    def hit(self, result: QuestionResult, units: int | Fraction, answer: Answer) -> _Hit:
-        """An answer's outcome as the scoring loop adds it up."""
-        if self.exclusion is not None:
-            return result, 0, 0, None, answer
-        return result, units, self.possible_units, self.failure if result.is_critical_failure else None, answer
+    def remember(self, raw: object, hit: _Hit) -> None:
+        """Keep the outcome of a raw answer that was read, for the next visit giving it, within the bounds."""
+        kind = hit[4]
+        if kind not in _REMEMBERED_KINDS or self.remembered[0] >= _REMEMBERED_PER_CHECKLIST:
+            return
+        if len(self.known) + len(self.clashes) >= _REMEMBERED_ANSWERS:
+            return
+        # (True,) equals (1,) but chooses an option called "yes": only lists of option keys as text are kept.
+        if kind is tuple and not all(type(item) is str for item in raw):  # type: ignore[attr-defined]
+            return
+        self.keep(raw, hit)
+        self.remembered[0] += 1
+
+    def keep(self, raw: object, hit: _Hit) -> None:
+        """Look this outcome up by its raw answer from now on."""
+        if raw in self.known:
+            self.clashes[type(raw), raw] = hit
+        else:
+            self.known[raw] = hit
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,6 +353,7 @@ class _SectionPlan:
     weight: Fraction
     weight_units: int
     questions: tuple[_QuestionPlan, ...]
+    keys: tuple[str, ...]  # of its questions
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,6 +366,7 @@ class _Plan:
     sections: tuple[_SectionPlan, ...]
     positions: Mapping[str, int]
     ratios: dict[tuple[int, int], Fraction]
+    figures_of: dict[tuple[int | Fraction, int | Fraction], tuple[Fraction, Fraction, Fraction | None]]
     grade_of: dict[tuple[int, int], Grade | None]
     sums_fractions: bool  # no shared denominator: units are exact Fractions over a denominator of 1
 
@@ -253,6 +380,23 @@ class _Plan:
             found = Fraction(numerator, denominator)
             if len(self.ratios) < _REMEMBERED_RATIOS:
                 self.ratios[key] = found  # type: ignore[index]
+        return found
+
+    def figures(self, earned: int | Fraction, possible: int | Fraction) -> tuple[Fraction, Fraction, Fraction | None]:
+        """A section's earned and possible points and its percent (None when nothing is possible) from its units.
+
+        Remembered by the units, as sections repeat their figures: one lookup instead of three ratios.
+        """
+        key = (earned, possible)
+        found = self.figures_of.get(key)
+        if found is None:
+            found = (
+                self.ratio(earned, self.denominator) if earned else _ZERO,
+                self.ratio(possible, self.denominator) if possible else _ZERO,
+                self.ratio(100 * earned, possible) if possible else None,
+            )
+            if len(self.figures_of) < _REMEMBERED_RATIOS:
+                self.figures_of[key] = found
         return found
 
     def grade(self, percent: Fraction | None) -> Grade | None:
@@ -298,7 +442,6 @@ def _raw_forms(answer: Answer) -> Iterator[object]:
 def _compile(checklist: Checklist) -> _Plan:
     flat = list(checklist.questions())
     positions = {question.key: index for index, (_, question) in enumerate(flat)}
-    targets = {question.show_if.question for _, question in flat if question.show_if is not None}
     points = [POINTS[question.type](question) for _, question in flat]
     shared = _shared_denominator(
         question.weight.denominator * rule.denominator
@@ -307,11 +450,9 @@ def _compile(checklist: Checklist) -> _Plan:
     )
     # Without a shared denominator, units are the exact Fractions themselves over a denominator of 1.
     denominator = 1 if shared is None else shared
-    section_index = {section.key: index for index, section in enumerate(checklist.sections)}
     plans = []
     remembered = [0]
-    for position, ((section, question), rule) in enumerate(zip(flat, points)):
-        exclusion = _exclusion(question)
+    for (section, question), rule in zip(flat, points):
         weight = question.weight
         units_per_numerator: int | Fraction
         possible_units: int | Fraction
@@ -320,8 +461,6 @@ def _compile(checklist: Checklist) -> _Plan:
         else:
             units_per_numerator = int(weight * denominator / rule.denominator)
             possible_units = int(weight * denominator)
-        tabled = exclusion is None and rule.denominator <= TABLE_LIMIT
-        fractions = tuple(Fraction(n, rule.denominator) for n in range(rule.denominator + 1)) if tabled else ()
         critical = question.critical
         show_if = question.show_if
         target_position, target, show_if_values = -1, None, tuple[object, ...]()
@@ -333,18 +472,12 @@ def _compile(checklist: Checklist) -> _Plan:
         plan = _QuestionPlan(
             key=question.key,
             type=question.type,
-            position=position,
             read=rule.read,
-            required=question.required,
-            allow_na=question.allow_na,
-            exclusion=exclusion,
-            is_counted=exclusion is None,
+            exclusion=_exclusion(question),
             weight=weight,
             denominator=rule.denominator,
             possible_units=possible_units,
             units_per_numerator=units_per_numerator,
-            fractions=fractions,
-            earned=tuple(weight * fraction for fraction in fractions),
             failure=(
                 CriticalFailure(question.key, section.key, critical.effect, critical.cap) if critical else None
             ),
@@ -352,44 +485,55 @@ def _compile(checklist: Checklist) -> _Plan:
             show_if_target=target_position,
             show_if_values=show_if_values,
             show_if_multi=target is not None and target.type == "multi",
-            is_show_if_target=question.key in targets,
             hidden=QuestionResult(question.key, question.type, None, None, _ZERO, _ZERO, "hidden", False),
-            not_applicable=QuestionResult(question.key, question.type, NA, None, _ZERO, _ZERO, "na", False),
-            unanswered=QuestionResult(
-                question.key, question.type, None, None, _ZERO, _ZERO, exclusion or "unanswered", False
-            ),
+            shapes=[],
             prepared={},
             known={},
-            others={},
+            clashes={},
             remembers=question.type not in _NOT_REMEMBERED,
             remembered=remembered,
         )
-        for answer in rule.answers:
-            outcome = plan.answered(answer, rule.read(answer)[1])
-            plan.prepared[answer] = outcome
-            for raw in _raw_forms(answer):
-                try:
-                    normalised, numerator = rule.read(raw)
-                except ValueError:
-                    continue
-                if normalised == answer:
-                    kind = type(raw)
-                    known = plan.known if kind is str or kind is int else plan.others.setdefault(kind, {})
-                    known[raw] = plan.hit(*outcome, normalised)
+        _prepare(plan, question, rule.answers)
         plans.append(plan)
     weight_denominator = math.lcm(1, *(section.weight.denominator for section in checklist.sections))
     sections, start = [], 0
     for section in checklist.sections:
         stop = start + len(section.questions)
         weight_units = int(section.weight * weight_denominator)
-        sections.append(
-            _SectionPlan(section.key, section.title, section.weight, weight_units, tuple(plans[start:stop]))
-        )
+        questions = tuple(plans[start:stop])
+        sections.append(_SectionPlan(
+            section.key, section.title, section.weight, weight_units, questions, tuple(q.key for q in questions)
+        ))
         start = stop
     return _Plan(
         checklist.key, checklist.scoring, checklist.grades, denominator, tuple(plans), tuple(sections), positions,
-        {}, {}, shared is None,
+        {}, {}, {}, shared is None,
     )
+
+
+def _prepare(plan: _QuestionPlan, question: Question, answers: tuple[Answer, ...]) -> None:
+    """Make in advance what answers earning each numerator make, and the outcomes of no answer, of N/A where
+    allowed and of the common raw answers."""
+    if plan.denominator <= TABLE_LIMIT:
+        plan.shapes.extend(plan.shape(numerator) for numerator in range(plan.denominator + 1))
+    unanswered = QuestionResult(
+        question.key, question.type, None, None, _ZERO, _ZERO, plan.exclusion or "unanswered", False
+    )
+    plan.keep(None, (unanswered, 0, 0, _MISSING if question.required else None, type(None)))
+    if question.allow_na:
+        not_applicable = QuestionResult(question.key, question.type, NA, None, _ZERO, _ZERO, "na", False)
+        plan.keep(NA, (not_applicable, 0, 0, None, NotApplicable))
+    for answer in answers:
+        outcome = plan.answered(answer, plan.read(answer)[1], type(answer))
+        plan.prepared[answer] = outcome
+        for raw in _raw_forms(answer):
+            try:
+                normalised, _ = plan.read(raw)
+            except ValueError:
+                continue
+            if normalised == answer:
+                result, units, possible_units, failure, _ = outcome
+                plan.keep(raw, (result, units, possible_units, failure, type(raw)))
 
 
 # Compiling costs about as much as scoring a hundred visits, so plans are kept for as long as their checklist
@@ -431,14 +575,15 @@ def score(checklist: Checklist, answers: Mapping[str, object]) -> ScoreCard:
             if key not in positions:
                 raise AnswerError(str(key), f"there is no question {key!r} in checklist {plan.key!r}")
 
-    values: list[Answer | None] = [None] * len(plan.questions)
+    # Every question's result in checklist order; a show_if reads the answer on its target's result.
+    results: list[QuestionResult] = []
+    append = results.append
     failures: list[CriticalFailure] = []
     missing: list[str] = []
     get = answers.get
     sections = []
-    ratio = plan.ratio
-    denominator = plan.denominator
-    is_small = not plan.sums_fractions and denominator <= _LARGE_DENOMINATOR
+    figures_of = plan.figures_of
+    is_small = not plan.sums_fractions and plan.denominator <= _LARGE_DENOMINATOR
     total_earned: int | Fraction = 0
     total_possible: int | Fraction = 0
     # Σ(weight × percent) as an unreduced ratio of integers; one Fraction at the end instead of one per section.
@@ -446,54 +591,43 @@ def score(checklist: Checklist, answers: Mapping[str, object]) -> ScoreCard:
     weighted_denominator: int | Fraction = 1
     weight_units = 0
     for section in plan.sections:
-        results: list[QuestionResult] = []
-        append = results.append
+        start = len(results)
         earned: int | Fraction = 0
         possible: int | Fraction = 0
         is_zeroed = False
-        for question in section.questions:
+        for question, raw in zip(section.questions, map(get, section.keys)):
             target = question.show_if_target
-            if target >= 0:
-                shown = values[target]
-                if shown is None:
-                    append(question.hidden)
-                    continue
-                if question.show_if_multi:
-                    if not any(value in shown for value in question.show_if_values):  # type: ignore[operator]
-                        append(question.hidden)
-                        continue
-                elif shown not in question.show_if_values:
-                    append(question.hidden)
-                    continue
-            raw = get(question.key)
-            if raw is None:
-                if question.required:
-                    missing.append(question.key)
-                append(question.unanswered)
-                continue
-            if raw is NA:
-                if not question.allow_na:
-                    raise AnswerError(question.key, "this question cannot be answered N/A")
-                append(question.not_applicable)
+            if target >= 0 and not question.is_shown(results[target].answer):
+                append(question.hidden)
                 continue
             kind = type(raw)
-            hit = question.known.get(raw) if kind is str or kind is int else None
-            if hit is None:
+            if kind is list:  # a multi answer as JSON sends it: looked up by its options in the order given
+                raw, kind = tuple(raw), tuple  # type: ignore[arg-type]
+            try:
+                hit = question.known.get(raw)
+            except TypeError:  # unhashable: no question takes it, and reading it says why
+                hit = None
+            if hit is None or hit[4] is not kind:
                 hit = question.outcome(raw)
-            result, units, possible_units, failure, values[question.position] = hit
+            result, units, possible_units, failure, _ = hit
             append(result)
             earned += units
             possible += possible_units
             if failure is not None:
-                failures.append(failure)
-                if question.zeroes_section:
-                    is_zeroed = True
+                if failure is _MISSING:
+                    missing.append(question.key)
+                else:
+                    failures.append(failure)  # type: ignore[arg-type]
+                    if question.zeroes_section:
+                        is_zeroed = True
 
         if is_zeroed:
             earned = 0
-        percent = None
+        figures = figures_of.get((earned, possible))
+        if figures is None:
+            figures = plan.figures(earned, possible)
+        section_earned, section_possible, percent = figures
         if possible:
-            percent = ratio(100 * earned, possible)
             if is_small:
                 weighted_numerator = (
                     weighted_numerator * possible + section.weight_units * earned * weighted_denominator
@@ -502,19 +636,12 @@ def score(checklist: Checklist, answers: Mapping[str, object]) -> ScoreCard:
             weight_units += section.weight_units
             total_earned += earned
             total_possible += possible
-        sections.append(
-            SectionResult(
-                section.key,
-                section.title,
-                section.weight,
-                ratio(earned, denominator) if earned else _ZERO,
-                ratio(possible, denominator) if possible else _ZERO,
-                percent,
-                is_zeroed,
-                tuple(results),
-            )
-        )
+        sections.append(_section_result(
+            section.key, section.title, section.weight, section_earned, section_possible, percent, is_zeroed,
+            tuple(results[start:]),
+        ))
 
+    ratio = plan.ratio
     base: Fraction | None
     if plan.method == "points":
         base = ratio(100 * total_earned, total_possible) if total_possible else None
@@ -530,16 +657,16 @@ def score(checklist: Checklist, answers: Mapping[str, object]) -> ScoreCard:
     else:
         base = ratio(100 * weighted_numerator, weighted_denominator * weight_units)
     percent = final_percent(base, failures) if failures else base
-    return ScoreCard(
-        checklist_key=plan.key,
-        method=plan.method,
-        earned=ratio(total_earned, denominator) if total_earned else _ZERO,
-        possible=ratio(total_possible, denominator) if total_possible else _ZERO,
-        percent=percent,
-        base_percent=base,
-        grade=plan.grade(percent),
-        sections=tuple(sections),
-        critical_failures=tuple(failures),
-        missing_required=tuple(missing),
-        is_complete=not missing,
+    denominator = plan.denominator
+    return _score_card(
+        plan.key,
+        plan.method,
+        ratio(total_earned, denominator) if total_earned else _ZERO,
+        ratio(total_possible, denominator) if total_possible else _ZERO,
+        percent,
+        base,
+        plan.grade(percent),
+        tuple(sections),
+        tuple(failures),
+        tuple(missing),
     )
