@@ -14,13 +14,12 @@ from __future__ import annotations
 import math
 import weakref
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from fractions import Fraction
 from typing import Final, Literal
 
 from .criticals import CriticalFailure, final_percent
 from .errors import AnswerError
-from .grades import grade_for
 from .questions import NA, POINTS, TABLE_LIMIT, Answer, NotApplicable
 from .schema import Checklist, Grade, Question
 from .show_if import show_if_answer
@@ -107,98 +106,86 @@ class ScoreCard:
 # ---------------------------------------------------------------------------------------------------------------
 # Building results
 #
-# A frozen dataclass's __init__ sets every field through object.__setattr__. For the results made afresh on each
-# visit (photos, comments, numbers not remembered, every section and the card) that was a quarter of the time a
-# visit takes to score. These builders set the same slots through their descriptors instead, twice as fast: what
-# they make is an instance of the same class, equal to and indistinguishable from one the constructor makes.
-
-_new: Final = object.__new__
-
-
-def _slot_setters(cls: type) -> tuple[Callable[[object, object], None], ...]:
-    """The setter of each field's slot, in field order, for building instances of a slotted frozen dataclass."""
-    return tuple(getattr(cls, field.name).__set__ for field in fields(cls))
+# A frozen dataclass's __init__ sets every field through object.__setattr__, so building the results made afresh on
+# each visit (photos, comments, numbers not remembered, every section and the card) took a fifth of the time a
+# visit takes to score. Each class below has the slots of one result class, in the same order, and a plain
+# __init__ that stores its arguments; it then turns the new object into the result class, which Python allows
+# between classes of the same layout. What comes out is an instance of the result class, field for field what its
+# constructor makes, built three times as fast. A field added to a result class and not here fails every visit
+# (the layouts differ), never a card.
 
 
-def _question_result_builder() -> Callable[..., QuestionResult]:
-    set_key, set_type, set_answer, set_fraction, set_earned, set_possible, set_excluded, set_fails = (
-        _slot_setters(QuestionResult)
+class _NewQuestionResult:
+    """Calling it makes a QuestionResult, with the same arguments as QuestionResult(...)."""
+
+    __slots__ = ("key", "type", "answer", "fraction", "earned", "possible", "excluded", "is_critical_failure")
+
+    def __init__(
+        self, key: str, qtype: str, answer: Answer | NotApplicable | None, fraction: Fraction | None,
+        earned: Fraction, possible: Fraction, excluded: Excluded | None, is_critical_failure: bool,
+    ) -> None:
+        self.key = key
+        self.type = qtype
+        self.answer = answer
+        self.fraction = fraction
+        self.earned = earned
+        self.possible = possible
+        self.excluded = excluded
+        self.is_critical_failure = is_critical_failure
+        self.__class__ = QuestionResult  # type: ignore[assignment]
+
+
+class _NewSectionResult:
+    """Calling it makes a SectionResult, with the same arguments as SectionResult(...)."""
+
+    __slots__ = ("key", "title", "weight", "earned", "possible", "percent", "is_zeroed", "questions")
+
+    def __init__(
+        self, key: str, title: Text, weight: Fraction, earned: Fraction, possible: Fraction,
+        percent: Fraction | None, is_zeroed: bool, questions: tuple[QuestionResult, ...],
+    ) -> None:
+        self.key = key
+        self.title = title
+        self.weight = weight
+        self.earned = earned
+        self.possible = possible
+        self.percent = percent
+        self.is_zeroed = is_zeroed
+        self.questions = questions
+        self.__class__ = SectionResult  # type: ignore[assignment]
+
+
+class _NewScoreCard:
+    """Calling it makes a ScoreCard, with the arguments of ScoreCard(...) but `is_complete`: not missing_required."""
+
+    __slots__ = (
+        "checklist_key", "method", "earned", "possible", "percent", "base_percent", "grade", "sections",
+        "critical_failures", "missing_required", "is_complete",
     )
 
-    def build(
-        key: str, qtype: str, answer: Answer | NotApplicable | None, fraction: Fraction | None, earned: Fraction,
-        possible: Fraction, excluded: Excluded | None, is_critical_failure: bool,
-    ) -> QuestionResult:
-        result = _new(QuestionResult)
-        set_key(result, key)
-        set_type(result, qtype)
-        set_answer(result, answer)
-        set_fraction(result, fraction)
-        set_earned(result, earned)
-        set_possible(result, possible)
-        set_excluded(result, excluded)
-        set_fails(result, is_critical_failure)
-        return result
-
-    return build
-
-
-def _section_result_builder() -> Callable[..., SectionResult]:
-    set_key, set_title, set_weight, set_earned, set_possible, set_percent, set_zeroed, set_questions = (
-        _slot_setters(SectionResult)
-    )
-
-    def build(
-        key: str, title: Text, weight: Fraction, earned: Fraction, possible: Fraction, percent: Fraction | None,
-        is_zeroed: bool, questions: tuple[QuestionResult, ...],
-    ) -> SectionResult:
-        section = _new(SectionResult)
-        set_key(section, key)
-        set_title(section, title)
-        set_weight(section, weight)
-        set_earned(section, earned)
-        set_possible(section, possible)
-        set_percent(section, percent)
-        set_zeroed(section, is_zeroed)
-        set_questions(section, questions)
-        return section
-
-    return build
-
-
-def _score_card_builder() -> Callable[..., ScoreCard]:
-    setters = _slot_setters(ScoreCard)
-    (set_key, set_method, set_earned, set_possible, set_percent, set_base, set_grade, set_sections, set_failures,
-     set_missing, set_complete) = setters
-
-    def build(
-        checklist_key: str, method: Method, earned: Fraction, possible: Fraction, percent: Fraction | None,
+    def __init__(
+        self, checklist_key: str, method: Method, earned: Fraction, possible: Fraction, percent: Fraction | None,
         base_percent: Fraction | None, grade: Grade | None, sections: tuple[SectionResult, ...],
         critical_failures: tuple[CriticalFailure, ...], missing_required: tuple[str, ...],
-    ) -> ScoreCard:
-        card = _new(ScoreCard)
-        set_key(card, checklist_key)
-        set_method(card, method)
-        set_earned(card, earned)
-        set_possible(card, possible)
-        set_percent(card, percent)
-        set_base(card, base_percent)
-        set_grade(card, grade)
-        set_sections(card, sections)
-        set_failures(card, critical_failures)
-        set_missing(card, missing_required)
-        set_complete(card, not missing_required)
-        return card
-
-    return build
+    ) -> None:
+        self.checklist_key = checklist_key
+        self.method = method
+        self.earned = earned
+        self.possible = possible
+        self.percent = percent
+        self.base_percent = base_percent
+        self.grade = grade
+        self.sections = sections
+        self.critical_failures = critical_failures
+        self.missing_required = missing_required
+        self.is_complete = not missing_required
+        self.__class__ = ScoreCard  # type: ignore[assignment]
 
 
-_question_result: Final = _question_result_builder()
-"""QuestionResult(...) by position, as fast as it can be built."""
-_section_result: Final = _section_result_builder()
-"""SectionResult(...) by position, as fast as it can be built."""
-_score_card: Final = _score_card_builder()
-"""ScoreCard(...) by position, without `is_complete`: that is `not missing_required`."""
+# The builders, typed as what they make.
+_question_result: Final[Callable[..., QuestionResult]] = _NewQuestionResult  # type: ignore[assignment]
+_section_result: Final[Callable[..., SectionResult]] = _NewSectionResult  # type: ignore[assignment]
+_score_card: Final[Callable[..., ScoreCard]] = _NewScoreCard  # type: ignore[assignment]
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -228,10 +215,18 @@ _REMEMBERED_KINDS: Final = frozenset({str, int, float, bool, tuple})
 # Stands in an outcome's failure place for an unanswered required question: the card lists it as missing.
 _MISSING: Final = object()
 
+
+class _Unread:
+    """The type of no raw answer, so that `_UNKNOWN` matches none."""
+
+
+
 # One raw answer's outcome as the scoring loop adds it up: its result on the card, the earned and possible units it
 # adds to its section (0 when the question is excluded), the critical failure it makes (None, or _MISSING for an
 # unanswered required question) and the exact type of the raw answer it is the outcome of.
 _Hit = tuple[QuestionResult, "int | Fraction", "int | Fraction", object, type]
+# What a lookup finds for a raw answer that has no outcome yet: it is read.
+_UNKNOWN: Final[_Hit] = (QuestionResult("", "", None, None, Fraction(0), Fraction(0), None, False), 0, 0, None, _Unread)
 # What an answer earning a given numerator puts on the card and adds up, whatever the answer: the result's fraction,
 # earned, possible, excluded and is_critical_failure, then the earned units, possible units and critical failure.
 _Shape = tuple[
@@ -255,6 +250,7 @@ class _QuestionPlan:
     show_if_target: int  # position of the question show_if names, -1 when always shown
     show_if_values: tuple[object, ...]
     show_if_multi: bool
+    needs_care: bool  # has a show_if, or is a multi question (its answers come as lists)
     hidden: QuestionResult
     shapes: list[_Shape]  # by numerator; empty when there would be too many
     prepared: dict[Answer, _Hit]  # by normalised answer, for the few answers a question can be given
@@ -265,14 +261,6 @@ class _QuestionPlan:
     clashes: dict[tuple[type, object], _Hit]
     remembers: bool
     remembered: list[int]  # answers remembered so far by every question of the checklist (one shared counter)
-
-    def is_shown(self, answer: Answer | NotApplicable | None) -> bool:
-        """Whether show_if lets this question be asked, given the answer on the card of the question it names."""
-        if answer is None or answer is NA:
-            return False
-        if self.show_if_multi:
-            return any(value in answer for value in self.show_if_values)  # type: ignore[operator]
-        return answer in self.show_if_values
 
     def shape(self, numerator: int) -> _Shape:
         """What an answer earning numerator / denominator of the question's points makes (see _Shape)."""
@@ -316,11 +304,14 @@ class _QuestionPlan:
         except ValueError as err:
             raise AnswerError(self.key, str(err)) from None
         prepared = self.prepared.get(answer) if self.prepared else None
-        if prepared is None:
-            hit = self.answered(answer, numerator, kind)
-        else:
+        if prepared is not None:
             result, units, possible_units, failure, _ = prepared
-            hit = result, units, possible_units, failure, kind
+        else:  # as `answered` does: inline, as every photo and comment of a visit comes this way
+            fraction, earned, possible, excluded, fails, units, possible_units, failure = (
+                self.shapes[numerator] if self.shapes else self.shape(numerator)
+            )
+            result = _question_result(self.key, self.type, answer, fraction, earned, possible, excluded, fails)
+        hit = result, units, possible_units, failure, kind
         if self.remembers:
             self.remember(raw, hit)
         return hit
@@ -353,21 +344,20 @@ class _SectionPlan:
     weight: Fraction
     weight_units: int
     questions: tuple[_QuestionPlan, ...]
-    keys: tuple[str, ...]  # of its questions
+    start: int  # position of its first question in the checklist
 
 
 @dataclass(frozen=True, slots=True)
 class _Plan:
     key: str
     method: Method
-    grades: tuple[Grade, ...]
     denominator: int
     questions: tuple[_QuestionPlan, ...]
     sections: tuple[_SectionPlan, ...]
     positions: Mapping[str, int]
     ratios: dict[tuple[int, int], Fraction]
     figures_of: dict[tuple[int | Fraction, int | Fraction], tuple[Fraction, Fraction, Fraction | None]]
-    grade_of: dict[tuple[int, int], Grade | None]
+    grade_bounds: tuple[tuple[Grade, int, int], ...]  # each grade with its min as numerator and denominator
     sums_fractions: bool  # no shared denominator: units are exact Fractions over a denominator of 1
 
     def ratio(self, numerator: int | Fraction, denominator: int | Fraction) -> Fraction:
@@ -400,16 +390,18 @@ class _Plan:
         return found
 
     def grade(self, percent: Fraction | None) -> Grade | None:
-        """The grade of a final percent, remembered by its exact value."""
+        """The grade of a final percent, as `grade_for` finds it, comparing integers instead of Fractions.
+
+        percent >= min is n/d >= m/e, that is n·e >= m·d (denominators are positive); a Fraction comparison goes
+        through the numbers ABCs and costs a microsecond, and every visit's percent is new.
+        """
         if percent is None:
             return None
-        key = (percent.numerator, percent.denominator)
-        if key in self.grade_of:
-            return self.grade_of[key]
-        found = grade_for(self.grades, percent)
-        if len(self.grade_of) < _REMEMBERED_RATIOS:
-            self.grade_of[key] = found
-        return found
+        numerator, denominator = percent.numerator, percent.denominator
+        for grade, min_numerator, min_denominator in self.grade_bounds:
+            if numerator * min_denominator >= min_numerator * denominator:
+                return grade
+        return None
 
 
 def _exclusion(question: Question) -> Excluded | None:
@@ -485,6 +477,7 @@ def _compile(checklist: Checklist) -> _Plan:
             show_if_target=target_position,
             show_if_values=show_if_values,
             show_if_multi=target is not None and target.type == "multi",
+            needs_care=show_if is not None or question.type == "multi",
             hidden=QuestionResult(question.key, question.type, None, None, _ZERO, _ZERO, "hidden", False),
             shapes=[],
             prepared={},
@@ -500,14 +493,14 @@ def _compile(checklist: Checklist) -> _Plan:
     for section in checklist.sections:
         stop = start + len(section.questions)
         weight_units = int(section.weight * weight_denominator)
-        questions = tuple(plans[start:stop])
         sections.append(_SectionPlan(
-            section.key, section.title, section.weight, weight_units, questions, tuple(q.key for q in questions)
+            section.key, section.title, section.weight, weight_units, tuple(plans[start:stop]), start,
         ))
         start = stop
+    grade_bounds = tuple((grade, grade.min.numerator, grade.min.denominator) for grade in checklist.grades)
     return _Plan(
-        checklist.key, checklist.scoring, checklist.grades, denominator, tuple(plans), tuple(sections), positions,
-        {}, {}, {}, shared is None,
+        checklist.key, checklist.scoring, denominator, tuple(plans), tuple(sections), positions, {}, {},
+        grade_bounds, shared is None,
     )
 
 
@@ -591,23 +584,29 @@ def score(checklist: Checklist, answers: Mapping[str, object]) -> ScoreCard:
     weighted_denominator: int | Fraction = 1
     weight_units = 0
     for section in plan.sections:
-        start = len(results)
         earned: int | Fraction = 0
         possible: int | Fraction = 0
         is_zeroed = False
-        for question, raw in zip(section.questions, map(get, section.keys)):
-            target = question.show_if_target
-            if target >= 0 and not question.is_shown(results[target].answer):
-                append(question.hidden)
-                continue
+        for question in section.questions:
+            raw = get(question.key)
+            if question.needs_care:
+                target = question.show_if_target
+                if target >= 0:
+                    shown = results[target].answer
+                    if shown is None or shown is NA or not (
+                        any(value in shown for value in question.show_if_values)  # type: ignore[operator]
+                        if question.show_if_multi else shown in question.show_if_values
+                    ):
+                        append(question.hidden)
+                        continue
+                if type(raw) is list:  # a multi answer as JSON sends it: looked up by its options as given
+                    raw = tuple(raw)  # type: ignore[arg-type]
             kind = type(raw)
-            if kind is list:  # a multi answer as JSON sends it: looked up by its options in the order given
-                raw, kind = tuple(raw), tuple  # type: ignore[arg-type]
             try:
-                hit = question.known.get(raw)
+                hit = question.known.get(raw, _UNKNOWN)
             except TypeError:  # unhashable: no question takes it, and reading it says why
-                hit = None
-            if hit is None or hit[4] is not kind:
+                hit = _UNKNOWN
+            if hit[4] is not kind:
                 hit = question.outcome(raw)
             result, units, possible_units, failure, _ = hit
             append(result)
@@ -638,7 +637,7 @@ def score(checklist: Checklist, answers: Mapping[str, object]) -> ScoreCard:
             total_possible += possible
         sections.append(_section_result(
             section.key, section.title, section.weight, section_earned, section_possible, percent, is_zeroed,
-            tuple(results[start:]),
+            tuple(results[section.start:]),
         ))
 
     ratio = plan.ratio

@@ -177,14 +177,10 @@ def multi_points(question: Question) -> Points:
 
 def _banded_points(question: Question, *, non_negative: bool) -> Points:
     denominator, numerators = _numerators([band.fraction for band in question.bands])
-    # Integral limits are kept as int: comparing an int answer with an int is far cheaper than with a Fraction.
+    # Limits as numerator and denominator: a/b <= n/d is a·d <= n·b (denominators are positive), integer
+    # arithmetic instead of a Fraction comparison, which goes through the numbers ABCs and costs a microsecond.
     limits = [
-        (
-            band.max is not None,
-            band.min is not None,
-            _simplest(band.max if band.max is not None else band.min),
-            numerator,
-        )
+        (band.max is not None, band.min is not None, *_ratio(band.max if band.max is not None else band.min), numerator)
         for band, numerator in zip(question.bands, numerators)
     ]
 
@@ -192,17 +188,19 @@ def _banded_points(question: Question, *, non_negative: bool) -> Points:
         number: int | Fraction
         if type(value) is int:
             number = value
+            above, below = value, 1
         else:
             number = exact_fraction(value)
-            if number.denominator == 1:
-                number = number.numerator
-        if non_negative and number < 0:
+            above, below = number.numerator, number.denominator
+            if below == 1:
+                number = above
+        if non_negative and above < 0:
             raise ValueError(f"a duration is a number of seconds and cannot be negative, got {describe(value)}")
-        for is_max, is_min, limit, numerator in limits:
+        for is_max, is_min, limit_above, limit_below, numerator in limits:
             if is_max:
-                if number <= limit:
+                if above * limit_below <= limit_above * below:
                     return number, numerator
-            elif not is_min or number >= limit:
+            elif not is_min or above * limit_below >= limit_above * below:
                 return number, numerator
         # Unreachable for a valid checklist (the last band matches everything); unscored numbers have no bands.
         return number, 0
@@ -210,10 +208,11 @@ def _banded_points(question: Question, *, non_negative: bool) -> Points:
     return Points(denominator, read)
 
 
-def _simplest(value: Fraction | None) -> int | Fraction:
+def _ratio(value: Fraction | None) -> tuple[int, int]:
+    """A band limit as (numerator, denominator); a band without a limit matches anything, so any will do."""
     if value is None:
-        return 0
-    return value.numerator if value.denominator == 1 else value
+        return 0, 1
+    return value.numerator, value.denominator
 
 
 def number_points(question: Question) -> Points:

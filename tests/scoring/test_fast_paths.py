@@ -1,21 +1,24 @@
-"""Outcomes looked up instead of read: an answer equal to a remembered one but of another type is read afresh,
-and the integer fast path gives the same cards as plain Fraction sums."""
+"""The engine's shortcuts change no card: an answer equal to a remembered one but of another type is read
+afresh, integer units give the cards plain Fraction sums give, and results built through their slots are the
+results their constructors make."""
 
 from __future__ import annotations
 
+from dataclasses import fields
+from fractions import Fraction
 from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scoring import NA, parse_checklist, score
+from scoring import NA, QuestionResult, ScoreCard, SectionResult, parse_checklist, score
 from scoring import engine
 
 from .builders import QUEUE_BANDS, checklist, opt, q, section
 from .oracle.engine import score as oracle_score
 from .strategies import answers_for, checklist_data
-from .test_engine_against_oracle import ANY_RAW, outcome
+from .test_engine_against_oracle import ANY_RAW, outcome, plain
 
 EXAMPLES = settings(max_examples=60, deadline=None)
 
@@ -95,3 +98,20 @@ def test_na_and_no_answer_are_looked_up_like_any_other_answer() -> None:
     for answers in ({"a": NA, "b": None}, {"a": None, "b": "yes"}, {"b": NA}, {"c": NA}, {}):
         for _ in range(2):
             assert outcome(score, checklist_, answers) == outcome(oracle_score, checklist_, answers)
+
+
+@pytest.mark.parametrize(("made", "builder"), [
+    (QuestionResult, engine._NewQuestionResult), (SectionResult, engine._NewSectionResult),
+    (ScoreCard, engine._NewScoreCard),
+])
+def test_a_built_result_is_what_its_constructor_makes(made: type, builder: type) -> None:
+    names = [field.name for field in fields(made)]
+    assert list(builder.__slots__) == names
+    arguments: list[Any] = [Fraction(index, 7) for index in range(len(names))]
+    extra: list[Any] = []
+    if made is ScoreCard:  # its builder takes everything but is_complete, which is `not missing_required`
+        arguments[-2:], extra = [("q1",)], [False]
+    built, constructed = builder(*arguments), made(*arguments, *extra)
+    assert type(built) is made
+    assert plain(built) == plain(constructed)
+    assert built == constructed and hash(built) == hash(constructed)
