@@ -14,11 +14,11 @@ from __future__ import annotations
 import math
 import weakref
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Final, Literal
 
-from .criticals import CriticalFailure, final_percent
+from .criticals import CriticalFailure
 from .errors import AnswerError
 from .questions import NA, POINTS, TABLE_LIMIT, Answer, NotApplicable
 from .schema import Checklist, Grade, Question
@@ -182,6 +182,7 @@ class _NewScoreCard:
         self.__class__ = ScoreCard  # type: ignore[assignment]
 
 
+_new: Final = object.__new__
 # The builders, typed as what they make.
 _question_result: Final[Callable[..., QuestionResult]] = _NewQuestionResult  # type: ignore[assignment]
 _section_result: Final[Callable[..., SectionResult]] = _NewSectionResult  # type: ignore[assignment]
@@ -220,13 +221,12 @@ class _Unread:
     """The type of no raw answer, so that `_UNKNOWN` matches none."""
 
 
-
 # One raw answer's outcome as the scoring loop adds it up: its result on the card, the earned and possible units it
 # adds to its section (0 when the question is excluded), the critical failure it makes (None, or _MISSING for an
 # unanswered required question) and the exact type of the raw answer it is the outcome of.
 _Hit = tuple[QuestionResult, "int | Fraction", "int | Fraction", object, type]
 # What a lookup finds for a raw answer that has no outcome yet: it is read.
-_UNKNOWN: Final[_Hit] = (QuestionResult("", "", None, None, Fraction(0), Fraction(0), None, False), 0, 0, None, _Unread)
+_UNKNOWN: Final[_Hit] = (QuestionResult("", "", None, None, _ZERO, _ZERO, None, False), 0, 0, None, _Unread)
 # What an answer earning a given numerator puts on the card and adds up, whatever the answer: the result's fraction,
 # earned, possible, excluded and is_critical_failure, then the earned units, possible units and critical failure.
 _Shape = tuple[
@@ -239,6 +239,7 @@ _Shape = tuple[
 class _QuestionPlan:
     key: str
     type: str
+    position: int
     read: Callable[[object], tuple[Answer, int]]
     exclusion: Excluded | None  # "unscored" or "zero_weight" whatever the answer, else None
     weight: Fraction
@@ -259,8 +260,13 @@ class _QuestionPlan:
     # since. A raw answer equal to one of them but of another type is looked up in `clashes` by (type, answer).
     known: dict[object, _Hit]
     clashes: dict[tuple[type, object], _Hit]
-    remembers: bool
     remembered: list[int]  # answers remembered so far by every question of the checklist (one shared counter)
+    # What the scoring loop calls for a raw answer that `known` has not got: `outcome`, or `fresh` for a question
+    # whose answers are never remembered.
+    unknown: Callable[[object], _Hit] = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "unknown", self.fresh if self.type in _NOT_REMEMBERED else self.outcome)
 
     def shape(self, numerator: int) -> _Shape:
         """What an answer earning numerator / denominator of the question's points makes (see _Shape)."""
@@ -304,17 +310,38 @@ class _QuestionPlan:
         except ValueError as err:
             raise AnswerError(self.key, str(err)) from None
         prepared = self.prepared.get(answer) if self.prepared else None
-        if prepared is not None:
+        if prepared is None:
+            hit = self.answered(answer, numerator, kind)
+        else:
             result, units, possible_units, failure, _ = prepared
-        else:  # as `answered` does: inline, as every photo and comment of a visit comes this way
-            fraction, earned, possible, excluded, fails, units, possible_units, failure = (
-                self.shapes[numerator] if self.shapes else self.shape(numerator)
-            )
-            result = _question_result(self.key, self.type, answer, fraction, earned, possible, excluded, fails)
-        hit = result, units, possible_units, failure, kind
-        if self.remembers:
-            self.remember(raw, hit)
+            hit = result, units, possible_units, failure, kind
+        self.remember(raw, hit)
         return hit
+
+    def fresh(self, raw: object) -> _Hit:
+        """`outcome` for a question whose answers are never remembered (comments, photos): read and built every
+        time, in as few steps as can be, as every visit has some. Raises AnswerError."""
+        if raw is NA:  # allowed N/A is in `known`
+            raise AnswerError(self.key, "this question cannot be answered N/A")
+        try:
+            answer, numerator = self.read(raw)
+        except ValueError as err:
+            raise AnswerError(self.key, str(err)) from None
+        fraction, earned, possible, excluded, fails, units, possible_units, failure = (
+            self.shapes[numerator] if self.shapes else self.shape(numerator)
+        )
+        # _question_result(...) without its __init__ call, the fifth of the time this takes.
+        result = _new(_NewQuestionResult)
+        result.key = self.key
+        result.type = self.type
+        result.answer = answer
+        result.fraction = fraction
+        result.earned = earned
+        result.possible = possible
+        result.excluded = excluded
+        result.is_critical_failure = fails
+        result.__class__ = QuestionResult  # type: ignore[assignment]
+        return result, units, possible_units, failure, type(raw)  # type: ignore[return-value]
 
     def remember(self, raw: object, hit: _Hit) -> None:
         """Keep the outcome of a raw answer that was read, for the next visit giving it, within the bounds."""
@@ -345,6 +372,7 @@ class _SectionPlan:
     weight_units: int
     questions: tuple[_QuestionPlan, ...]
     start: int  # position of its first question in the checklist
+    stop: int  # position after its last
 
 
 @dataclass(frozen=True, slots=True)
@@ -388,6 +416,20 @@ class _Plan:
             if len(self.figures_of) < _REMEMBERED_RATIOS:
                 self.figures_of[key] = found
         return found
+
+    def final_percent(self, base: Fraction | None, failures: list[CriticalFailure]) -> Fraction | None:
+        """`criticals.final_percent(base, failures)`, comparing each cap with the percent as integers (see `grade`)."""
+        if base is None:
+            return None
+        final, numerator, denominator = base, base.numerator, base.denominator
+        for failure in failures:
+            cap = failure.cap
+            if failure.effect == "zero_visit":
+                final, numerator, denominator = _ZERO, 0, 1
+            elif failure.effect == "cap" and cap is not None:
+                if cap.numerator * denominator < numerator * cap.denominator:
+                    final, numerator, denominator = cap, cap.numerator, cap.denominator
+        return final
 
     def grade(self, percent: Fraction | None) -> Grade | None:
         """The grade of a final percent, as `grade_for` finds it, comparing integers instead of Fractions.
@@ -444,7 +486,7 @@ def _compile(checklist: Checklist) -> _Plan:
     denominator = 1 if shared is None else shared
     plans = []
     remembered = [0]
-    for (section, question), rule in zip(flat, points):
+    for position, ((section, question), rule) in enumerate(zip(flat, points)):
         weight = question.weight
         units_per_numerator: int | Fraction
         possible_units: int | Fraction
@@ -464,6 +506,7 @@ def _compile(checklist: Checklist) -> _Plan:
         plan = _QuestionPlan(
             key=question.key,
             type=question.type,
+            position=position,
             read=rule.read,
             exclusion=_exclusion(question),
             weight=weight,
@@ -483,7 +526,6 @@ def _compile(checklist: Checklist) -> _Plan:
             prepared={},
             known={},
             clashes={},
-            remembers=question.type not in _NOT_REMEMBERED,
             remembered=remembered,
         )
         _prepare(plan, question, rule.answers)
@@ -494,7 +536,7 @@ def _compile(checklist: Checklist) -> _Plan:
         stop = start + len(section.questions)
         weight_units = int(section.weight * weight_denominator)
         sections.append(_SectionPlan(
-            section.key, section.title, section.weight, weight_units, tuple(plans[start:stop]), start,
+            section.key, section.title, section.weight, weight_units, tuple(plans[start:stop]), start, stop,
         ))
         start = stop
     grade_bounds = tuple((grade, grade.min.numerator, grade.min.denominator) for grade in checklist.grades)
@@ -568,9 +610,8 @@ def score(checklist: Checklist, answers: Mapping[str, object]) -> ScoreCard:
             if key not in positions:
                 raise AnswerError(str(key), f"there is no question {key!r} in checklist {plan.key!r}")
 
-    # Every question's result in checklist order; a show_if reads the answer on its target's result.
-    results: list[QuestionResult] = []
-    append = results.append
+    # Every question's result by its position in the checklist; a show_if reads the answer on its target's.
+    results: list[QuestionResult] = [None] * len(plan.questions)  # type: ignore[list-item]
     failures: list[CriticalFailure] = []
     missing: list[str] = []
     get = answers.get
@@ -597,19 +638,18 @@ def score(checklist: Checklist, answers: Mapping[str, object]) -> ScoreCard:
                         any(value in shown for value in question.show_if_values)  # type: ignore[operator]
                         if question.show_if_multi else shown in question.show_if_values
                     ):
-                        append(question.hidden)
+                        results[question.position] = question.hidden
                         continue
                 if type(raw) is list:  # a multi answer as JSON sends it: looked up by its options as given
                     raw = tuple(raw)  # type: ignore[arg-type]
-            kind = type(raw)
             try:
                 hit = question.known.get(raw, _UNKNOWN)
             except TypeError:  # unhashable: no question takes it, and reading it says why
                 hit = _UNKNOWN
-            if hit[4] is not kind:
-                hit = question.outcome(raw)
-            result, units, possible_units, failure, _ = hit
-            append(result)
+            result, units, possible_units, failure, kind = hit
+            if kind is not type(raw):
+                result, units, possible_units, failure, kind = question.unknown(raw)
+            results[question.position] = result
             earned += units
             possible += possible_units
             if failure is not None:
@@ -637,7 +677,7 @@ def score(checklist: Checklist, answers: Mapping[str, object]) -> ScoreCard:
             total_possible += possible
         sections.append(_section_result(
             section.key, section.title, section.weight, section_earned, section_possible, percent, is_zeroed,
-            tuple(results[section.start:]),
+            tuple(results[section.start:section.stop]),
         ))
 
     ratio = plan.ratio
@@ -655,7 +695,7 @@ def score(checklist: Checklist, answers: Mapping[str, object]) -> ScoreCard:
         base = weighted / weight_units
     else:
         base = ratio(100 * weighted_numerator, weighted_denominator * weight_units)
-    percent = final_percent(base, failures) if failures else base
+    percent = plan.final_percent(base, failures) if failures else base
     denominator = plan.denominator
     return _score_card(
         plan.key,
