@@ -1,12 +1,13 @@
 """The scorer: a checklist and a visit's answers in, an explained score card out.
 
 The first time a checklist is scored it is compiled into a plan: every question's points function, its weight as
-integer units over one denominator shared by the whole checklist, and the outcome of its common raw answers made in
-advance ("yes", True, 3, "3", an option key...). Scoring a visit is then a table lookup and two integer additions
-per question; answers met since (numbers, durations, multi choices) are remembered up to a bound. Exact Fractions
-are built once per section and for the overall, and remembered by value. A stored checklist whose shared
-denominator would pass SHARED_DENOMINATOR_LIMIT (possible only from before the schema bounded precision) is scored
-with plain Fraction sums instead.
+integer units over one denominator shared by the whole checklist, and the outcome of no answer, of N/A and of its
+common raw answers made in advance ("yes", True, 3, "3", an option key...). Scoring a visit is then, per question,
+one lookup by the raw answer (checked against the answer's exact type, as True == 1 == 1.0) and two integer
+additions; answers met since (numbers, durations, multi choices) are remembered up to a bound, and the results of
+comments and photos are built afresh through their slots. Exact Fractions are built once per section and for the
+overall, and remembered by value. A stored checklist whose shared denominator would pass SHARED_DENOMINATOR_LIMIT
+(possible only from before the schema bounded precision) is scored with plain Fraction sums instead.
 """
 
 from __future__ import annotations
@@ -108,85 +109,86 @@ class ScoreCard:
 #
 # A frozen dataclass's __init__ sets every field through object.__setattr__, so building the results made afresh on
 # each visit (photos, comments, numbers not remembered, every section and the card) took a fifth of the time a
-# visit takes to score. Each class below has the slots of one result class, in the same order, and a plain
-# __init__ that stores its arguments; it then turns the new object into the result class, which Python allows
-# between classes of the same layout. What comes out is an instance of the result class, field for field what its
-# constructor makes, built three times as fast. A field added to a result class and not here fails every visit
+# visit takes to score. Each builder below makes an object of a class with the same slots as the result class, in
+# the same order, stores the fields into it and then turns it into the result class, which Python allows between
+# classes of the same layout: what comes out is an instance of the result class, field for field what its
+# constructor makes, built four times as fast. A field added to a result class and not here fails every visit
 # (the layouts differ), never a card.
 
+_new: Final = object.__new__
 
-class _NewQuestionResult:
-    """Calling it makes a QuestionResult, with the same arguments as QuestionResult(...)."""
 
+class _QuestionResultSlots:
     __slots__ = ("key", "type", "answer", "fraction", "earned", "possible", "excluded", "is_critical_failure")
 
-    def __init__(
-        self, key: str, qtype: str, answer: Answer | NotApplicable | None, fraction: Fraction | None,
-        earned: Fraction, possible: Fraction, excluded: Excluded | None, is_critical_failure: bool,
-    ) -> None:
-        self.key = key
-        self.type = qtype
-        self.answer = answer
-        self.fraction = fraction
-        self.earned = earned
-        self.possible = possible
-        self.excluded = excluded
-        self.is_critical_failure = is_critical_failure
-        self.__class__ = QuestionResult  # type: ignore[assignment]
 
-
-class _NewSectionResult:
-    """Calling it makes a SectionResult, with the same arguments as SectionResult(...)."""
-
+class _SectionResultSlots:
     __slots__ = ("key", "title", "weight", "earned", "possible", "percent", "is_zeroed", "questions")
 
-    def __init__(
-        self, key: str, title: Text, weight: Fraction, earned: Fraction, possible: Fraction,
-        percent: Fraction | None, is_zeroed: bool, questions: tuple[QuestionResult, ...],
-    ) -> None:
-        self.key = key
-        self.title = title
-        self.weight = weight
-        self.earned = earned
-        self.possible = possible
-        self.percent = percent
-        self.is_zeroed = is_zeroed
-        self.questions = questions
-        self.__class__ = SectionResult  # type: ignore[assignment]
 
-
-class _NewScoreCard:
-    """Calling it makes a ScoreCard, with the arguments of ScoreCard(...) but `is_complete`: not missing_required."""
-
+class _ScoreCardSlots:
     __slots__ = (
         "checklist_key", "method", "earned", "possible", "percent", "base_percent", "grade", "sections",
         "critical_failures", "missing_required", "is_complete",
     )
 
-    def __init__(
-        self, checklist_key: str, method: Method, earned: Fraction, possible: Fraction, percent: Fraction | None,
-        base_percent: Fraction | None, grade: Grade | None, sections: tuple[SectionResult, ...],
-        critical_failures: tuple[CriticalFailure, ...], missing_required: tuple[str, ...],
-    ) -> None:
-        self.checklist_key = checklist_key
-        self.method = method
-        self.earned = earned
-        self.possible = possible
-        self.percent = percent
-        self.base_percent = base_percent
-        self.grade = grade
-        self.sections = sections
-        self.critical_failures = critical_failures
-        self.missing_required = missing_required
-        self.is_complete = not missing_required
-        self.__class__ = ScoreCard  # type: ignore[assignment]
+
+def _question_result(
+    key: str, qtype: str, answer: Answer | NotApplicable | None, fraction: Fraction | None, earned: Fraction,
+    possible: Fraction, excluded: Excluded | None, is_critical_failure: bool,
+) -> QuestionResult:
+    """QuestionResult(key, qtype, answer, ...), built as fast as can be."""
+    result = _new(_QuestionResultSlots)
+    result.key = key
+    result.type = qtype
+    result.answer = answer
+    result.fraction = fraction
+    result.earned = earned
+    result.possible = possible
+    result.excluded = excluded
+    result.is_critical_failure = is_critical_failure
+    result.__class__ = QuestionResult
+    return result  # type: ignore[return-value]
 
 
-_new: Final = object.__new__
-# The builders, typed as what they make.
-_question_result: Final[Callable[..., QuestionResult]] = _NewQuestionResult  # type: ignore[assignment]
-_section_result: Final[Callable[..., SectionResult]] = _NewSectionResult  # type: ignore[assignment]
-_score_card: Final[Callable[..., ScoreCard]] = _NewScoreCard  # type: ignore[assignment]
+def _section_result(
+    key: str, title: Text, weight: Fraction, earned: Fraction, possible: Fraction, percent: Fraction | None,
+    is_zeroed: bool, questions: tuple[QuestionResult, ...],
+) -> SectionResult:
+    """SectionResult(key, title, weight, ...), built as fast as can be."""
+    section = _new(_SectionResultSlots)
+    section.key = key
+    section.title = title
+    section.weight = weight
+    section.earned = earned
+    section.possible = possible
+    section.percent = percent
+    section.is_zeroed = is_zeroed
+    section.questions = questions
+    section.__class__ = SectionResult
+    return section  # type: ignore[return-value]
+
+
+def _score_card(
+    checklist_key: str, method: Method, earned: Fraction, possible: Fraction, percent: Fraction | None,
+    base_percent: Fraction | None, grade: Grade | None, sections: tuple[SectionResult, ...],
+    critical_failures: tuple[CriticalFailure, ...], missing_required: tuple[str, ...],
+) -> ScoreCard:
+    """ScoreCard(checklist_key, method, ...) with `is_complete` the card's: no required question missing."""
+    card = _new(_ScoreCardSlots)
+    card.checklist_key = checklist_key
+    card.method = method
+    card.earned = earned
+    card.possible = possible
+    card.percent = percent
+    card.base_percent = base_percent
+    card.grade = grade
+    card.sections = sections
+    card.critical_failures = critical_failures
+    card.missing_required = missing_required
+    card.is_complete = not missing_required
+    card.__class__ = ScoreCard
+    return card  # type: ignore[return-value]
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -330,18 +332,8 @@ class _QuestionPlan:
         fraction, earned, possible, excluded, fails, units, possible_units, failure = (
             self.shapes[numerator] if self.shapes else self.shape(numerator)
         )
-        # _question_result(...) without its __init__ call, the fifth of the time this takes.
-        result = _new(_NewQuestionResult)
-        result.key = self.key
-        result.type = self.type
-        result.answer = answer
-        result.fraction = fraction
-        result.earned = earned
-        result.possible = possible
-        result.excluded = excluded
-        result.is_critical_failure = fails
-        result.__class__ = QuestionResult  # type: ignore[assignment]
-        return result, units, possible_units, failure, type(raw)  # type: ignore[return-value]
+        result = _question_result(self.key, self.type, answer, fraction, earned, possible, excluded, fails)
+        return result, units, possible_units, failure, type(raw)
 
     def remember(self, raw: object, hit: _Hit) -> None:
         """Keep the outcome of a raw answer that was read, for the next visit giving it, within the bounds."""

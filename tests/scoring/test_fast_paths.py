@@ -100,13 +100,14 @@ def test_na_and_no_answer_are_looked_up_like_any_other_answer() -> None:
             assert outcome(score, checklist_, answers) == outcome(oracle_score, checklist_, answers)
 
 
-@pytest.mark.parametrize(("made", "builder"), [
-    (QuestionResult, engine._NewQuestionResult), (SectionResult, engine._NewSectionResult),
-    (ScoreCard, engine._NewScoreCard),
+@pytest.mark.parametrize(("made", "slots", "builder"), [
+    (QuestionResult, engine._QuestionResultSlots, engine._question_result),
+    (SectionResult, engine._SectionResultSlots, engine._section_result),
+    (ScoreCard, engine._ScoreCardSlots, engine._score_card),
 ])
-def test_a_built_result_is_what_its_constructor_makes(made: type, builder: type) -> None:
+def test_a_built_result_is_what_its_constructor_makes(made: type, slots: type, builder: Any) -> None:
     names = [field.name for field in fields(made)]
-    assert list(builder.__slots__) == names
+    assert list(slots.__slots__) == names
     arguments: list[Any] = [Fraction(index, 7) for index in range(len(names))]
     extra: list[Any] = []
     if made is ScoreCard:  # its builder takes everything but is_complete, which is `not missing_required`
