@@ -1,7 +1,7 @@
 """Storecheck's scoring engine: checklist definitions in, explained score cards out.
 
 Pure Python: the standard library, plus pydantic for the checklist schema. No I/O, no clock, no randomness, so a
-visit scores the same today and in five years, and scores in about 100 µs.
+visit scores the same today and in five years, and scores in about 40 µs (a 60-question visit, one core).
 
     checklist = parse_checklist(yaml.safe_load(text))      # ChecklistError lists every problem
     card = score(checklist, {"greeting": "yes", "queue_wait": 95, "toilets": NA})
