@@ -10,17 +10,18 @@ from __future__ import annotations
 import csv
 import io
 import re
-from itertools import repeat
-from operator import is_
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, tzinfo
 from decimal import Decimal
 from fractions import Fraction
+from itertools import repeat
+from operator import is_
 from typing import Any, Union
 
 import msgspec
-from sqlalchemy import Select, Text, cast, select, type_coerce
+from sqlalchemy import Connection, Select, Text, cast, select, type_coerce
 from sqlalchemy.orm import Session
 
 import scoring
@@ -419,17 +420,13 @@ def _names(session: Session, scope: Scope, version_ids: Sequence[int], text: Cal
 
 def _in_batches(session: Session, query: Select[Any], batch_query: Select[Any], names: _Names) -> Iterator[Any]:
     """The visits of `query` in its order, read BATCH_ROWS at a time: the ordered ids first (small rows, so the
-    database sorts nothing large), then each batch of visits by id through `batch_query`, their stores, people
-    and version numbers filled in from `names`, and their summary decoded (read from the card for a score
-    stored without one). A visit re-scored, voided or moved out of the scope since its id was read is left out."""
+    database sorts nothing large), then each batch of visits by id through `batch_query` (`_read_ahead`), their
+    stores, people and version numbers filled in from `names`, and their summary decoded (read from the card for
+    a score stored without one). A visit re-scored, voided or moved out of the scope since its id was read is
+    left out."""
     ids = list(session.scalars(query.with_only_columns(Visit.id)))
     stores, people, numbers = names.stores, names.people, names.versions
-    for start in range(0, len(ids), BATCH_ROWS):
-        batch = ids[start:start + BATCH_ROWS]
-        found = {row[0]: row for row in session.execute(batch_query.where(Visit.id.in_(batch)))}
-        unsummarised = [row[-2] for row in found.values() if row[-1] in _NO_SUMMARY]
-        cards = dict(session.execute(select(VisitScore.id, type_coerce(cast(VisitScore.card, Text), Text))
-                                     .where(VisitScore.id.in_(unsummarised))).all()) if unsummarised else {}
+    for batch, found, cards in _read_ahead(session, batch_query, ids):
         for vid in batch:
             row = found.get(vid)
             if row is None:
@@ -443,6 +440,34 @@ def _in_batches(session: Session, query: Select[Any], batch_query: Select[Any], 
             summary = _read_summary(text) if text not in _NO_SUMMARY else _summary_of_card(cards[score_id])
             yield (vid, code, name, area, region, people.get(shopper_id), started, submitted, zone_name, status,
                    version_id, numbers[version_id], pct, grade, crit, summary)
+
+
+def _read_ahead(session: Session, batch_query: Select[Any], ids: Sequence[int]
+                ) -> Iterator[tuple[Sequence[int], dict[int, Any], dict[int, str]]]:
+    """Each batch of ids with its rows by visit id and the cards of its scores without a summary. The next batch
+    is read on a connection of its own, on a thread of its own, while the caller writes this one out: the
+    database's work and the wait for it overlap the formatting instead of adding to it. Each batch is one
+    statement, as it was read inline, so what it sees is the same (each sees what is committed when it runs)."""
+    batches = [ids[start:start + BATCH_ROWS] for start in range(0, len(ids), BATCH_ROWS)]
+    if not batches:
+        return
+    with session.get_bind().connect() as connection, \
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="export-read") as reader:
+        pending = reader.submit(_read_batch, connection, batch_query, batches[0])
+        for number, batch in enumerate(batches):
+            found, cards = pending.result()
+            if number + 1 < len(batches):
+                pending = reader.submit(_read_batch, connection, batch_query, batches[number + 1])
+            yield batch, found, cards
+
+
+def _read_batch(connection: Connection, batch_query: Select[Any], batch: Sequence[int]
+                ) -> tuple[dict[int, Any], dict[int, str]]:
+    found = {row[0]: row for row in connection.execute(batch_query.where(Visit.id.in_(list(batch))))}
+    unsummarised = [row[-2] for row in found.values() if row[-1] in _NO_SUMMARY]
+    cards = dict(connection.execute(select(VisitScore.id, type_coerce(cast(VisitScore.card, Text), Text))
+                                    .where(VisitScore.id.in_(unsummarised))).all()) if unsummarised else {}
+    return found, cards
 
 
 def _plan_version(definition: scoring.Checklist, question_at: Mapping[str, int], width: int) -> _Version:

@@ -4,6 +4,7 @@ before the first byte, and an Excel workbook with the same rows, typed cells and
 from __future__ import annotations
 
 import io
+import threading
 from datetime import datetime, time, timedelta
 from decimal import Decimal
 from fractions import Fraction
@@ -142,6 +143,24 @@ def test_a_batch_boundary_changes_nothing(rich: ScorecardWorld, monkeypatch: pyt
     small = list(exports.csv_chunks(exports.prepare_scope_export(
         db.session, w.head, "region", w.region.id, period=period, checklist_id=None, lang="en", headers={})))
     assert len(small) > 3 and b"".join(small) == whole
+
+
+def test_an_export_stopped_half_way_gives_back_its_reader(rich: ScorecardWorld, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A download the reader abandons (the server closes the stream) stops the batch reader: its thread ends and
+    its connection goes back to the pool."""
+    w = rich.world
+    monkeypatch.setattr(exports, "BATCH_ROWS", 2)
+    export = exports.prepare_scope_export(db.session, w.head, "region", w.region.id,
+                                          period=scopes.make_period(rich.now, 365), checklist_id=None, lang="en",
+                                          headers={})
+    before = db.engine.pool.checkedout()
+    chunks = exports.csv_chunks(export)
+    assert next(chunks).startswith(b"\xef\xbb\xbf") and next(chunks)  # the header, then the first batch
+    assert db.engine.pool.checkedout() == before + 1
+    assert any(t.name.startswith("export-read") for t in threading.enumerate())
+    chunks.close()
+    assert db.engine.pool.checkedout() == before
+    assert not any(t.name.startswith("export-read") for t in threading.enumerate())
 
 
 def test_every_refusal_comes_before_the_first_byte(rich: ScorecardWorld) -> None:
