@@ -54,6 +54,7 @@ from audit_app.models import (  # noqa: E402
 from audit_app.services import checklists, jobs, pdf_jobs, users  # noqa: E402
 from audit_app.services.scores import scorecard  # noqa: E402
 from audit_app.services.scores.scope import make_period  # noqa: E402
+from audit_app.services.scores.storage import section_percent  # noqa: E402
 from audit_app.services.seed import _answer  # noqa: E402
 from reports import charts  # noqa: E402
 
@@ -144,13 +145,19 @@ def fill(app: Flask, stores: int, weeks: int) -> None:
                 {"visit_id": vid, "checklist_version_id": version.id, "is_current": True, "earned": fmt(c.earned),
                  "possible": fmt(c.possible), "percent_exact": fmt(c.percent) if c.percent is not None else None,
                  "percent": float(c.percent) if c.percent is not None else None,
+                 # The readers (dashboards, store pages, the PDF) use the exact percent's parts.
+                 "percent_num": c.percent.numerator if c.percent is not None else None,
+                 "percent_den": c.percent.denominator if c.percent is not None else None,
                  "grade": str(c.grade.label) if c.grade else None, "critical_failures": len(c.critical_failures),
                  "card": data, "scored_at": NOW}
                 for vid, (c, data) in zip(ids, picks)]).scalars().all()
             conn.execute(sa.insert(SectionScore), [
                 {"visit_score_id": sid, "section_key": s.key, "earned": fmt(s.earned), "possible": fmt(s.possible),
-                 "percent": float(s.percent) if s.percent is not None else None, "is_zeroed": s.is_zeroed}
-                for sid, (c, _) in zip(score_ids, picks) for s in c.sections])
+                 "percent": float(s.percent) if s.percent is not None else None, "is_zeroed": s.is_zeroed,
+                 "percent_num": exact.numerator if exact is not None else None,
+                 "percent_den": exact.denominator if exact is not None else None}
+                for sid, (c, _) in zip(score_ids, picks) for s in c.sections
+                for exact in [section_percent(s.earned, s.possible)]])
         if shop_index % 50 == 49:
             print(f"  {shop_index + 1} stores filled ({time.perf_counter() - started:.0f} s)", flush=True)
 
