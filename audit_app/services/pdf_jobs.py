@@ -12,8 +12,9 @@ import importlib
 import multiprocessing
 import os
 import zipfile
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
@@ -25,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from audit_app.models import Store, User
 from audit_app.services.scores.scope import Period, get_area_scope
-from audit_app.services.scores.scorecard import CHART_FORMAT, area_contexts
+from audit_app.services.scores.scorecard import CHART_FORMAT, iter_area_contexts
 from reports.context import Branding, ScorecardContext
 from reports.pdf import prepare_batch_worker, render_scorecard
 from reports.wording import DateFormatter, area_zip_filename, scorecard_filename
@@ -85,16 +86,27 @@ def _worker_context() -> multiprocessing.context.BaseContext:
     return context
 
 
-def iter_rendered(contexts: Sequence[ScorecardContext], workers: int | None = None) -> Iterator[bytes]:
+def _ready() -> None:
+    """A task that does nothing: submitted once a worker when a pool opens, so that the workers start (and make
+    themselves ready) while this process is still reading the first stores' figures."""
+
+
+def iter_rendered(contexts: Iterable[ScorecardContext], workers: int | None = None, *,
+                  total: int | None = None) -> Iterator[bytes]:
     """Render scorecards on up to `workers` processes (default: every core), yielding each PDF in order.
 
-    Each worker is made ready once (`prepare_batch_worker`: WeasyPrint and the fonts initialised, what it imported
-    frozen) and then renders many scorecards, collecting garbage after each. A pool renders at most
-    MAX_TASKS_PER_WORKER scorecards a worker before it is replaced by a fresh one. (Python 3.11's own
-    `max_tasks_per_child` can hang when it replaces workers, so pools are recycled here instead.) With one
+    `contexts` may be a lazy iterable (give `total`, the number of them, when it has no length): each context is
+    handed to a worker as soon as it is made, so the workers render while the next ones are read.
+    Each worker is made ready once (`prepare_batch_worker`: WeasyPrint, Pango, the fonts and matplotlib
+    initialised, what it imported frozen) and then renders many scorecards, collecting garbage after each. A pool
+    renders at most MAX_TASKS_PER_WORKER scorecards a worker before it is replaced by a fresh one. (Python 3.11's
+    own `max_tasks_per_child` can hang when it replaces workers, so pools are recycled here instead.) With one
     worker the scorecards are rendered in this process (what it holds frozen meanwhile, as in a worker).
     """
-    workers = min(workers or os.cpu_count() or 1, len(contexts))
+    if total is None:
+        contexts = list(contexts)
+        total = len(contexts)
+    workers = min(workers or os.cpu_count() or 1, total)
     if workers <= 1:
         # What exists before the batch is set aside for its length, so each render's collection stays cheap.
         gc.collect()
@@ -107,12 +119,36 @@ def iter_rendered(contexts: Sequence[ScorecardContext], workers: int | None = No
         return
     chunk = workers * MAX_TASKS_PER_WORKER
     mp_context = _worker_context()
-    for start in range(0, len(contexts), chunk):
-        part = contexts[start:start + chunk]
-        with ProcessPoolExecutor(max_workers=min(workers, len(part)), mp_context=mp_context,
-                                 initializer=prepare_batch_worker) as pool:
-            # The workers import reports only (not the app): its functions pickle by name.
-            yield from pool.map(partial(render_scorecard, chart_format=CHART_FORMAT, collect=True), part)
+    # The workers import reports only (not the app): its functions pickle by name.
+    render = partial(render_scorecard, chart_format=CHART_FORMAT, collect=True)
+    pending: deque[Future[bytes]] = deque()
+    pool: ProcessPoolExecutor | None = None
+    given = 0
+    try:
+        for context in contexts:
+            if pool is None or given == chunk:
+                # A fresh pool for the next chunk once the old one's scorecards are out (in order).
+                while pending:
+                    yield pending.popleft().result()
+                if pool is not None:
+                    pool.shutdown()
+                pool = ProcessPoolExecutor(max_workers=workers, mp_context=mp_context,
+                                           initializer=prepare_batch_worker)
+                for _ in range(workers):
+                    pool.submit(_ready)
+                given = 0
+            pending.append(pool.submit(render, context))
+            given += 1
+            # Hand back what is done already, so the caller writes while the rest renders.
+            while pending and pending[0].done():
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+    finally:
+        if pool is not None:
+            for future in pending:
+                future.cancel()
+            pool.shutdown()
 
 
 def render_many(contexts: Sequence[ScorecardContext], workers: int | None = None) -> list[bytes]:
@@ -144,13 +180,17 @@ def area_scorecards(
     total = len(stores)
     if on_progress is not None:
         on_progress(0, total)
-    contexts = area_contexts(session, user, scope.id, [sid for sid, _, _ in stores], period=period,
-                             checklist_id=checklist_id, lang=lang, labels=labels, branding=branding,
-                             upload_dir=upload_dir, format_date=format_date, now=now)
-    session.rollback()  # end the read transaction before the long render
-    with zipfile.ZipFile(into, "w", zipfile.ZIP_DEFLATED) as archive:
-        for done, ((_, code, name), pdf) in enumerate(zip(stores, iter_rendered(contexts, workers)), start=1):
-            archive.writestr(scorecard_filename(code, name), pdf)
-            if on_progress is not None:
-                on_progress(done, total)
+    # Read store by store while the workers render; the read transaction ends once the last store is read.
+    contexts = iter_area_contexts(session, user, scope.id, [sid for sid, _, _ in stores], period=period,
+                                  checklist_id=checklist_id, lang=lang, labels=labels, branding=branding,
+                                  upload_dir=upload_dir, format_date=format_date, now=now)
+    try:
+        with zipfile.ZipFile(into, "w", zipfile.ZIP_DEFLATED) as archive:
+            rendered = iter_rendered(contexts, workers, total=total)
+            for done, ((_, code, name), pdf) in enumerate(zip(stores, rendered), start=1):
+                archive.writestr(scorecard_filename(code, name), pdf)
+                if on_progress is not None:
+                    on_progress(done, total)
+    finally:
+        session.rollback()
     return ZipBatch(area_zip_filename(scope.name, period.end), total)

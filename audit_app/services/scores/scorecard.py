@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from fractions import Fraction
@@ -149,15 +149,25 @@ def area_contexts(
 ) -> list[ScorecardContext]:
     """The scorecards of some stores of one area (the caller has checked the reader may see it), in order: the
     area's figures are gathered once, then each store's own."""
+    return list(iter_area_contexts(session, user, area_id, store_ids, period=period, checklist_id=checklist_id,
+                                   lang=lang, labels=labels, branding=branding, upload_dir=upload_dir,
+                                   format_date=format_date, now=now))
+
+
+def iter_area_contexts(
+    session: Session, user: User, area_id: int, store_ids: list[int], *, period: Period, checklist_id: int | None,
+    lang: str, labels: Mapping[str, str], branding: Branding, upload_dir: Path, format_date: DateFormatter,
+    now: datetime,
+) -> Iterator[ScorecardContext]:
+    """`area_contexts` one store at a time, so that a batch can render the first scorecards while it reads the
+    next stores' figures."""
     figures = area_figures(session, area_id, period=period, checklist_id=checklist_id, lang=lang)
     latest = area_latest(session, figures)
-    contexts = []
     for store_id in store_ids:
         page = store_page(session, store_info(session, store_id), figures, latest.get(store_id, []), lang=lang,
                           labels=labels)
-        contexts.append(_context(session, user, page, lang=lang, labels=labels, branding=branding,
-                                 upload_dir=upload_dir, format_date=format_date, now=now))
-    return contexts
+        yield _context(session, user, page, lang=lang, labels=labels, branding=branding, upload_dir=upload_dir,
+                       format_date=format_date, now=now)
 
 
 def store_scorecard(session: Session, user: User, store_id: int, **kwargs) -> PdfFile:  # type: ignore[no-untyped-def]
