@@ -5,10 +5,10 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import BooleanField, DateField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import AnyOf, DataRequired, Length, NumberRange, Optional
 
-from audit_app.form_fields import IntegerField
+from audit_app.form_fields import DateField, IntegerField
 from audit_app.models.actions import ACTION_PRIORITIES, ACTION_STATUSES
 from audit_app.routing import MAX_ID
 from audit_app.services.action_lists import SORT_KEYS, ActionFilters

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Generic, Literal, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+
+from audit_app.form_fields import MAX_YEAR, MIN_YEAR
 
 MAX_LIMIT = 200
 DEFAULT_LIMIT = 50
@@ -239,6 +241,15 @@ class VisitDetail(Visit):
     card: dict[str, Any] | None = Field(description="The stored score card: every question's points and reasons.")
 
 
+def _plausible(moment: datetime) -> datetime:
+    # The years a form takes; at the calendar's ends a moment would not even convert to UTC.
+    if not MIN_YEAR <= moment.year <= MAX_YEAR:
+        raise ValueError(f"must be a moment in the years {MIN_YEAR} to {MAX_YEAR}")
+    return moment
+
+
+Moment = Annotated[AwareDatetime, AfterValidator(_plausible)]
+
 VisitStatus = Literal["submitted", "approved", "returned", "voided"]
 
 
@@ -247,8 +258,8 @@ class VisitQuery(PageQuery):
     store_id: int | None = Field(None, ge=1, le=2**31 - 1)
     area_id: int | None = Field(None, ge=1, le=2**31 - 1)
     checklist_id: int | None = Field(None, ge=1, le=2**31 - 1)
-    submitted_since: AwareDatetime | None = Field(None, description="ISO 8601 with an offset, such as 2026-12-01T00:00:00Z.")
-    updated_since: AwareDatetime | None = Field(None, description="Only visits changed since then (incremental sync).")
+    submitted_since: Moment | None = Field(None, description="ISO 8601 with an offset, such as 2026-12-01T00:00:00Z.")
+    updated_since: Moment | None = Field(None, description="Only visits changed since then (incremental sync).")
 
 
 class PhotoQuery(Query):
@@ -265,7 +276,7 @@ ActionStatus = Literal["open", "in_progress", "resolved", "closed", "reopened"]
 class ActionQuery(PageQuery):
     status: list[ActionStatus] = Field([], description="Repeat to ask for several; every status when left out.")
     store_id: int | None = Field(None, ge=1, le=2**31 - 1)
-    updated_since: AwareDatetime | None = Field(None, description="Only actions changed since then (incremental sync).")
+    updated_since: Moment | None = Field(None, description="Only actions changed since then (incremental sync).")
 
 
 class Action(Model):

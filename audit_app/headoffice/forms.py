@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
-    BooleanField, DateField, FloatField, HiddenField, PasswordField, RadioField, SelectField, SelectMultipleField, StringField,
+    BooleanField, FloatField, HiddenField, PasswordField, RadioField, SelectField, SelectMultipleField, StringField,
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
@@ -18,7 +18,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from werkzeug.datastructures import FileStorage, MultiDict
 
 import scoring
-from audit_app.form_fields import IntegerField
+from audit_app.form_fields import DateField, IntegerField
 from audit_app.routing import MAX_ID
 from audit_app.shopper.forms import UnavailableForm, read_section
 from audit_app.template_helpers import label_choices

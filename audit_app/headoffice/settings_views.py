@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from audit_app.extensions import db
+from audit_app.form_fields import MAX_YEAR, MIN_YEAR
 from audit_app.headoffice import bp
 from audit_app.headoffice.common import head_office, lang, now
 from audit_app.headoffice.forms import THRESHOLDS, SettingsForm
@@ -89,7 +90,9 @@ def _app_zone() -> ZoneInfo:
 
 
 def _date_arg(name: str) -> date | None:
+    """A date of the query string; None for one that does not read or lies outside the years forms take."""
     try:
-        return date.fromisoformat(request.args.get(name, ""))
+        day = date.fromisoformat(request.args.get(name, ""))
     except ValueError:
         return None
+    return day if MIN_YEAR <= day.year <= MAX_YEAR else None

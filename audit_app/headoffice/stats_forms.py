@@ -6,11 +6,11 @@ from datetime import date, datetime, time, timedelta, timezone
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, SelectField
+from wtforms import SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import NumberRange, Optional, ValidationError
 
-from audit_app.form_fields import IntegerField
+from audit_app.form_fields import DateField, IntegerField
 from audit_app.routing import MAX_ID
 from audit_app.services.scores.chain import DEFAULT_TOP, TOP_CHOICES
 

@@ -10,7 +10,9 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import FileStorage, MultiDict
-from wtforms import DateField, FloatField, HiddenField, SelectField, StringField
+from wtforms import FloatField, HiddenField, SelectField, StringField
+
+from audit_app.form_fields import DateField
 from wtforms.validators import AnyOf, DataRequired, Length, NumberRange, Optional
 
 import scoring

@@ -304,6 +304,11 @@ def test_visits_carry_their_stored_score_and_sections_and_filter(api, world: Wor
     assert fields_of(head.get("/visits?status=draft")) == ["status.0"]
     assert fields_of(head.get("/visits?updated_since=yesterday")) == ["updated_since"]
     assert fields_of(head.get("/visits?updated_since=2026-12-01T00:00:00")) == ["updated_since"]  # no offset
+    # At the calendar's end a moment does not even convert to UTC: refused, not a crash.
+    assert fields_of(head.get("/visits", query_string={"updated_since": "9999-12-31T23:59:59-12:00"})) == [
+        "updated_since"]
+    assert fields_of(head.get("/actions", query_string={"updated_since": "0001-01-01T00:00:00+14:00"})) == [
+        "updated_since"]
     # An area manager sees their area's visits; a shopper their own, without scores (as on their phone).
     assert [v["id"] for v in api(world.manager).get("/visits").get_json()["data"]] == [mine.id]
     own = api(world.shopper).get("/visits").get_json()["data"]

@@ -97,3 +97,26 @@ def test_numbers_of_hundreds_of_digits_in_any_filter_are_refused_never_a_crash(a
         for name in NUMBER_PARAMETERS:
             response = client.get(f"{path}?{name}={endless}")
             assert response.status_code in (200, 404), (path, name, response.status_code)
+
+
+DATE_PARAMETERS = ("start", "end", "since", "until", "due_before", "from", "to")
+
+
+@pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01", "2199-12-31"])
+def test_dates_at_the_ends_of_the_calendar_in_any_filter_are_refused_never_a_crash(app: Flask, world: World,
+                                                                                  day: str) -> None:
+    """A date filter (an end date is read as up to the next midnight) given the last or first day the calendar
+    has answers the page, with the date refused in words where the page has a form for it."""
+    client = app.test_client()
+    sign_in(client, world.head.email)
+    for listing in LISTINGS:
+        path = listing.format(area=world.area.id, region=world.region.id, store=world.store.id)
+        for name in DATE_PARAMETERS:
+            response = client.get(f"{path}?{name}={day}")
+            assert response.status_code in (200, 404), (path, name, day, response.status_code)
+    page = client.get(f"/head-office/rankings?end={day}").get_data(as_text=True)
+    if day != "2199-12-31":
+        assert "Enter a date between 1900 and 2199." in page
+        assert f'value="{day}"' in page  # what was typed stays
+    else:
+        assert "Enter a date between" not in page
