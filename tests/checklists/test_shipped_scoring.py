@@ -52,7 +52,8 @@ SHOW_IF_CASES = [
     ("phone_enquiry", "put_on_hold", "no", "yes", ["hold_permission_asked", "hold_time", "thanked_for_holding"]),
     ("returns_after_sales", "return_channel", "in_store", "by_post", ["return_label_provided"]),
     ("returns_after_sales", "return_channel", "by_post", "in_store", ["returns_queue_wait"]),
-    ("returns_after_sales", "refund_refused", "yes", "no", ["refund_days", "refund_amount_correct", "refund_evidence_photo"]),
+    ("returns_after_sales", "refund_refused", "yes", "no",
+     ["refund_days", "refund_amount_correct", "refund_evidence_photo"]),
 ]
 
 
