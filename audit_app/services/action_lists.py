@@ -340,7 +340,9 @@ class VisitActions:
     reopened."""
 
     by_question: dict[str, int]
-    followed_up: tuple[tuple[int, str, str, str], ...]  # (action id, title, question key, "passed" | "failed")
+    # (action id, title, question key, "passed" | "reopened" | "still_open"): a failed follow-up reopens a resolved
+    # action and leaves an open one open.
+    followed_up: tuple[tuple[int, str, str, str], ...]
     can_create: bool
 
 
@@ -351,16 +353,16 @@ def visit_actions(session: Session, user: User, visit: Visit, *, lang: str = "en
     by_question = {key: aid for aid, key in session.execute(
         select(Action.id, Action.question_key).where(Action.visit_id == visit.id, Action.question_key.is_not(None)))}
     followed = tuple(
-        (aid, localised(lang, title, title_ja), key or "", kind)
-        for aid, title, title_ja, key, kind in session.execute(
-            select(Action.id, Action.title, Action.title_ja, Action.question_key, ActionEvent.kind)
+        (aid, localised(lang, title, title_ja), key or "", "passed" if kind == "verified" else
+         "reopened" if from_status == "resolved" else "still_open")
+        for aid, title, title_ja, key, kind, from_status in session.execute(
+            select(Action.id, Action.title, Action.title_ja, Action.question_key, ActionEvent.kind,
+                   ActionEvent.from_status)
             .join(ActionEvent, ActionEvent.action_id == Action.id)
             .where(ActionEvent.visit_id == visit.id, ActionEvent.kind.in_(("verified", "failed_again")))
             .order_by(Action.id)))
     store = session.get(Store, visit.store_id)
-    return VisitActions(by_question, tuple((a, t, k, "passed" if kind == "verified" else "failed")
-                                           for a, t, k, kind in followed),
-                        store is not None and can_manage(session, user, store))
+    return VisitActions(by_question, followed, store is not None and can_manage(session, user, store))
 
 
 def actions_of_store(session: Session, store_id: int, *, now: datetime, lang: str = "en") -> tuple[ActionRow, ...]:

@@ -31,6 +31,8 @@ from audit_app.services.settings import ProgrammeSettings, get_settings
 log = logging.getLogger(__name__)
 
 COUNTED = ("submitted", "approved", "returned")  # visits another visit's times and photos are compared with
+# Checklists done away from the store (a call, a website): where the phone was says nothing about the visit.
+REMOTE_CHANNELS = frozenset({"phone", "online"})
 LOCATION_STATUSES = ("shared", "refused", "unavailable")
 
 
@@ -329,29 +331,35 @@ def _zone(name: str) -> ZoneInfo:
 
 def findings_for(session: Session, visit: Visit, settings: ProgrammeSettings, *,
                  upload_dir: Path | None = None, answers: Mapping[str, Any] | None = None,
-                 photos: list[Photo] | None = None) -> list[Finding]:
+                 photos: list[Photo] | None = None, channel: str | None = None) -> list[Finding]:
     """Every check's findings for one visit (nothing is written, except perceptual hashes backfilled).
-    `answers` (the visit's stored answers) and `photos` (its photos by id), when the caller has read them, are
-    not read again."""
+    `answers` (the visit's stored answers), `photos` (its photos by id) and `channel` (its checklist's), when
+    the caller has them, are not read again. A phone or online visit has no location findings."""
+    if channel is None:
+        from audit_app.services.scores.scope import definition_for
+
+        channel = definition_for(session, visit.checklist_version_id).channel
     store = session.get(Store, visit.store_id)
     mine = photos if photos is not None else list(
         session.scalars(select(Photo).where(Photo.visit_id == visit.id).order_by(Photo.id)))
-    return [*_location_findings(visit, store, settings), *_photo_findings(session, visit, mine, settings, upload_dir),
+    located = [] if channel in REMOTE_CHANNELS else _location_findings(visit, store, settings)
+    return [*located, *_photo_findings(session, visit, mine, settings, upload_dir),
             *_time_findings(session, visit, store, mine, settings, answers)]
 
 
 def apply_checks(session: Session, visit: Visit, *, now: datetime, settings: ProgrammeSettings | None = None,
                  upload_dir: Path | None = None, answers: Mapping[str, Any] | None = None,
-                 photos: list[Photo] | None = None, first: bool = False) -> list[VisitFlag]:
+                 photos: list[Photo] | None = None, channel: str | None = None, first: bool = False
+                 ) -> list[VisitFlag]:
     """Run the checks on `visit` and bring its flags up to date in the caller's transaction (no commit).
 
     A finding already flagged keeps its row (and its explanation) with fresh evidence; an unexplained flag whose
     finding is gone is deleted; an explained one stays as the record of what was explained. Returns the flags
     the visit now has. `first`: the visit is being submitted for the first time, so it has no flags yet (they
-    are not looked for); `answers` and `photos` as for `findings_for`."""
+    are not looked for); `answers`, `photos` and `channel` as for `findings_for`."""
     settings = settings or get_settings(session)
     found = {(f.kind, f.signature): f for f in findings_for(session, visit, settings, upload_dir=upload_dir,
-                                                            answers=answers, photos=photos)}
+                                                            answers=answers, photos=photos, channel=channel)}
     kept: list[VisitFlag] = []
     existing = () if first else session.scalars(select(VisitFlag).where(VisitFlag.visit_id == visit.id))
     for flag in existing:

@@ -467,7 +467,8 @@ def submit_visit(
     if visit.assignment_id is not None:
         session.execute(update(Assignment).where(Assignment.id == visit.assignment_id).values(status="done"))
     storage.store_card(session, visit=visit, version_id=version_id, card=card, now=now, first=first_submit)
-    fraud.apply_checks(session, visit, now=now, answers=answers, photos=photo_rows, first=first_submit)
+    fraud.apply_checks(session, visit, now=now, answers=answers, photos=photo_rows, channel=definition.channel,
+                       first=first_submit)
     audit.record(session, actor=user, action="visit.submit", entity_type="visit", entity_id=visit.id, now=now,
                  after={"status": "submitted", "percent": float(card.percent) if card.percent is not None else None})
     # A visit that counts now (no review) follows up the store's actions and creates its rules' actions.

@@ -13,6 +13,7 @@ import scoring
 from audit_app.extensions import db
 from audit_app.models import Action, ActionEvent, AuditLog
 from audit_app.services import action_rules, actions, review, settings
+from audit_app.services.action_lists import visit_actions
 from tests.factories import NOW, World, jpeg, make_published_checklist, make_submitted_visit
 
 
@@ -114,6 +115,9 @@ def test_the_next_visit_verifies_what_it_passes_and_reopens_what_it_fails_again(
         ActionEvent.visit_id == later.id))}
     assert kinds == {(after["display"].id, "verified"), (after["hazard"].id, "verified"),
                      (after["greeted"].id, "failed_again"), (after["queue"].id, "failed_again")}
+    # The visit's page says which were reopened (resolved before) and which simply stay open.
+    shown = {key: result for _, _, key, result in visit_actions(db.session, world.head, later).followed_up}
+    assert shown == {"display": "passed", "hazard": "passed", "greeted": "reopened", "queue": "still_open"}
 
 
 @pytest.mark.parametrize(("change", "problem"), [

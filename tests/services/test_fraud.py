@@ -393,3 +393,20 @@ def test_a_visit_across_midnight_reads_the_left_time_on_the_next_day(world: Worl
     short = visit(world, version, start=NOW.replace(hour=14, minute=45) + timedelta(days=1), minutes=35,
                   times=("23:58", "00:03"))
     assert flags_of(short.id)["short_stay"][0].evidence["minutes"] == 5.0
+
+
+@pytest.mark.parametrize("channel", ["phone", "online"])
+def test_a_phone_or_online_visit_is_never_flagged_for_where_the_phone_was(world: World, channel: str) -> None:
+    """A call or a website is not made from the store: far away, or not shared, says nothing about the visit;
+    the same visit of an in-store checklist is flagged."""
+    store = db.session.get(Store, world.store.id)
+    store.latitude, store.longitude, store.radius_m = STORE_LAT, STORE_LON, 150
+    db.session.commit()
+    far = (STORE_LAT + 0.05, STORE_LON, 10.0)
+    remote = make_published_checklist({**FRAUD_CHECKLIST, "key": f"fraud_{channel}", "channel": channel})
+    assert not {"location", "no_location"} & set(flags_of(visit(world, remote, start_at=far, submit_at=far).id))
+    refused = visit(world, remote, start_status="refused", submit_status="refused", start=NOW + timedelta(hours=3))
+    assert not {"location", "no_location"} & set(flags_of(refused.id))
+    in_store = make_published_checklist({**FRAUD_CHECKLIST, "key": "fraud_in_store", "channel": "in_store"})
+    assert "location" in flags_of(visit(world, in_store, start_at=far, submit_at=far,
+                                        start=NOW + timedelta(hours=6)).id)
