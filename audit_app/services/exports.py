@@ -34,7 +34,7 @@ from audit_app.services.scores.scope import (
     Period, Scope, checklist_title, choose_checklist, definition_for, get_area_scope, get_region_scope,
     get_store_scope, latest_version_id, list_checklist_options, section_heads,
 )
-from audit_app.services.scores.storage import statuses_for
+from audit_app.services.scores.storage import card_summary, statuses_for
 from audit_app.services.scores.visit_page import shows_shopper
 from audit_app.services.zones import zone
 from reports.context import DEFAULT_LABELS, answer_text, points_text
@@ -244,17 +244,14 @@ def prepare_export(
              + [DATETIME, DATETIME, TEXT, TEXT, TEXT, INTEGER, PERCENT, TEXT, INTEGER]
              + [PERCENT] * len(heads) + answer_kinds)
     title = checklist_title(session, chosen, lang)
-    first_section = len(fixed)
-    first_question = first_section + len(heads)
-    section_at = {h.key: first_section + i for i, h in enumerate(heads)}
-    question_at = {key: first_question + i for i, (key, _) in enumerate(questions)}
+    question_keys = [key for key, _ in questions]
 
     def rows(*, for_csv: bool = False) -> Iterator[list[Cell]]:
         if query is None or batch_query is None:
             return
         # Per call, so that a CSV's answer cells (neutralised once, as each is first met) and a workbook's
         # (never neutralised: every text is a string cell there) do not share their memos.
-        versions = {v: _plan_version(definition_for(session, v), question_at, len(questions)) for v in version_ids}
+        versions = {v: _plan_version(definition_for(session, v), question_keys) for v in version_ids}
         # A CSV's rows come ready for csv.writer: every text neutralised where it is first met (names, words,
         # answers), times as text. A workbook's keep their texts as they are and their times as times.
         text = neutralise_cell if for_csv else _as_it_is
@@ -333,26 +330,7 @@ class _Summary(msgspec.Struct):
     a: dict[str, _StoredAnswer]
 
 
-class _StoredQuestion(msgspec.Struct):
-    key: str
-    answer: Any = None
-
-
-class _StoredSection(msgspec.Struct):
-    key: str
-    earned: Union[int, str]
-    possible: Union[int, str]
-    questions: list[_StoredQuestion]
-
-
-class _StoredCard(msgspec.Struct):
-    """The parts of a stored card (`scoring.card_to_data`) a summary holds; the rest is skipped unparsed."""
-
-    sections: list[_StoredSection]
-
-
 _SUMMARY = msgspec.json.Decoder(_Summary)
-_CARD = msgspec.json.Decoder(_StoredCard)
 _NO_SUMMARY = (None, "null")  # no summary row, or a JSON null written by hand
 
 
@@ -382,17 +360,18 @@ def _read_summary(text: str) -> _Summary:
     try:
         return _SUMMARY.decode(text)
     except msgspec.ValidationError:
-        data = msgspec.json.decode(text)
-        return _Summary(s={key: tuple(totals) for key, totals in data["s"].items()},
-                        a={key: _hashable(value) for key, value in data["a"].items()})
+        return _summary_of(msgspec.json.decode(text))
+
+
+def _summary_of(data: Mapping[str, Any]) -> _Summary:
+    """A summary read as plain data (`storage.card_summary`'s form) in the form the typed reading gives."""
+    return _Summary(s={key: tuple(totals) for key, totals in data["s"].items()},  # type: ignore[misc]
+                    a={key: _hashable(value) for key, value in data["a"].items()})  # type: ignore[misc]
 
 
 def _summary_of_card(text: str) -> _Summary:
-    """The summary of a score stored without one, from its card (as `storage.card_summary` makes it)."""
-    card = _CARD.decode(text)
-    return _Summary(s={section.key: (section.earned, section.possible) for section in card.sections},
-                    a={q.key: _hashable(q.answer) for section in card.sections for q in section.questions
-                       if q.answer is not None})
+    """The summary of a score stored without one, made from its card."""
+    return _summary_of(card_summary(msgspec.json.decode(text)))
 
 
 @dataclass(frozen=True)
@@ -470,17 +449,19 @@ def _read_batch(connection: Connection, batch_query: Select[Any], batch: Sequenc
     return found, cards
 
 
-def _plan_version(definition: scoring.Checklist, question_at: Mapping[str, int], width: int) -> _Version:
-    """A version's reading of the export's `width` question columns: the key and question of each column the
-    version has ("" and None where it has none: the cell stays empty), and an empty memo per column."""
-    keys, questions = [""] * width, [None] * width
-    first = min(question_at.values(), default=0)
+def _plan_version(definition: scoring.Checklist, question_keys: Sequence[str]) -> _Version:
+    """A version's reading of the export's question columns (`question_keys`, in order): the key and question of
+    each column the version has ("" and None where it has none: the cell stays empty), and an empty memo per
+    column."""
+    keys: list[str] = [""] * len(question_keys)
+    questions: list[scoring.Question | None] = [None] * len(question_keys)
+    column = {key: i for i, key in enumerate(question_keys)}
     for _, question in definition.questions():
-        at = question_at.get(question.key)
+        at = column.get(question.key)
         if at is not None:
-            keys[at - first], questions[at - first] = question.key, question
-    return _Version(definition=definition, keys=tuple(keys), questions=tuple(questions),  # type: ignore[arg-type]
-                    memos=tuple({None: None} for _ in range(width)), grades={})
+            keys[at], questions[at] = question.key, question
+    return _Version(definition=definition, keys=tuple(keys), questions=tuple(questions),
+                    memos=tuple({None: None} for _ in question_keys), grades={})
 
 
 def _section_cell(totals: tuple[object, object], memo: dict[object, Cell]) -> Cell:
