@@ -48,7 +48,8 @@ def test_the_review_page_of_a_visit_shows_its_photo_and_asks_for_a_decision(page
     page.goto(f"{live_server}/head-office/visits/{visit.id}")
     image = page.get_by_role("img", name="Photo for “Photo of the receipt” (1 of 1), full size")
     image.wait_for()
-    assert page.evaluate("img => img.complete && img.naturalWidth > 0", image.element_handle())
+    # The photo is fetched after the page: wait until it has really arrived and decoded (a broken one never does).
+    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=image.element_handle())
     assert page.get_by_text("Safety hazard seen — the section scores 0").is_visible()
     _shot(page, "review-visit")
     assert axe_violations(page, axe_source) == [] and _no_sideways_scroll(page)
