@@ -6,7 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from flask_babel import gettext as _, ngettext
 from flask_login import current_user
 
 from audit_app.extensions import db
@@ -66,7 +66,7 @@ def assignments_page():
                                                    checklist_id=bulk.checklist_id.data,
                                                    window_start=bulk.window_start.data,
                                                    window_end=bulk.window_end.data, shopper_ids=chosen, now=now())
-                    flash(_("%(n)d assignment(s) created.", n=len(made)), "success")
+                    flash(ngettext("%(num)d assignment created.", "%(num)d assignments created.", len(made)), "success")
                     return redirect(url_for("headoffice.assignments"))
                 plan = assignments.plan_area(db.session, area_id=bulk.area_id.data, shopper_ids=chosen)
             except ServiceError as error:

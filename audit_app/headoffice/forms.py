@@ -104,7 +104,7 @@ class QuestionForm(FlaskForm):
                           description=_l("One per line, tried in order, the first that matches counts: “max 10: 1” (up to "
                                          "10 earns all), “min 300: 0” (300 or more earns none), and last “otherwise: "
                                          "0.5”. max and min lines may be mixed. Durations are in seconds."))
-    critical_effect = SelectField(_l("Critical"),
+    critical_effect = SelectField(_l("Critical question"),
                                   choices=_choices([("", _l("Not critical"))] + label_choices("effect", EFFECTS)),
                                   validate_choice=False)
     critical_cap = StringField(_l("Cap the visit at (percent)"), validators=[Optional()])

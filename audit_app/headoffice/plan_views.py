@@ -136,8 +136,8 @@ def generate_plan(plan_id: int):
     except ServiceError as error:
         flash(error_text(error), "error")
     else:
-        flash(_("%(created)d assignment(s) created, %(unassigned)d visit(s) without an eligible shopper, "
-                "%(missed)d missed window(s), %(reassigned)d re-assigned.", created=result.created,
+        flash(_("Assignments created: %(created)d. Visits without an eligible shopper: %(unassigned)d. "
+                "Missed windows: %(missed)d. Re-assigned: %(reassigned)d.", created=result.created,
                 unassigned=result.unassigned, missed=result.missed, reassigned=result.reassigned), "success")
     return redirect(url_for("headoffice.plan", plan_id=plan_id))
 

@@ -116,8 +116,8 @@ def approve_visits():
         flash(error_text(error), "error")
         return redirect(target)
     if result.approved:
-        flash(_("%(n)d visit(s) approved: %(names)s.", n=len(result.approved), names=_names(result.approved)),
-              "success")
+        flash(ngettext("%(num)d visit approved: %(names)s.", "%(num)d visits approved: %(names)s.",
+                       len(result.approved), names=_names(result.approved)), "success")
     if result.skipped:
         flash(_("Skipped because they changed after you opened the page (check them again): %(names)s.",
                 names=_names(result.skipped)), "error")

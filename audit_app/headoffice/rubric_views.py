@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from flask_babel import gettext as _, ngettext
 from flask_login import current_user
 
 from audit_app.extensions import db
@@ -180,7 +180,8 @@ def rescore(version_id: int):
     except ServiceError as error:
         flash(error_text(error), "error")
     else:
-        flash(_("%(n)d visit(s) re-scored under this version. Their earlier scores are kept.", n=count), "success")
+        flash(ngettext("%(num)d visit re-scored under this version. Its earlier score is kept.",
+                       "%(num)d visits re-scored under this version. Their earlier scores are kept.", count), "success")
     return redirect(url_for("headoffice.version", version_id=version_id))
 
 

@@ -34,7 +34,7 @@ def test_head_office_pages_through_the_queue_and_approves_two_visits(page: Any, 
     page.get_by_label(f"Choose Ginza #{ids[-2]}").check()
     page.get_by_role("button", name="Approve the chosen visits").click()
 
-    page.get_by_text(f"2 visit(s) approved: Ginza #{ids[-2]}, Ginza #{ids[-1]}.").wait_for()
+    page.get_by_text(f"2 visits approved: Ginza #{ids[-2]}, Ginza #{ids[-1]}.").wait_for()
     assert page.get_by_text("118 visits").is_visible()
     db.session.rollback()
     approved = db.session.scalars(select(Visit.id).where(Visit.status == "approved")).all()

@@ -76,7 +76,7 @@ def test_bulk_assignment_shows_a_plan_first_then_creates_it(world: World, login:
             "bulk-shopper_ids": [world.shopper.id, world.other_shopper.id], "bulk-window_start": "2026-12-01",
             "bulk-window_end": "2026-12-14"}
     html = _post(client, "/head-office/assignments", data).get_data(as_text=True)
-    assert "Check the plan: 1 assignment(s)" in html
+    assert "Check the plan: 1 assignment</h2>" in html
     assert db.session.scalar(select(func.count(Assignment.id))) == 0
     assert _post(client, "/head-office/assignments", {**data, "bulk-confirm": "1"}).status_code == 302
     assert db.session.scalar(select(func.count(Assignment.id))) == 1
@@ -100,7 +100,7 @@ def test_bulk_assignment_through_the_rendered_forms_creates_one_per_store(world:
     rows = db.session.scalars(select(Assignment).where(Assignment.checklist_id == version.checklist_id)).all()
     assert sorted(db.session.get(Store, a.store_id).name for a in rows) == ["Ginza", "Kyobashi", "Nihonbashi"]
     assert {a.shopper_id for a in rows} == {world.shopper.id, world.other_shopper.id}
-    assert "3 assignment(s) created." in client.get(created.headers["Location"]).get_data(as_text=True)
+    assert "3 assignments created." in client.get(created.headers["Location"]).get_data(as_text=True)
 
 
 def test_review_decisions_from_the_visit_page_and_the_queue(world: World, login: Any) -> None:

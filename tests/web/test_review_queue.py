@@ -111,7 +111,7 @@ def test_approving_three_chosen_visits_approves_exactly_those_and_logs_each(worl
                                 .order_by(AuditLog.entity_id)).all()
     assert sorted(int(e) for e in logged) == approved
     after = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert f"3 visit(s) approved: Ginza #{ids[1]}, Ginza #{ids[4]}, Ginza #{ids[6]}." in after
+    assert f"3 visits approved: Ginza #{ids[1]}, Ginza #{ids[4]}, Ginza #{ids[6]}." in after
     assert "5 visits" in after
 
 
@@ -132,7 +132,7 @@ def test_a_visit_that_changed_after_the_page_was_opened_is_skipped_and_named(wor
     statuses = dict(db.session.execute(select(Visit.id, Visit.status)).all())
     assert [statuses[i] for i in ids] == ["voided", "submitted", "approved", "approved"]
     after = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert f"2 visit(s) approved: Ginza #{ids[2]}, Ginza #{ids[3]}." in after
+    assert f"2 visits approved: Ginza #{ids[2]}, Ginza #{ids[3]}." in after
     assert f"Skipped because they changed after you opened the page (check them again): Ginza #{ids[0]}, " \
            f"Ginza #{ids[1]}." in after
 

@@ -36,6 +36,8 @@ def test_a_store_manager_sees_their_store_and_nothing_of_another(app, world: Wor
     assert home.status_code == 200
     page = home.get_data(as_text=True)
     assert "Ginza" in page and "Umeda" not in page and "Compare stores" not in page
+    assert "<title>My stores" in page and "<h1>My stores</h1>" in page  # their own, not every store
+    assert "<h1>Stores</h1>" in client_for(app, world.manager.email).get("/manager/").get_data(as_text=True)
     assert client.get(f"/manager/stores/{world.store.id}").status_code == 200
     assert client.get(f"/manager/stores/{world.other_store.id}").status_code == 403
     assert client.get(f"/manager/areas/{world.area.id}").status_code == 403
