@@ -556,6 +556,7 @@ class VisitProof:
     location: LocationCheck
     flags: tuple[FlagLine, ...]
     store_timezone: str
+    remote: bool = False  # a phone or online visit: where the phone was proves nothing, and is not checked
 
     @property
     def open_flags(self) -> int:
@@ -567,8 +568,10 @@ def visit_proof(session: Session, reader: User, visit_id: int) -> VisitProof:
     PermissionDeniedError."""
     visit = access.visit_for(session, reader, visit_id)
     store = session.get(Store, visit.store_id)
+    channel = session.scalar(select(Checklist.channel).join(ChecklistVersion).where(
+        ChecklistVersion.id == visit.checklist_version_id))
     return VisitProof(location_check(visit, store, get_settings(session)), visit_flags(session, reader, visit_id),
-                      store.timezone)
+                      store.timezone, remote=channel in REMOTE_CHANNELS)
 
 
 def flag_visit_id(session: Session, flag_id: int) -> int:

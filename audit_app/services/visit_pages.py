@@ -22,6 +22,7 @@ from audit_app.services.scores import rows as score_rows
 from audit_app.services.answers import answer_token, comment_token
 from audit_app.services.definitions import checklist_titles_in
 from audit_app.services.errors import N_, NotFoundError
+from audit_app.services.fraud import REMOTE_CHANNELS
 from audit_app.services.visits import OPEN_STATUSES, score_answers
 
 __all__ = [
@@ -84,6 +85,11 @@ class VisitSheet:
 
     def section(self, index: int) -> scoring.Section:
         return self.definition.sections[index]
+
+    @property
+    def asks_location(self) -> bool:
+        """Whether submitting asks where the phone is: not for a phone or online checklist."""
+        return self.definition.channel not in REMOTE_CHANNELS
 
     @property
     def is_open(self) -> bool:
@@ -208,19 +214,21 @@ class OpenAssignment:
     status: str
     checklist_id: int
     is_overdue: bool
+    asks_location: bool = True  # False for a phone or online checklist: where the phone is proves nothing
 
 
 def list_open_assignments(session: Session, shopper_id: int, today: date) -> list[OpenAssignment]:
     """A shopper's assignments not yet done, soonest first, flagged overdue after their window."""
     q = (
         select(Assignment.id, Store.name, Store.city, Checklist.title, Assignment.window_start,
-               Assignment.window_end, Assignment.status, Checklist.id)
+               Assignment.window_end, Assignment.status, Checklist.id, Checklist.channel)
         .join(Store, Assignment.store_id == Store.id)
         .join(Checklist, Assignment.checklist_id == Checklist.id)
         .where(Assignment.shopper_id == shopper_id, Assignment.status.in_(("open", "started")))
         .order_by(Assignment.window_end, Assignment.id)
     )
-    return [OpenAssignment(*row, is_overdue=row[5] < today) for row in session.execute(q)]
+    return [OpenAssignment(*row[:8], is_overdue=row[5] < today, asks_location=row[8] not in REMOTE_CHANNELS)
+            for row in session.execute(q)]
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from audit_app.extensions import db
 from audit_app.models import AuditLog, Photo, Store, Visit, VisitFlag
 from audit_app.services import settings as settings_service
-from tests.factories import NOW, World, csrf_token_from, make_assignment, make_published_checklist
+from tests.factories import NOW, World, client_for, csrf_token_from, make_assignment, make_published_checklist
 from tests.services.test_fraud import FRAUD_CHECKLIST, STORE_LAT, STORE_LON, jpeg_of, scene, visit
 
 
@@ -172,6 +172,26 @@ def test_the_phone_says_whether_the_location_was_shared_refused_or_unavailable(s
     stored = db.session.get(Visit, started.id)
     assert stored.status == "submitted" and stored.submit_location_status == "shared"
     assert (stored.submit_latitude, stored.submit_longitude, stored.submit_accuracy_m) == (35.6717, 139.765, 9.0)
+
+
+def test_a_phone_checklist_never_asks_where_the_phone_is_and_its_review_page_says_so(app: Any, shopper: Any,
+                                                                                     world: World) -> None:
+    phone = make_published_checklist({**FRAUD_CHECKLIST, "key": "fraud_phone", "channel": "phone"})
+    assignment = make_assignment(world.shopper, world.store, phone.checklist_id)
+    home = shopper.get("/shopper/").get_data(as_text=True)
+    assert 'data-geo="latitude"' not in home and "share your location" not in home
+    _post(shopper, f"/shopper/assignments/{assignment.id}/start",
+          {"client_uuid": "11111111-2222-3333-4444-666666666666"}, "/shopper/")
+    started = db.session.scalar(select(Visit).where(Visit.assignment_id == assignment.id))
+    review = shopper.get(f"/shopper/visits/{started.id}/review").get_data(as_text=True)
+    assert 'data-geo="latitude"' not in review and "share your location" not in review
+    page = client_for(app, world.head.email).get(f"/head-office/visits/{started.id}").get_data(as_text=True)
+    assert "phone was is not asked for or checked" in page
+    assert "Distance from the store" not in page
+    # An in-store checklist still asks.
+    in_store = make_published_checklist(FRAUD_CHECKLIST)
+    make_assignment(world.shopper, world.store, in_store.checklist_id)
+    assert shopper.get("/shopper/").get_data(as_text=True).count('data-geo="latitude"') == 1
 
 
 def test_the_check_visits_command_runs_the_checks_on_old_visits(world: World, runner: FlaskCliRunner) -> None:
