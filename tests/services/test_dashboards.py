@@ -109,11 +109,21 @@ def test_review_required_counts_only_approved_visits_and_never_voided(sw: Scorec
                                      checklist_id=None)
     ginza = next(s for s in board.stores if s.id == w.store.id)
     assert ginza.visits == 1 and ginza.period_mean == pct(0)
+    # The submitted ones are said to wait for review, not silently left out.
+    waiting = sum(1 for store, days, q, v in sw.visits if days < 90 and store.area_id == w.area.id) - 1
+    assert waiting > 0 and board.awaiting_review == waiting
+    page = store_page.get_store_page(db.session, w.manager, w.store.id, period=scopes.make_period(sw.now, 90),
+                                     checklist_id=None)
+    assert page.awaiting_review == len(ginza_visits) - 1
     approved.status = "voided"
     db.session.commit()
     board = dashboard.get_dashboard(db.session, w.manager, scope, period=scopes.make_period(sw.now, 90),
                                      checklist_id=None)
-    assert board.visits == 0 and not board.has_visits
+    assert board.visits == 0 and not board.has_visits and board.awaiting_review == waiting
+    settings.update_settings(db.session, w.head, {"review_required": False}, now=NOW)
+    board = dashboard.get_dashboard(db.session, w.manager, scope, period=scopes.make_period(sw.now, 90),
+                                     checklist_id=None)
+    assert board.awaiting_review == 0 and board.visits == waiting
 
 
 def test_a_new_area_without_visits_has_no_figures(app: Flask, world: World) -> None:

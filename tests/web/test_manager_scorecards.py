@@ -170,3 +170,19 @@ def test_the_pdf_scorecard_has_the_store_score_sections_and_an_embedded_japanese
         path.write_bytes(pdf)
         fonts = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True, check=True).stdout
         assert "NotoSansCJK" in fonts.replace("-", "")
+
+
+def test_while_review_is_on_the_pages_say_how_many_visits_wait_to_be_counted(sw: ScorecardWorld, login) -> None:
+    settings.update_settings(db.session, sw.world.head, {"review_required": True}, now=NOW)
+    client = login(sw.world.manager)
+    area = client.get(f"/manager/areas/{sw.world.area.id}").get_data(as_text=True)
+    assert "No visits have been counted in this period" in area
+    assert "5 visits of this period wait for head office's review" in area
+    store = client.get(f"/manager/stores/{sw.world.store.id}").get_data(as_text=True)
+    assert "3 visits of this period wait for head office's review" in store
+    sw.world.manager.locale = "ja"
+    db.session.commit()
+    japanese = client.get(f"/manager/stores/{sw.world.store.id}").get_data(as_text=True)
+    assert "本部の確認待ちの調査が3件あります" in japanese
+    settings.update_settings(db.session, sw.world.head, {"review_required": False}, now=NOW)
+    assert "data-awaiting-review" not in client.get(f"/manager/stores/{sw.world.store.id}").get_data(as_text=True)

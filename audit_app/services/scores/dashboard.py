@@ -21,8 +21,8 @@ from audit_app.models import Area, Store, User
 from audit_app.services.errors import N_, PermissionDeniedError
 from audit_app.services.paging import page_of
 from audit_app.services.scores.facts import (
-    ExactSum, LatestVisit, VisitFact, exact_mean, in_period, latest_two, percent_sums, section_sums, section_totals,
-    visit_facts,
+    ExactSum, LatestVisit, VisitFact, awaiting_review, exact_mean, in_period, latest_two, percent_sums, section_sums,
+    section_totals, visit_facts,
 )
 from audit_app.services.scores.scope import (
     ChecklistOption, Period, Scope, SectionHead, choose_checklist, get_area_scope, get_region_scope, grades_of,
@@ -166,6 +166,7 @@ class Dashboard(PagedStores):
     scope_interval: Interval = NO_INTERVAL
     region_interval: Interval = NO_INTERVAL
     min_visits: int = 3
+    awaiting_review: int = 0  # submitted visits of the period not counted until head office approves them
 
     @property
     def has_visits(self) -> bool:
@@ -347,6 +348,8 @@ def get_dashboard(
         scope_sections=tuple(v for v in scope_sections if v is not None),
         area_means=area_means, region_mean=region_mean, visits=len(current), sort=sort, descending=descending,
         scope_interval=scope_interval, region_interval=region_interval, min_visits=min_visits,
+        awaiting_review=awaiting_review(session, checklist_id=chosen.id, statuses=statuses, area_ids=scope.area_ids,
+                                        start=period.start, end=period.end),
     )
 
 

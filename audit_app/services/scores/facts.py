@@ -149,6 +149,18 @@ def visit_facts(
     return facts[::-1] if newest is not None else facts
 
 
+def awaiting_review(
+    session: Session, *, checklist_id: int, statuses: tuple[str, ...], area_ids: Sequence[int] | None = None,
+    store_ids: Sequence[int] | None = None, start: datetime | None = None, end: datetime | None = None,
+) -> int:
+    """How many submitted visits these filters leave out only because head office has not reviewed them yet
+    (`statuses` without "submitted", as while review is on): they count once approved. 0 when review is off."""
+    if "submitted" in statuses:
+        return 0
+    return session.scalar(_facts_query((func.count(),), checklist_id=checklist_id, statuses=("submitted",),
+                                       area_ids=area_ids, store_ids=store_ids, start=start, end=end)) or 0
+
+
 def fact_columns(
     session: Session, columns: Sequence[ColumnElement[object]], *, checklist_id: int, statuses: tuple[str, ...],
     start: datetime | None = None, end: datetime | None = None,

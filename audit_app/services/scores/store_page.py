@@ -11,7 +11,7 @@ import math
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from typing import Any
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from fractions import Fraction
 
@@ -28,7 +28,7 @@ from audit_app.services.scores.dashboard import (
     store_line,
 )
 from audit_app.services.scores.facts import (
-    LatestVisit, VisitFact, exact_mean, fact_score_ids, latest_two, section_percents, visit_facts,
+    LatestVisit, VisitFact, awaiting_review, exact_mean, fact_score_ids, latest_two, section_percents, visit_facts,
 )
 from audit_app.services.scores.kpis import Kpi, kpis_for
 from audit_app.services.scores.scope import (
@@ -143,6 +143,7 @@ class StorePage:
     area_interval: Interval = NO_INTERVAL
     min_visits: int = 3
     actions: tuple[Any, ...] = ()  # action_lists.ActionRow: still to do, and recently resolved or closed
+    awaiting_review: int = 0  # submitted visits of the period not counted until head office approves them
 
     @property
     def trend_days(self) -> tuple[tuple[date, Fraction], ...]:
@@ -358,4 +359,9 @@ def get_store_page(
     info = store_info(session, store_id)
     figures = area_figures(session, info.area_id, period=period, checklist_id=checklist_id, lang=lang)
     latest = area_latest(session, figures, [store_id]).get(store_id, [])
-    return store_page(session, info, figures, latest, lang=lang, labels=labels)
+    page = store_page(session, info, figures, latest, lang=lang, labels=labels)
+    if figures.checklist is None:
+        return page
+    return replace(page, awaiting_review=awaiting_review(
+        session, checklist_id=figures.checklist.id, statuses=figures.statuses, store_ids=[store_id],
+        start=period.start, end=period.end))
