@@ -165,6 +165,9 @@ def test_the_pdf_scorecard_has_the_store_score_sections_and_an_embedded_japanese
     for title in ("Staff", "Checkout", "Feedback"):
         assert title in text
     assert "Page 1 of" in text
+    # Two visits say little of how this store varies: the change reads as within noise, as on its page.
+    assert "within noise" in login(sw.world.manager).get(f"/manager/stores/{sw.extra_store.id}").get_data(as_text=True)
+    assert "(within noise)" in " ".join(text.split())
     if shutil.which("pdffonts"):
         path = tmp_path / "card.pdf"
         path.write_bytes(pdf)
