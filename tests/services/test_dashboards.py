@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from fractions import Fraction
 
 import pytest
@@ -11,11 +12,12 @@ import scoring
 from audit_app.extensions import db
 from audit_app.models import Answer, Visit
 from audit_app.services import settings
-from audit_app.services.scores import compare, dashboard, scorecard, storage, store_page, visit_page
+from audit_app.services.scores import compare, dashboard, home, scorecard, storage, store_page, visit_page
 from audit_app.services.scores import scope as scopes
 from audit_app.services.errors import NotFoundError, PermissionDeniedError
 from reports.context import DEFAULT_LABELS, Branding
-from tests.factories import NOW, ScorecardWorld, World, avg, make_area, make_store, scorecard_answers
+from tests.factories import (NOW, ScorecardWorld, World, avg, make_area, make_published_checklist, make_store,
+                             make_submitted_visit, scorecard_answers, small_checklist_data)
 from tests.factories import scorecard_card as card
 from tests.factories import scorecard_pct as pct
 
@@ -265,3 +267,33 @@ def test_an_areas_batch_of_scorecards_says_what_each_stores_own_scorecard_says(s
     batch = scorecard.area_contexts(db.session, w.manager, w.area.id, store_ids, **args)
     assert len(batch) == len(store_ids) >= 2
     assert batch == [scorecard.scorecard_context(db.session, w.manager, sid, **args) for sid in store_ids]
+
+
+def test_a_page_opens_with_the_checklist_most_visited_in_its_period_else_over_all_history(sw: ScorecardWorld
+                                                                                           ) -> None:
+    """An area that visited an old checklist more often, long ago, opens its 90-day pages (dashboard, store page,
+    home) with the one it uses now; a year's page with the old one; a period without any visit with the one most
+    visited over all history."""
+    w = sw.world
+    old = make_published_checklist(small_checklist_data("old_check"))
+    for days in range(200, 320, 15):  # 8 visits, more than the 7 of the scorecard checklist, all long ago
+        make_submitted_visit(w.shopper, w.store, old.checklist_id, {"greeted": "yes", "helpful": 4, "queue_wait": 60},
+                             at=sw.now - timedelta(days=days))
+    current, old_id = sw.version.checklist_id, old.checklist_id
+    scope = scopes.get_area_scope(db.session, w.manager, w.area.id)
+
+    def opened(days: int, now: datetime = sw.now) -> tuple[int | None, int | None, int | None]:
+        period = scopes.make_period(now, days)
+        board = dashboard.get_dashboard(db.session, w.manager, scope, period=period, checklist_id=None)
+        page = store_page.get_store_page(db.session, w.manager, w.store.id, period=period, checklist_id=None)
+        area = next(a for a in home.list_area_summaries(db.session, None, period=period) if a.id == w.area.id)
+        return (board.checklist.id if board.checklist else None, page.checklist.id if page.checklist else None,
+                area.checklist.id if area.checklist else None)
+
+    assert opened(90) == (current, current, current)
+    assert opened(365) == (old_id, old_id, old_id)
+    assert opened(30, sw.now - timedelta(days=1000)) == (old_id, old_id, old_id)  # nothing then: all history
+    # Every checklist stays offered, the busiest of the period first.
+    board = dashboard.get_dashboard(db.session, w.manager, scope, period=scopes.make_period(sw.now, 90),
+                                    checklist_id=old_id)
+    assert [o.id for o in board.checklists][:2] == [current, old_id] and board.checklist.id == old_id

@@ -42,7 +42,7 @@ from audit_app.models import Area, Store, User, Visit, VisitScore
 from audit_app.services.errors import N_, PermissionDeniedError
 from audit_app.services.scores.facts import fact_columns
 from audit_app.services.scores.scope import (
-    ChecklistOption, choose_checklist, definition_for, latest_version_id, list_checklist_options,
+    ChecklistOption, Period, choose_checklist, definition_for, latest_version_id, list_checklist_options,
 )
 from audit_app.services.scores.storage import fraction_of, statuses_for, stored_answers, stored_card_data
 from audit_app.services.scores.uncertainty import Spread, t_interval, t_quantile
@@ -391,7 +391,7 @@ def get_calibration(session: Session, user: User, *, checklist_id: int | None, s
     settings = get_settings(session)
     statuses = statuses_for(session)
     area_ids = list(session.scalars(select(Area.id)))
-    options = tuple(list_checklist_options(session, area_ids, statuses, lang))
+    options = tuple(list_checklist_options(session, area_ids, statuses, lang, Period((end - start).days, start, end)))
     chosen = choose_checklist(options, checklist_id)
     window = settings.agreement_window_days
     if chosen is None:

@@ -19,7 +19,7 @@ import scoring
 from audit_app.models import Area, Region, Store, User, Visit
 from audit_app.services.errors import N_, PermissionDeniedError, ServiceError
 from audit_app.services.scores.facts import ExactSum, percent_sums
-from audit_app.services.scores.scope import ChecklistOption, choose_checklist, list_checklist_options
+from audit_app.services.scores.scope import ChecklistOption, Period, choose_checklist, list_checklist_options
 from audit_app.services.scores.storage import statuses_for
 from audit_app.services.scores.uncertainty import Difference, Interval, t_interval, welch
 from audit_app.services.settings import get_settings
@@ -100,7 +100,7 @@ def get_chain_ranking(session: Session, user: User, *, checklist_id: int | None,
     statuses = statuses_for(session)
     min_visits = get_settings(session).min_visits_for_figures
     area_ids = list(session.scalars(select(Area.id)))
-    options = tuple(list_checklist_options(session, area_ids, statuses, lang))
+    options = tuple(list_checklist_options(session, area_ids, statuses, lang, Period((end - start).days, start, end)))
     chosen = choose_checklist(options, checklist_id)
     if chosen is None:
         return ChainRanking(options, None, start, end, top, 0, (), (), min_visits, firm_only)

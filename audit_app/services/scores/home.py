@@ -112,7 +112,7 @@ def list_area_summaries(session: Session, area_ids: Collection[int] | None, *, p
     statuses = statuses_for(session)
     areas = _summary_areas(session, area_ids)
     if chosen is None:
-        chosen = default_checklists(session, [a[0] for a in areas], statuses, lang)
+        chosen = default_checklists(session, [a[0] for a in areas], statuses, lang, period)
     sums: dict[int, ExactSum] = {}
     visits: dict[int, int] = defaultdict(int)
     for checklist_id in {c.id for c in chosen.values() if c is not None}:
@@ -160,7 +160,7 @@ def list_store_summaries(session: Session, area_ids: Collection[int] | None, *, 
     q = _active_stores(area_ids, store_ids).order_by(Area.name, Store.name, Store.id).offset(offset)
     stores = session.execute(q.limit(limit) if limit is not None else q).all()
     if chosen is None:
-        chosen = default_checklists(session, sorted({s[3] for s in stores}), statuses, lang)
+        chosen = default_checklists(session, sorted({s[3] for s in stores}), statuses, lang, period)
     latest: dict[int, list[LatestVisit]] = {}
     counts: dict[int, int] = defaultdict(int)
     noise: dict[int, float | None] = {}
@@ -206,7 +206,7 @@ def get_manager_home(session: Session, user: User, *, now: datetime, lang: str =
     chosen = None
     if user.role != "store_manager":
         listed = [a[0] for a in _summary_areas(session, area_ids)]
-        chosen = default_checklists(session, listed, statuses_for(session), lang)
+        chosen = default_checklists(session, listed, statuses_for(session), lang, period)
         areas = tuple(list_area_summaries(session, area_ids, period=period, lang=lang, chosen=chosen))
     regions = tuple(region_options(session)) if user.role == "head_office" else ()
     stores = tuple(list_store_summaries(session, area_ids, period=period, lang=lang, store_ids=store_ids,

@@ -121,17 +121,30 @@ def _offered_titles(session: Session, lang: str) -> list[tuple[int, str]]:
     return list(checklist_titles_in(session, lang, session.scalars(offered).all()).items())
 
 
-def list_checklist_options(session: Session, area_ids: Sequence[int], statuses: tuple[str, ...], lang: str = "en"
-                           ) -> list[ChecklistOption]:
+def _visit_counts(session: Session, area_ids: Sequence[int], statuses: tuple[str, ...], period: Period | None,
+                  *, by_area: bool) -> list[tuple[int, ...]]:
+    """Counted visits per checklist (per area and checklist with `by_area`) in these areas, submitted in `period`
+    (over all history when None)."""
+    keys = (Store.area_id, ChecklistVersion.checklist_id) if by_area else (ChecklistVersion.checklist_id,)
+    q = (select(*keys, func.count(Visit.id))
+         .join(Visit, Visit.checklist_version_id == ChecklistVersion.id)
+         .join(Store, Visit.store_id == Store.id)
+         .where(Store.area_id.in_(list(area_ids)), Visit.status.in_(statuses))
+         .group_by(*keys))
+    if period is not None:
+        q = q.where(Visit.submitted_at >= period.start, Visit.submitted_at < period.end)
+    return [tuple(row) for row in session.execute(q)]
+
+
+def list_checklist_options(session: Session, area_ids: Sequence[int], statuses: tuple[str, ...], lang: str = "en",
+                           period: Period | None = None) -> list[ChecklistOption]:
     """Checklists with counted visits in these areas, most visited first (then all others, by title), titled in
-    `lang`."""
-    counts = dict(session.execute(
-        select(ChecklistVersion.checklist_id, func.count(Visit.id))
-        .join(Visit, Visit.checklist_version_id == ChecklistVersion.id)
-        .join(Store, Visit.store_id == Store.id)
-        .where(Store.area_id.in_(area_ids), Visit.status.in_(statuses))
-        .group_by(ChecklistVersion.checklist_id)
-    ).all())
+    `lang`. With `period`, most visited in that period: a page opens with the checklist the stores use now, not
+    one they used long ago (and counting one period is cheaper than counting all history); when no checklist has
+    a visit in the period, most visited over all history."""
+    counts = dict(_visit_counts(session, area_ids, statuses, period, by_area=False)) if period is not None else {}
+    if not counts:
+        counts = dict(_visit_counts(session, area_ids, statuses, None, by_area=False))
     return _ordered_options(_offered_titles(session, lang), counts)
 
 
@@ -143,18 +156,18 @@ def choose_checklist(options: Sequence[ChecklistOption], wanted: int | None) -> 
     return options[0] if options else None
 
 
-def default_checklists(session: Session, area_ids: Sequence[int], statuses: tuple[str, ...], lang: str = "en"
-                       ) -> dict[int, ChecklistOption | None]:
-    """Per area, the checklist its dashboard shows when none is chosen (`choose_checklist(..., None)`)."""
+def default_checklists(session: Session, area_ids: Sequence[int], statuses: tuple[str, ...], lang: str = "en",
+                       period: Period | None = None) -> dict[int, ChecklistOption | None]:
+    """Per area, the checklist its dashboard over `period` shows when none is chosen (`choose_checklist(
+    list_checklist_options(..., period), None)`)."""
     counts: dict[int, dict[int, int]] = defaultdict(dict)
-    for area_id, checklist_id, n in session.execute(
-        select(Store.area_id, ChecklistVersion.checklist_id, func.count(Visit.id))
-        .join(Visit, Visit.checklist_version_id == ChecklistVersion.id)
-        .join(Store, Visit.store_id == Store.id)
-        .where(Store.area_id.in_(list(area_ids)), Visit.status.in_(statuses))
-        .group_by(Store.area_id, ChecklistVersion.checklist_id)
-    ):
-        counts[area_id][checklist_id] = n
+    if period is not None:
+        for area_id, checklist_id, n in _visit_counts(session, area_ids, statuses, period, by_area=True):
+            counts[area_id][checklist_id] = n
+    quiet = [aid for aid in area_ids if aid not in counts]  # no visit in the period: all history decides
+    if quiet:
+        for area_id, checklist_id, n in _visit_counts(session, quiet, statuses, None, by_area=True):
+            counts[area_id][checklist_id] = n
     titles = _offered_titles(session, lang)
     return {aid: choose_checklist(_ordered_options(titles, counts[aid]), None) for aid in area_ids}
 
