@@ -39,6 +39,8 @@ class Visit(db.Model):
         Index("ix_visits_store_id_submitted_at", "store_id", "submitted_at", "id", "status", "checklist_version_id"),
         # Visits in one status oldest first: the review queue.
         Index("ix_visits_status_submitted_at", "status", "submitted_at", "id"),
+        # A period's visits with what the score pages filter and group them by, read from the index alone.
+        Index("ix_visits_period", "submitted_at", "status", "store_id", "checklist_version_id", "id"),
         # An assignment has at most one open visit: a second phone or tab resumes it instead of starting another.
         Index("uq_visits_open_assignment", "assignment_id", unique=True,
               sqlite_where=OPEN_VISIT, postgresql_where=OPEN_VISIT),
@@ -53,7 +55,7 @@ class Visit(db.Model):
     assignment_id: Mapped[int | None] = mapped_column(ForeignKey("assignments.id"), nullable=True)
     status: Mapped[str] = mapped_column(String(12), default="draft")
     started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True, index=True)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     # Where the phone was when the visit started (latitude, longitude, accuracy) and at submit; each status is
     # "shared", "refused" (the shopper said no), "unavailable" (no answer from the phone) or "" (not asked).
     latitude: Mapped[float | None] = mapped_column(Float, nullable=True)

@@ -354,7 +354,7 @@ def _visit_query() -> Select[Any]:
     return (select(Visit, Store.area_id, ChecklistVersion.checklist_id, ChecklistVersion.number, VisitScore)
             .join(Store, Visit.store_id == Store.id)
             .join(ChecklistVersion, Visit.checklist_version_id == ChecklistVersion.id)
-            .outerjoin(VisitScore, and_(VisitScore.visit_id == Visit.id, VisitScore.is_current.is_(True))))
+            .outerjoin(VisitScore, and_(VisitScore.visit_id == Visit.id, VisitScore.current())))
 
 
 def _sees_scores(user: User) -> bool:
@@ -464,7 +464,7 @@ def list_section_scores(session: Session, user: User, wanted: VisitFilter, *, af
     q = (select(SectionScore, VisitScore.visit_id).join(VisitScore, SectionScore.visit_score_id == VisitScore.id)
          .join(Visit, VisitScore.visit_id == Visit.id).join(Store, Visit.store_id == Store.id)
          .join(ChecklistVersion, Visit.checklist_version_id == ChecklistVersion.id)
-         .where(VisitScore.is_current.is_(True)))
+         .where(VisitScore.current()))
     q = _filtered(_visit_scope(session, user, q), wanted)
     rows = session.execute(_after(q, SectionScore.id, after, limit)).all()
     return _page(rows, limit, lambda r: SectionItem(r[1], r[0].section_key, r[0].earned, r[0].possible,

@@ -196,7 +196,7 @@ def prepare_export(
         # The visits the export holds (their ids, in order, and the versions they use); `batch_query` reads them.
         query = (
             select(Visit.id)
-            .join(VisitScore, (VisitScore.visit_id == Visit.id) & VisitScore.is_current.is_(True))
+            .join(VisitScore, (VisitScore.visit_id == Visit.id) & VisitScore.current())
             .join(Store, Visit.store_id == Store.id)
             .join(ChecklistVersion, Visit.checklist_version_id == ChecklistVersion.id)
             .where(ChecklistVersion.checklist_id == chosen.id, Store.area_id.in_(scope.area_ids),
@@ -213,7 +213,7 @@ def prepare_export(
             select(Visit.id, Visit.store_id, Visit.shopper_id, Visit.started_at, Visit.submitted_at, Visit.status,
                    Visit.checklist_version_id, VisitScore.percent_exact, VisitScore.grade,
                    VisitScore.critical_failures, VisitScore.id, type_coerce(cast(ScoreSummary.summary, Text), Text))
-            .join(VisitScore, (VisitScore.visit_id == Visit.id) & VisitScore.is_current.is_(True))
+            .join(VisitScore, (VisitScore.visit_id == Visit.id) & VisitScore.current())
             .outerjoin(ScoreSummary, ScoreSummary.visit_score_id == VisitScore.id)
             .where(Visit.checklist_version_id.in_(version_ids), Visit.status.in_(statuses),
                    Visit.submitted_at >= period.start, Visit.submitted_at < period.end)

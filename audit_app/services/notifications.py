@@ -191,7 +191,7 @@ def notify_scorecard_ready(session: Session, visit: Visit, *, now: datetime, per
     if store is None:
         return
     score = percent if percent is not None else session.scalar(
-        select(VisitScore.percent).where(VisitScore.visit_id == visit.id, VisitScore.is_current.is_(True)))
+        select(VisitScore.percent).where(VisitScore.visit_id == visit.id, VisitScore.current()))
     managers = session.scalars(select(User).join(store_managers, store_managers.c.user_id == User.id)
                                .where(store_managers.c.store_id == store.id).order_by(User.id))
     for manager in managers:
@@ -364,7 +364,7 @@ def _digest(session: Session, manager: User, now: datetime) -> dict[str, Any] | 
     recent = session.execute(
         select(Visit.id, Visit.store_id, Store.name, Visit.submitted_at, VisitScore.percent)
         .join(Store, Store.id == Visit.store_id)
-        .join(VisitScore, (VisitScore.visit_id == Visit.id) & VisitScore.is_current.is_(True))
+        .join(VisitScore, (VisitScore.visit_id == Visit.id) & VisitScore.current())
         .where(Store.area_id.in_(area_ids), Visit.status.in_(counted), Visit.submitted_at >= since,
                Visit.submitted_at <= now)
         .order_by(Visit.submitted_at.desc(), Visit.id.desc())).all()
@@ -386,7 +386,7 @@ def _digest(session: Session, manager: User, now: datetime) -> dict[str, Any] | 
     for visit_id, store_id, store_name, submitted_at, percent in recent:
         previous = session.scalar(
             select(VisitScore.percent).join(Visit, Visit.id == VisitScore.visit_id)
-            .where(Visit.store_id == store_id, Visit.status.in_(counted), VisitScore.is_current.is_(True),
+            .where(Visit.store_id == store_id, Visit.status.in_(counted), VisitScore.current(),
                    (Visit.submitted_at < submitted_at) | ((Visit.submitted_at == submitted_at) & (Visit.id < visit_id)))
             .order_by(Visit.submitted_at.desc(), Visit.id.desc()).limit(1))
         if previous is not None and percent is not None:

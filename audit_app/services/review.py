@@ -125,7 +125,7 @@ def _open_flags() -> Any:
 def _queue_joins(q: Select[Any]) -> Select[Any]:
     return (q.join(Store, Visit.store_id == Store.id)
             .join(ChecklistVersion, Visit.checklist_version_id == ChecklistVersion.id)
-            .outerjoin(VisitScore, (VisitScore.visit_id == Visit.id) & VisitScore.is_current.is_(True)))
+            .outerjoin(VisitScore, (VisitScore.visit_id == Visit.id) & VisitScore.current()))
 
 
 def count_visits(session: Session, wanted: QueueFilter = QueueFilter()) -> int:
@@ -139,7 +139,7 @@ def count_visits(session: Session, wanted: QueueFilter = QueueFilter()) -> int:
     if wanted.checklist_id is not None:
         q = q.join(ChecklistVersion, Visit.checklist_version_id == ChecklistVersion.id)
     if wanted.critical_only:
-        q = q.join(VisitScore, (VisitScore.visit_id == Visit.id) & VisitScore.is_current.is_(True))
+        q = q.join(VisitScore, (VisitScore.visit_id == Visit.id) & VisitScore.current())
     return session.scalar(_queue_where(q, wanted)) or 0
 
 
@@ -258,7 +258,7 @@ def get_visit(session: Session, visit_id: int, *, lang: str = "en",
     store = session.get(Store, visit.store_id)
     shopper = session.get(User, visit.shopper_id)
     version = session.get(ChecklistVersion, visit.checklist_version_id)
-    score = session.scalar(select(VisitScore).where(VisitScore.visit_id == visit.id, VisitScore.is_current.is_(True)))
+    score = session.scalar(select(VisitScore).where(VisitScore.visit_id == visit.id, VisitScore.current()))
     answers = {a.question_key: a for a in session.scalars(select(Answer).where(Answer.visit_id == visit.id))}
     photos: dict[str, list[int]] = {}
     for photo_id, key in session.execute(select(Photo.id, Photo.question_key).where(Photo.visit_id == visit.id)

@@ -111,7 +111,7 @@ def _facts_query(
     q = (
         select(*columns)
         .select_from(Visit)
-        .join(VisitScore, (VisitScore.visit_id == Visit.id) & VisitScore.is_current.is_(True))
+        .join(VisitScore, (VisitScore.visit_id == Visit.id) & VisitScore.current())
         .join(Store, Visit.store_id == Store.id)
         .join(ChecklistVersion, Visit.checklist_version_id == ChecklistVersion.id)
         .where(ChecklistVersion.checklist_id == checklist_id, Visit.status.in_(statuses),

@@ -94,7 +94,7 @@ def what_if(session: Session, version_id: int, *, last: int = 100) -> WhatIf:
         select(Visit.id, Visit.store_id, Store.name, VisitScore.percent_exact)
         .join(ChecklistVersion, Visit.checklist_version_id == ChecklistVersion.id)
         .join(Store, Visit.store_id == Store.id)
-        .join(VisitScore, (VisitScore.visit_id == Visit.id) & VisitScore.is_current.is_(True))
+        .join(VisitScore, (VisitScore.visit_id == Visit.id) & VisitScore.current())
         .where(ChecklistVersion.checklist_id == info.checklist_id, Visit.status.in_(counted))
         .order_by(Visit.submitted_at.desc(), Visit.id.desc()).limit(last)
     ).all()

@@ -53,7 +53,7 @@ def list_store_rows(
         store_filter = store_filter & Store.id.in_(store_ids)
     counts = dict(session.execute(
         select(Visit.store_id, func.count())
-        .join(VisitScore, (VisitScore.visit_id == Visit.id) & VisitScore.is_current.is_(True))
+        .join(VisitScore, (VisitScore.visit_id == Visit.id) & VisitScore.current())
         .join(Store, Visit.store_id == Store.id)
         .where(store_filter, Visit.status.in_(statuses))
         .group_by(Visit.store_id)
@@ -105,7 +105,7 @@ def _visit_rows_query():  # type: ignore[no-untyped-def]
         .join(Store, Visit.store_id == Store.id)
         .join(ChecklistVersion, Visit.checklist_version_id == ChecklistVersion.id)
         .join(Checklist, ChecklistVersion.checklist_id == Checklist.id)
-        .outerjoin(VisitScore, (VisitScore.visit_id == Visit.id) & VisitScore.is_current.is_(True))
+        .outerjoin(VisitScore, (VisitScore.visit_id == Visit.id) & VisitScore.current())
     )
 
 

@@ -72,7 +72,7 @@ def store_card(
     `first`: the visit has never been scored (its first submit), so there is no current score to retire."""
     if not first:
         session.execute(
-            update(VisitScore).where(VisitScore.visit_id == visit.id, VisitScore.is_current.is_(True))
+            update(VisitScore).where(VisitScore.visit_id == visit.id, VisitScore.current())
             .values(is_current=False)
         )
     grade = str(card.grade.label) if card.grade is not None else None
@@ -160,7 +160,7 @@ def stored_answers(card: Mapping[str, object], keys: set[str]) -> dict[str, obje
 
 def current_score(session: Session, visit_id: int) -> VisitScore | None:
     """A visit's current score row, None before it is scored."""
-    return session.scalar(select(VisitScore).where(VisitScore.visit_id == visit_id, VisitScore.is_current.is_(True)))
+    return session.scalar(select(VisitScore).where(VisitScore.visit_id == visit_id, VisitScore.current()))
 
 
 @dataclass(frozen=True)
@@ -202,7 +202,7 @@ def _nth_counted_visit(n: int, checklist_id: int | None, statuses: tuple[str, ..
     visits' (store_id, submitted_at) index however long the store's history is."""
     q = (
         select(Visit.id)
-        .join(VisitScore, (VisitScore.visit_id == Visit.id) & VisitScore.is_current.is_(True))
+        .join(VisitScore, (VisitScore.visit_id == Visit.id) & VisitScore.current())
         .where(Visit.store_id == Store.id, Visit.status.in_(statuses), Visit.submitted_at.is_not(None))
     )
     if checklist_id is not None:
@@ -232,6 +232,6 @@ def latest_two_query(store_filter: ColumnElement[bool], checklist_id: int | None
         select(picked.c.store_id, Visit.id, VisitScore.percent_exact, VisitScore.percent, VisitScore.grade,
                Visit.submitted_at)
         .join(Visit, Visit.id == picked.c.visit_id)
-        .join(VisitScore, (VisitScore.visit_id == Visit.id) & VisitScore.is_current.is_(True))
+        .join(VisitScore, (VisitScore.visit_id == Visit.id) & VisitScore.current())
         .order_by(picked.c.store_id, Visit.submitted_at.desc(), Visit.id.desc())
     )

@@ -292,7 +292,7 @@ def _visit_lines(session: Session, store_id: int, statuses: tuple[str, ...], che
                VisitScore.percent_exact, VisitScore.grade, VisitScore.critical_failures, Checklist.id)
         .join(ChecklistVersion, Visit.checklist_version_id == ChecklistVersion.id)
         .join(Checklist, ChecklistVersion.checklist_id == Checklist.id)
-        .outerjoin(VisitScore, (VisitScore.visit_id == Visit.id) & VisitScore.is_current.is_(True))
+        .outerjoin(VisitScore, (VisitScore.visit_id == Visit.id) & VisitScore.current())
         .where(Visit.store_id == store_id, Visit.status != "draft", Visit.submitted_at >= period.start,
                Visit.submitted_at < period.end)
         .order_by(Visit.submitted_at.desc(), Visit.id.desc())
