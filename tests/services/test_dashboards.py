@@ -10,9 +10,9 @@ from flask import Flask
 
 import scoring
 from audit_app.extensions import db
-from audit_app.models import Answer, Visit
+from audit_app.models import Answer, Store, Visit
 from audit_app.services import settings
-from audit_app.services.scores import compare, dashboard, home, scorecard, storage, store_page, visit_page
+from audit_app.services.scores import compare, dashboard, facts, home, scorecard, storage, store_page, visit_page
 from audit_app.services.scores import scope as scopes
 from audit_app.services.errors import NotFoundError, PermissionDeniedError
 from reports.context import DEFAULT_LABELS, Branding
@@ -297,3 +297,21 @@ def test_a_page_opens_with_the_checklist_most_visited_in_its_period_else_over_al
     board = dashboard.get_dashboard(db.session, w.manager, scope, period=scopes.make_period(sw.now, 90),
                                     checklist_id=old_id)
     assert [o.id for o in board.checklists][:2] == [current, old_id] and board.checklist.id == old_id
+
+
+@pytest.mark.parametrize("days", [5, 30, 90, 400])
+def test_the_latest_two_visits_taken_from_a_periods_facts_are_those_the_database_finds(sw: ScorecardWorld,
+                                                                                      days: int) -> None:
+    """Stores with two visits in the facts get them from there; the others (one visit, none) from the database:
+    either way the same visits as `latest_two` over all history."""
+    w = sw.world
+    empty = make_store(w.area, "S9", "No visits yet")
+    stores = [w.store.id, sw.extra_store.id, w.other_store.id, empty.id]
+    statuses = storage.statuses_for(db.session)
+    checklist_id = sw.version.checklist_id
+    facts_of = facts.visit_facts(db.session, checklist_id=checklist_id, statuses=statuses,
+                                 start=sw.now - timedelta(days=days), end=sw.now + timedelta(seconds=1))
+    taken = facts.latest_two_of(db.session, stores, facts_of, checklist_id, statuses, sw.now + timedelta(seconds=1))
+    found = facts.latest_two(db.session, Store.id.in_(stores), checklist_id, statuses, sw.now + timedelta(seconds=1))
+    assert {sid: taken.get(sid, []) for sid in stores} == {sid: found.get(sid, []) for sid in stores}
+    assert len(found[w.store.id]) == 2 and empty.id not in found

@@ -21,8 +21,8 @@ from audit_app.models import Area, Store, User
 from audit_app.services.errors import N_, PermissionDeniedError
 from audit_app.services.paging import page_of
 from audit_app.services.scores.facts import (
-    ExactSum, LatestVisit, VisitFact, awaiting_review, exact_mean, in_period, latest_two, percent_sums, section_sums,
-    section_totals, visit_facts,
+    ExactSum, LatestVisit, VisitFact, awaiting_review, exact_mean, in_period, latest_two_of, percent_sums,
+    section_sums, section_totals, visit_facts,
 )
 from audit_app.services.scores.scope import (
     ChecklistOption, Period, Scope, SectionHead, choose_checklist, get_area_scope, get_region_scope, grades_of,
@@ -302,8 +302,7 @@ def get_dashboard(
     scope_sections = summed_section_means(totals, heads)
     # Sections no visit of the period scores (evidence, notes) have no figure anywhere: leave them out.
     kept = [h for h, value in zip(heads, scope_sections) if value is not None]
-    latest = latest_two(session, Store.area_id.in_(scope.area_ids) & Store.is_active.is_(True), chosen.id,
-                        statuses, period.end)
+    latest = latest_two_of(session, [s.id for s in stores], facts, chosen.id, statuses, period.end)
     means = {s.id: exact_mean(f.percent for f in current_by_store[s.id]) for s in stores}
     ranks, counts = ranks_in_areas(stores, means, scope.area_ids)
     lines = [store_line(s, current=current_by_store[s.id], previous=previous_by_store[s.id],

@@ -279,6 +279,24 @@ def latest_two(session: Session, store_filter: ColumnElement[bool], checklist_id
     return found
 
 
+def latest_two_of(session: Session, store_ids: Sequence[int], facts: Sequence[VisitFact], checklist_id: int,
+                  statuses: tuple[str, ...], end: datetime) -> dict[int, list[LatestVisit]]:
+    """`latest_two` of these stores, taken from `facts` (`visit_facts` of the same checklist and statuses, oldest
+    first, up to `end`) where a store has two of them there: the newest two of all its visits are then among them.
+    Only stores with fewer are asked of the database (the first visits of a new store, a quiet store)."""
+    found: dict[int, list[LatestVisit]] = {}
+    for fact in reversed(facts):
+        two = found.setdefault(fact.store_id, [])
+        if len(two) < 2:
+            two.append(LatestVisit(fact.visit_id, fact.percent, fact.grade, fact.submitted_at))
+    wanted = set(store_ids)
+    latest = {sid: two for sid, two in found.items() if sid in wanted and len(two) == 2}
+    short = [sid for sid in store_ids if sid not in latest]
+    if short:
+        latest.update(latest_two(session, Store.id.in_(short), checklist_id, statuses, end))
+    return latest
+
+
 def in_period(two: Sequence[LatestVisit], start: datetime) -> tuple[LatestVisit | None, LatestVisit | None]:
     """A store's latest visit when it falls in the period starting at `start`, and the visit before it (of any
     time); (None, None) when the store has no visit in the period."""

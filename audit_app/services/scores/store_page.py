@@ -28,7 +28,7 @@ from audit_app.services.scores.dashboard import (
     store_line,
 )
 from audit_app.services.scores.facts import (
-    LatestVisit, VisitFact, awaiting_review, exact_mean, fact_score_ids, latest_two, section_percents, visit_facts,
+    LatestVisit, VisitFact, awaiting_review, exact_mean, fact_score_ids, latest_two_of, section_percents, visit_facts,
 )
 from audit_app.services.scores.kpis import Kpi, kpis_for
 from audit_app.services.scores.scope import (
@@ -243,14 +243,13 @@ def area_figures(session: Session, area_id: int, *, period: Period, checklist_id
 
 def area_latest(session: Session, figures: AreaFigures, store_ids: Sequence[int] | None = None
                 ) -> dict[int, list[LatestVisit]]:
-    """The two newest counted visits of the area's active stores (only of `store_ids` when given), one query."""
+    """The two newest counted visits of the area's active stores (only of `store_ids` when given), from the
+    area's facts where they are there."""
     if figures.checklist is None or not figures.stores:
         return {}
-    store_filter = Store.area_id == figures.area_id
-    if store_ids is not None:
-        store_filter = store_filter & Store.id.in_(list(store_ids))
-    return latest_two(session, store_filter & Store.is_active.is_(True), figures.checklist.id, figures.statuses,
-                      figures.period.end)
+    active = [s.id for s in figures.stores]
+    wanted = active if store_ids is None else [sid for sid in active if sid in set(store_ids)]
+    return latest_two_of(session, wanted, figures.facts, figures.checklist.id, figures.statuses, figures.period.end)
 
 
 # ---------------------------------------------------------------------------------------------------------------
