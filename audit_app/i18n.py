@@ -32,17 +32,21 @@ def select_locale() -> str | None:
 
 def _catalogue() -> Any:
     """The reader's translations, found once per request and locale. Flask-Babel finds them anew for every
-    message (four lookups of the request's context and the locale's name each time), and a dashboard shows
-    hundreds of messages. A page rendered in another language (`force_locale`, e-mails) has another locale
-    object, so it gets its own catalogue."""
+    message (four lookups of the request's context and the locale's name each time), and a page shows a hundred
+    messages or more. The memo is kept beside the locale Flask-Babel chose, on its own per-request namespace: one
+    lookup of `g` a message. A page rendered in another language (`force_locale`, e-mails) has another locale
+    object there, so it gets its own catalogue."""
     if not has_app_context():
         return get_translations()
-    locale = get_locale()
-    memo = g.get("_storecheck_catalogue")
-    if memo is not None and memo[0] is locale:
-        return memo[1]
+    babel_context = getattr(g, "_flask_babel", None)
+    if babel_context is not None:
+        memo = getattr(babel_context, "storecheck_catalogue", None)
+        if memo is not None and memo[0] is getattr(babel_context, "babel_locale", None):
+            return memo[1]
+    locale = get_locale()  # chooses the locale (and makes the namespace) on the request's first message
     catalogue = get_translations()
-    g._storecheck_catalogue = (locale, catalogue)
+    if locale is not None:
+        g._flask_babel.storecheck_catalogue = (locale, catalogue)
     return catalogue
 
 

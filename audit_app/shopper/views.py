@@ -178,9 +178,11 @@ def visit_section(visit_id: int, index: int):
 def _render_section(form: visit_pages.VisitSheet, index: int, action: SaveSectionForm, problems: dict[str, str],
                     raw: dict[str, Any]) -> str:
     visit_id = form.visit_id
-    # Every section's address, then the review's: the service worker keeps them, and the page links to them.
-    precache = [url_for("shopper.visit_section", visit_id=visit_id, index=i)
-                for i in range(len(form.definition.sections))] + [url_for("shopper.review", visit_id=visit_id)]
+    # Every section's address, then the review's: the service worker keeps them, and the page links to them. The
+    # addresses differ only in the section number they end with, so the route is built once.
+    first = url_for("shopper.visit_section", visit_id=visit_id, index=0)
+    precache = [first[:-1] + str(i) for i in range(len(form.definition.sections))]
+    precache.append(url_for("shopper.review", visit_id=visit_id))
     return render_template("shopper/section.html", form=form, index=index, section=form.section(index),
                            action=action, problems=problems, raw=raw, precache=precache)
 

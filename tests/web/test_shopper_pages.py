@@ -78,3 +78,26 @@ def test_the_managers_visit_page_says_no_is_the_good_answer_on_a_negatively_word
     hazard = page[page.index("Did you see any hazard?"):page.index("Were you greeted?")]
     assert "“No” is the good answer here." in hazard
     assert "“No” is the good answer here." not in page[page.index("Were you greeted?"):]
+
+
+def test_a_section_page_names_every_section_and_the_review_for_the_phone_to_keep(shopper: FlaskClient,
+                                                                                 world: World) -> None:
+    import json
+    import re
+
+    from tests.factories import make_published_checklist
+
+    many = {"key": "many_sections", "title": "Twelve sections", "channel": "in_store",
+            "grades": [{"min": 0, "label": "Any"}],
+            "sections": [{"key": f"s{i}", "title": f"Part {i}", "questions": [
+                {"key": f"q{i}", "type": "yes_no", "text": f"Question {i}?"}]} for i in range(12)]}
+    version = make_published_checklist(many)
+    assignment = make_assignment(world.shopper, world.store, version.checklist_id)
+    visit = visits.start_visit(db.session, world.shopper, client_uuid="12121212-3434-5656-7878-909090909090",
+                               assignment_id=assignment.id, now=NOW)
+    page = shopper.get(f"/shopper/visits/{visit.id}/sections/10").get_data(as_text=True)
+    kept = json.loads(re.search(r"data-precache='([^']*)'", page).group(1))
+    assert kept == [f"/shopper/visits/{visit.id}/sections/{i}" for i in range(12)] + [
+        f"/shopper/visits/{visit.id}/review"]
+    assert all(shopper.get(url).status_code == 200 for url in kept)
+    assert f'data-next="/shopper/visits/{visit.id}/sections/11"' in page
