@@ -271,6 +271,17 @@ def _change(posted: str, base: str | None, current: str) -> str:
     return "apply" if base == current else "conflict"
 
 
+def _fresh_transaction(session: Session, user: User) -> None:
+    """End the request's reads so that the next statement, a write, opens a transaction of its own, keeping the
+    signed-in user as loaded: a rollback expires every object, and reading the user again costs a query."""
+    attached = user in session
+    if attached:
+        session.expunge(user)
+    session.rollback()
+    if attached:
+        session.add(user)
+
+
 def _claim_draft(session: Session, user: User, visit_id: int, now: datetime) -> Visit:
     """Start a transaction holding the visit row's write lock, then check it is the user's own draft.
 
@@ -278,10 +289,11 @@ def _claim_draft(session: Session, user: User, visit_id: int, now: datetime) -> 
     result cannot interleave with another save. The lock is the transaction's first statement (SQLite cannot
     turn a read snapshot into a write).
     """
-    session.rollback()
-    session.execute(update(Visit).where(Visit.id == visit_id).values(updated_at=now))
+    _fresh_transaction(session, user)
+    # The claim returns the row it locked (RETURNING, on SQLite and PostgreSQL alike): one round trip, not two.
     visit = session.scalars(
-        select(Visit).where(Visit.id == visit_id).execution_options(populate_existing=True)
+        update(Visit).where(Visit.id == visit_id).values(updated_at=now).returning(Visit),
+        execution_options={"populate_existing": True},
     ).one_or_none()
     if visit is None:
         session.rollback()
@@ -416,7 +428,7 @@ def submit_visit(
     # replay from the offline queue) the second waits and then sees the first one's result. An UPDATE
     # does this on SQLite and PostgreSQL alike; it must be the transaction's first statement, because
     # SQLite cannot turn a read snapshot taken earlier in the request into a write.
-    session.rollback()
+    _fresh_transaction(session, user)
     # The claim returns the row it locked (RETURNING, on SQLite and PostgreSQL alike): one round trip, not two.
     visit = session.scalars(
         update(Visit).where(Visit.id == visit_id).values(updated_at=now).returning(Visit),
