@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
-from wtforms.validators import AnyOf, DataRequired, Length, NumberRange, Optional
+from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, NumberRange, Optional
 
 from audit_app.form_fields import DateField, IntegerField
 from audit_app.models.actions import ACTION_PRIORITIES, ACTION_STATUSES
@@ -64,7 +64,7 @@ class NewActionForm(FlaskForm):
     title = StringField(_l("What needs doing"), validators=[DataRequired(), Length(max=MAX_TITLE)])
     guidance = TextAreaField(_l("Guidance for the store"), validators=[Optional(), Length(max=MAX_TEXT)])
     priority = SelectField(_l("Priority"), choices=[], default="medium")
-    due_on = DateField(_l("Due by"), validators=[DataRequired()])
+    due_on = DateField(_l("Due by"), validators=[InputRequired()])
     assignee = SelectField(_l("Assigned to"), choices=[], validate_choice=False)
     requires_evidence = BooleanField(_l("A photo is needed as evidence"))
 
@@ -92,7 +92,7 @@ class StartActionForm(FlaskForm):
 
 class ReassignActionForm(FlaskForm):
     assignee = SelectField(_l("Assigned to"), choices=[], validate_choice=False)
-    due_on = DateField(_l("Due by"), validators=[DataRequired()])
+    due_on = DateField(_l("Due by"), validators=[InputRequired()])
     priority = SelectField(_l("Priority"), choices=[])
     note = TextAreaField(_l("Note (optional)"), validators=[Optional(), Length(max=MAX_TEXT)])
 

@@ -203,8 +203,8 @@ class AssignmentForm(FlaskForm):
     checklist_id = SelectField(_l("Checklist"), coerce=int)
     store_id = SelectField(_l("Store"), coerce=int)
     shopper_id = SelectField(_l("Shopper"), coerce=int)
-    window_start = DateField(_l("From"), validators=[DataRequired()])
-    window_end = DateField(_l("Until"), validators=[DataRequired()])
+    window_start = DateField(_l("From"), validators=[InputRequired()])
+    window_end = DateField(_l("Until"), validators=[InputRequired()])
 
 
 class BulkAssignmentForm(FlaskForm):
@@ -212,8 +212,8 @@ class BulkAssignmentForm(FlaskForm):
     area_id = SelectField(_l("Area"), coerce=int)
     shopper_ids = SelectMultipleField(_l("Shoppers (none chosen: the shoppers of the area's region)"), coerce=int,
                                       choices=[])
-    window_start = DateField(_l("From"), validators=[DataRequired()])
-    window_end = DateField(_l("Until"), validators=[DataRequired()])
+    window_start = DateField(_l("From"), validators=[InputRequired()])
+    window_end = DateField(_l("Until"), validators=[InputRequired()])
     confirm = HiddenField(default="")
 
 
@@ -337,7 +337,7 @@ class PlanForm(FlaskForm):
     every_weeks = IntegerField(_l("Every how many weeks"), default=4, validators=[Optional(), NumberRange(1, 52)])
     waves = TextAreaField(_l("Waves"), validators=[Optional()],
                           description=_l("One wave a line: first day, last day, for example 2027-01-04, 2027-01-17"))
-    starts_on = DateField(_l("First window starts"), validators=[DataRequired()])
+    starts_on = DateField(_l("First window starts"), validators=[InputRequired()])
     window_days = IntegerField(_l("Visit window (days)"), default=14, validators=[DataRequired(), NumberRange(1, 92)])
     lead_days = IntegerField(_l("Assign how many days ahead"), default=14,
                              validators=[InputRequired(), NumberRange(0, 92)])

@@ -13,7 +13,7 @@ from werkzeug.datastructures import FileStorage, MultiDict
 from wtforms import FloatField, HiddenField, SelectField, StringField
 
 from audit_app.form_fields import DateField
-from wtforms.validators import AnyOf, DataRequired, Length, NumberRange, Optional
+from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, NumberRange, Optional
 
 import scoring
 from audit_app.services.answers import answer_token
@@ -191,8 +191,8 @@ def _value(question: scoring.Question, raw: Any) -> Any:
 
 
 class UnavailableForm(FlaskForm):
-    starts_on = DateField(_l("First day"), validators=[DataRequired()])
-    ends_on = DateField(_l("Last day"), validators=[DataRequired()])
+    starts_on = DateField(_l("First day"), validators=[InputRequired()])
+    ends_on = DateField(_l("Last day"), validators=[InputRequired()])
     note = StringField(_l("Note"), validators=[Optional(), Length(max=200)])
 
 

@@ -120,3 +120,22 @@ def test_dates_at_the_ends_of_the_calendar_in_any_filter_are_refused_never_a_cra
         assert f'value="{day}"' in page  # what was typed stays
     else:
         assert "Enter a date between" not in page
+
+
+@pytest.mark.parametrize(("typed", "said"), [("9999-12-30", "Enter a date between 1900 and 2199."),
+                                             ("31/12/2026", "Not a valid date value.")])
+def test_a_required_date_typed_wrong_says_what_is_wrong_not_that_it_is_missing(app: Flask, world: World, typed: str,
+                                                                               said: str) -> None:
+    from tests.factories import csrf_token_from, make_published_checklist
+
+    version = make_published_checklist()
+    client = app.test_client()
+    sign_in(client, world.head.email)
+    data = {"which": "bulk", "bulk-checklist_id": version.checklist_id, "bulk-area_id": world.area.id,
+            "bulk-window_start": typed, "bulk-window_end": typed,
+            "csrf_token": csrf_token_from(client, "/head-office/assignments")}
+    page = client.post("/head-office/assignments", data=data).get_data(as_text=True)
+    assert page.count(said) == 2 and "This field is required." not in page
+    assert f'value="{typed}"' in page  # what was typed stays to be corrected
+    data["bulk-window_start"] = ""
+    assert "This field is required." in client.post("/head-office/assignments", data=data).get_data(as_text=True)
