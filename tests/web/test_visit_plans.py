@@ -52,6 +52,8 @@ def test_a_plan_is_defined_previewed_generated_once_and_shown_on_the_calendar(wo
     assert "Generate now: 2 visits would be created" in page
     assert f"<li>Store check · One area: {world.area.name} · Monthly" in page  # which checklist, which stores
     assert "Kyobashi" in page and "Shopper2" in page
+    assert "<li>Visit window: 7 days</li>" in page and "<li>Assigned 0 days ahead</li>" in page
+    assert "Lockout: 30 days" in page
     assert db.session.scalars(select(Assignment)).all() == []
 
     path = f"/head-office/plans/{plan.id}/generate"
