@@ -235,13 +235,15 @@ def list_open_assignments(session: Session, shopper_id: int, today: date) -> lis
 class UnassignedOptions:
     checklists: list[tuple[int, str]]  # (id, title) of checklists head office opened to unassigned visits
     stores: list[tuple[int, str]]  # (id, "name · city") the shopper may pick
+    remote: frozenset[int] = frozenset()  # those of the checklists made by phone or online: no location asked
 
 
 def list_unassigned_options(session: Session, shopper: User) -> UnassignedOptions:
     """What a shopper may start without an assignment: open checklists, and the stores of their home region
     (every active store when they have none)."""
-    open_checklists = [(c.id, c.title) for c in session.scalars(
-        select(Checklist).where(Checklist.allow_unassigned.is_(True)).order_by(Checklist.title))]
+    rows = session.scalars(select(Checklist).where(Checklist.allow_unassigned.is_(True)).order_by(Checklist.title)).all()
+    open_checklists = [(c.id, c.title) for c in rows]
+    remote = frozenset(c.id for c in rows if c.channel in REMOTE_CHANNELS)
     if not open_checklists:
         return UnassignedOptions([], [])
     stores_q = select(Store.id, Store.name, Store.city).where(Store.is_active.is_(True)).order_by(Store.name)
@@ -249,14 +251,15 @@ def list_unassigned_options(session: Session, shopper: User) -> UnassignedOption
     if region_id is not None:
         stores_q = stores_q.join(Area, Store.area_id == Area.id).where(Area.region_id == region_id)
     stores = [(sid, f"{name} · {city}" if city else name) for sid, name, city in session.execute(stores_q)]
-    return UnassignedOptions(open_checklists, stores)
+    return UnassignedOptions(open_checklists, stores, remote)
 
 
 def unassigned_choices(session: Session, shopper: User, lang: str) -> UnassignedOptions:
     """list_unassigned_options with each checklist's title in `lang`."""
     options = list_unassigned_options(session, shopper)
     titles = checklist_titles_in(session, lang, [cid for cid, _ in options.checklists])
-    return UnassignedOptions([(cid, titles.get(cid, title)) for cid, title in options.checklists], options.stores)
+    return UnassignedOptions([(cid, titles.get(cid, title)) for cid, title in options.checklists], options.stores,
+                             options.remote)
 
 
 @dataclass(frozen=True)

@@ -156,6 +156,8 @@ def start_visit(
         client_uuid=client_uuid, store_id=store_id, shopper_id=user_id, checklist_version_id=version.id,
         assignment_id=assignment.id if assignment else None, status="draft", started_at=now, updated_at=now,
     )
+    if version.definition.get("channel") in fraud.REMOTE_CHANNELS:  # a call or a website: nothing to locate
+        location, location_status = None, ""
     if location is not None:
         visit.latitude, visit.longitude, visit.location_accuracy_m = location
     visit.start_location_status = _location_status(location, location_status)
@@ -473,6 +475,8 @@ def submit_visit(
     visit.status = "submitted"
     visit.submitted_at = now
     visit.updated_at = now
+    if definition.channel in fraud.REMOTE_CHANNELS:
+        location, location_status = None, ""
     if location is not None:
         visit.submit_latitude, visit.submit_longitude, visit.submit_accuracy_m = location
     visit.submit_location_status = _location_status(location, location_status)

@@ -96,7 +96,7 @@ def new_visit():
         else:
             return redirect(url_for("shopper.visit", visit_id=visit.id))
     status = 422 if request.method == "POST" else 200
-    return render_template("shopper/new_visit.html", form=form), status
+    return render_template("shopper/new_visit.html", form=form, remote=sorted(options.remote)), status
 
 
 @bp.route("/visits/<int:visit_id>")

@@ -49,3 +49,40 @@ def test_location_is_captured_at_start_and_a_refusal_at_submit_never_blocks(
     stored = db.session.get(Visit, visit.id)
     assert stored.status == "submitted"
     assert stored.submit_location_status == "refused" and stored.submit_latitude is None
+
+
+def test_an_unassigned_phone_visit_never_asks_where_the_phone_is_and_an_in_store_one_does(
+        live_server: str, world: World, context: Any, page: Any) -> None:
+    from audit_app.models import Checklist
+
+    phone = make_published_checklist({**FRAUD_CHECKLIST, "key": "fraud_phone", "title": "Phone enquiry",
+                                      "channel": "phone"})
+    in_store = make_published_checklist({**FRAUD_CHECKLIST, "key": "fraud_walk_in", "title": "Walk-in visit"})
+    for version in (phone, in_store):
+        db.session.get(Checklist, version.checklist_id).allow_unassigned = True
+    db.session.commit()
+    context.grant_permissions(["geolocation"], origin=live_server)
+    context.set_geolocation({"latitude": STORE_LAT, "longitude": STORE_LON, "accuracy": 12})
+    # Count the phone's location requests across page loads (the start navigates away).
+    page.add_init_script("""(() => { const geo = navigator.geolocation; const ask = geo.getCurrentPosition.bind(geo);
+        geo.getCurrentPosition = (...args) => { sessionStorage.asked = Number(sessionStorage.asked || 0) + 1;
+                                                return ask(...args); }; })()""")
+    sign_in(page, live_server, world.shopper.email)
+
+    def start(title: str) -> Visit:
+        page.goto(f"{live_server}/shopper/visits/new")
+        page.get_by_label("Checklist").select_option(label=title)
+        page.get_by_label("Store").select_option(index=0)
+        page.get_by_role("button", name="Start visit").click()
+        page.get_by_text("Did you pay?").wait_for()
+        db.session.rollback()
+        return db.session.scalars(select(Visit).order_by(Visit.id.desc())).first()
+
+    called = start("Phone enquiry")
+    assert page.evaluate("Number(sessionStorage.asked || 0)") == 0  # never asked
+    assert called.checklist_version_id == phone.id
+    assert called.latitude is None and called.start_location_status == ""
+    walked_in = start("Walk-in visit")
+    assert page.evaluate("Number(sessionStorage.asked || 0)") == 1
+    assert walked_in.checklist_version_id == in_store.id
+    assert walked_in.start_location_status == "shared" and walked_in.latitude is not None

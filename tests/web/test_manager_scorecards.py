@@ -186,6 +186,6 @@ def test_while_review_is_on_the_pages_say_how_many_visits_wait_to_be_counted(sw:
     sw.world.manager.locale = "ja"
     db.session.commit()
     japanese = client.get(f"/manager/stores/{sw.world.store.id}").get_data(as_text=True)
-    assert "本部の確認待ちの調査が3件あります" in japanese
+    assert "本部の確認待ちの訪問が3件あります" in japanese
     settings.update_settings(db.session, sw.world.head, {"review_required": False}, now=NOW)
     assert "data-awaiting-review" not in client.get(f"/manager/stores/{sw.world.store.id}").get_data(as_text=True)

@@ -4,6 +4,14 @@ import { SUBMIT, store } from "./common.js";
 import { fieldsOf } from "./net.js";
 import { flush, sendLegacy } from "./sync.js";
 
+/* A visit made by phone or online (an unassigned start names its checklist in the form): where the phone is
+   proves nothing, so it is not asked for. */
+function isRemote(form) {
+  var remote = form.getAttribute("data-remote-checklists");
+  var chosen = form.querySelector('[name="checklist_id"]');
+  return Boolean(remote && chosen && JSON.parse(remote).indexOf(Number(chosen.value)) >= 0);
+}
+
 /* Where the phone is, asked once per start or submit: shared, refused by the shopper, or unavailable (no answer in
    time, no GPS). The answer is recorded either way, and the visit never waits more than a few seconds for it. */
 function withLocation(form) {
@@ -11,7 +19,7 @@ function withLocation(form) {
     var lat = form.querySelector('[data-geo="latitude"]');
     var status = form.querySelector('[data-geo="status"]');
     var say = function (value) { if (status && !status.value) status.value = value; };
-    if (!lat || lat.value) { resolve(); return; }
+    if (!lat || lat.value || isRemote(form)) { resolve(); return; }
     if (!navigator.geolocation) { say("unavailable"); resolve(); return; }
     var done = false;
     var finish = function (value) { if (!done) { done = true; say(value); resolve(); } };
