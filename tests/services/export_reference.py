@@ -84,7 +84,7 @@ def reference_csv(
     if user.role not in ("head_office", "area_manager"):
         raise PermissionDeniedError(N_("Exports are for area managers and head office."))
     statuses = statuses_for(session)
-    options = list_checklist_options(session, scope.area_ids, statuses, lang, period)
+    options = list_checklist_options(session, scope.area_ids, lang, period)
     chosen = choose_checklist(options, checklist_id)
     with_shopper = shows_shopper(session, user)
     rows: list[tuple] = []

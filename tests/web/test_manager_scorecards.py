@@ -8,6 +8,7 @@ import io
 import re
 import shutil
 import subprocess
+from datetime import timedelta
 from fractions import Fraction
 from urllib.parse import parse_qs, urlsplit
 
@@ -20,7 +21,8 @@ from audit_app.extensions import db
 from audit_app.models import Answer, VisitScore
 from audit_app.services import settings
 from tests.factories import SCORECARD_CHECKLIST as CHECKLIST
-from tests.factories import NOW, ScorecardWorld, World, avg, make_area, make_store, scorecard_answers, shown
+from tests.factories import (NOW, ScorecardWorld, World, avg, make_area, make_published_checklist, make_store,
+                             make_submitted_visit, scorecard_answers, shown, small_checklist_data)
 from tests.factories import scorecard_pct as pct
 
 
@@ -177,10 +179,19 @@ def test_the_pdf_scorecard_has_the_store_score_sections_and_an_embedded_japanese
 
 def test_while_review_is_on_the_pages_say_how_many_visits_wait_to_be_counted(sw: ScorecardWorld, login) -> None:
     settings.update_settings(db.session, sw.world.head, {"review_required": True}, now=NOW)
+    # A checklist with one approved visit, long ago, does not become what the pages open with: the one the stores
+    # use, waiting for review, stays the default.
+    other = make_published_checklist(small_checklist_data("old_check"))
+    old = make_submitted_visit(sw.world.shopper, sw.world.store, other.checklist_id,
+                               {"greeted": "yes", "helpful": 4, "queue_wait": 60}, at=NOW - timedelta(days=400))
+    old.status = "approved"
+    db.session.commit()
     client = login(sw.world.manager)
     area = client.get(f"/manager/areas/{sw.world.area.id}").get_data(as_text=True)
     assert "No visits have been counted in this period" in area
     assert "5 visits of this period wait for head office's review" in area
+    home = client.get("/manager/").get_data(as_text=True)
+    assert "5 visits of this period wait for head office's review" in home  # the area manager's one area
     store = client.get(f"/manager/stores/{sw.world.store.id}").get_data(as_text=True)
     assert "3 visits of this period wait for head office's review" in store
     sw.world.manager.locale = "ja"

@@ -391,7 +391,7 @@ def get_calibration(session: Session, user: User, *, checklist_id: int | None, s
     settings = get_settings(session)
     statuses = statuses_for(session)
     area_ids = list(session.scalars(select(Area.id)))
-    options = tuple(list_checklist_options(session, area_ids, statuses, lang, Period((end - start).days, start, end)))
+    options = tuple(list_checklist_options(session, area_ids, lang, Period((end - start).days, start, end)))
     chosen = choose_checklist(options, checklist_id)
     window = settings.agreement_window_days
     if chosen is None:

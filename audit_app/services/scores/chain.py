@@ -100,7 +100,7 @@ def get_chain_ranking(session: Session, user: User, *, checklist_id: int | None,
     statuses = statuses_for(session)
     min_visits = get_settings(session).min_visits_for_figures
     area_ids = list(session.scalars(select(Area.id)))
-    options = tuple(list_checklist_options(session, area_ids, statuses, lang, Period((end - start).days, start, end)))
+    options = tuple(list_checklist_options(session, area_ids, lang, Period((end - start).days, start, end)))
     chosen = choose_checklist(options, checklist_id)
     if chosen is None:
         return ChainRanking(options, None, start, end, top, 0, (), (), min_visits, firm_only)

@@ -89,7 +89,7 @@ def get_comparison(
         access.store_for(session, user, sid)
         infos.append(store_info(session, sid))
     statuses = statuses_for(session)
-    options = tuple(list_checklist_options(session, sorted({i.area_id for i in infos}), statuses, lang, period))
+    options = tuple(list_checklist_options(session, sorted({i.area_id for i in infos}), lang, period))
     chosen = choose_checklist(options, checklist_id)
     if chosen is None:
         return Comparison(period, options, None, (), tuple(CompareStore(i.id, i.code, i.name, i.area_name, None, 0, ())

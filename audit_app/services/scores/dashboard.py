@@ -283,7 +283,7 @@ def get_dashboard(
     check_reader(user)
     statuses = statuses_for(session)
     min_visits = get_settings(session).min_visits_for_figures
-    options = tuple(list_checklist_options(session, scope.area_ids, statuses, lang, period))
+    options = tuple(list_checklist_options(session, scope.area_ids, lang, period))
     chosen = choose_checklist(options, checklist_id)
     stores = active_stores(session, scope.area_ids)
     if chosen is None or not stores:

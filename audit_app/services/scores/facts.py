@@ -103,20 +103,22 @@ class LatestVisit:
 
 
 def _facts_query(
-    columns: Sequence[ColumnElement[object]], *, checklist_id: int, statuses: tuple[str, ...],
+    columns: Sequence[ColumnElement[object]], *, checklist_id: int | None, statuses: tuple[str, ...],
     area_ids: Sequence[int] | None = None, store_ids: Sequence[int] | None = None, start: datetime | None = None,
     end: datetime | None = None,
 ) -> Select[tuple[object, ...]]:
-    """`columns` of the counted visits of one checklist (any version) joined to their current score."""
+    """`columns` of the counted visits of one checklist (any version; of every checklist when None) joined to
+    their current score."""
     q = (
         select(*columns)
         .select_from(Visit)
         .join(VisitScore, (VisitScore.visit_id == Visit.id) & VisitScore.current())
         .join(Store, Visit.store_id == Store.id)
-        .join(ChecklistVersion, Visit.checklist_version_id == ChecklistVersion.id)
-        .where(ChecklistVersion.checklist_id == checklist_id, Visit.status.in_(statuses),
-               Visit.submitted_at.is_not(None))
+        .where(Visit.status.in_(statuses), Visit.submitted_at.is_not(None))
     )
+    if checklist_id is not None:
+        q = q.join(ChecklistVersion, Visit.checklist_version_id == ChecklistVersion.id) \
+            .where(ChecklistVersion.checklist_id == checklist_id)
     if area_ids is not None:
         q = q.where(Store.area_id.in_(area_ids))
     if store_ids is not None:
@@ -150,11 +152,12 @@ def visit_facts(
 
 
 def awaiting_review(
-    session: Session, *, checklist_id: int, statuses: tuple[str, ...], area_ids: Sequence[int] | None = None,
+    session: Session, *, checklist_id: int | None, statuses: tuple[str, ...], area_ids: Sequence[int] | None = None,
     store_ids: Sequence[int] | None = None, start: datetime | None = None, end: datetime | None = None,
 ) -> int:
     """How many submitted visits these filters leave out only because head office has not reviewed them yet
-    (`statuses` without "submitted", as while review is on): they count once approved. 0 when review is off."""
+    (`statuses` without "submitted", as while review is on): they count once approved. 0 when review is off.
+    `checklist_id` None: of every checklist."""
     if "submitted" in statuses:
         return 0
     return session.scalar(_facts_query((func.count(),), checklist_id=checklist_id, statuses=("submitted",),

@@ -20,7 +20,7 @@ from audit_app.models import Area, Region, Store, User, Visit
 from audit_app.services import access
 from audit_app.services.paging import page_of
 from audit_app.services.scores.dashboard import STORES_PER_PAGE, PagedStores, check_reader
-from audit_app.services.scores.facts import ExactSum, LatestVisit, in_period, latest_two, percent_sums
+from audit_app.services.scores.facts import ExactSum, LatestVisit, awaiting_review, in_period, latest_two, percent_sums
 from audit_app.services.scores.scope import (
     DEFAULT_PERIOD_DAYS, ChecklistOption, Period, RegionOption, default_checklists, grades_of, make_period,
     region_options,
@@ -88,6 +88,7 @@ class ManagerHome(PagedStores):
     page: int = 1
     pages: int = 1
     per_page: int = STORES_PER_PAGE
+    awaiting_review: int = 0  # the period's submitted visits to these stores not counted until approved
 
 
 def _summary_areas(session: Session, area_ids: Collection[int] | None) -> list[tuple[int, str, str, str, int]]:
@@ -112,7 +113,7 @@ def list_area_summaries(session: Session, area_ids: Collection[int] | None, *, p
     statuses = statuses_for(session)
     areas = _summary_areas(session, area_ids)
     if chosen is None:
-        chosen = default_checklists(session, [a[0] for a in areas], statuses, lang, period)
+        chosen = default_checklists(session, [a[0] for a in areas], lang, period)
     sums: dict[int, ExactSum] = {}
     visits: dict[int, int] = defaultdict(int)
     for checklist_id in {c.id for c in chosen.values() if c is not None}:
@@ -160,7 +161,7 @@ def list_store_summaries(session: Session, area_ids: Collection[int] | None, *, 
     q = _active_stores(area_ids, store_ids).order_by(Area.name, Store.name, Store.id).offset(offset)
     stores = session.execute(q.limit(limit) if limit is not None else q).all()
     if chosen is None:
-        chosen = default_checklists(session, sorted({s[3] for s in stores}), statuses, lang, period)
+        chosen = default_checklists(session, sorted({s[3] for s in stores}), lang, period)
     latest: dict[int, list[LatestVisit]] = {}
     counts: dict[int, int] = defaultdict(int)
     noise: dict[int, float | None] = {}
@@ -206,10 +207,14 @@ def get_manager_home(session: Session, user: User, *, now: datetime, lang: str =
     chosen = None
     if user.role != "store_manager":
         listed = [a[0] for a in _summary_areas(session, area_ids)]
-        chosen = default_checklists(session, listed, statuses_for(session), lang, period)
+        chosen = default_checklists(session, listed, lang, period)
         areas = tuple(list_area_summaries(session, area_ids, period=period, lang=lang, chosen=chosen))
     regions = tuple(region_options(session)) if user.role == "head_office" else ()
     stores = tuple(list_store_summaries(session, area_ids, period=period, lang=lang, store_ids=store_ids,
                                         offset=shown.start, limit=shown.stop - shown.start, chosen=chosen))
+    waiting = awaiting_review(session, checklist_id=None, statuses=statuses_for(session),
+                              area_ids=None if area_ids is None else list(area_ids),
+                              store_ids=None if store_ids is None else list(store_ids),
+                              start=period.start, end=period.end)
     return ManagerHome(DEFAULT_PERIOD_DAYS, areas, regions, stores, store_count=count, page=page, pages=pages,
-                       per_page=max(1, per_page))
+                       per_page=max(1, per_page), awaiting_review=waiting)

@@ -121,30 +121,37 @@ def _offered_titles(session: Session, lang: str) -> list[tuple[int, str]]:
     return list(checklist_titles_in(session, lang, session.scalars(offered).all()).items())
 
 
-def _visit_counts(session: Session, area_ids: Sequence[int], statuses: tuple[str, ...], period: Period | None,
-                  *, by_area: bool) -> list[tuple[int, ...]]:
-    """Counted visits per checklist (per area and checklist with `by_area`) in these areas, submitted in `period`
+# The visits that say which checklists the stores use: those shoppers sent, counted already or waiting for head
+# office's review. While review is on, counting approved visits alone would open a page on a checklist nobody has
+# had approved yet while the one in use waits, and the page's note on visits waiting for review would be of the
+# wrong checklist.
+SENT_STATUSES = ("submitted", "approved")
+
+
+def _visit_counts(session: Session, area_ids: Sequence[int], period: Period | None, *, by_area: bool
+                  ) -> list[tuple[int, ...]]:
+    """Sent visits per checklist (per area and checklist with `by_area`) in these areas, submitted in `period`
     (over all history when None)."""
     keys = (Store.area_id, ChecklistVersion.checklist_id) if by_area else (ChecklistVersion.checklist_id,)
     q = (select(*keys, func.count(Visit.id))
          .join(Visit, Visit.checklist_version_id == ChecklistVersion.id)
          .join(Store, Visit.store_id == Store.id)
-         .where(Store.area_id.in_(list(area_ids)), Visit.status.in_(statuses))
+         .where(Store.area_id.in_(list(area_ids)), Visit.status.in_(SENT_STATUSES))
          .group_by(*keys))
     if period is not None:
         q = q.where(Visit.submitted_at >= period.start, Visit.submitted_at < period.end)
     return [tuple(row) for row in session.execute(q)]
 
 
-def list_checklist_options(session: Session, area_ids: Sequence[int], statuses: tuple[str, ...], lang: str = "en",
-                           period: Period | None = None) -> list[ChecklistOption]:
-    """Checklists with counted visits in these areas, most visited first (then all others, by title), titled in
+def list_checklist_options(session: Session, area_ids: Sequence[int], lang: str = "en", period: Period | None = None
+                           ) -> list[ChecklistOption]:
+    """Checklists with sent visits (`SENT_STATUSES`) in these areas, most visited first (then all others, by title), titled in
     `lang`. With `period`, most visited in that period: a page opens with the checklist the stores use now, not
     one they used long ago (and counting one period is cheaper than counting all history); when no checklist has
     a visit in the period, most visited over all history."""
-    counts = dict(_visit_counts(session, area_ids, statuses, period, by_area=False)) if period is not None else {}
+    counts = dict(_visit_counts(session, area_ids, period, by_area=False)) if period is not None else {}
     if not counts:
-        counts = dict(_visit_counts(session, area_ids, statuses, None, by_area=False))
+        counts = dict(_visit_counts(session, area_ids, None, by_area=False))
     return _ordered_options(_offered_titles(session, lang), counts)
 
 
@@ -156,17 +163,17 @@ def choose_checklist(options: Sequence[ChecklistOption], wanted: int | None) -> 
     return options[0] if options else None
 
 
-def default_checklists(session: Session, area_ids: Sequence[int], statuses: tuple[str, ...], lang: str = "en",
-                       period: Period | None = None) -> dict[int, ChecklistOption | None]:
+def default_checklists(session: Session, area_ids: Sequence[int], lang: str = "en", period: Period | None = None
+                       ) -> dict[int, ChecklistOption | None]:
     """Per area, the checklist its dashboard over `period` shows when none is chosen (`choose_checklist(
     list_checklist_options(..., period), None)`)."""
     counts: dict[int, dict[int, int]] = defaultdict(dict)
     if period is not None:
-        for area_id, checklist_id, n in _visit_counts(session, area_ids, statuses, period, by_area=True):
+        for area_id, checklist_id, n in _visit_counts(session, area_ids, period, by_area=True):
             counts[area_id][checklist_id] = n
     quiet = [aid for aid in area_ids if aid not in counts]  # no visit in the period: all history decides
     if quiet:
-        for area_id, checklist_id, n in _visit_counts(session, quiet, statuses, None, by_area=True):
+        for area_id, checklist_id, n in _visit_counts(session, quiet, None, by_area=True):
             counts[area_id][checklist_id] = n
     titles = _offered_titles(session, lang)
     return {aid: choose_checklist(_ordered_options(titles, counts[aid]), None) for aid in area_ids}

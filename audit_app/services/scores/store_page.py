@@ -201,7 +201,7 @@ def area_figures(session: Session, area_id: int, *, period: Period, checklist_id
     """What the store pages of one area share: its checklists, area and section means, ranks and trend."""
     statuses = statuses_for(session)
     min_visits = get_settings(session).min_visits_for_figures
-    options = tuple(list_checklist_options(session, [area_id], statuses, lang, period))
+    options = tuple(list_checklist_options(session, [area_id], lang, period))
     chosen = choose_checklist(options, checklist_id)
     stores = tuple(active_stores(session, [area_id]))
     if chosen is None:
