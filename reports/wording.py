@@ -45,7 +45,8 @@ def kpi_facts(kpis: Sequence[KpiValue], labels: Mapping[str, str]) -> tuple[Fact
             shown = percent_text(value)
         else:
             shown = labels.get("seconds", "{n} s").format(n=percent_text(value))
-        note = labels.get("kpi_responses", "{n} answers").format(n=kpi.responses)
+        note = (labels.get("kpi_response", "{n} answer") if kpi.responses == 1
+                else labels.get("kpi_responses", "{n} answers")).format(n=kpi.responses)
         # The 95 % interval where the app gives one (see the "kpi_explain" words for how each is computed).
         low, high = getattr(kpi, "low", None), getattr(kpi, "high", None)
         if value is not None and low is not None and high is not None:

@@ -74,6 +74,7 @@ def report_labels() -> dict[str, str]:
         "action_status.resolved": _("Resolved"), "action_status.closed": _("Closed"),
         "action_status.reopened": _("Reopened"),
         "comment_on": _("On “{question}”"),
+        "kpi_response": _("{n} answer"),
         "kpi_responses": _("{n} answers"),
         "kpi_margin": _("± {m}"),
         "provisional": _("provisional"),
