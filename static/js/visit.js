@@ -44,4 +44,8 @@ $all("[data-visit-form]").forEach(function (form) {
 });
 if (reviews.length) wired.push(import("./visit/review.js").then(function (m) { reviews.forEach(m.reviewPage); }));
 if (!document.querySelector("[data-visit-form]") && document.querySelector("[data-submit-form], [data-offline-page]")) registerWorker(null);
-Promise.all(wired.map(function (p) { return p.catch(function () { /* the plain form still works */ }); })).then(function () { syncPending(); });
+// Once every form is wired the page says so (`data-scripts-ready` on <html>): a tap before then is the plain form's.
+Promise.all(wired.map(function (p) { return p.catch(function () { /* the plain form still works */ }); })).then(function () {
+  document.documentElement.setAttribute("data-scripts-ready", "");
+  syncPending();
+});

@@ -28,6 +28,7 @@ def test_location_is_captured_at_start_and_a_refusal_at_submit_never_blocks(
     page.get_by_role("heading", name="My visits").wait_for()
     assert page.get_by_text("You can say no; the visit goes on either way.").is_visible()
     assert axe_violations(page, axe_source) == []
+    page.locator("html[data-scripts-ready]").wait_for(state="attached")
     page.get_by_role("button", name="Start visit").click()
     page.get_by_text("Did you pay?").wait_for()
     assert no_sideways_scroll(page)
@@ -42,6 +43,7 @@ def test_location_is_captured_at_start_and_a_refusal_at_submit_never_blocks(
     context.clear_permissions()  # the shopper says no the second time
     page.get_by_role("button", name="Save and review").click()
     page.get_by_role("heading", name="Review and submit").wait_for()
+    page.locator("html[data-scripts-ready]").wait_for(state="attached")  # a tap before is the plain form's
     page.get_by_role("button", name="Submit visit").click()
     page.get_by_text("Visit submitted. Thank you!").wait_for()
 
@@ -73,6 +75,7 @@ def test_an_unassigned_phone_visit_never_asks_where_the_phone_is_and_an_in_store
         page.goto(f"{live_server}/shopper/visits/new")
         page.get_by_label("Checklist").select_option(label=title)
         page.get_by_label("Store").select_option(index=0)
+        page.locator("html[data-scripts-ready]").wait_for(state="attached")
         page.get_by_role("button", name="Start visit").click()
         page.get_by_text("Did you pay?").wait_for()
         db.session.rollback()
