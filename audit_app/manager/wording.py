@@ -88,9 +88,9 @@ def report_labels() -> dict[str, str]:
         "interval_explain": _("The confidence interval (95%) of the period mean is a t-interval: the mean plus or minus "
                               "Student's t for the number of visits times the standard error (the spread of the "
                               "visit scores divided by the square root of the number of visits). A mean from "
-                              "fewer visits than the minimum head office sets is provisional, and so is its rank. A change "
-                              "since the previous visit no larger than two visits of the store differ by chance "
-                              "reads “within noise”: it may be chance, not a real movement."),
+                              "fewer visits than the minimum head office sets is provisional, and so is its rank. "
+                              "A change since the previous visit no larger than two visits of the store differ by "
+                              "chance reads “within noise”: it may be chance, not a real movement."),
         "one_visit": _("one visit: no interval"),
         "change_within_noise": _("{change} (within noise)"),
         "kpi_target": _("target {n} s"),

@@ -241,7 +241,8 @@ class UnassignedOptions:
 def list_unassigned_options(session: Session, shopper: User) -> UnassignedOptions:
     """What a shopper may start without an assignment: open checklists, and the stores of their home region
     (every active store when they have none)."""
-    rows = session.scalars(select(Checklist).where(Checklist.allow_unassigned.is_(True)).order_by(Checklist.title)).all()
+    rows = session.scalars(select(Checklist).where(Checklist.allow_unassigned.is_(True))
+                           .order_by(Checklist.title)).all()
     open_checklists = [(c.id, c.title) for c in rows]
     remote = frozenset(c.id for c in rows if c.channel in REMOTE_CHANNELS)
     if not open_checklists:

@@ -97,6 +97,7 @@ def _context(session: Session, user: User, page: StorePage, *, lang: str, labels
     trend = tuple((d, float(v)) for d, v in page.trend_days)
     area_trend = tuple((d, float(v)) for d, v in page.area_trend)
     store = page.store
+    change = signed_text(line.change_visit)
     return ScorecardContext(
         lang=lang, labels=dict(labels), branding=branding,
         title=f"{store.name} · {title}",
@@ -105,8 +106,8 @@ def _context(session: Session, user: User, page: StorePage, *, lang: str, labels
         checklist_title=title, version_text=version_text,
         latest_date_text=format_date(local_time(line.latest_at, store.timezone).date()) if line.latest_at else "—",
         overall_text=percent_text(line.latest_percent), grade=grade,
-        change_text=(labels.get("change_within_noise", "{change} (within noise)").format(
-            change=signed_text(line.change_visit)) if line.change_visit_within_noise else signed_text(line.change_visit)),
+        change_text=(labels.get("change_within_noise", "{change} (within noise)").format(change=change)
+                     if line.change_visit_within_noise else change),
         area_average_text=(f"{percent_text(page.area_mean)}%" if page.area_mean is not None else "—"),
         rank_text=rank, visits_in_period=line.visits, sections=sections, trend=trend, area_trend=area_trend,
         kpis=page.kpi_facts, card=card,
