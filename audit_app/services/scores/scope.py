@@ -146,9 +146,9 @@ def _visit_counts(session: Session, area_ids: Sequence[int], period: Period | No
 def list_checklist_options(session: Session, area_ids: Sequence[int], lang: str = "en", period: Period | None = None
                            ) -> list[ChecklistOption]:
     """Checklists with sent visits (`SENT_STATUSES`) in these areas, most visited first (then all others, by
-    title), titled in `lang`. With `period`, most visited in that period: a page opens with the checklist the stores use now, not
-    one they used long ago (and counting one period is cheaper than counting all history); when no checklist has
-    a visit in the period, most visited over all history."""
+    title), titled in `lang`. With `period`, most visited in that period: a page opens with the checklist the
+    stores use now, not one they used long ago (and counting one period is cheaper than counting all history);
+    when no checklist has a visit in the period, most visited over all history."""
     counts = dict(_visit_counts(session, area_ids, period, by_area=False)) if period is not None else {}
     if not counts:
         counts = dict(_visit_counts(session, area_ids, None, by_area=False))
