@@ -6,8 +6,10 @@ Registered as a pytest plugin by tests/conftest.py, so its fixtures (`app`, `cli
 
 from __future__ import annotations
 
+import gc
 import io
 import re
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -89,7 +91,23 @@ def running_app(database_url: str, tmp_path: Path, **overrides: Any) -> Iterator
         yield app
         db.session.remove()
         _empty_tables()
-        db.engine.dispose()
+        _dispose_when_returned(db.engine)
+
+
+def _dispose_when_returned(engine: sa.engine.Engine, timeout: float = 10.0) -> None:
+    """Close the pool's connections once every one is back in it. A connection still out when the pool is
+    disposed (a request thread finishing, a streamed body not yet collected) would go back to the discarded pool
+    and be dropped open when that is collected, a failure blamed on whichever later test collects garbage."""
+    deadline = time.monotonic() + timeout
+    collected = False
+    out = getattr(engine.pool, "checkedout", lambda: 0)  # a queue pool counts them; others hold none for long
+    while out() and time.monotonic() < deadline:
+        if not collected:
+            gc.collect()  # a finished generator in a reference cycle holding its connection gives it back
+            collected = True
+        else:
+            time.sleep(0.05)
+    engine.dispose()
 
 
 @pytest.fixture

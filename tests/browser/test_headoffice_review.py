@@ -28,7 +28,7 @@ def test_head_office_pages_through_the_queue_and_approves_two_visits(page: Any, 
     assert axe_violations(page, axe_source) == [] and _no_sideways_scroll(page)
 
     page.get_by_role("link", name="Last page, 3").click()
-    assert page.get_by_text("page 3 of 3").is_visible()
+    page.get_by_text("page 3 of 3").wait_for()  # the click returns before the next page has loaded
     assert page.get_by_role("link", name=f"Ginza #{ids[-1]}").is_visible()  # the newest
     page.get_by_label(f"Choose Ginza #{ids[-1]}").check()
     page.get_by_label(f"Choose Ginza #{ids[-2]}").check()

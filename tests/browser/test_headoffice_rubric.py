@@ -26,6 +26,7 @@ def test_head_office_adds_a_timed_question_previews_runs_what_if_publishes_and_t
     _sign_in(page, live_server, world.head.email)
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Checklists").click()
     page.get_by_role("link", name="Store check").click()
+    page.get_by_role("button", name="New draft from this version").wait_for()  # the checklist's page has loaded
     assert axe_violations(page, axe_source) == []
     page.get_by_role("button", name="New draft from this version").click()
     page.get_by_role("heading", name="Store check · Version 2 draft").wait_for()
