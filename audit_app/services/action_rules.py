@@ -101,11 +101,13 @@ def _japanese(text: scoring.Text | None) -> str:
 
 
 def visit_counted(session: Session, visit: Visit, *, now: datetime,
-                  scored: tuple[scoring.ScoreCard, scoring.Checklist] | None = None) -> list[ActionChange]:
+                  scored: tuple[scoring.ScoreCard, scoring.Checklist] | None = None,
+                  checklist_id: int | None = None) -> list[ActionChange]:
     """Follow up earlier actions and create the rules' actions for a visit that now counts, inside the caller's
     transaction; returns the changes for the caller to emit after it commits. Running it again for the same
     visit changes nothing. `scored`: the visit's current card and the checklist version it was scored against,
-    when the caller has just scored it (otherwise both are read from the stored score)."""
+    when the caller has just scored it (otherwise both are read from the stored score); `checklist_id`: the
+    checklist of the visit's version, when the caller has it."""
     from audit_app.services import notifications
 
     if scored is not None:
@@ -125,17 +127,29 @@ def visit_counted(session: Session, visit: Visit, *, now: datetime,
             # visit still counts.
             return []
         definition = definition_for(session, score.checklist_version_id)
-    checklist_id = session.scalar(select(ChecklistVersion.checklist_id)
-                                  .where(ChecklistVersion.id == visit.checklist_version_id))
+    if checklist_id is None:
+        checklist_id = session.scalar(select(ChecklistVersion.checklist_id)
+                                      .where(ChecklistVersion.id == visit.checklist_version_id))
     store = session.get(Store, visit.store_id)
     outcomes = question_outcomes(card)
     at = visit.submitted_at or now
-    changes = _follow_up(session, visit, checklist_id, outcomes, at=at, now=now)
-    # Questions that get no new action: one still open for the store, or one this visit already created.
-    skipped = set(session.scalars(select(Action.question_key).where(
-        Action.question_key.is_not(None),
-        or_(and_(Action.store_id == visit.store_id, Action.checklist_id == checklist_id, Action.status != "closed"),
-            Action.visit_id == visit.id))))
+    # One read for both uses: the store's open actions of the checklist (some to follow up) and the visit's own.
+    open_here = and_(Action.store_id == visit.store_id, Action.checklist_id == checklist_id,
+                     Action.status != "closed")
+    due = and_(open_here, Action.question_key.in_(sorted(outcomes)), Action.created_at <= at,
+               (Action.visit_id.is_(None)) | (Action.visit_id != visit.id),
+               (Action.followup_visit_id.is_(None)) | (Action.followup_visit_id != visit.id))
+    known = session.execute(select(Action, due).where(Action.question_key.is_not(None),
+                                                      or_(open_here, Action.visit_id == visit.id))
+                            .order_by(Action.id)).all()
+    follow = [action for action, is_due in known if is_due] if checklist_id is not None and outcomes else []
+    changes = _follow_up(session, visit, follow, outcomes, now=now)
+    # Questions that get no new action: one still open for the store (after the follow-ups above), or one this
+    # visit already created.
+    skipped = {action.question_key for action, _ in known
+               if action.visit_id == visit.id or (action.store_id == visit.store_id
+                                                  and action.checklist_id == checklist_id
+                                                  and action.status != "closed")}
     day = store_today(store.timezone, at)
     for section in card.sections:
         for line in section.questions:
@@ -172,16 +186,10 @@ def visit_counted(session: Session, visit: Visit, *, now: datetime,
     return changes
 
 
-def _follow_up(session: Session, visit: Visit, checklist_id: int | None, outcomes: dict[str, Any], *,
-               at: datetime, now: datetime) -> list[ActionChange]:
+def _follow_up(session: Session, visit: Visit, earlier: list[Action], outcomes: dict[str, Any], *,
+               now: datetime) -> list[ActionChange]:
+    """Close or reopen the store's earlier open actions (`earlier`, in id order) by this visit's outcomes."""
     changes: list[ActionChange] = []
-    if checklist_id is None or not outcomes:
-        return changes
-    earlier = session.scalars(select(Action).where(
-        Action.store_id == visit.store_id, Action.checklist_id == checklist_id, Action.status != "closed",
-        Action.question_key.in_(sorted(outcomes)), Action.created_at <= at,
-        (Action.visit_id.is_(None)) | (Action.visit_id != visit.id),
-        (Action.followup_visit_id.is_(None)) | (Action.followup_visit_id != visit.id)).order_by(Action.id))
     for action in earlier:
         passed = outcomes[action.question_key].passed
         before = action.status

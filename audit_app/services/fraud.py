@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from itertools import combinations
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Literal, Mapping
 from zoneinfo import ZoneInfo
 
 import imagehash
@@ -255,7 +255,8 @@ def _answer_time(value: Any, start: datetime, end: datetime, zone: ZoneInfo) -> 
 
 
 def _time_findings(session: Session, visit: Visit, store: Store, mine: list[Photo], settings: ProgrammeSettings,
-                   answers: Mapping[str, Any] | None) -> list[Finding]:
+                   answers: Mapping[str, Any] | None, min_minutes: int | None | Literal["read"] = "read"
+                   ) -> list[Finding]:
     found: list[Finding] = []
     if visit.submitted_at is None:
         return found
@@ -263,9 +264,9 @@ def _time_findings(session: Session, visit: Visit, store: Store, mine: list[Phot
     start, end = visit.started_at, visit.submitted_at
     window = {"started": _local(start, zone), "submitted": _local(end, zone)}
     minutes = (end - start).total_seconds() / 60
-    own = session.scalar(select(Checklist.min_minutes).join(ChecklistVersion, ChecklistVersion.checklist_id ==
-                                                            Checklist.id)
-                         .where(ChecklistVersion.id == visit.checklist_version_id))
+    own = min_minutes if min_minutes != "read" else session.scalar(
+        select(Checklist.min_minutes).join(ChecklistVersion, ChecklistVersion.checklist_id == Checklist.id)
+        .where(ChecklistVersion.id == visit.checklist_version_id))
     # A checklist's own minimum of 0 means "no minimum", not "use the programme's default".
     minimum = own if own is not None else settings.min_visit_minutes
     if minutes < minimum:
@@ -331,10 +332,12 @@ def _zone(name: str) -> ZoneInfo:
 
 def findings_for(session: Session, visit: Visit, settings: ProgrammeSettings, *,
                  upload_dir: Path | None = None, answers: Mapping[str, Any] | None = None,
-                 photos: list[Photo] | None = None, channel: str | None = None) -> list[Finding]:
+                 photos: list[Photo] | None = None, channel: str | None = None,
+                 min_minutes: int | None | Literal["read"] = "read") -> list[Finding]:
     """Every check's findings for one visit (nothing is written, except perceptual hashes backfilled).
-    `answers` (the visit's stored answers), `photos` (its photos by id) and `channel` (its checklist's), when
-    the caller has them, are not read again. A phone or online visit has no location findings."""
+    `answers` (the visit's stored answers), `photos` (its photos by id), `channel` (its checklist's) and
+    `min_minutes` (its checklist's shortest plausible visit), when the caller has them, are not read again. A
+    phone or online visit has no location findings."""
     if channel is None:
         from audit_app.services.scores.scope import definition_for
 
@@ -344,22 +347,23 @@ def findings_for(session: Session, visit: Visit, settings: ProgrammeSettings, *,
         session.scalars(select(Photo).where(Photo.visit_id == visit.id).order_by(Photo.id)))
     located = [] if channel in REMOTE_CHANNELS else _location_findings(visit, store, settings)
     return [*located, *_photo_findings(session, visit, mine, settings, upload_dir),
-            *_time_findings(session, visit, store, mine, settings, answers)]
+            *_time_findings(session, visit, store, mine, settings, answers, min_minutes)]
 
 
 def apply_checks(session: Session, visit: Visit, *, now: datetime, settings: ProgrammeSettings | None = None,
                  upload_dir: Path | None = None, answers: Mapping[str, Any] | None = None,
-                 photos: list[Photo] | None = None, channel: str | None = None, first: bool = False
-                 ) -> list[VisitFlag]:
+                 photos: list[Photo] | None = None, channel: str | None = None, first: bool = False,
+                 min_minutes: int | None | Literal["read"] = "read") -> list[VisitFlag]:
     """Run the checks on `visit` and bring its flags up to date in the caller's transaction (no commit).
 
     A finding already flagged keeps its row (and its explanation) with fresh evidence; an unexplained flag whose
     finding is gone is deleted; an explained one stays as the record of what was explained. Returns the flags
     the visit now has. `first`: the visit is being submitted for the first time, so it has no flags yet (they
-    are not looked for); `answers`, `photos` and `channel` as for `findings_for`."""
+    are not looked for); `answers`, `photos`, `channel` and `min_minutes` as for `findings_for`."""
     settings = settings or get_settings(session)
     found = {(f.kind, f.signature): f for f in findings_for(session, visit, settings, upload_dir=upload_dir,
-                                                            answers=answers, photos=photos, channel=channel)}
+                                                            answers=answers, photos=photos, channel=channel,
+                                                            min_minutes=min_minutes)}
     kept: list[VisitFlag] = []
     existing = () if first else session.scalars(select(VisitFlag).where(VisitFlag.visit_id == visit.id))
     for flag in existing:

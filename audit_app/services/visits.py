@@ -58,12 +58,35 @@ _PINNED_LOCK = threading.Lock()
 MAX_PINNED = 32
 
 
+@dataclass(frozen=True)
+class PinnedVersion:
+    """A visit's checklist version: its parsed definition, the checklist it is a version of, and that checklist's
+    shortest plausible visit (None: the programme's)."""
+
+    checklist: scoring.Checklist
+    checklist_id: int
+    min_minutes: int | None
+
+
 def pinned_checklist(session: Session, version_id: int) -> scoring.Checklist:
     """The parsed checklist of a stored version (raises NotFoundError when there is none, scoring.ChecklistError
     when it does not validate). The same object is handed out for the same stored text."""
-    raw = session.scalar(select(cast(ChecklistVersion.definition, Text)).where(ChecklistVersion.id == version_id))
-    if raw is None:
+    return pinned_version(session, version_id).checklist
+
+
+def pinned_version(session: Session, version_id: int) -> PinnedVersion:
+    """`pinned_checklist` with its checklist's id and minimum visit time, in the same one statement."""
+    row = session.execute(
+        select(cast(ChecklistVersion.definition, Text), ChecklistVersion.checklist_id, Checklist.min_minutes)
+        .join(Checklist, Checklist.id == ChecklistVersion.checklist_id)
+        .where(ChecklistVersion.id == version_id)).first()
+    if row is None:
         raise NotFoundError(N_("No such visit."))
+    raw, checklist_id, min_minutes = row
+    return PinnedVersion(_parsed(raw), checklist_id, min_minutes)
+
+
+def _parsed(raw: str) -> scoring.Checklist:
     with _PINNED_LOCK:
         hit = _PINNED.get(raw)
         if hit is not None:
@@ -451,7 +474,8 @@ def submit_visit(
         session.rollback()
         return visit
     version_id = visit.checklist_version_id
-    definition = pinned_checklist(session, version_id)
+    pinned = pinned_version(session, version_id)
+    definition = pinned.checklist
     # Read once for the photo answers and the proof-of-visit checks. The store is kept referenced too: the
     # session holds loaded rows only while something does, and the checks and notifications below need it.
     photo_rows = list(session.scalars(select(Photo).where(Photo.visit_id == visit.id).order_by(Photo.id)))
@@ -484,13 +508,14 @@ def submit_visit(
         session.execute(update(Assignment).where(Assignment.id == visit.assignment_id).values(status="done"))
     storage.store_card(session, visit=visit, version_id=version_id, card=card, now=now, first=first_submit)
     fraud.apply_checks(session, visit, now=now, answers=answers, photos=photo_rows, channel=definition.channel,
-                       first=first_submit)
+                       first=first_submit, min_minutes=pinned.min_minutes)
     audit.record(session, actor=user, action="visit.submit", entity_type="visit", entity_id=visit.id, now=now,
                  after={"status": "submitted", "percent": float(card.percent) if card.percent is not None else None})
     # A visit that counts now (no review) follows up the store's actions and creates its rules' actions.
     from audit_app.services import action_rules, actions
 
-    changes = action_rules.visit_counted(session, visit, now=now, scored=(card, definition)) \
+    changes = action_rules.visit_counted(session, visit, now=now, scored=(card, definition),
+                                         checklist_id=pinned.checklist_id) \
         if "submitted" in storage.statuses_for(session) else []
     webhooks.emit(session, "visit.submitted", resource_id=visit.id, now=now, status="submitted",
                   store_id=visit.store_id)
