@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, tzinfo
@@ -21,7 +21,8 @@ from operator import is_
 from typing import Any, Union
 
 import msgspec
-from sqlalchemy import Connection, Select, Text, cast, select, type_coerce
+from sqlalchemy import Connection, Integer, Select, Text, bindparam, cast, func, select, type_coerce
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 import scoring
@@ -432,17 +433,36 @@ def _read_ahead(session: Session, batch_query: Select[Any], ids: Sequence[int]
         return
     with session.get_bind().connect() as connection, \
             ThreadPoolExecutor(max_workers=1, thread_name_prefix="export-read") as reader:
-        pending = reader.submit(_read_batch, connection, batch_query, batches[0])
+        read = _batch_reader(connection, batch_query)
+        pending = reader.submit(_read_batch, connection, read, batches[0])
         for number, batch in enumerate(batches):
             found, cards = pending.result()
             if number + 1 < len(batches):
-                pending = reader.submit(_read_batch, connection, batch_query, batches[number + 1])
+                pending = reader.submit(_read_batch, connection, read, batches[number + 1])
             yield batch, found, cards
 
 
-def _read_batch(connection: Connection, batch_query: Select[Any], batch: Sequence[int]
+def _batch_reader(connection: Connection, batch_query: Select[Any]) -> Callable[[Sequence[int]], Iterable[Any]]:
+    """How a batch's rows are read: on PostgreSQL through the driver, the statement compiled once with the ids as
+    one array (`= ANY`), so that neither SQLAlchemy's compiler nor its result processing runs per batch (the rows
+    are read on another thread, and each of them held the lock the writer needs: a third of the export's time).
+    What is read is what `batch_query` reads: its columns carry no result processing on PostgreSQL beyond making
+    times aware of their zone, which the driver's already are. Elsewhere, `batch_query` with the ids `IN`."""
+    if connection.dialect.name != "postgresql":
+        return lambda batch: connection.execute(batch_query.where(Visit.id.in_(list(batch))))
+    statement = batch_query.where(Visit.id == func.any(bindparam("batch_ids", type_=postgresql.ARRAY(Integer))))
+    expanded = statement.compile(dialect=connection.dialect).construct_expanded_state({"batch_ids": [0]})
+    sql, parameters = expanded.statement, dict(expanded.parameters)
+
+    def read(batch: Sequence[int]) -> Iterable[Any]:
+        return connection.exec_driver_sql(sql, {**parameters, "batch_ids": list(batch)})
+
+    return read
+
+
+def _read_batch(connection: Connection, read: Callable[[Sequence[int]], Iterable[Any]], batch: Sequence[int]
                 ) -> tuple[dict[int, Any], dict[int, str]]:
-    found = {row[0]: row for row in connection.execute(batch_query.where(Visit.id.in_(list(batch))))}
+    found = {row[0]: row for row in read(batch)}
     unsummarised = [row[-2] for row in found.values() if row[-1] in _NO_SUMMARY]
     cards = dict(connection.execute(select(VisitScore.id, type_coerce(cast(VisitScore.card, Text), Text))
                                     .where(VisitScore.id.in_(unsummarised))).all()) if unsummarised else {}
