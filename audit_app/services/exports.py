@@ -237,7 +237,8 @@ def prepare_export(
                     questions.append((question.key, question.text.get(lang)))
                     answer_kinds.append(_ANSWER_KINDS.get(question.type, ANSWER))
     fixed = ["visit", "store_code", "store", "area", "region"] + (["shopper"] if with_shopper else []) + [
-        "started_at", "submitted_at", "timezone", "status", "checklist", "version", "overall", "grade", "critical_failures"]
+        "started_at", "submitted_at", "timezone", "status", "checklist", "version", "overall", "grade",
+        "critical_failures"]
     header = ([headers.get(name, name) for name in fixed]
               + [f"{headers.get('section', 'Section %')}: {h.title}" for h in heads]
               + [f"{text} [{key}]" for key, text in questions])
