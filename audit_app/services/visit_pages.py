@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Text, cast, select
 from sqlalchemy.orm import Session
 
 import scoring
@@ -113,18 +113,20 @@ def load_visit_sheet(session: Session, user: User, visit_id: int) -> VisitSheet:
     """The shopper's own visit with its answers, visibility and progress. A draft is scored (once per state of its
     answers); a submitted visit shows the card stored when it was submitted. Raises NotFoundError,
     PermissionDeniedError."""
+    # The pinned version's definition comes with the visit (as text: parsed once per process, see
+    # `visits.parsed_definition`), one statement rather than two.
     row = session.execute(
-        select(Visit, Store.name, Store.city, Store.timezone, ChecklistVersion.number, Checklist.title)
+        select(Visit, Store.name, Store.city, Store.timezone, ChecklistVersion.number,
+               cast(ChecklistVersion.definition, Text))
         .join(Store, Visit.store_id == Store.id)
         .join(ChecklistVersion, Visit.checklist_version_id == ChecklistVersion.id)
-        .join(Checklist, ChecklistVersion.checklist_id == Checklist.id)
         .where(Visit.id == visit_id)
     ).one_or_none()
     if row is None:
         raise NotFoundError(N_("No such visit."))
-    visit, store_name, store_city, store_timezone, version_number, _title = row
+    visit, store_name, store_city, store_timezone, version_number, raw_definition = row
     access.check_owner(user, visit)
-    definition = visits.pinned_checklist(session, visit.checklist_version_id)
+    definition = visits.parsed_definition(raw_definition)
     # Plain rows, not Answer and Photo objects: building and tracking some seventy entities per page cost more
     # than the queries.
     stored = session.execute(select(Answer.question_key, Answer.is_na, Answer.value, Answer.comment)

@@ -83,10 +83,11 @@ def pinned_version(session: Session, version_id: int) -> PinnedVersion:
     if row is None:
         raise NotFoundError(N_("No such visit."))
     raw, checklist_id, min_minutes = row
-    return PinnedVersion(_parsed(raw), checklist_id, min_minutes)
+    return PinnedVersion(parsed_definition(raw), checklist_id, min_minutes)
 
 
-def _parsed(raw: str) -> scoring.Checklist:
+def parsed_definition(raw: str) -> scoring.Checklist:
+    """The parsed checklist of a version's stored definition text, the same object for the same text."""
     with _PINNED_LOCK:
         hit = _PINNED.get(raw)
         if hit is not None:
