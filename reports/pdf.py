@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -82,15 +84,35 @@ def render_scorecard(context: ScorecardContext, *, chart_format: charts.Format =
     """One store's scorecard PDF. `collect` runs the garbage collector afterwards, for batch workers: WeasyPrint's
     memory otherwise grows over many renders in one process. It is cheap only in a process that has frozen what it
     imported (`prepare_batch_worker`); in a web process a full collection costs more than a third of the render,
-    and Python's own collector is left to it."""
+    and Python's own collector is left to it, with what existed before the render set aside meanwhile
+    (`_heap_set_aside`)."""
     import weasyprint
 
-    html = scorecard_html(context, chart_format=chart_format)
+    with _heap_set_aside(not collect):
+        html = scorecard_html(context, chart_format=chart_format)
+        try:
+            return weasyprint.HTML(string=html, url_fetcher=data_only_fetcher(), base_url="data:,").write_pdf()
+        finally:
+            if collect:
+                gc.collect()
+
+
+@contextmanager
+def _heap_set_aside(wanted: bool) -> Iterator[None]:
+    """While a scorecard renders in a web process, the collections its allocations set off look only at what it
+    made: what existed before is frozen (`gc.freeze`, which moves it aside without looking at it) and given back to
+    the collector afterwards. A web process holds several hundred thousand objects (the app, SQLAlchemy,
+    matplotlib, WeasyPrint), and the render's own collections went through all of them: a third of a download's
+    time. Nothing is done when something else has frozen the heap (a batch worker keeps its freeze for its life,
+    and a second render on another thread leaves the first one's to it)."""
+    if not wanted or gc.get_freeze_count():
+        yield
+        return
+    gc.freeze()
     try:
-        return weasyprint.HTML(string=html, url_fetcher=data_only_fetcher(), base_url="data:,").write_pdf()
+        yield
     finally:
-        if collect:
-            gc.collect()
+        gc.unfreeze()
 
 
 WARM_UP_HTML = '<html lang="ja"><body><p>Storecheck 店舗 <b>スコア</b></p><table><tr><td>1</td></tr></table></body></html>'

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import io
 import re
 from datetime import date
@@ -123,6 +124,23 @@ def test_a_scorecard_renders_japanese_text_as_text() -> None:
     reader = PdfReader(io.BytesIO(render_scorecard(_context(card))))
     text = "".join(page.extract_text() for page in reader.pages)
     assert "心斎橋筋店" in text and "スタッフ" in text and percent_text(card.percent) in text
+
+
+def test_a_render_gives_back_to_the_collector_what_it_set_aside_and_keeps_a_batch_workers_freeze() -> None:
+    # A web process: what existed is set aside for the render and handed back, so nothing stays out of reach of
+    # the collector (objects left frozen are never freed).
+    gc.unfreeze()  # as a web process starts (another test in this process may have frozen its heap)
+    render_scorecard(_context(None))
+    assert gc.get_freeze_count() == 0
+    # A batch worker froze its heap for its life: a render, collecting or not, leaves that freeze as it was.
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        render_scorecard(_context(None))
+        render_scorecard(_context(None), collect=True)
+        assert gc.get_freeze_count() >= frozen > 0
+    finally:
+        gc.unfreeze()
 
 
 def test_a_store_without_visits_gets_a_one_page_scorecard_that_says_so() -> None:
