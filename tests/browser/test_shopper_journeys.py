@@ -519,3 +519,58 @@ def test_a_stored_photo_opened_offline_shows_its_last_copy_or_says_it_is_on_the_
     page.evaluate("() => window.dispatchEvent(new Event('online'))")
     page.wait_for_function("() => document.querySelector('#q-receipt img').naturalWidth > 0")
     assert state.inner_text() == ""
+
+
+def test_a_save_the_server_did_not_answer_is_sent_again_by_itself_while_online(page: Any, live_server: str,
+                                                                              world: World, journey: Any) -> None:
+    visit = _started(world, journey)
+    _sign_in(page, live_server, world.shopper.email)
+    page.goto(f"{live_server}/shopper/visits/{visit.id}/sections/0")
+    page.locator("html[data-scripts-ready]").wait_for(state="attached")
+    failed: list[str] = []
+
+    def gateway_down(route: Any) -> None:
+        if route.request.method == "POST" and not failed:  # the first save meets a proxy whose app is restarting
+            failed.append(route.request.url)
+            route.fulfill(status=502, body="Bad gateway", content_type="text/plain")
+        else:
+            route.continue_()
+
+    page.route(f"**/shopper/visits/{visit.id}/sections/0", gateway_down)
+    _choose(page, "greeted", "Yes")
+    banner = page.locator("[data-sync-banner]")
+    banner.filter(has_text="the server did not answer").wait_for()
+    assert "back online" not in banner.inner_text()  # the phone is online: it says what is really happening
+    assert "tried again in a moment" in page.locator("[data-save-status]").inner_text()
+    assert "greeted" not in _answers(visit.id)
+
+    # Nobody taps anything: the phone tries again by itself and the server stores the answer.
+    banner.filter(has_text="All sent").wait_for(timeout=15000)
+    _wait_saved(page)
+    assert failed and _answers(visit.id)["greeted"].value == "yes"
+
+
+def test_a_slow_save_online_never_says_it_waits_for_the_phone_to_be_back_online(page: Any, live_server: str,
+                                                                             world: World, journey: Any) -> None:
+    visit = _started(world, journey)
+    _sign_in(page, live_server, world.shopper.email)
+    page.goto(f"{live_server}/shopper/visits/{visit.id}/sections/0")
+    page.locator("html[data-scripts-ready]").wait_for(state="attached")
+    seen: list[str] = []
+
+    def slow(route: Any) -> None:
+        if route.request.method == "POST":
+            seen.append(page.evaluate("document.querySelector('[data-sync-banner]').textContent"))
+            time.sleep(1.5)  # a poor connection: the answers are on their way for a while
+        route.continue_()
+
+    page.route(f"**/shopper/visits/{visit.id}/sections/0", slow)
+    _choose(page, "greeted", "Yes")
+    _choose(page, "helpful", "4")
+    page.locator("[data-save-status]", has_text="Saving").wait_for()
+    assert "back online" not in page.locator("[data-sync-banner]").inner_text()
+    _wait_saved(page)
+    stored = _answers(visit.id)
+    assert {k: stored[k].value for k in ("greeted", "helpful")} == {"greeted": "yes", "helpful": 4}
+    assert seen and not any("back online" in text for text in seen)
+    assert not page.locator("[data-sync-banner]").is_visible()

@@ -8,7 +8,7 @@
 import { $all, COUNT, CONFLICT, store, load, drop, messagesOf } from "./common.js";
 import { fieldsOf, formDataOf, isJson, post } from "./net.js";
 import { outbox } from "./outbox.js";
-import { listeners, flush, refreshBanner } from "./sync.js";
+import { listeners, flush, refreshBanner, stallReason } from "./sync.js";
 import { registerWorker, recache } from "./worker.js";
 
 /* `parts`: the modules only some sections need, loaded by visit.js where the page has their questions (a section
@@ -244,6 +244,10 @@ export function sectionForm(form, parts) {
       });
     }, function () { return false; });
   }
+  function waitingWords() {
+    var why = stallReason();
+    return why === "signedOut" ? messages.signIn : why ? messages.retrying : messages.offline;
+  }
   function save() {
     clearTimeout(timer);
     return restored.then(saveNow);
@@ -263,7 +267,7 @@ export function sectionForm(form, parts) {
       if (!navigator.onLine) { say(messages.offline); return refreshBanner().then(function () { return false; }); }
       return flush().then(function () {
         return outbox.get(id).then(function (left) {
-          if (left) { say(messages.offline); return false; }    // not sent: it stays on this phone
+          if (left) { say(waitingWords()); return false; }      // not sent: it stays on this phone
           return !form.querySelector("[data-live-error], [data-live-conflict]");
         });
       });

@@ -10,13 +10,16 @@ var bannerText = messagesOf(banner);
 export var bannerState = {
   sentThisPage: false,
   hadWaiting: false,        // answers waited on this phone while this page was open (or when it opened)
-  problemsElsewhere: null
+  problemsElsewhere: null,
+  sending: false,           // a send of the outbox is under way
+  stalled: null             // why the last send left answers here while online: "unreachable", "refused", "signedOut"
 };
 function waitingCount(entries) {
   var keys = {};
   entries.forEach(function (e) { (e.changed || []).forEach(function (k) { keys[e.visit + ":" + k] = true; }); });
   return Object.keys(keys).length;
 }
+function counted(name, n) { return fill(n === 1 ? bannerText[name + "One"] : bannerText[name + "Other"], { n: n }); }
 export function showBanner(entries) {
   if (!banner) return;
   var mine = entries.filter(function (e) { return !pageVisit || e.visit === pageVisit; });
@@ -24,9 +27,12 @@ export function showBanner(entries) {
   var text = "", kind = "";
   if (n > 0 && !navigator.onLine) bannerState.hadWaiting = true;
   if (n > 0) {
-    text = fill(n === 1 ? bannerText.one : bannerText.other, { n: n });
-    if (navigator.onLine) text += " " + (bannerText.sending || "");
-    kind = "waiting";
+    // Offline: sent on reconnecting. Online: said only when it is more than the save the page says it is making.
+    if (!navigator.onLine) text = fill(n === 1 ? bannerText.one : bannerText.other, { n: n });
+    else if (bannerState.stalled === "signedOut") text = counted("signIn", n);
+    else if (bannerState.stalled && !bannerState.sending) text = counted("retry", n);
+    else if (bannerState.hadWaiting) text = counted("sending", n);
+    kind = text ? "waiting" : "";
   } else if (!navigator.onLine) {
     text = bannerText.offline; kind = "waiting";
   } else if (bannerState.problemsElsewhere) {
@@ -48,18 +54,28 @@ export function refreshBanner() { return outbox.all().then(function (entries) { 
 /* Page parts told about each answer from the server: function (entry, body). */
 export var listeners = [];
 var flushing = null, again = false, flushedOnce = false;
+/* Online, answers a send could not hand over are tried again by themselves, sooner after a first failure. */
+var RETRY_MS = [3000, 6000, 15000, 30000, 60000];
+var retries = 0, retryTimer = null;
+export function retryLater() {
+  clearTimeout(retryTimer);
+  retryTimer = setTimeout(function () { retryTimer = null; syncPending(); }, RETRY_MS[Math.min(retries, RETRY_MS.length - 1)]);
+  retries += 1;
+}
 /* Sends every waiting entry; a call made while a send is running resolves after one more full pass. */
 export function flush() {
   if (flushing) { again = true; return flushing; }
+  bannerState.sending = true;
   flushing = sendAll().then(function (result) {
     flushing = null;
     if (again) { again = false; return flush(); }
-    return result;
-  }, function () { flushing = null; });
+    bannerState.sending = false;
+    return refreshBanner().then(function () { return result; });
+  }, function () { flushing = null; bannerState.sending = false; });
   return flushing;
 }
 function sendAll() {
-  var sent = 0;
+  var sent = 0, stalled = null;
   if (!navigator.onLine) return refreshBanner().then(function () { return { sent: 0 }; });
   return outbox.all().then(function (entries) {
     if (entries.some(function (e) { return !pageVisit || e.visit === pageVisit; }) && !flushedOnce) bannerState.hadWaiting = true;
@@ -69,10 +85,11 @@ function sendAll() {
       return chain.then(function (go) {
         if (!go) return false;
         return post(entry.url, formDataOf(entry.fields, entry.files)).then(function (response) {
-          if (signedOut(response)) return false;                        // keep it: sent after signing in again
+          if (signedOut(response)) { stalled = "signedOut"; return false; }  // keep it: sent after signing in again
           if (!isJson(response)) {
             if (response.status === 403 || response.status === 404) return outbox.remove(entry.id).then(function () { return true; });
-            return false;                                               // e.g. an expired form: try again later
+            stalled = "refused";
+            return false;                                               // e.g. too many tries at once: later
           }
           return response.json().then(function (body) {
             sent += 1;
@@ -88,14 +105,20 @@ function sendAll() {
               return true;
             });
           });
-        }, function () { return false; });                             // the connection dropped: later
+        }, function () { stalled = "unreachable"; return false; });   // the connection dropped: later
       });
     }, Promise.resolve(true));
   }).then(function () {
     if (sent) bannerState.sentThisPage = true;
-    return refreshBanner().then(function (left) { return { sent: sent, left: left }; });
+    bannerState.stalled = stalled;
+    if (stalled) bannerState.hadWaiting = true;
+    if (!stalled) retries = 0;
+    else if (stalled !== "signedOut" && navigator.onLine) retryLater();
+    return refreshBanner().then(function (left) { return { sent: sent, left: left, stalled: stalled }; });
   });
 }
+/* Why the last send left answers on this phone while online (null: it did not). */
+export function stallReason() { return navigator.onLine ? bannerState.stalled : null; }
 
 /* Whole-form saves kept by a previous version of these pages, without base tokens: sent once as they are. */
 export function sendLegacy() {
