@@ -7,6 +7,7 @@ import errno
 from flask import Flask, current_app, g, jsonify, render_template, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
@@ -90,6 +91,12 @@ def _error_page(code: int, reason: str | None = None):  # type: ignore[no-untype
 def init_error_pages(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError):  # type: ignore[no-untyped-def]
+        if _wants_json() and not current_user.is_authenticated:
+            # A phone's autosave after the session ended: the form's token died with it. The script keeps the
+            # answers and asks the shopper to sign in again, which a 400 would not tell it.
+            response = jsonify(ok=False, reason="signed_out", message=_("Sign in again to send what is on this phone."))
+            response.status_code = 401
+            return response
         return _error_page(400, "csrf")
 
     # A service's "no such thing" and "not yours" are the same pages as the authz helpers' 404 and 403.

@@ -574,3 +574,26 @@ def test_a_slow_save_online_never_says_it_waits_for_the_phone_to_be_back_online(
     assert {k: stored[k].value for k in ("greeted", "helpful")} == {"greeted": "yes", "helpful": 4}
     assert seen and not any("back online" in text for text in seen)
     assert not page.locator("[data-sync-banner]").is_visible()
+
+
+def test_an_answer_made_after_the_session_ended_asks_to_sign_in_and_is_sent_after(page: Any, context: Any,
+                                                                                   live_server: str, world: World,
+                                                                                   journey: Any) -> None:
+    visit = _started(world, journey)
+    _sign_in(page, live_server, world.shopper.email)
+    page.goto(f"{live_server}/shopper/visits/{visit.id}/sections/0")
+    page.locator("html[data-scripts-ready]").wait_for(state="attached")
+    context.clear_cookies()  # signed out elsewhere, or the session ran out
+    _choose(page, "greeted", "No")
+    page.locator("[data-sync-banner]", has_text="sign in again to send it").wait_for()
+    assert "Sign in again" in page.locator("[data-save-status]").inner_text()
+    assert "greeted" not in _answers(visit.id)
+
+    _sign_in(page, live_server, world.shopper.email)  # the home page sends what waited on this phone
+    page.wait_for_function(
+        "() => !document.querySelector('[data-sync-banner]') || !/waiting/.test("
+        "document.querySelector('[data-sync-banner]').textContent)")
+    deadline = time.monotonic() + 15
+    while "greeted" not in _answers(visit.id) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _answers(visit.id)["greeted"].value == "no"

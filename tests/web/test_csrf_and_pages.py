@@ -117,3 +117,27 @@ def test_without_a_choice_on_the_sign_in_page_the_saved_language_applies(app: Fl
     assert '<html lang="en">' in client.get("/shopper/").get_data(as_text=True)
     db.session.expire_all()
     assert db.session.scalar(select(User.locale).where(User.id == world.other_shopper.id)) == "en"
+
+
+def test_a_phones_save_after_the_session_ended_is_told_to_sign_in_again_and_stores_nothing(
+        app: Flask, world: World) -> None:
+    from audit_app.models import Answer
+    from tests.factories import make_visit
+
+    visit = make_visit(world.shopper, world.store)
+    client = app.test_client()
+    sign_in(client, world.shopper.email)
+    token = csrf_token_from(client, f"/shopper/visits/{visit.id}/sections/0")
+    key = "greeted"
+    client.post("/logout", data={"csrf_token": token})
+    response = client.post(f"/shopper/visits/{visit.id}/sections/0", data={"csrf_token": token, f"q-{key}": "yes"},
+                           headers={"Accept": "application/json"})
+    assert response.status_code == 401
+    assert response.get_json()["reason"] == "signed_out"
+    assert "Sign in again" in response.get_json()["message"]
+    assert db.session.scalar(select(Answer).where(Answer.visit_id == visit.id)) is None
+    # Signed in, a form without its token is still the plain refusal, whoever asks.
+    sign_in(client, world.shopper.email)
+    refused = client.post(f"/shopper/visits/{visit.id}/sections/0", data={f"q-{key}": "yes"},
+                          headers={"Accept": "application/json"})
+    assert refused.status_code == 400

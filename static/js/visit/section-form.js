@@ -234,6 +234,7 @@ export function sectionForm(form, parts) {
     var sentPicks = Object.keys(picked);
     var before = snapshot();
     return post(form.action, formDataOf(entry.fields, files)).then(function (response) {
+      if (response.status === 401) { say(messages.signIn); return false; }
       if (!isJson(response)) return false;
       return response.json().then(function (body) {
         if (!body.bases) { say(body.message || messages.problems); return false; }

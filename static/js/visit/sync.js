@@ -85,7 +85,8 @@ function sendAll() {
       return chain.then(function (go) {
         if (!go) return false;
         return post(entry.url, formDataOf(entry.fields, entry.files)).then(function (response) {
-          if (signedOut(response)) { stalled = "signedOut"; return false; }  // keep it: sent after signing in again
+          // Keep it: it is sent after signing in again (a redirect to sign in, or the form's token gone with the session).
+          if (signedOut(response) || response.status === 401) { stalled = "signedOut"; return false; }
           if (!isJson(response)) {
             if (response.status === 403 || response.status === 404) return outbox.remove(entry.id).then(function () { return true; });
             stalled = "refused";
@@ -143,7 +144,7 @@ export function syncPending() {
         return outbox.all().then(function (left) {
           if (left.some(function (e) { return item && e.visit === k.slice(SUBMIT.length); })) return;  // answers first
           return post(item.url, formDataOf(item.fields)).then(function (response) {
-            if (signedOut(response)) return;               // keep it: it is sent after signing in again
+            if (signedOut(response) || response.status === 401) return;   // keep it: sent after signing in again
             drop(k);
             window.location.href = response.ok ? item.next : item.url.replace(/\/submit$/, "/review");
           });
