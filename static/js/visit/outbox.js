@@ -68,6 +68,26 @@ function update(id, change) {
   });
 }
 
+/* What was sent is now stored: the entry's tokens for what it changed become the server's new ones, so what is
+   still to be sent of it (newer fields, further photos) builds on them. Conflicts keep their old token. */
+function rebase(entry, bases, commentBases, conflicts, changed) {
+  entry.fields = entry.fields.map(function (f) {
+    var m = /^(b|bc)-(.+)$/.exec(f[0]);
+    if (!m || (conflicts && m[2] in conflicts) || (changed || []).indexOf(m[2]) === -1) return f;
+    var fresh = (m[1] === "b" ? bases : commentBases) || {};
+    return m[2] in fresh ? [f[0], fresh[m[2]]] : f;
+  });
+  return entry;
+}
+/* The entry without the photos `names`, unless one was taken again meanwhile (that one is still to be sent). */
+function dropPhotos(entry, names, sentFiles) {
+  names.forEach(function (name) {
+    var kept = entry.files && entry.files[name], sent = sentFiles[name];
+    if (kept && (!sent || kept.stamp === sent.stamp)) delete entry.files[name];
+  });
+  return entry;
+}
+
 export var outbox = {
   /* Every waiting entry, oldest first. */
   all: function () {
@@ -86,15 +106,21 @@ export var outbox = {
     return update(id, function (entry) {
       if (!entry) return undefined;
       if (entry.rev === rev) return null;
-      // Changed meanwhile: what was sent is now stored, so its newer fields build on the new tokens.
-      entry.fields = entry.fields.map(function (f) {
-        var m = /^(b|bc)-(.+)$/.exec(f[0]);
-        if (!m || (conflicts && m[2] in conflicts) || (changed || []).indexOf(m[2]) === -1) return f;
-        var fresh = (m[1] === "b" ? bases : commentBases) || {};
-        return m[2] in fresh ? [f[0], fresh[m[2]]] : f;
-      });
-      return entry;
+      return rebase(entry, bases, commentBases, conflicts, changed);   // changed meanwhile
     });
+  },
+  /* One photo of an entry is stored: the rest of the entry stays, on the new tokens. Resolves with what is left. */
+  photoSent: function (id, name, file, bases, commentBases, conflicts, changed) {
+    var files = {};
+    files[name] = file;
+    return update(id, function (entry) {
+      return entry ? rebase(dropPhotos(entry, [name], files), bases, commentBases, conflicts, changed) : undefined;
+    }).then(function (entry) { return entry || null; });
+  },
+  /* Photos the server refused as too large leave the entry; its answers stay. Resolves with what is left. */
+  withoutPhoto: function (id, names, files) {
+    return update(id, function (entry) { return entry ? dropPhotos(entry, names, files) : undefined; })
+      .then(function (entry) { return entry || null; });
   },
   remove: function (id) {
     return run("readwrite", function (os) { return os.delete(id); }).then(function (done) { if (done === null) drop(LS + id); });

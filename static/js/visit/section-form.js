@@ -185,7 +185,10 @@ export function sectionForm(form, parts) {
 
   function pickedFiles(from) {
     var files = {};
-    Object.keys(from).forEach(function (k) { files["f-" + k] = { blob: from[k], filename: from[k].name || "photo.jpg" }; });
+    // The stamp tells this photo from one taken again while it is being sent (outbox.js).
+    Object.keys(from).forEach(function (k) {
+      files["f-" + k] = { blob: from[k], filename: from[k].name || "photo.jpg", stamp: Date.now() + ":" + Math.random() };
+    });
     return files;
   }
   function keep() {

@@ -76,38 +76,60 @@ export function flush() {
 }
 function sendAll() {
   var sent = 0, stalled = null;
+  /* Sends one entry; resolves true to go on with the next one, false to stop the pass (the entry stays).
+     An entry holding several photos (a section answered offline) goes one photo per request, each with the
+     answers: one save of them all could be larger than the server or its proxy takes, and on a poor connection
+     each photo that arrives stays arrived. */
+  function sendEntry(entry) {
+    var names = Object.keys(entry.files || {});
+    var part = names.length > 1 ? names[0] : null;
+    var files = part ? {} : entry.files;
+    if (part) files[part] = entry.files[part];
+    return post(entry.url, formDataOf(entry.fields, files)).then(function (response) {
+      // Keep it: it is sent after signing in again (a redirect to sign in, or the form's token gone with the session).
+      if (signedOut(response) || response.status === 401) { stalled = "signedOut"; return false; }
+      if (!isJson(response)) {
+        if (response.status === 403 || response.status === 404) return outbox.remove(entry.id).then(function () { return true; });
+        stalled = "refused";
+        return false;                                               // e.g. too many tries at once: later
+      }
+      return response.json().then(function (body) {
+        sent += 1;
+        if (body.reason === "too_large" && names.length) {
+          // A photo larger than the server takes: the answers stay and go without it; the banner says why.
+          bannerState.problemsElsewhere = body.message || null;
+          return outbox.withoutPhoto(entry.id, part ? [part] : names, files).then(function (rest) {
+            return rest ? sendEntry(rest) : true;
+          });
+        }
+        if (!body.bases) {                                          // the visit can no longer change
+          bannerState.problemsElsewhere = body.message || null;
+          return outbox.remove(entry.id).then(function () { return true; });
+        }
+        // Kept until the section is on screen, which shows each conflict beside its question.
+        if (Object.keys(body.conflicts || {}).length) store(CONFLICT + entry.id, body.conflicts);
+        if (part) {
+          return outbox.photoSent(entry.id, part, files[part], body.bases, body.comment_bases, body.conflicts,
+                                  entry.changed).then(function (rest) {
+            listeners.forEach(function (listen) { listen(entry, body); });
+            return rest ? sendEntry(rest) : true;
+          });
+        }
+        drop(COUNT + entry.visit + ":" + entry.section);
+        return outbox.sent(entry.id, entry.rev, body.bases, body.comment_bases, body.conflicts, entry.changed).then(function () {
+          listeners.forEach(function (listen) { listen(entry, body); });
+          return true;
+        });
+      });
+    }, function () { stalled = "unreachable"; return false; });   // the connection dropped: later
+  }
   if (!navigator.onLine) return refreshBanner().then(function () { return { sent: 0 }; });
   return outbox.all().then(function (entries) {
     if (entries.some(function (e) { return !pageVisit || e.visit === pageVisit; }) && !flushedOnce) bannerState.hadWaiting = true;
     flushedOnce = true;
     showBanner(entries);
     return entries.reduce(function (chain, entry) {
-      return chain.then(function (go) {
-        if (!go) return false;
-        return post(entry.url, formDataOf(entry.fields, entry.files)).then(function (response) {
-          // Keep it: it is sent after signing in again (a redirect to sign in, or the form's token gone with the session).
-          if (signedOut(response) || response.status === 401) { stalled = "signedOut"; return false; }
-          if (!isJson(response)) {
-            if (response.status === 403 || response.status === 404) return outbox.remove(entry.id).then(function () { return true; });
-            stalled = "refused";
-            return false;                                               // e.g. too many tries at once: later
-          }
-          return response.json().then(function (body) {
-            sent += 1;
-            if (!body.bases) {                                          // the visit can no longer change
-              bannerState.problemsElsewhere = body.message || null;
-              return outbox.remove(entry.id).then(function () { return true; });
-            }
-            drop(COUNT + entry.visit + ":" + entry.section);
-            // Kept until the section is on screen, which shows each conflict beside its question.
-            if (Object.keys(body.conflicts || {}).length) store(CONFLICT + entry.id, body.conflicts);
-            return outbox.sent(entry.id, entry.rev, body.bases, body.comment_bases, body.conflicts, entry.changed).then(function () {
-              listeners.forEach(function (listen) { listen(entry, body); });
-              return true;
-            });
-          });
-        }, function () { stalled = "unreachable"; return false; });   // the connection dropped: later
-      });
+      return chain.then(function (go) { return go ? sendEntry(entry) : false; });
     }, Promise.resolve(true));
   }).then(function () {
     if (sent) bannerState.sentThisPage = true;
