@@ -14,6 +14,7 @@ from audit_app.headoffice import bp
 from audit_app.headoffice.common import head_office, lang, now, refuse_unless_valid
 from audit_app.headoffice.forms import ActionForm, AssignmentForm, BulkAssignmentForm, _choices
 from audit_app.i18n import error_text
+from audit_app.routing import query_page
 from audit_app.services import assignments, checklists, org, people
 from audit_app.services.errors import ServiceError
 
@@ -75,9 +76,11 @@ def assignments_page():
             problems = [_("Check the fields of the bulk assignment.")]
     elif request.method == "POST":
         abort(400)
+    status = request.args.get("status")
+    listed = assignments.list_assignments(db.session, status=status if status in assignments.STATUSES else None,
+                                          page=query_page(), lang=lang())
     return render_template("headoffice/assignments.html", single=single, bulk=bulk, plan=plan, problems=problems,
-                           rows=assignments.list_assignments(db.session, lang=lang()), action=ActionForm()), \
-        (422 if problems else 200)
+                           listed=listed, rows=listed.rows, action=ActionForm()), (422 if problems else 200)
 
 
 @bp.route("/assignments/<int:assignment_id>/cancel", methods=["POST"])

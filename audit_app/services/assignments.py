@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from audit_app.models import Area, Assignment, Checklist, Store, User
@@ -13,6 +13,7 @@ from audit_app.services import audit, notifications
 from audit_app.services.checklists import has_published_version
 from audit_app.services.definitions import checklist_titles_in
 from audit_app.services.errors import N_, NotFoundError, ServiceError
+from audit_app.services.paging import page_of
 
 
 class AssignmentError(ServiceError):
@@ -162,18 +163,38 @@ class AssignmentRow:
     status: str
 
 
-def list_assignments(session: Session, *, status: str | None = None, limit: int = 200,
-                     lang: str = "en") -> list[AssignmentRow]:
-    """Assignments, latest window first, checklists titled in `lang`."""
+# Assignment statuses, as the list filters them.
+STATUSES = ("open", "done", "cancelled")
+PER_PAGE = 50
+
+
+@dataclass(frozen=True)
+class AssignmentPage:
+    """One page of the assignments list, with the true total of those the filter keeps."""
+
+    rows: tuple[AssignmentRow, ...]
+    total: int
+    page: int
+    pages: int
+    status: str | None
+
+
+def list_assignments(session: Session, *, status: str | None = None, page: int = 1, per_page: int = PER_PAGE,
+                     lang: str = "en") -> AssignmentPage:
+    """A page of assignments (`status`: one of STATUSES, or None for all), latest window first, checklists titled
+    in `lang`. A page past the last shows the last."""
+    wanted = [Assignment.status == status] if status else []
+    total = session.scalar(select(func.count()).select_from(Assignment).where(*wanted)) or 0
+    page, pages, shown = page_of(total, page, per_page)
     q = (
         select(Assignment.id, Store.name, User.name, Checklist.title, Assignment.window_start, Assignment.window_end,
                Assignment.status, Checklist.id)
         .join(Store, Assignment.store_id == Store.id).join(User, Assignment.shopper_id == User.id)
-        .join(Checklist, Assignment.checklist_id == Checklist.id)
-        .order_by(Assignment.window_start.desc(), Assignment.id.desc()).limit(limit)
+        .join(Checklist, Assignment.checklist_id == Checklist.id).where(*wanted)
+        .order_by(Assignment.window_start.desc(), Assignment.id.desc())
+        .offset(shown.start).limit(per_page)
     )
-    if status:
-        q = q.where(Assignment.status == status)
     rows = session.execute(q).all()
     titles = checklist_titles_in(session, lang, {row[7] for row in rows})
-    return [AssignmentRow(*row[:3], titles.get(row[7], row[3]), *row[4:7]) for row in rows]
+    return AssignmentPage(tuple(AssignmentRow(*row[:3], titles.get(row[7], row[3]), *row[4:7]) for row in rows),
+                          total, page, pages, status)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask.testing import FlaskClient
@@ -10,7 +11,7 @@ from sqlalchemy import func, select
 from audit_app.extensions import db
 from audit_app.models import Assignment, Store, User, Visit
 from audit_app.services import settings as settings_service
-from tests.factories import World, csrf_token_from, make_published_checklist, make_store, make_submitted_visit
+from tests.factories import NOW, World, csrf_token_from, make_published_checklist, make_store, make_submitted_visit
 from tests.web.html_forms import form_with_button
 
 
@@ -101,6 +102,34 @@ def test_bulk_assignment_through_the_rendered_forms_creates_one_per_store(world:
     assert sorted(db.session.get(Store, a.store_id).name for a in rows) == ["Ginza", "Kyobashi", "Nihonbashi"]
     assert {a.shopper_id for a in rows} == {world.shopper.id, world.other_shopper.id}
     assert "3 assignments created." in client.get(created.headers["Location"]).get_data(as_text=True)
+
+
+def test_every_assignment_is_reachable_page_by_page_and_by_status(world: World, login: Any) -> None:
+    from datetime import date, timedelta
+
+    version = make_published_checklist()
+    first = date(2026, 1, 1)
+    for n in range(230):  # more than the 200 the list used to stop at
+        db.session.add(Assignment(shopper_id=world.shopper.id, store_id=world.store.id,
+                                  checklist_id=version.checklist_id, window_start=first + timedelta(days=n),
+                                  window_end=first + timedelta(days=n + 7),
+                                  status="cancelled" if n % 10 == 0 else "open", created_at=NOW))
+    db.session.commit()
+    client = login(world.head)
+    html = client.get("/head-office/assignments").get_data(as_text=True)
+    assert "230 assignments · page 1 of 5" in html
+    assert html.count('<tr><th scope="row">Ginza</th>') == 50
+    seen: list[str] = []
+    for page in range(1, 6):
+        html = client.get(f"/head-office/assignments?page={page}").get_data(as_text=True)
+        seen += re.findall(r"<td>(\d{4}/\d{2}/\d{2}|[^<]*2026[^<]*) – ", html)
+    assert len(seen) == 230 and len(set(seen)) == 230  # each once, none left out
+    cancelled = client.get("/head-office/assignments?status=cancelled").get_data(as_text=True)
+    assert "23 assignments" in cancelled and "page 1 of" not in cancelled
+    assert client.get("/head-office/assignments?status=done").get_data(as_text=True).count(
+        "No assignments with this status.") == 1
+    assert client.get("/head-office/assignments?page=99").status_code == 200  # the last page, not an error
+    assert client.get("/head-office/assignments?status=nonsense").status_code == 200  # all of them
 
 
 def test_review_decisions_from_the_visit_page_and_the_queue(world: World, login: Any) -> None:
