@@ -134,15 +134,18 @@ def visit_counted(session: Session, visit: Visit, *, now: datetime,
     outcomes = question_outcomes(card)
     at = visit.submitted_at or now
     # One read for both uses: the store's open actions of the checklist (some to follow up) and the visit's own.
+    # Whether an action's question was answered is looked up here, not sent as an IN list of every question:
+    # expanding that list into the statement cost more than the rest of the read.
     open_here = and_(Action.store_id == visit.store_id, Action.checklist_id == checklist_id,
                      Action.status != "closed")
-    due = and_(open_here, Action.question_key.in_(sorted(outcomes)), Action.created_at <= at,
+    due = and_(open_here, Action.created_at <= at,
                (Action.visit_id.is_(None)) | (Action.visit_id != visit.id),
                (Action.followup_visit_id.is_(None)) | (Action.followup_visit_id != visit.id))
     known = session.execute(select(Action, due).where(Action.question_key.is_not(None),
                                                       or_(open_here, Action.visit_id == visit.id))
                             .order_by(Action.id)).all()
-    follow = [action for action, is_due in known if is_due] if checklist_id is not None and outcomes else []
+    follow = [action for action, is_due in known if is_due and action.question_key in outcomes] \
+        if checklist_id is not None and outcomes else []
     changes = _follow_up(session, visit, follow, outcomes, now=now)
     # Questions that get no new action: one still open for the store (after the follow-ups above), or one this
     # visit already created.
