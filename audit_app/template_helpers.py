@@ -9,7 +9,7 @@ from typing import Any, Mapping
 
 from babel import dates as babel_dates
 from flask import Flask, request
-from flask_babel import format_date, format_datetime, get_locale, gettext
+from flask_babel import format_date, get_locale, gettext, to_user_timezone
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup, escape
@@ -102,7 +102,7 @@ def when(value: date | datetime | None, with_time: bool = False, tz: str | None 
     """A date (or date and time, without seconds) in the reader's language.
 
     With `tz` (a store's time zone) a timestamp is shown in that zone, and a time says its offset ("08:30 UTC+9");
-    without it, in the app's DEFAULT_TIMEZONE."""
+    without it, in the app's DEFAULT_TIMEZONE, with its offset too."""
     if value is None:
         return "—"
     if isinstance(value, datetime) and tz:
@@ -113,7 +113,9 @@ def when(value: date | datetime | None, with_time: bool = False, tz: str | None 
             return day
         return f"{day} {local:%H:%M} {utc_offset(local)}"
     if isinstance(value, datetime) and with_time:
-        return f"{format_date(value, 'medium')} {format_datetime(value, 'HH:mm')}"
+        # The app's zone, said beside the time: head office may read it from anywhere.
+        local = to_user_timezone(value)
+        return f"{format_date(value, 'medium')} {local:%H:%M} {utc_offset(local)}"
     return format_date(value, "medium")
 
 
