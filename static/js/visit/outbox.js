@@ -101,20 +101,23 @@ export var outbox = {
     });
   },
   update: update,
-  /* Drops an entry that was sent, unless it changed while it was on its way (then it is sent again). */
-  sent: function (id, rev, bases, commentBases, conflicts, changed) {
+  /* Drops an entry that was sent, unless it changed while it was on its way (then it is sent again, without the
+     photos `files` that went: a photo is sent once, a new one taken meanwhile is kept). */
+  sent: function (id, rev, bases, commentBases, conflicts, changed, files) {
     return update(id, function (entry) {
       if (!entry) return undefined;
       if (entry.rev === rev) return null;
+      dropPhotos(entry, Object.keys(files || {}), files || {});
       return rebase(entry, bases, commentBases, conflicts, changed);   // changed meanwhile
     });
   },
-  /* One photo of an entry is stored: the rest of the entry stays, on the new tokens. Resolves with what is left. */
-  photoSent: function (id, name, file, bases, commentBases, conflicts, changed) {
-    var files = {};
-    files[name] = file;
+  /* Part of an entry is stored (its answers, or one of its photos, `names`): the rest stays, on the new tokens,
+     and the answers are not sent on their own again unless they change. Resolves with what is left. */
+  partSent: function (id, rev, names, files, bases, commentBases, conflicts, changed) {
     return update(id, function (entry) {
-      return entry ? rebase(dropPhotos(entry, [name], files), bases, commentBases, conflicts, changed) : undefined;
+      if (!entry) return undefined;
+      if (!names.length && entry.rev === rev) entry.answersSent = rev;
+      return rebase(dropPhotos(entry, names, files), bases, commentBases, conflicts, changed);
     }).then(function (entry) { return entry || null; });
   },
   /* Photos the server refused as too large leave the entry; its answers stay. Resolves with what is left. */

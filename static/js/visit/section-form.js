@@ -138,7 +138,8 @@ export function sectionForm(form, parts) {
   }
 
   // The server's answer to a send of this section (now, or replayed later from the outbox).
-  listeners.push(function (entry, body) {
+  listeners.push(function (entry, body, waiting) {
+    waiting = waiting || [];
     if (entry.visit !== visit) return;
     if (body.sections) {
       $all("[data-section-count]").forEach(function (cell) {
@@ -147,7 +148,7 @@ export function sectionForm(form, parts) {
       });
     }
     if (entry.section !== index) { showCounts(countsWithLocal()); return; }
-    waitingHere = false;
+    waitingHere = waiting.length > 0;                  // its photos are still on this phone
     drop(CONFLICT + id);
     var conflicts = body.conflicts || {}, problems = body.problems || {};
     // New tokens for what this page sent and for conflicts (their stored value is shown below). A question this
@@ -168,7 +169,7 @@ export function sectionForm(form, parts) {
       }
     });
     Object.keys(body.photos || {}).forEach(function (k) {
-      if (!blocks[k] || picked[k]) return;
+      if (!blocks[k] || picked[k] || waiting.indexOf(k) !== -1) return;   // still on its way: the phone's copy stays
       // A refused photo's reason is the question's problem (above); the words beside the button are cleared so it
       // is not said twice. What the server holds is shown (nothing, or the old photo).
       photos.photoState(blocks[k], "");
@@ -179,7 +180,7 @@ export function sectionForm(form, parts) {
     var hasChanges = changedKeys().length > 0;
     if (Object.keys(conflicts).length) say(messages.conflicts);
     else if (Object.keys(problems).length) say(messages.problems);
-    else if (!hasChanges) say(messages.saved);
+    else if (!hasChanges) say(waiting.length ? messages.photoSending : messages.saved);
     recache(urls);   // the copies kept for offline use now show what the server holds
   });
 

@@ -47,11 +47,28 @@ export function showBanner(entries) {
   banner.hidden = !text;
   banner.textContent = text;
   banner.className = "sync-banner" + (kind ? " sync-" + kind : "");
+  if (text && bannerState.stalled === "signedOut" && n > 0 && navigator.onLine && bannerText.signInLink) {
+    var link = document.createElement("a");
+    link.href = "/login?next=" + encodeURIComponent(location.pathname);
+    link.textContent = bannerText.signInLink;
+    banner.appendChild(document.createTextNode(" "));
+    banner.appendChild(link);
+  }
+  // "All sent" is news for a moment, then it makes way: the page is as it would be had nothing waited.
+  clearTimeout(sentTimer);
+  if (kind === "sent") {
+    sentTimer = setTimeout(function () {
+      bannerState.sentThisPage = bannerState.hadWaiting = false;
+      refreshBanner();
+    }, SENT_SHOWN_MS);
+  }
 }
+var sentTimer = null, SENT_SHOWN_MS = 8000;
 export function refreshBanner() { return outbox.all().then(function (entries) { showBanner(entries); return entries; }); }
 
 /* --- sending the outbox ----------------------------------------------------------------------------------- */
-/* Page parts told about each answer from the server: function (entry, body). */
+/* Page parts told about each answer from the server: function (entry, body, waiting), `waiting` the keys of the
+   entry's photos still to be sent after this answer. */
 export var listeners = [];
 var flushing = null, again = false, flushedOnce = false;
 /* Online, answers a send could not hand over are tried again by themselves, sooner after a first failure. */
@@ -82,9 +99,15 @@ function sendAll() {
      each photo that arrives stays arrived. */
   function sendEntry(entry) {
     var names = Object.keys(entry.files || {});
-    var part = names.length > 1 ? names[0] : null;
-    var files = part ? {} : entry.files;
+    // The answers go first, on their own, whenever photos wait with them: a photo can take long on a poor
+    // connection, or fail, and the answers are not held back by it. Then each photo, with the answers again.
+    var photoKeys = names.map(function (name) { return name.slice(2); });
+    var answersFirst = names.length > 0 && entry.answersSent !== entry.rev &&
+      (entry.changed || []).some(function (k) { return photoKeys.indexOf(k) === -1; });
+    var part = answersFirst ? null : (names.length > 1 ? names[0] : null);
+    var files = answersFirst ? {} : part ? {} : entry.files;
     if (part) files[part] = entry.files[part];
+    var more = answersFirst || !!part;                              // something of this entry is still to go
     return post(entry.url, formDataOf(entry.fields, files)).then(function (response) {
       // Keep it: it is sent after signing in again (a redirect to sign in, or the form's token gone with the session).
       if (signedOut(response) || response.status === 401) { stalled = "signedOut"; return false; }
@@ -108,16 +131,18 @@ function sendAll() {
         }
         // Kept until the section is on screen, which shows each conflict beside its question.
         if (Object.keys(body.conflicts || {}).length) store(CONFLICT + entry.id, body.conflicts);
-        if (part) {
-          return outbox.photoSent(entry.id, part, files[part], body.bases, body.comment_bases, body.conflicts,
-                                  entry.changed).then(function (rest) {
-            listeners.forEach(function (listen) { listen(entry, body); });
+        if (more) {
+          return outbox.partSent(entry.id, entry.rev, answersFirst ? [] : [part], files, body.bases,
+                                 body.comment_bases, body.conflicts, entry.changed).then(function (rest) {
+            var waiting = names.filter(function (name) { return name !== part; }).map(function (name) { return name.slice(2); });
+            listeners.forEach(function (listen) { listen(entry, body, waiting); });
             return rest ? sendEntry(rest) : true;
           });
         }
         drop(COUNT + entry.visit + ":" + entry.section);
-        return outbox.sent(entry.id, entry.rev, body.bases, body.comment_bases, body.conflicts, entry.changed).then(function () {
-          listeners.forEach(function (listen) { listen(entry, body); });
+        return outbox.sent(entry.id, entry.rev, body.bases, body.comment_bases, body.conflicts, entry.changed,
+                           files).then(function () {
+          listeners.forEach(function (listen) { listen(entry, body, []); });
           return true;
         });
       });
