@@ -20,7 +20,9 @@ clearCachesOnSignOut();
 window.addEventListener("online", function () { syncPending(); });
 window.addEventListener("offline", function () { refreshBanner(); });
 // A phone put away mid-visit may have answers waiting: they go as soon as it is looked at again.
-document.addEventListener("visibilitychange", function () { if (document.visibilityState === "visible") syncPending(); });
+document.addEventListener("visibilitychange", function () {
+  if (document.visibilityState === "visible") syncPending();
+});
 // Start, submit and the review page load their modules only where those forms are: a section page (the first view
 // of a visit) does without them. The service worker keeps them all for offline use.
 var actionForms = $all("[data-start-form], [data-submit-form]");

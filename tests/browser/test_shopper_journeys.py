@@ -82,6 +82,17 @@ def _wait_for_answers(page: Any, visit_id: int, keys: set[str], timeout: float =
         page.wait_for_timeout(200)
 
 
+def _on_section(page: Any, base: str, world: World, visit: Visit, kept_pages: int = 0) -> None:
+    """Signed in as the shopper, on the visit's first section with its scripts wired; with `kept_pages`, once the
+    service worker controls the page and keeps that many pages for offline use."""
+    _sign_in(page, base, world.shopper.email)
+    page.goto(f"{base}/shopper/visits/{visit.id}/sections/0")
+    if kept_pages:
+        page.reload()
+        wait_for_offline_copies(page, kept_pages)
+    page.locator("html[data-scripts-ready]").wait_for(state="attached")
+
+
 def _choose(page: Any, key: str, label: str) -> None:
     page.locator(f"#q-{key} .toggle", has_text=label).click()
 
@@ -538,9 +549,7 @@ def test_a_stored_photo_opened_offline_shows_its_last_copy_or_says_it_is_on_the_
 def test_a_save_the_server_did_not_answer_is_sent_again_by_itself_while_online(page: Any, live_server: str,
                                                                               world: World, journey: Any) -> None:
     visit = _started(world, journey)
-    _sign_in(page, live_server, world.shopper.email)
-    page.goto(f"{live_server}/shopper/visits/{visit.id}/sections/0")
-    page.locator("html[data-scripts-ready]").wait_for(state="attached")
+    _on_section(page, live_server, world, visit)
     failed: list[str] = []
 
     def gateway_down(route: Any) -> None:
@@ -567,9 +576,7 @@ def test_a_save_the_server_did_not_answer_is_sent_again_by_itself_while_online(p
 def test_a_slow_save_online_never_says_it_waits_for_the_phone_to_be_back_online(page: Any, live_server: str,
                                                                              world: World, journey: Any) -> None:
     visit = _started(world, journey)
-    _sign_in(page, live_server, world.shopper.email)
-    page.goto(f"{live_server}/shopper/visits/{visit.id}/sections/0")
-    page.locator("html[data-scripts-ready]").wait_for(state="attached")
+    _on_section(page, live_server, world, visit)
     seen: list[str] = []
 
     def slow(route: Any) -> None:
@@ -594,9 +601,7 @@ def test_an_answer_made_after_the_session_ended_asks_to_sign_in_and_is_sent_afte
                                                                                    live_server: str, world: World,
                                                                                    journey: Any) -> None:
     visit = _started(world, journey)
-    _sign_in(page, live_server, world.shopper.email)
-    page.goto(f"{live_server}/shopper/visits/{visit.id}/sections/0")
-    page.locator("html[data-scripts-ready]").wait_for(state="attached")
+    _on_section(page, live_server, world, visit)
     context.clear_cookies()  # signed out elsewhere, or the session ran out
     _choose(page, "greeted", "No")
     page.locator("[data-sync-banner]", has_text="sign in again to send it").wait_for()
@@ -639,10 +644,7 @@ def test_a_section_answered_offline_with_two_large_photos_is_stored_whole_on_rec
     front, till = _camera_photo(tmp_path / "front.jpg"), _camera_photo(tmp_path / "till.jpg")
     # Together they are more than one save may carry (the app's limit, and the proxy's in the README).
     assert front.stat().st_size + till.stat().st_size > app.config["MAX_CONTENT_LENGTH"]
-    _sign_in(page, live_server, world.shopper.email)
-    page.goto(f"{live_server}/shopper/visits/{visit.id}/sections/0")
-    page.reload()  # the service worker now controls the page and keeps it for offline use
-    wait_for_offline_copies(page, 2)
+    _on_section(page, live_server, world, visit, kept_pages=2)  # the service worker keeps it for offline use
     saves = _count_saves(page, f"**/shopper/visits/{visit.id}/sections/0")
 
     context.set_offline(True)
@@ -673,10 +675,7 @@ def test_a_photo_larger_than_the_server_takes_is_said_and_the_answers_kept_offli
     visit = _started(world, make_assignment(world.shopper, world.store, version.checklist_id))
     huge = _camera_photo(tmp_path / "huge.jpg", side=4000)
     assert huge.stat().st_size > app.config["MAX_CONTENT_LENGTH"]
-    _sign_in(page, live_server, world.shopper.email)
-    page.goto(f"{live_server}/shopper/visits/{visit.id}/sections/0")
-    page.reload()
-    wait_for_offline_copies(page, 2)
+    _on_section(page, live_server, world, visit, kept_pages=2)
 
     context.set_offline(True)
     _choose(page, "clean", "No")
@@ -710,10 +709,7 @@ def test_answers_arrive_while_a_photo_sent_with_them_cannot_get_through(
         page: Any, context: Any, live_server: str, world: World, tmp_path: Path) -> None:
     version = checklists.publish_checklist(db.session, scoring.parse_checklist(TWO_PHOTOS), now=NOW)
     visit = _started(world, make_assignment(world.shopper, world.store, version.checklist_id))
-    _sign_in(page, live_server, world.shopper.email)
-    page.goto(f"{live_server}/shopper/visits/{visit.id}/sections/0")
-    page.reload()
-    wait_for_offline_copies(page, 2)
+    _on_section(page, live_server, world, visit, kept_pages=2)
     context.set_offline(True)
     _choose(page, "clean", "Yes")
     page.locator("#q-front input[type=file]").set_input_files(str(_camera_photo(tmp_path / "front.jpg", side=900)))
@@ -747,9 +743,7 @@ def test_a_photo_on_its_way_is_sent_once_when_another_answer_is_tapped_meanwhile
         page: Any, context: Any, live_server: str, world: World, tmp_path: Path) -> None:
     version = checklists.publish_checklist(db.session, scoring.parse_checklist(TWO_PHOTOS), now=NOW)
     visit = _started(world, make_assignment(world.shopper, world.store, version.checklist_id))
-    _sign_in(page, live_server, world.shopper.email)
-    page.goto(f"{live_server}/shopper/visits/{visit.id}/sections/0")
-    page.locator("html[data-scripts-ready]").wait_for(state="attached")
+    _on_section(page, live_server, world, visit)
     saves = _count_saves(page, f"**/shopper/visits/{visit.id}/sections/0")
     cdp = context.new_cdp_session(page)
     cdp.send("Network.enable")

@@ -188,7 +188,8 @@ export function sectionForm(form, parts) {
     var files = {};
     // The stamp tells this photo from one taken again while it is being sent (outbox.js).
     Object.keys(from).forEach(function (k) {
-      files["f-" + k] = { blob: from[k], filename: from[k].name || "photo.jpg", stamp: Date.now() + ":" + Math.random() };
+      files["f-" + k] = { blob: from[k], filename: from[k].name || "photo.jpg",
+                          stamp: Date.now() + ":" + Math.random() };
     });
     return files;
   }

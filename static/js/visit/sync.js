@@ -76,7 +76,8 @@ var RETRY_MS = [3000, 6000, 15000, 30000, 60000];
 var retries = 0, retryTimer = null;
 export function retryLater() {
   clearTimeout(retryTimer);
-  retryTimer = setTimeout(function () { retryTimer = null; syncPending(); }, RETRY_MS[Math.min(retries, RETRY_MS.length - 1)]);
+  var wait = RETRY_MS[Math.min(retries, RETRY_MS.length - 1)];
+  retryTimer = setTimeout(function () { retryTimer = null; syncPending(); }, wait);
   retries += 1;
 }
 /* Sends every waiting entry; a call made while a send is running resolves after one more full pass. */
@@ -134,7 +135,8 @@ function sendAll() {
         if (more) {
           return outbox.partSent(entry.id, entry.rev, answersFirst ? [] : [part], files, body.bases,
                                  body.comment_bases, body.conflicts, entry.changed).then(function (rest) {
-            var waiting = names.filter(function (name) { return name !== part; }).map(function (name) { return name.slice(2); });
+            var waiting = names.filter(function (name) { return name !== part; })
+              .map(function (name) { return name.slice(2); });
             listeners.forEach(function (listen) { listen(entry, body, waiting); });
             return rest ? sendEntry(rest) : true;
           });
