@@ -460,6 +460,8 @@ def test_leaving_by_a_link_or_the_language_switch_stops_at_an_answer_the_server_
     _sign_in(page, live_server, world.shopper.email)
     section = f"{live_server}/shopper/visits/{visit.id}/sections/1"
     page.goto(section)
+    # Until its scripts are wired a page is the plain form, whose links simply leave (as on a loaded machine).
+    page.locator("html[data-scripts-ready]").wait_for(state="attached")
     for typed, leave in (("ninety seconds", lambda: page.locator(".section-nav a", has_text="Staff").click()),
                          ("two minutes", lambda: page.locator("button[name=locale][value=ja]").click())):
         page.locator("input[name=q-queue_wait]").fill(typed)
