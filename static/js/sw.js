@@ -3,11 +3,11 @@
    in the background. */
 "use strict";
 var PAGES = "storecheck-pages-v1";
-var STATIC = "storecheck-static-v11";    // a new name whenever the files below change: installed together, in step
+var STATIC = "storecheck-static-v12";    // a new name whenever the files below change: installed together, in step
 var OFFLINE = "/shopper/__offline__";  // the offline page in the shopper's language, written by the pages
 // visit.js and every module it imports (templates/shopper/_scripts.html loads the same list).
-var MODULES = ["common", "net", "outbox", "sync", "show-if", "stopwatch", "photos", "section-form", "review", "actions",
-               "worker"];
+var MODULES = ["common", "net", "outbox", "sync", "send", "show-if", "stopwatch", "photos", "section-form", "review",
+               "actions", "worker"];
 var ASSETS = ["/static/css/app.css", "/static/js/visit.js", "/static/icons/favicon.svg"].concat(
   MODULES.map(function (name) { return "/static/js/visit/" + name + ".js"; }));
 

@@ -2,7 +2,7 @@
    proof of visit, and a submit made offline kept on this phone until the connection returns. */
 import { SUBMIT, store } from "./common.js";
 import { fieldsOf } from "./net.js";
-import { flush, sendLegacy } from "./sync.js";
+import { sendAnswers } from "./sync.js";
 
 /* A visit made by phone or online (an unassigned start names its checklist in the form): where the phone is
    proves nothing, so it is not asked for. */
@@ -55,7 +55,7 @@ export function visitAction(form) {
         if (button) button.removeAttribute("aria-disabled");
         return;
       }
-      return sendLegacy().then(flush).then(function () { HTMLFormElement.prototype.submit.call(form); });
+      return sendAnswers().then(function () { HTMLFormElement.prototype.submit.call(form); });
     });
   });
 }

@@ -1,7 +1,6 @@
-/* Sending what waits on this phone: the outbox (one send at a time, in order), saves kept by older versions of
-   these files, and an offline submit once its answers are in; and the banner counting what is waiting. */
-import { COUNT, CONFLICT, SUBMIT, LEGACY, store, load, drop, keysWith, messagesOf, fill, pageVisit } from "./common.js";
-import { formDataOf, isJson, signedOut, post } from "./net.js";
+/* When what waits on this phone is sent (one send at a time, again after a failure, on reconnecting), and the
+   banner counting what is waiting. The sending itself is send.js, loaded once something waits. */
+import { CONFLICT, SUBMIT, LEGACY, keysWith, messagesOf, fill, pageVisit } from "./common.js";
 import { outbox } from "./outbox.js";
 
 /* --- the banner: what is waiting on this phone ---------------------------------------------------------- */
@@ -93,72 +92,17 @@ export function flush() {
   return flushing;
 }
 function sendAll() {
-  var sent = 0, stalled = null;
-  /* Sends one entry; resolves true to go on with the next one, false to stop the pass (the entry stays).
-     An entry holding several photos (a section answered offline) goes one photo per request, each with the
-     answers: one save of them all could be larger than the server or its proxy takes, and on a poor connection
-     each photo that arrives stays arrived. */
-  function sendEntry(entry) {
-    var names = Object.keys(entry.files || {});
-    // The answers go first, on their own, whenever photos wait with them: a photo can take long on a poor
-    // connection, or fail, and the answers are not held back by it. Then each photo, with the answers again.
-    var photoKeys = names.map(function (name) { return name.slice(2); });
-    var answersFirst = names.length > 0 && entry.answersSent !== entry.rev &&
-      (entry.changed || []).some(function (k) { return photoKeys.indexOf(k) === -1; });
-    var part = answersFirst ? null : (names.length > 1 ? names[0] : null);
-    var files = answersFirst ? {} : part ? {} : entry.files;
-    if (part) files[part] = entry.files[part];
-    var more = answersFirst || !!part;                              // something of this entry is still to go
-    return post(entry.url, formDataOf(entry.fields, files)).then(function (response) {
-      // Keep it: it is sent after signing in again (a redirect to sign in, or the form's token gone with the session).
-      if (signedOut(response) || response.status === 401) { stalled = "signedOut"; return false; }
-      if (!isJson(response)) {
-        if (response.status === 403 || response.status === 404) return outbox.remove(entry.id).then(function () { return true; });
-        stalled = "refused";
-        return false;                                               // e.g. too many tries at once: later
-      }
-      return response.json().then(function (body) {
-        sent += 1;
-        if (body.reason === "too_large" && names.length) {
-          // A photo larger than the server takes: the answers stay and go without it; the banner says why.
-          bannerState.problemsElsewhere = body.message || null;
-          return outbox.withoutPhoto(entry.id, part ? [part] : names, files).then(function (rest) {
-            return rest ? sendEntry(rest) : true;
-          });
-        }
-        if (!body.bases) {                                          // the visit can no longer change
-          bannerState.problemsElsewhere = body.message || null;
-          return outbox.remove(entry.id).then(function () { return true; });
-        }
-        // Kept until the section is on screen, which shows each conflict beside its question.
-        if (Object.keys(body.conflicts || {}).length) store(CONFLICT + entry.id, body.conflicts);
-        if (more) {
-          return outbox.partSent(entry.id, entry.rev, answersFirst ? [] : [part], files, body.bases,
-                                 body.comment_bases, body.conflicts, entry.changed).then(function (rest) {
-            var waiting = names.filter(function (name) { return name !== part; })
-              .map(function (name) { return name.slice(2); });
-            listeners.forEach(function (listen) { listen(entry, body, waiting); });
-            return rest ? sendEntry(rest) : true;
-          });
-        }
-        drop(COUNT + entry.visit + ":" + entry.section);
-        return outbox.sent(entry.id, entry.rev, body.bases, body.comment_bases, body.conflicts, entry.changed,
-                           files).then(function () {
-          listeners.forEach(function (listen) { listen(entry, body, []); });
-          return true;
-        });
-      });
-    }, function () { stalled = "unreachable"; return false; });   // the connection dropped: later
-  }
   if (!navigator.onLine) return refreshBanner().then(function () { return { sent: 0 }; });
   return outbox.all().then(function (entries) {
     if (entries.some(function (e) { return !pageVisit || e.visit === pageVisit; }) && !flushedOnce) bannerState.hadWaiting = true;
     flushedOnce = true;
     showBanner(entries);
-    return entries.reduce(function (chain, entry) {
-      return chain.then(function (go) { return go ? sendEntry(entry) : false; });
-    }, Promise.resolve(true));
-  }).then(function () {
+    // The code that sends comes only when something waits: a page's first view does without it.
+    if (!entries.length) return { sent: 0, stalled: null };
+    return import("./send.js").then(function (m) { return m.sendEntries(entries); },
+                                    function () { return { sent: 0, stalled: "unreachable" }; });
+  }).then(function (done) {
+    var sent = done.sent, stalled = done.stalled;
     if (sent) bannerState.sentThisPage = true;
     bannerState.stalled = stalled;
     if (stalled) bannerState.hadWaiting = true;
@@ -170,35 +114,15 @@ function sendAll() {
 /* Why the last send left answers on this phone while online (null: it did not). */
 export function stallReason() { return navigator.onLine ? bannerState.stalled : null; }
 
-/* Whole-form saves kept by a previous version of these pages, without base tokens: sent once as they are. */
-export function sendLegacy() {
-  return keysWith(LEGACY).reduce(function (chain, k) {
-    return chain.then(function () {
-      var item = load(k);
-      if (!item) { drop(k); return; }
-      return post(item.url, formDataOf(item.fields.filter(function (f) { return !/^q-/.test(f[0]) || f[1] !== ""; }))).then(function (response) {
-        if (isJson(response)) drop(k);
-      });
-    }).catch(function () { /* later */ });
-  }, Promise.resolve());
+/* The answers kept on this phone: saves kept by older versions of these files, then the outbox. */
+export function sendAnswers() {
+  if (!keysWith(LEGACY).length) return flush();
+  return import("./send.js").then(function (m) { return m.sendLegacy(); }, function () { /* later */ }).then(flush);
 }
 /* Everything kept on this phone, answers first, then a submit made offline (which then leaves the page). */
 export function syncPending() {
   if (!navigator.onLine) return refreshBanner();
-  return sendLegacy().then(flush).then(function () {
-    var submits = keysWith(SUBMIT);
-    return submits.reduce(function (p, k) {
-      return p.then(function () {
-        var item = load(k);
-        return outbox.all().then(function (left) {
-          if (left.some(function (e) { return item && e.visit === k.slice(SUBMIT.length); })) return;  // answers first
-          return post(item.url, formDataOf(item.fields)).then(function (response) {
-            if (signedOut(response) || response.status === 401) return;   // keep it: sent after signing in again
-            drop(k);
-            window.location.href = response.ok ? item.next : item.url.replace(/\/submit$/, "/review");
-          });
-        });
-      }).catch(function () { /* try again when online */ });
-    }, Promise.resolve());
-  });
+  return sendAnswers().then(function () {
+    if (keysWith(SUBMIT).length) return import("./send.js").then(function (m) { return m.sendSubmits(); });
+  }).catch(function () { /* try again when online */ });
 }
