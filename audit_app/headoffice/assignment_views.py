@@ -80,7 +80,7 @@ def assignments_page():
     listed = assignments.list_assignments(db.session, status=status if status in assignments.STATUSES else None,
                                           page=query_page(), lang=lang())
     return render_template("headoffice/assignments.html", single=single, bulk=bulk, plan=plan, problems=problems,
-                           listed=listed, rows=listed.rows, action=ActionForm()), (422 if problems else 200)
+                           listed=listed, action=ActionForm()), (422 if problems else 200)
 
 
 @bp.route("/assignments/<int:assignment_id>/cancel", methods=["POST"])

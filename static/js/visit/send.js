@@ -20,9 +20,10 @@ export function sendEntries(entries) {
     var photoKeys = names.map(function (name) { return name.slice(2); });
     var answersFirst = names.length > 0 && entry.answersSent !== entry.rev &&
       (entry.changed || []).some(function (k) { return photoKeys.indexOf(k) === -1; });
-    var part = answersFirst ? null : (names.length > 1 ? names[0] : null);
-    var files = answersFirst ? {} : part ? {} : entry.files;
+    var part = !answersFirst && names.length > 1 ? names[0] : null;
+    var files = {};                                                 // what this request carries
     if (part) files[part] = entry.files[part];
+    else if (!answersFirst) files = entry.files;
     var more = answersFirst || !!part;                              // something of this entry is still to go
     return post(entry.url, formDataOf(entry.fields, files)).then(function (response) {
       // Keep it: it is sent after signing in again (a redirect to sign in, or the form's token gone with the session).

@@ -27,7 +27,7 @@ export function showBanner(entries) {
   if (n > 0 && !navigator.onLine) bannerState.hadWaiting = true;
   if (n > 0) {
     // Offline: sent on reconnecting. Online: said only when it is more than the save the page says it is making.
-    if (!navigator.onLine) text = fill(n === 1 ? bannerText.one : bannerText.other, { n: n });
+    if (!navigator.onLine) text = counted("waiting", n);
     else if (bannerState.stalled === "signedOut") text = counted("signIn", n);
     else if (bannerState.stalled && !bannerState.sending) text = counted("retry", n);
     else if (bannerState.hadWaiting) text = counted("sending", n);
@@ -46,9 +46,10 @@ export function showBanner(entries) {
   banner.hidden = !text;
   banner.textContent = text;
   banner.className = "sync-banner" + (kind ? " sync-" + kind : "");
-  if (text && bannerState.stalled === "signedOut" && n > 0 && navigator.onLine && bannerText.signInLink) {
+  var signIn = banner.getAttribute("data-sign-in");
+  if (text && bannerState.stalled === "signedOut" && n > 0 && navigator.onLine && signIn && bannerText.signInLink) {
     var link = document.createElement("a");
-    link.href = "/login?next=" + encodeURIComponent(location.pathname);
+    link.href = signIn + "?next=" + encodeURIComponent(location.pathname);
     link.textContent = bannerText.signInLink;
     banner.appendChild(document.createTextNode(" "));
     banner.appendChild(link);
